@@ -1,0 +1,9 @@
+export { DEFAULT_IMAGE_EXCLUDES, readImage } from './image.ts';
+export { LocalDeployTarget, type LocalDeployTargetOptions } from './LocalDeployTarget.ts';
+export { readResourceJournal } from './resourceJournal.ts';
+export {
+  type HealthCheckOptions,
+  liveServiceProcessCount,
+  parseCommand,
+  stopAllServiceProcesses,
+} from './serviceProcess.ts';

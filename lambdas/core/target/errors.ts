@@ -1,0 +1,84 @@
+/** Errors of the deploy target. Names are what a Step Functions `ErrorEquals` matches. */
+
+export class ImageBakeError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ImageBakeError';
+  }
+}
+
+export class ImageNotFoundError extends Error {
+  constructor(
+    readonly imageId: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`Image ${imageId} was not baked by this target`, options);
+    this.name = 'ImageNotFoundError';
+  }
+}
+
+export class EnvironmentNotFoundError extends Error {
+  constructor(
+    readonly environmentId: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`Environment ${environmentId} is not provisioned (or was destroyed)`, options);
+    this.name = 'EnvironmentNotFoundError';
+  }
+}
+
+export class InvalidWeightError extends Error {
+  constructor(
+    readonly weight: unknown,
+    options?: { cause?: unknown },
+  ) {
+    super(`Canary weight must be a number from 0 to 100, got ${String(weight)}`, options);
+    this.name = 'InvalidWeightError';
+  }
+}
+
+export class NoCanaryError extends Error {
+  constructor(
+    readonly environmentId: string,
+    action: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`Cannot ${action} in ${environmentId}: no canary is deployed`, options);
+    this.name = 'NoCanaryError';
+  }
+}
+
+export class InvalidRunSpecError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'InvalidRunSpecError';
+  }
+}
+
+/** The service did not become healthy: it exited, or its health path never answered 2xx in time. */
+export class ServiceStartError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ServiceStartError';
+  }
+}
+
+export class NoBaselineError extends Error {
+  constructor(
+    readonly environmentId: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`Cannot deploy a canary in ${environmentId}: deploy a baseline first`, options);
+    this.name = 'NoBaselineError';
+  }
+}
+
+export class InvalidNameError extends Error {
+  constructor(what: string, value: string, options?: { cause?: unknown }) {
+    super(
+      `Invalid ${what} '${value}': use letters, digits, '-' and '_' (starting with a letter or digit)`,
+      options,
+    );
+    this.name = 'InvalidNameError';
+  }
+}
