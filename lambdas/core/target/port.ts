@@ -35,7 +35,7 @@ export interface BakeRequest {
 
 /** An immutable, content-addressed image: same content, same id. */
 export interface Image {
-  /** sha256 (hex) over the sorted relative paths and contents: the content hash. */
+  /** sha256 (hex) over the run spec and the sorted relative paths and contents: the content hash. */
   readonly id: string;
   readonly service: string;
   readonly run: RunSpec;

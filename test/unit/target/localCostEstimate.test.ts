@@ -18,7 +18,14 @@ const records: ResourceRecord[] = [
   { id: 'p1', kind: 'process', tags: payments, environment: 'prod', createdAt: at(0) },
   { id: 'p2', kind: 'process', tags: payments, environment: 'prod', createdAt: at(4), endedAt: at(6) },
   // orders test env lived 1 h with one process
-  { id: 'env-test', kind: 'environment', tags: payments, environment: 'test', createdAt: at(1), endedAt: at(2) },
+  {
+    id: 'env-test',
+    kind: 'environment',
+    tags: payments,
+    environment: 'test',
+    createdAt: at(1),
+    endedAt: at(2),
+  },
   { id: 'p3', kind: 'process', tags: payments, environment: 'test', createdAt: at(1), endedAt: at(2) },
   // an image of 1 GiB stored 73 h (a tenth of a month)
   { id: 'img', kind: 'image', tags: payments, createdAt: at(-63), sizeBytes: 2 ** 30 },
@@ -49,7 +56,9 @@ describe('estimateLocalCost', () => {
     expect(estimate.byTeam[0]?.usd).toBeCloseTo(prod + test + engine, 12);
     expect(estimate.bySolution).toHaveLength(1);
     expect(estimate.bySolution[0]?.usd).toBeCloseTo(estimate.totalUsd, 12);
-    expect(estimate.byEnvironment.map((e) => e.key).sort()).toEqual([DELIVERY_ENGINE, 'prod', 'qa', 'test'].sort());
+    expect(estimate.byEnvironment.map((e) => e.key).sort()).toEqual(
+      [DELIVERY_ENGINE, 'prod', 'qa', 'test'].sort(),
+    );
   });
 
   it('clips usage to the window from..now', () => {

@@ -8,7 +8,12 @@ describe('parseCommand', () => {
   });
 
   it('groups quoted words and keeps empty quoted arguments', () => {
-    expect(parseCommand(`node "my server.mjs" --name='a b' ""`)).toEqual(['node', 'my server.mjs', '--name=a b', '']);
+    expect(parseCommand(`node "my server.mjs" --name='a b' ""`)).toEqual([
+      'node',
+      'my server.mjs',
+      '--name=a b',
+      '',
+    ]);
   });
 
   it('refuses an empty command and an unclosed quote', () => {

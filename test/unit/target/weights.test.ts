@@ -10,15 +10,18 @@ function countCanary(picker: SmoothWeightedPicker, requests: number, hasCanary =
 }
 
 describe('SmoothWeightedPicker', () => {
-  it.each([1, 5, 10, 20, 25, 50, 75, 99])('sends exactly %i of every 100 requests to the canary', (weight) => {
-    // Prepare
-    const picker = new SmoothWeightedPicker();
-    picker.setCanaryWeight(weight);
-    // Act
-    const perCycle = [countCanary(picker, 100), countCanary(picker, 100), countCanary(picker, 100)];
-    // Assess
-    expect(perCycle).toEqual([weight, weight, weight]);
-  });
+  it.each([1, 5, 10, 20, 25, 50, 75, 99])(
+    'sends exactly %i of every 100 requests to the canary',
+    (weight) => {
+      // Prepare
+      const picker = new SmoothWeightedPicker();
+      picker.setCanaryWeight(weight);
+      // Act
+      const perCycle = [countCanary(picker, 100), countCanary(picker, 100), countCanary(picker, 100)];
+      // Assess
+      expect(perCycle).toEqual([weight, weight, weight]);
+    },
+  );
 
   it('spreads canary requests out instead of sending them in a burst', () => {
     // Prepare

@@ -1,6 +1,6 @@
 /**
  * One-machine images: a content-addressed snapshot of a service folder under `<dataDir>/images/<id>/`.
- * The id is sha256 over the sorted relative paths and contents, so baking the same content twice gives
+ * The id is sha256 over the run spec and the sorted relative paths and contents, so baking the same content twice gives
  * the same id and copies nothing; a faulty release is different content, hence a different image.
  */
 import { createHash, randomBytes } from 'node:crypto';
@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { cp, lstat, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import { ImageBakeError, ImageNotFoundError } from '../../../core/target/errors.ts';
-import type { BakeRequest, Image } from '../../../core/target/port.ts';
+import type { BakeRequest, Image, RunSpec } from '../../../core/target/port.ts';
 
 /** Names never copied into an image: version-control and Vouch's own state. */
 export const DEFAULT_IMAGE_EXCLUDES: readonly string[] = ['.git', '.vouch', 'node_modules'];
@@ -65,13 +65,17 @@ async function collectFiles(
 }
 
 /**
- * sha256 over, per file in sorted order: path, NUL, mode flag, NUL, byte length, NUL, bytes.
- * The lengths make the encoding unambiguous (no two file sets hash the same stream).
+ * sha256 over the run spec, then per file in sorted order: path, NUL, mode flag, NUL, byte length,
+ * NUL, bytes. The lengths make the encoding unambiguous (no two file sets hash the same stream). The
+ * run spec is part of the image: the same files started another way are another image.
  */
 export async function hashServiceFiles(
   files: readonly SourceFile[],
+  run: RunSpec,
 ): Promise<{ id: string; sizeBytes: number }> {
   const hash = createHash('sha256');
+  const runText = JSON.stringify([run.command, run.healthPath ?? '/health']);
+  hash.update(`run\0${Buffer.byteLength(runText)}\0${runText}`);
   let sizeBytes = 0;
   for (const file of files) {
     const content = await readFile(file.absolute);
@@ -97,7 +101,7 @@ export async function bakeImage(
   const folders = [request.source, ...(request.overlays ?? [])].map((f) => resolve(f));
   const files = await collectFiles(folders, new Set(excludes));
   if (files.length === 0) throw new ImageBakeError(`Cannot bake: ${request.source} holds no files`);
-  const { id, sizeBytes } = await hashServiceFiles(files);
+  const { id, sizeBytes } = await hashServiceFiles(files, request.run);
   const location = join(imagesDir, id);
   const existing = await readImage(imagesDir, id).catch(() => undefined);
   if (existing) return { image: existing, created: false };

@@ -1,0 +1,62 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { LocalDeployTarget } from '../../../lambdas/adapters/local/target/LocalDeployTarget.ts';
+import { ordersRun, ordersTags, sendRequests } from './helpers.ts';
+
+const ORDERS = join(import.meta.dirname, '../../../examples/orders');
+const FAULTY = join(import.meta.dirname, '../../../examples/orders-faulty');
+
+describe('examples/orders', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'vouch-orders-'));
+  const target = new LocalDeployTarget({ dataDir, journal: false });
+
+  afterAll(async () => {
+    await target.closeAll();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('answers its API and validates input', async () => {
+    // Prepare
+    const image = await target.bake({ service: 'orders', source: ORDERS, run: ordersRun, tags: ordersTags });
+    const env = await target.provision('orders', 'test', { ephemeral: true, tags: ordersTags });
+    await target.deploy(image, env, { slot: 'baseline', version: 4 });
+    const url = env.proxyUrl;
+    // Act
+    const health = await fetch(`${url}/health`);
+    const list = await fetch(`${url}/orders`);
+    const bad = await fetch(`${url}/orders`, { method: 'POST', body: '{"item": "", "quantity": 0}' });
+    const notJson = await fetch(`${url}/orders`, { method: 'POST', body: 'nope' });
+    const wrongMethod = await fetch(`${url}/orders/1`, { method: 'DELETE' });
+    // Assess
+    expect(await health.json()).toEqual({ status: 'ok', version: '4' });
+    expect(((await list.json()) as { orders: unknown[] }).orders).toHaveLength(2);
+    expect(bad.status).toBe(400);
+    expect(notJson.status).toBe(400);
+    expect(wrongMethod.status).toBe(405);
+    await Promise.all([bad.arrayBuffer(), notJson.arrayBuffer(), wrongMethod.arrayBuffer()]);
+    await target.destroy(env);
+  });
+
+  it('fails exactly the configured share of /orders requests in the faulty release, never /health', async () => {
+    // Prepare
+    const faulty = await target.bake({
+      service: 'orders',
+      source: ORDERS,
+      overlays: [FAULTY],
+      run: ordersRun,
+      tags: ordersTags,
+    });
+    const env = await target.provision('orders', 'test', { ephemeral: true, tags: ordersTags });
+    await target.deploy(faulty, env, { slot: 'baseline', version: 3 });
+    // Act: all at once, so the injected 400 ms is paid once rather than 20 times.
+    const orders = await sendRequests(`${env.proxyUrl}/orders`, 20, 20);
+    const health = await sendRequests(`${env.proxyUrl}/health`, 10, 10);
+    // Assess: errorRate 0.3 spread evenly -> 6 of 20.
+    expect(orders.filter((a) => a.status === 500)).toHaveLength(6);
+    expect(orders.filter((a) => a.status === 200)).toHaveLength(14);
+    expect(health.every((a) => a.status === 200)).toBe(true);
+    await target.destroy(env);
+  });
+});
