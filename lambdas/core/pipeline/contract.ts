@@ -45,6 +45,17 @@ export interface RunInput {
   /** Execution name: on AWS the Step Functions execution name, derived from the webhook delivery id. */
   readonly execution: string;
   readonly pipe: string;
+  /** A hotfix: canary steps are judged against the baseline only, so the running version's own alarm does not block the fix. */
+  readonly hotfix?: boolean;
+  /** The service's validated `.vouch.yml`, plus lists the state machine iterates on. */
+  readonly config: RunConfig;
+}
+
+/** The service settings a run carries (the validated `.vouch.yml`), plus derived lists. */
+export interface RunConfig {
+  readonly [key: string]: JsonValue;
+  /** Environments that are not ephemeral, in order: the per-environment release stage iterates on these. */
+  readonly releaseEnvironments: JsonValue[];
 }
 
 /** The run state that flows through the state machine. */
@@ -56,10 +67,20 @@ export interface RunState extends RunInput {
 }
 
 export interface TaskInput {
-  readonly task: { readonly name: string; readonly type: TaskType; readonly params: Record<string, JsonValue> };
+  readonly task: {
+    readonly name: string;
+    readonly type: TaskType;
+    readonly params: Record<string, JsonValue>;
+  };
   readonly run: RunState;
-  /** Step Functions task token, present for `.waitForTaskToken` tasks (verify). */
+  /** Step Functions task token, present for `.waitForTaskToken` tasks (verify, build, test). */
   readonly token?: string;
+  /** Inside a per-environment stage: the environment this iteration releases to. */
+  readonly item?: JsonValue;
+  /** Inside a per-environment stage: results of this iteration's earlier tasks, by task name. */
+  readonly scope?: Record<string, JsonValue>;
+  /** Inside a canary: the traffic step (%) being judged. */
+  readonly step?: number;
 }
 
 /** A task implementation: the same function behind a Lambda handler and the local engine. */
