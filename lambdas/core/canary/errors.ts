@@ -1,0 +1,17 @@
+/** Errors of the canary domain. `name` is what a Step Functions `ErrorEquals` matches. */
+
+/** The `canary` key of a `.vouch.yml` is invalid; the message says what to fix. */
+export class CanarySpecError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'CanarySpecError';
+  }
+}
+
+/** The judge was handed samples it cannot use (negative counts, NaN latencies ...). */
+export class CanarySamplesError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'CanarySamplesError';
+  }
+}

@@ -1,0 +1,242 @@
+/**
+ * The statistics the canary judge uses, written out so every number can be kept in the verdict and
+ * checked against a textbook (or SciPy) value. Pure functions, no dependencies.
+ */
+
+/** Upper tail of the standard normal, P(Z >= z). erfc by W. J. Cody's rational Chebyshev fit (|err| < 1.2e-7). */
+export function normalUpperTail(z: number): number {
+  return 0.5 * erfc(z / Math.SQRT2);
+}
+
+function erfc(x: number): number {
+  // Numerical Recipes `erfcc`: fractional error below 1.2e-7 everywhere, enough for p-values vs alpha.
+  const z = Math.abs(x);
+  const t = 1 / (1 + 0.5 * z);
+  const r =
+    t *
+    Math.exp(
+      -z * z -
+        1.26551223 +
+        t *
+          (1.00002368 +
+            t *
+              (0.37409196 +
+                t *
+                  (0.09678418 +
+                    t *
+                      (-0.18628806 +
+                        t *
+                          (0.27886807 +
+                            t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+    );
+  return x >= 0 ? r : 2 - r;
+}
+
+export interface MannWhitneyResult {
+  /** U of the first (canary) sample: pairs where canary > baseline, ties counted half. */
+  readonly U: number;
+  readonly z: number;
+  /** One-sided p-value for "canary is stochastically greater than baseline". */
+  readonly p: number;
+  /** Common-language effect size U / (n1 n2): P(random canary value > random baseline value). */
+  readonly cles: number;
+  /** Cliff's delta, 2 * CLES - 1, in [-1, 1]. */
+  readonly cliffsDelta: number;
+  /** Sum over tie groups of t^3 - t, used in the variance correction. */
+  readonly tieTerm: number;
+}
+
+/**
+ * Mann-Whitney U test, one-sided (canary greater), normal approximation with tie correction and a
+ * continuity correction of 0.5 (as SciPy's `mannwhitneyu(..., alternative='greater', method='asymptotic')`).
+ * Kayenta's NetflixACAJudge uses the same test (MannWhitney classifier). Inputs must be sorted ascending:
+ * the judge sorts once and reuses the arrays for percentiles, and a merge walk ranks in O(n1 + n2).
+ */
+export function mannWhitneyGreater(
+  canarySorted: ArrayLike<number>,
+  baselineSorted: ArrayLike<number>,
+): MannWhitneyResult {
+  const n1 = canarySorted.length;
+  const n2 = baselineSorted.length;
+  const n = n1 + n2;
+  let i = 0;
+  let j = 0;
+  let rank = 0; // ranks assigned so far
+  let rankSumCanary = 0;
+  let tieTerm = 0;
+  while (i < n1 || j < n2) {
+    const a = i < n1 ? (canarySorted[i] as number) : Number.POSITIVE_INFINITY;
+    const b = j < n2 ? (baselineSorted[j] as number) : Number.POSITIVE_INFINITY;
+    const v = Math.min(a, b);
+    let fromCanary = 0;
+    let fromBaseline = 0;
+    while (i < n1 && canarySorted[i] === v) {
+      i++;
+      fromCanary++;
+    }
+    while (j < n2 && baselineSorted[j] === v) {
+      j++;
+      fromBaseline++;
+    }
+    const t = fromCanary + fromBaseline;
+    const averageRank = rank + (t + 1) / 2;
+    rankSumCanary += fromCanary * averageRank;
+    tieTerm += t * t * t - t;
+    rank += t;
+  }
+  const U = rankSumCanary - (n1 * (n1 + 1)) / 2;
+  const mean = (n1 * n2) / 2;
+  const variance = ((n1 * n2) / 12) * (n + 1 - tieTerm / (n * (n - 1)));
+  const sd = Math.sqrt(variance);
+  const z = sd > 0 ? (U - mean - 0.5) / sd : 0;
+  const p = sd > 0 ? normalUpperTail(z) : 1;
+  const cles = n1 * n2 > 0 ? U / (n1 * n2) : 0.5;
+  return { U, z, p, cles, cliffsDelta: 2 * cles - 1, tieTerm };
+}
+
+export interface ProportionTestResult {
+  readonly test: 'two-proportion-z' | 'fisher-exact';
+  /** The z statistic (two-proportion test only). */
+  readonly z?: number;
+  /** One-sided p-value for "the canary's failure rate is greater than the baseline's". */
+  readonly p: number;
+  /** Cohen's h, 2 asin sqrt(p1) - 2 asin sqrt(p2): the standardized effect of a difference of proportions. */
+  readonly cohensH: number;
+}
+
+/**
+ * Is the canary's failure proportion greater than the baseline's?
+ *
+ * Why not Mann-Whitney here: on 0/1 data the tie-corrected MWU z is exactly the pooled two-proportion z
+ * times sqrt((N-1)/N) (both are the 2x2 linear-by-linear statistic), so ranking adds nothing, costs
+ * O(N log N) and needs one sample per request. From counts the test is O(1) and works on CloudWatch
+ * sums. When an expected cell count is below 5 (rare errors, small canary) the normal approximation
+ * is poor, so Fisher's exact conditional test (hypergeometric upper tail) is used instead.
+ */
+export function proportionGreater(
+  canary: { readonly requests: number; readonly failed: number },
+  baseline: { readonly requests: number; readonly failed: number },
+): ProportionTestResult {
+  const n1 = canary.requests;
+  const n2 = baseline.requests;
+  const p1 = n1 > 0 ? canary.failed / n1 : 0;
+  const p2 = n2 > 0 ? baseline.failed / n2 : 0;
+  const cohensH = 2 * Math.asin(Math.sqrt(p1)) - 2 * Math.asin(Math.sqrt(p2));
+  const n = n1 + n2;
+  const failed = canary.failed + baseline.failed;
+  const pooled = n > 0 ? failed / n : 0;
+  const minExpected = Math.min(n1 * pooled, n2 * pooled, n1 * (1 - pooled), n2 * (1 - pooled));
+  if (minExpected >= 5) {
+    const se = Math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2));
+    const z = (p1 - p2) / se;
+    return { test: 'two-proportion-z', z, p: normalUpperTail(z), cohensH };
+  }
+  return { test: 'fisher-exact', p: fisherExactGreater(canary.failed, n1, failed, n), cohensH };
+}
+
+/** P(X >= k) for X ~ Hypergeometric(population N, successes K, draws n): Fisher's exact test, one-sided. */
+export function fisherExactGreater(k: number, draws: number, successes: number, population: number): number {
+  const high = Math.min(draws, successes);
+  const low = Math.max(0, draws + successes - population);
+  if (k <= low) return 1;
+  const logDenominator = logChoose(population, draws);
+  let p = 0;
+  for (let x = Math.max(k, low); x <= high; x++) {
+    p += Math.exp(logChoose(successes, x) + logChoose(population - successes, draws - x) - logDenominator);
+  }
+  return Math.min(1, p);
+}
+
+function logChoose(n: number, k: number): number {
+  return logGamma(n + 1) - logGamma(k + 1) - logGamma(n - k + 1);
+}
+
+const LANCZOS = [
+  0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
+  12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
+];
+
+/** ln Gamma(x) for x > 0, Lanczos approximation (g = 7, n = 9), ~15 significant digits. */
+export function logGamma(x: number): number {
+  if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - logGamma(1 - x);
+  const y = x - 1;
+  let a = LANCZOS[0] as number;
+  const t = y + 7.5;
+  for (let i = 1; i < 9; i++) a += (LANCZOS[i] as number) / (y + i);
+  return 0.5 * Math.log(2 * Math.PI) + (y + 0.5) * Math.log(t) - t + Math.log(a);
+}
+
+/** Quantile of sorted data with linear interpolation between order statistics (Hyndman-Fan type 7, numpy default). */
+export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
+  const n = sorted.length;
+  if (n === 0) return Number.NaN;
+  const h = (n - 1) * q;
+  const lo = Math.floor(h);
+  const hi = Math.min(n - 1, lo + 1);
+  const a = sorted[lo] as number;
+  const b = sorted[hi] as number;
+  return a + (h - lo) * (b - a);
+}
+
+export function mean(values: ArrayLike<number>): number {
+  let sum = 0;
+  for (let i = 0; i < values.length; i++) sum += values[i] as number;
+  return values.length > 0 ? sum / values.length : Number.NaN;
+}
+
+/** Sorted numeric copy (Float64Array sorts numerically, and fast). */
+export function sortedCopy(values: ArrayLike<number>): Float64Array {
+  const out = Float64Array.from(values as ArrayLike<number>);
+  out.sort();
+  return out;
+}
+
+/**
+ * Is the canary's failure proportion greater than the baseline's by more than `margin` (absolute)?
+ * With margin 0 this is `proportionGreater`. With a margin, the Farrington-Manning score test
+ * (Farrington & Manning 1990): the variance is taken at the maximum-likelihood proportions restricted
+ * to p_canary - p_baseline = margin, which keeps it valid when one side saw no errors at all
+ * (a Wald test would divide by a zero variance there).
+ */
+export function proportionGreaterByMargin(
+  canary: { readonly requests: number; readonly failed: number },
+  baseline: { readonly requests: number; readonly failed: number },
+  margin: number,
+): ProportionTestResult {
+  if (margin <= 0) return proportionGreater(canary, baseline);
+  const n1 = canary.requests;
+  const n2 = baseline.requests;
+  const p1 = canary.failed / n1;
+  const p2 = baseline.failed / n2;
+  const cohensH = 2 * Math.asin(Math.sqrt(p1)) - 2 * Math.asin(Math.sqrt(p2));
+  const [r1, r2] = restrictedProportions(p1, p2, n1, n2, margin);
+  const se = Math.sqrt((r1 * (1 - r1)) / n1 + (r2 * (1 - r2)) / n2);
+  const z =
+    se > 0
+      ? (p1 - p2 - margin) / se
+      : p1 - p2 - margin > 0
+        ? Number.POSITIVE_INFINITY
+        : Number.NEGATIVE_INFINITY;
+  return { test: 'two-proportion-z', z, p: normalUpperTail(z), cohensH };
+}
+
+/** Restricted MLE (p1~, p2~) under p1 - p2 = delta: the closed-form root of Farrington-Manning's cubic. */
+export function restrictedProportions(
+  p1: number,
+  p2: number,
+  n1: number,
+  n2: number,
+  delta: number,
+): [number, number] {
+  const theta = n2 / n1;
+  const a = 1 + theta;
+  const b = -(1 + theta + p1 + theta * p2 + delta * (theta + 2));
+  const c = delta * delta + delta * (2 * p1 + theta + 1) + p1 + theta * p2;
+  const d = -p1 * delta * (1 + delta);
+  const v = b ** 3 / (27 * a ** 3) - (b * c) / (6 * a * a) + d / (2 * a);
+  const u = Math.sign(v || 1) * Math.sqrt(Math.max(0, (b * b) / (9 * a * a) - c / (3 * a)));
+  const ratio = u === 0 ? 0 : Math.max(-1, Math.min(1, v / u ** 3));
+  const w = (Math.PI + Math.acos(ratio)) / 3;
+  const r1 = Math.min(1, Math.max(delta, 2 * u * Math.cos(w) - b / (3 * a)));
+  return [r1, r1 - delta];
+}
