@@ -53,8 +53,8 @@ export interface ProvisionOptions {
   readonly ephemeral: boolean;
   readonly tags: ResourceTags;
   /**
-   * Names the ephemeral environment after the run (e.g. the execution name) so a retried provision
-   * finds the same one. @default a random suffix
+   * Names the ephemeral environment after the run (`runKeyOf(run.execution)`, naming.ts) so a retried
+   * provision finds the same one and later tasks can compute its id. @default a random suffix
    */
   readonly runKey?: string;
 }

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
 import { connect } from 'node:net';
 
 export const ordersTags = { service: 'orders', team: 'payments', solution: 'shop' } as const;
@@ -38,25 +39,35 @@ export interface Answer {
   readonly version: string | null;
 }
 
-/** Sends `count` requests, `concurrency` at a time, and returns each answer in order of sending. */
-export async function sendRequests(
-  url: string,
-  count: number,
-  concurrency = 8,
-  init?: RequestInit,
-): Promise<Answer[]> {
+const agent = new Agent({ keepAlive: true, maxSockets: 32 });
+
+/** One GET through a shared keep-alive pool (lighter than fetch when a test sends hundreds). */
+export function get(url: string): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    request(url, { agent }, (res) => {
+      res.resume();
+      res.once('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          slot: (res.headers['x-vouch-slot'] as string | undefined) ?? null,
+          version: (res.headers['x-vouch-version'] as string | undefined) ?? null,
+        }),
+      );
+      res.once('error', reject);
+    })
+      .once('error', reject)
+      .end();
+  });
+}
+
+/** Sends `count` GETs, `concurrency` at a time, and returns each answer in order of sending. */
+export async function sendRequests(url: string, count: number, concurrency = 8): Promise<Answer[]> {
   const answers: Answer[] = new Array(count);
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < count) {
       const index = next++;
-      const res = await fetch(url, init);
-      await res.arrayBuffer();
-      answers[index] = {
-        status: res.status,
-        slot: res.headers.get('x-vouch-slot'),
-        version: res.headers.get('x-vouch-version'),
-      };
+      answers[index] = await get(url);
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));

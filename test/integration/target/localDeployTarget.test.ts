@@ -15,6 +15,7 @@ import {
   ServiceStartError,
 } from '../../../lambdas/core/target/errors.ts';
 import type { Image, SlotRequest } from '../../../lambdas/core/target/port.ts';
+import { SlotSampleRecorder } from '../../../lambdas/core/target/slotEvidence.ts';
 import { eventually, isAlive, ordersRun, ordersTags, sendRequests, tryConnect } from './helpers.ts';
 
 const ORDERS = join(import.meta.dirname, '../../../examples/orders');
@@ -30,6 +31,8 @@ describe('LocalDeployTarget with the orders example', () => {
     stopGraceMs: 500,
     health: { attempts: 100, intervalMs: 50 },
   });
+  const recorder = new SlotSampleRecorder();
+  target.addRequestObserver(recorder.observe);
   let v1: Image;
   let v2: Image;
 
@@ -100,6 +103,9 @@ describe('LocalDeployTarget with the orders example', () => {
     expect(answers.every((a) => a.status === 200)).toBe(true);
     expect(seen).toHaveLength(500);
     expect(seen.filter((r) => r.slot === 'canary')).toHaveLength(100);
+    const judged = recorder.samples(env.id, 0, Date.now() + 1);
+    expect(judged.canary.errors).toEqual({ requests: 100, failed: 0 });
+    expect(judged.baseline.latencyMs).toHaveLength(400);
     expect(seen[0]).toMatchObject({
       service: 'orders',
       environment: 'test',

@@ -5,12 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import {
-  EnvironmentNotFoundError,
-  InvalidNameError,
-  NoBaselineError,
-  NoCanaryError,
-} from '../../../core/target/errors.ts';
+import { EnvironmentNotFoundError, NoBaselineError, NoCanaryError } from '../../../core/target/errors.ts';
+import { checkTargetName, environmentId } from '../../../core/target/naming.ts';
 import type {
   BakeRequest,
   DeployOptions,
@@ -78,12 +74,6 @@ interface LiveEnvironment {
   queue: Promise<unknown>;
 }
 
-const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
-
-function checkName(what: string, value: string): void {
-  if (!NAME.test(value)) throw new InvalidNameError(what, value);
-}
-
 export class LocalDeployTarget implements DeployTarget {
   readonly dataDir: string;
   private readonly host: string;
@@ -114,7 +104,7 @@ export class LocalDeployTarget implements DeployTarget {
   }
 
   async bake(request: BakeRequest): Promise<Image> {
-    checkName('service', request.service);
+    checkTargetName('service', request.service);
     const { image } = await bakeImage(
       this.imagesDir,
       request,
@@ -134,11 +124,11 @@ export class LocalDeployTarget implements DeployTarget {
   }
 
   async provision(service: string, environment: string, options: ProvisionOptions): Promise<Environment> {
-    checkName('service', service);
-    checkName('environment', environment);
-    if (options.runKey !== undefined) checkName('runKey', options.runKey);
-    const suffix = options.ephemeral ? (options.runKey ?? randomBytes(4).toString('hex')) : undefined;
-    const id = suffix ? `${service}.${environment}.${suffix}` : `${service}.${environment}`;
+    checkTargetName('service', service);
+    checkTargetName('environment', environment);
+    if (options.runKey !== undefined) checkTargetName('runKey', options.runKey);
+    const runKey = options.ephemeral ? (options.runKey ?? randomBytes(4).toString('hex')) : undefined;
+    const id = environmentId(service, environment, runKey);
     const existing = this.environments.get(id);
     if (existing) return existing.environment;
     // Two provisions of the same id at once create one environment.

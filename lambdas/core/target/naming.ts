@@ -1,0 +1,27 @@
+/**
+ * How environments are named, so any task can find one from the run state alone (service,
+ * environment name, execution) without reading another task's output.
+ */
+import { InvalidNameError } from './errors.ts';
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
+
+/** Refuses names that would not be safe in ids, paths and tags. */
+export function checkTargetName(what: string, value: string): void {
+  if (!NAME.test(value)) throw new InvalidNameError(what, value);
+}
+
+/** A run key from an execution name: unsafe characters become '-', at most 64 characters. */
+export function runKeyOf(execution: string): string {
+  const key = execution
+    .replace(/[^A-Za-z0-9_-]+/g, '-')
+    .replace(/^[-_]+/, '')
+    .slice(0, 64);
+  if (key === '') throw new InvalidNameError('execution', execution);
+  return key;
+}
+
+/** `<service>.<name>` for a lasting environment (qa, prod), `<service>.<name>.<runKey>` for an ephemeral one. */
+export function environmentId(service: string, name: string, runKey?: string): string {
+  return runKey === undefined ? `${service}.${name}` : `${service}.${name}.${runKey}`;
+}
