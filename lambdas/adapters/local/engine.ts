@@ -21,6 +21,8 @@ export interface HistoryEntry {
   readonly stateType?: string;
   /** Map iteration index (which environment, which canary step). */
   readonly index?: number;
+  /** Where in the pipe: the environment and canary step of the iteration, e.g. `qa 5%`. */
+  readonly where?: string;
   readonly durationMs?: number;
   readonly error?: string;
   readonly cause?: string;
@@ -151,6 +153,8 @@ function mockResult(input: TaskInput): JsonValue {
   }
 }
 
+const validated = new Set<string>();
+
 export async function runPipeLocally(
   definition: AslDefinition,
   input: JsonValue,
@@ -219,7 +223,13 @@ export async function runPipeLocally(
     }
   }
 
-  const machine = new StateMachine(definition as never, { validationOptions: { checkPaths: false } });
+  // The library validates a definition with asl-validator on construction (about a second); a
+  // definition already validated in this process is not validated again.
+  const json = JSON.stringify(definition);
+  const machine = new StateMachine(definition as never, {
+    validationOptions: validated.has(json) ? { noValidate: true } : { checkPaths: false },
+  });
+  validated.add(json);
   const execution = machine.run(input as never, {
     overrides: { taskResourceLocalHandlers: handlers as never, retryIntervalOverrides },
     context: { Execution: { Id: name, Name: name, Input: input }, Task: { Token: 'replaced-per-task' } },
@@ -276,7 +286,8 @@ function toHistory(event: EventLog, entered: Map<string, number>): HistoryEntry 
     Cause?: unknown;
   };
   const key = `${e.state?.name}#${e.index ?? ''}`;
-  const state = e.state ? { state: e.state.name, stateType: e.state.type } : {};
+  const where = whereOf((e.state as { input?: unknown } | undefined)?.input);
+  const state = e.state ? { state: e.state.name, stateType: e.state.type, ...(where ? { where } : {}) } : {};
   const index = e.index !== undefined ? { index: e.index } : {};
   switch (event.type) {
     case 'ExecutionStarted':
@@ -310,4 +321,12 @@ function toHistory(event: EventLog, entered: Map<string, number>): HistoryEntry 
       // Execution end (reported as `finished`), Map iteration and Parallel branch bookkeeping.
       return undefined;
   }
+}
+
+/** `qa 5%` from an iteration's state ({item, step}); undefined at the top level. */
+function whereOf(input: unknown): string | undefined {
+  const i = input as { item?: { name?: unknown }; step?: { traffic?: unknown } } | null | undefined;
+  const env = typeof i?.item?.name === 'string' ? i.item.name : undefined;
+  const step = typeof i?.step?.traffic === 'number' ? `${i.step.traffic}%` : undefined;
+  return [env, step].filter(Boolean).join(' ') || undefined;
 }

@@ -48,14 +48,24 @@ const DEFAULT_ENVIRONMENTS: EnvironmentSpec[] = [
 ];
 
 /** Schemas of sections owned by other domains are plugged in here (see composeServiceSchema). */
-export interface SectionSchemas {
-  readonly bots: z.ZodType;
-  readonly alarms: z.ZodType;
-  readonly verification: z.ZodType;
-  readonly canary: z.ZodType;
+export interface SectionSchemas<
+  B extends z.ZodType,
+  A extends z.ZodType,
+  V extends z.ZodType,
+  C extends z.ZodType,
+> {
+  readonly bots: B;
+  readonly alarms: A;
+  readonly verification: V;
+  readonly canary: C;
 }
 
-export function composeServiceSchema(sections: SectionSchemas) {
+export function composeServiceSchema<
+  B extends z.ZodType,
+  A extends z.ZodType,
+  V extends z.ZodType,
+  C extends z.ZodType,
+>(sections: SectionSchemas<B, A, V, C>) {
   return z
     .strictObject({
       pipe: z.enum(FLAVOURS, { error: `expected one of the shipped flavours: ${FLAVOURS.join(', ')}` }),

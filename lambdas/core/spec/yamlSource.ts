@@ -16,7 +16,7 @@ export function parseYamlSource(text: string, file: string): YamlSource {
   if (doc.errors.length > 0) {
     throw new SpecError(
       doc.errors.map((e) => {
-        const pos = e.linePos?.[0] ?? { line: 1, col: 1 };
+        const pos = lineCounter.linePos(e.pos[0]);
         return { file, line: pos.line, col: pos.col, path: '', message: yamlMessage(e.code, e.message) };
       }),
     );
@@ -74,7 +74,7 @@ export function validateYaml<S extends z.ZodType>(source: YamlSource, schema: S)
         file: source.file,
         ...source.locate(issue.path, key),
         path: dottedPath([...issue.path, key]),
-        message: `unknown key "${key}"${knownKeysHint(schema, issue.path)}`,
+        message: `unknown key "${key}"${UNKNOWN_KEY_HINT}`,
       }));
     }
     return [
@@ -90,9 +90,7 @@ export function validateYaml<S extends z.ZodType>(source: YamlSource, schema: S)
   throw new SpecError(problems);
 }
 
-function knownKeysHint(_schema: z.ZodType, _path: readonly PropertyKey[]): string {
-  return ' (check the spelling; see the .vouch.yml reference in the README)';
-}
+const UNKNOWN_KEY_HINT = ' (check the spelling; the README has the .vouch.yml reference)';
 
 function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
   let v: unknown = data;
@@ -108,7 +106,10 @@ function describeIssue(issue: z.core.$ZodIssue, data: unknown): string {
   if (issue.code === 'invalid_type' && got === undefined) {
     return `required, expected ${issue.expected}`;
   }
-  const shown = got === undefined ? '' : ` (got ${JSON.stringify(got)?.slice(0, 60)})`;
+  const shown =
+    got === undefined || (typeof got === 'object' && got !== null)
+      ? ''
+      : ` (got ${JSON.stringify(got)?.slice(0, 60)})`;
   const message = issue.message.replace(/^Invalid input: /, '').replace(/^Invalid option: /, '');
   return `${message}${issue.code === 'invalid_type' ? '' : shown}`;
 }
