@@ -13,19 +13,20 @@ import { costExplorerReader } from '../adapters/aws/cost/costExplorerReader.ts';
 import { dynamoCostLedger } from '../adapters/aws/cost/dynamoCostLedger.ts';
 import { ensureCostAllocationTagsActive } from '../core/cost/activation.ts';
 import { collectCost, DEFAULT_LOOKBACK_DAYS, MAX_LOOKBACK_DAYS } from '../core/cost/collector.ts';
+import { COST_COLLECTOR_ENV } from '../core/cost/collectorEnvironment.ts';
 import { requireEnv } from '../core/shared/env.ts';
 
-const tableName = requireEnv('TABLE_NAME');
+const tableName = requireEnv(COST_COLLECTOR_ENV.buildTable);
 const lookbackDays = z.coerce
   .number()
   .int()
   .min(1)
   .max(MAX_LOOKBACK_DAYS)
-  .parse(process.env.LOOKBACK_DAYS ?? DEFAULT_LOOKBACK_DAYS);
+  .parse(process.env[COST_COLLECTOR_ENV.lookbackDays] ?? DEFAULT_LOOKBACK_DAYS);
 const costMetric = z
   .enum(['UnblendedCost', 'AmortizedCost'])
-  .parse(process.env.COST_METRIC ?? 'UnblendedCost');
-const activateTags = process.env.ACTIVATE_COST_ALLOCATION_TAGS === 'true';
+  .parse(process.env[COST_COLLECTOR_ENV.costMetric] ?? 'UnblendedCost');
+const activateTags = process.env[COST_COLLECTOR_ENV.activateTags] === 'true';
 
 const logger = new Logger({ serviceName: 'vouch-cost-collector' });
 // Cost Explorer is served from us-east-1 for the whole partition; maxAttempts 1 because the reader

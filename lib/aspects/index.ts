@@ -1,0 +1,7 @@
+export {
+  applyCostTags,
+  PLATFORM_TAGS,
+  RequiredTagsAspect,
+  type RequiredTagsAspectProps,
+  requireCostTags,
+} from './RequiredTagsAspect.ts';
