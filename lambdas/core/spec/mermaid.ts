@@ -6,7 +6,8 @@ import type { AslDefinition, AslState } from './compile.ts';
  */
 export function toMermaid(definition: Pick<AslDefinition, 'StartAt' | 'States'>): string {
   const lines: string[] = ['flowchart TD'];
-  const id = (name: string) => name.replace(/[^A-Za-z0-9_]/g, '_');
+  // Prefixed: Mermaid reserves words such as `end`, which is also a state name here.
+  const id = (name: string) => `s_${name.replace(/[^A-Za-z0-9_]/g, '_')}`;
   const label = (name: string, state: AslState): string => {
     const task = taskOf(state);
     const detail = task ? `<br/><small>${task.type}${task.params ? ` ${task.params}` : ''}</small>` : '';
@@ -64,7 +65,7 @@ export function toMermaid(definition: Pick<AslDefinition, 'StartAt' | 'States'>)
         lines.push(`${indent}${node} -. fails .-> ${id(c.Next)}`);
     }
   };
-  lines.push(`  start(( )) --> ${id(definition.StartAt)}`);
+  lines.push(`  start((start)) --> ${id(definition.StartAt)}`);
   render(definition.States, '  ');
   return lines.join('\n');
 }
