@@ -127,8 +127,9 @@ async function startForPush(host: GitHost, deliveryId: string, push: PushEvent, 
       : new SpecReadError(`could not read .vouch.yml of ${push.repo}`, { cause: error });
   }
   if (!spec.found) {
-    if (spec.invalid === true) return reject(deps, 422, `.vouch.yml at ${push.after}: ${clip(spec.reason)}`);
-    return ignored(deps, `no .vouch.yml at ${push.after}: ${clip(spec.reason)}`, log);
+    if (spec.invalid === true)
+      return reject(deps, 422, `.vouch.yml at ${push.after}: ${clip(spec.reason, 200)}`);
+    return ignored(deps, clip(spec.reason, 200), log);
   }
   const trunk = spec.trunk ?? push.defaultBranch ?? 'main';
   if (branch !== trunk) {
@@ -174,7 +175,7 @@ async function startForPush(host: GitHost, deliveryId: string, push: PushEvent, 
     deps.logger.info('webhook redelivery: run exists', { ...log, execution });
     return reply(200, 'existing', 'this delivery already started a run', execution, started.executionArn);
   }
-  deps.logger.info('webhook started a run', { ...log, execution, service: spec.service });
+  deps.logger.info('webhook started a run', { ...log, execution, serviceName: spec.service });
   return reply(201, 'started', `started ${spec.pipe} for ${spec.service}`, execution, started.executionArn);
 }
 
@@ -321,10 +322,10 @@ function ignored(deps: WebhookDeps, reason: string, log: Record<string, unknown>
 }
 
 /** Echoes of sender-controlled text stay short and printable. */
-function clip(text: string): string {
+function clip(text: string, max = 80): string {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping control characters is the point.
   const printable = text.replace(/[\u0000-\u001f\u007f]/g, '?');
-  return printable.length > 80 ? `${printable.slice(0, 77)}...` : printable;
+  return printable.length > max ? `${printable.slice(0, max - 3)}...` : printable;
 }
 
 function describe(error: unknown): Record<string, unknown> {

@@ -4,6 +4,7 @@ export * from './gitHubPush.ts';
 export * from './handleWebhook.ts';
 export * from './limits.ts';
 export * from './pushEvent.ts';
+export * from './registeredServices.ts';
 export * from './replayGuard.ts';
 export * from './runSpec.ts';
 export * from './types.ts';

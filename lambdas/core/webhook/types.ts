@@ -71,9 +71,9 @@ export interface ReplayGuard {
 
 /** Structural subset of the Powertools Logger, so it can be passed straight in. */
 export interface WebhookLogger {
-  info(message: string, extra?: Record<string, unknown>): void;
-  warn(message: string, extra?: Record<string, unknown>): void;
-  error(message: string, extra?: Record<string, unknown>): void;
+  info(message: string, extra: Record<string, unknown>): void;
+  warn(message: string, extra: Record<string, unknown>): void;
+  error(message: string, extra: Record<string, unknown>): void;
 }
 
 /** The shared secret: a value, or a (cached) reader such as the Secrets Manager adapter. */

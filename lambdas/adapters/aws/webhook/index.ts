@@ -1,0 +1,3 @@
+export * from './gitHubSpecReader.ts';
+export * from './secretReader.ts';
+export * from './sfnStarter.ts';

@@ -1,0 +1,177 @@
+import {
+  GetSecretValueCommand,
+  ResourceNotFoundException,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import {
+  DescribeExecutionCommand,
+  ExecutionAlreadyExists,
+  ExecutionDoesNotExist,
+  SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createGitHubSpecReader } from '../../../lambdas/adapters/aws/webhook/gitHubSpecReader.ts';
+import { createCachedSecretReader } from '../../../lambdas/adapters/aws/webhook/secretReader.ts';
+import { createSfnStarter, executionArnFor } from '../../../lambdas/adapters/aws/webhook/sfnStarter.ts';
+import type { RunInput } from '../../../lambdas/core/pipeline/contract.ts';
+import {
+  ExecutionStartError,
+  SpecReadError,
+  WebhookSecretError,
+} from '../../../lambdas/core/webhook/errors.ts';
+import { COMMIT, REPO, SPEC } from './fixtures.ts';
+
+const sfn = mockClient(SFNClient);
+const secrets = mockClient(SecretsManagerClient);
+afterEach(() => {
+  sfn.reset();
+  secrets.reset();
+});
+
+const MACHINE = 'arn:aws:states:eu-west-1:123456789012:stateMachine:vouch-ec2-canary';
+const NAME = 'gh-72d3162e-cc78-11e3-81ab-4c9367dc0958';
+const EXECUTION = `arn:aws:states:eu-west-1:123456789012:execution:vouch-ec2-canary:${NAME}`;
+const INPUT: RunInput = { ...SPEC, repo: REPO, commit: COMMIT, branch: 'main', execution: NAME };
+const meta = { $metadata: {} };
+
+describe('Step Functions starter', () => {
+  const starter = () =>
+    createSfnStarter({
+      client: new SFNClient({}),
+      stateMachineFor: (pipe) => (pipe === 'ec2-canary' ? MACHINE : undefined),
+    });
+
+  it('derives the execution ARN from the state machine ARN and the name', () => {
+    expect(executionArnFor(MACHINE, NAME)).toBe(EXECUTION);
+  });
+
+  it('starts an execution named after the delivery when none exists', async () => {
+    sfn.on(DescribeExecutionCommand).rejects(new ExecutionDoesNotExist({ message: 'no', ...meta }));
+    sfn.on(StartExecutionCommand).resolves({ executionArn: EXECUTION, startDate: new Date() });
+
+    const started = await starter().start(NAME, INPUT);
+
+    expect(started).toEqual({ executionArn: EXECUTION, alreadyExisted: false });
+    expect(sfn).toReceiveCommandWith(StartExecutionCommand, {
+      stateMachineArn: MACHINE,
+      name: NAME,
+      input: JSON.stringify(INPUT),
+    });
+  });
+
+  it('answers with the existing execution and starts nothing when the name exists', async () => {
+    sfn
+      .on(DescribeExecutionCommand, { executionArn: EXECUTION })
+      .resolves({ executionArn: EXECUTION, status: 'RUNNING' });
+
+    const started = await starter().start(NAME, INPUT);
+
+    expect(started).toEqual({ executionArn: EXECUTION, alreadyExisted: true });
+    expect(sfn).not.toReceiveCommand(StartExecutionCommand);
+  });
+
+  it('treats ExecutionAlreadyExists from a racing start as the existing execution', async () => {
+    sfn.on(DescribeExecutionCommand).rejects(new ExecutionDoesNotExist({ message: 'no', ...meta }));
+    sfn.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists({ message: 'exists', ...meta }));
+
+    const started = await starter().start(NAME, INPUT);
+
+    expect(started).toEqual({ executionArn: EXECUTION, alreadyExisted: true });
+  });
+
+  it('turns any other failure, and an unknown pipe, into ExecutionStartError', async () => {
+    sfn.on(DescribeExecutionCommand).rejects(new Error('Rate exceeded'));
+
+    await expect(starter().start(NAME, INPUT)).rejects.toBeInstanceOf(ExecutionStartError);
+    await expect(starter().start(NAME, { ...INPUT, pipe: 'lambda-canary' })).rejects.toThrow(
+      'no state machine is deployed for pipe lambda-canary',
+    );
+  });
+});
+
+describe('cached Secrets Manager reader', () => {
+  it('reads once per TTL, shares concurrent first reads, and re-reads after the TTL', async () => {
+    let now = 0;
+    secrets.on(GetSecretValueCommand, { SecretId: 'vouch/webhook' }).resolves({ SecretString: 's3cret' });
+    const read = createCachedSecretReader({
+      client: new SecretsManagerClient({}),
+      secretId: 'vouch/webhook',
+      ttlMs: 1000,
+      now: () => now,
+    });
+
+    const first = await Promise.all([read(), read(), read()]);
+    now = 999;
+    const cached = await read();
+    now = 1000;
+    const reread = await read();
+
+    expect([...first, cached, reread]).toEqual(Array(5).fill('s3cret'));
+    expect(secrets).toHaveReceivedCommandTimes(GetSecretValueCommand, 2);
+  });
+
+  it('raises WebhookSecretError for a missing or empty secret, and does not cache the failure', async () => {
+    secrets
+      .on(GetSecretValueCommand)
+      .rejectsOnce(new ResourceNotFoundException({ message: 'gone', ...meta }))
+      .resolvesOnce({ SecretString: '' })
+      .resolves({ SecretString: 'back' });
+    const read = createCachedSecretReader({
+      client: new SecretsManagerClient({}),
+      secretId: 'vouch/webhook',
+    });
+
+    await expect(read()).rejects.toThrow(new WebhookSecretError('secret vouch/webhook does not exist'));
+    await expect(read()).rejects.toThrow('secret vouch/webhook has no SecretString value');
+    await expect(read()).resolves.toBe('back');
+  });
+});
+
+describe('GitHub contents reader', () => {
+  const respond = (status: number, text = '') => {
+    const calls: { url: string; init: RequestInit | undefined }[] = [];
+    const fetch = async (url: string | URL | Request, init?: RequestInit) => {
+      calls.push({ url: String(url), init });
+      return new Response(status === 204 ? null : text, { status });
+    };
+    return { calls, fetch: fetch as typeof globalThis.fetch };
+  };
+
+  it('reads .vouch.yml at the pushed commit with the raw media type and the token', async () => {
+    const fake = respond(200, 'pipe: ci\n');
+    const read = createGitHubSpecReader({ token: async () => 'ghp_token', fetch: fake.fetch });
+
+    const text = await read(REPO, COMMIT);
+
+    expect(text).toBe('pipe: ci\n');
+    expect(fake.calls[0]?.url).toBe(
+      `https://api.github.com/repos/acme/shop/contents/.vouch.yml?ref=${COMMIT}`,
+    );
+    expect(fake.calls[0]?.init?.headers).toMatchObject({
+      accept: 'application/vnd.github.raw+json',
+      authorization: 'Bearer ghp_token',
+    });
+  });
+
+  it('answers undefined (no spec) on 404 and SpecReadError on other statuses or network errors', async () => {
+    const notFound = createGitHubSpecReader({
+      token: async () => 't',
+      fetch: respond(404, '{"message":"Not Found"}').fetch,
+    });
+    const broken = createGitHubSpecReader({ token: async () => 't', fetch: respond(502).fetch });
+    const offline = createGitHubSpecReader({
+      token: async () => 't',
+      fetch: (async () => {
+        throw new TypeError('fetch failed');
+      }) as typeof fetch,
+    });
+
+    await expect(notFound(REPO, COMMIT)).resolves.toBeUndefined();
+    await expect(broken(REPO, COMMIT)).rejects.toThrow(
+      new SpecReadError(`GitHub answered 502 for ${REPO}/.vouch.yml at ${COMMIT}`),
+    );
+    await expect(offline(REPO, COMMIT)).rejects.toBeInstanceOf(SpecReadError);
+  });
+});
