@@ -46,9 +46,10 @@ const TRANSIENT_ERRORS = [
 
 /** Task timeouts. Step Functions' own default is 99999999 s; no task may hang a pipeline that long. */
 const TASK_TIMEOUT_SECONDS = 900;
-const CALLBACK_TIMEOUT_SECONDS = 4 * 3600;
+/** A callback task (a verification window of up to 24 h, a CodeBuild build) with room to spare. */
+const CALLBACK_TIMEOUT_SECONDS = 25 * 3600;
 /** A whole run, including every verification window (Standard workflows allow up to a year). */
-const EXECUTION_TIMEOUT_SECONDS = 24 * 3600;
+const EXECUTION_TIMEOUT_SECONDS = 7 * 24 * 3600;
 
 /** Marks the states compiled from a stage's `onFailure` (the local engine needs to know them). */
 export const COMPENSATION_COMMENT = 'compensation:';
@@ -261,8 +262,39 @@ function emitTask(
   ];
   states[task.name] = state;
   applyFailure(state, task.name, failure);
+  if (type === 'verify') addDecideOnTimeout(task, state, states, payload);
   if (paths.outputPath) state.End = true;
   return { start: task.name, end: task.name };
+}
+
+/**
+ * A window normally ends by its one-time schedule (or an alarm) resuming the task token. If neither
+ * came, the Task's timeout is caught and a `decide` step reads the evidence and gives the verdict,
+ * so a window can never hang and never pass without a decision.
+ */
+function addDecideOnTimeout(
+  task: TaskSpec,
+  verify: AslState,
+  states: Record<string, AslState>,
+  payload: Record<string, unknown>,
+): void {
+  const name = `${task.name}-decide`;
+  const onTimeout = { ErrorEquals: ['States.Timeout'], ResultPath: `$.timeout`, Next: name };
+  verify.Catch = [onTimeout, ...((verify.Catch as unknown[]) ?? [])];
+  states[name] = {
+    Type: 'Task',
+    Comment: `Closes ${task.name} when its timeout fired before the window-end schedule`,
+    Resource: `\${${substitutionKey('decide')}}`,
+    Parameters: { ...payload, task: { name, type: 'decide', params: task.params } },
+    TimeoutSeconds: TASK_TIMEOUT_SECONDS,
+    ResultPath: verify.ResultPath,
+    ...(verify.OutputPath ? { OutputPath: verify.OutputPath } : {}),
+    Retry: verify.Retry,
+    ...(verify.Catch && (verify.Catch as unknown[]).length > 1
+      ? { Catch: (verify.Catch as unknown[]).slice(1) }
+      : {}),
+    Next: `@follow:${task.name}`,
+  };
 }
 
 /**
@@ -380,6 +412,19 @@ function resolveCleanupCatches(definition: AslDefinition): AslDefinition {
       for (const c of catches ?? []) {
         if (c.Next.startsWith('@next:')) c.Next = (state.Next as string | undefined) ?? 'end';
       }
+      // `@follow:X`: continue where state X continues (a decide step standing in for its verify).
+      if (typeof state.Next === 'string' && state.Next.startsWith('@follow:')) {
+        const followed = states[state.Next.slice('@follow:'.length)] as AslState;
+        if (followed.End) {
+          delete state.Next;
+          state.End = true;
+        } else state.Next = followed.Next;
+      }
+      for (const branch of (state.Branches as { States: Record<string, AslState> }[] | undefined) ?? []) {
+        fix(branch.States);
+      }
+      const processor = state.ItemProcessor as { States: Record<string, AslState> } | undefined;
+      if (processor) fix(processor.States);
     }
   };
   fix(definition.States);
