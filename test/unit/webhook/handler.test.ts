@@ -44,11 +44,9 @@ beforeEach(() => {
   secrets.on(GetSecretValueCommand, { SecretId: 'vouch/webhook' }).resolves({ SecretString: SECRET });
   secrets.on(GetSecretValueCommand, { SecretId: 'vouch/git-token' }).resolves({ SecretString: 'ghp_token' });
   sfn.on(DescribeExecutionCommand).rejects(new ExecutionDoesNotExist({ message: 'no', $metadata: {} }));
-  sfn
-    .on(StartExecutionCommand)
-    .callsFake(({ name }) => ({
-      executionArn: `${MACHINE.replace(':stateMachine:', ':execution:')}:${name}`,
-    }));
+  sfn.on(StartExecutionCommand).callsFake(({ name }) => ({
+    executionArn: `${MACHINE.replace(':stateMachine:', ':execution:')}:${name}`,
+  }));
 });
 
 const httpApiEvent = (headers: Record<string, string>, body: string, method = 'POST') => ({
