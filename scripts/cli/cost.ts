@@ -1,0 +1,71 @@
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { readResourceJournal } from '../../lambdas/adapters/local/target/resourceJournal.ts';
+import { estimateLocalCost, renderCostTable } from '../../lambdas/core/cost/localEstimate.ts';
+import type { CliCommand } from './types.ts';
+
+/** Where the one-machine target journals the resources it creates (`<dataDir>/resources.jsonl`). */
+export const DEFAULT_RESOURCE_JOURNAL = '.vouch/target/resources.jsonl';
+const DEFAULT_DAYS = 30;
+
+export const costCommand: CliCommand = {
+  name: 'cost',
+  summary: 'print the cost ESTIMATE of a team on this machine, per service and environment',
+  usage: `vouch cost [--team T] [--days N] [--journal FILE]
+
+Prices what the one-machine target ran (service processes, environments, images) over the last N days
+(default ${DEFAULT_DAYS}) with the documented AWS on-demand price table, and prints one row per team,
+service, solution and environment, most expensive first, then the total.
+This is an ESTIMATE, not a bill: on AWS the daily collector reads the real cost from Cost Explorer and
+the team dashboard (vouch-cost-<team>) shows it.
+
+  --team T        only team T (default: every team)
+  --days N        window in days, a positive integer (default ${DEFAULT_DAYS})
+  --journal FILE  resource journal to price (default ${DEFAULT_RESOURCE_JOURNAL}, or $VOUCH_RESOURCE_JOURNAL)
+
+Exit codes: 0 printed, 2 bad usage.`,
+  async run(argv, ctx) {
+    let values: { team?: string; days?: string; journal?: string };
+    try {
+      ({ values } = parseArgs({
+        args: argv,
+        options: { team: { type: 'string' }, days: { type: 'string' }, journal: { type: 'string' } },
+      }));
+    } catch (error) {
+      ctx.err(`vouch cost: ${(error as Error).message}`);
+      return 2;
+    }
+    const days = values.days === undefined ? DEFAULT_DAYS : Number(values.days);
+    if (!Number.isInteger(days) || days < 1) {
+      ctx.err(`vouch cost: --days must be a positive integer, got "${values.days}"`);
+      return 2;
+    }
+    if (values.team !== undefined && values.team.trim() === '') {
+      ctx.err('vouch cost: --team needs a team name');
+      return 2;
+    }
+    const journal = resolve(
+      ctx.cwd,
+      values.journal ?? ctx.env.VOUCH_RESOURCE_JOURNAL ?? DEFAULT_RESOURCE_JOURNAL,
+    );
+    const now = new Date();
+    const priced = estimateLocalCost(readResourceJournal(journal), {
+      now,
+      from: new Date(now.getTime() - days * 86_400_000),
+      ...(values.team !== undefined && { team: values.team }),
+    });
+    // A line with no usage at all is a resource that ended before the window: not part of it.
+    const estimate = {
+      ...priced,
+      lines: priced.lines.filter((l) => Object.values(l.usage).some((v) => v > 0)),
+    };
+    if (estimate.lines.length === 0) {
+      ctx.out(
+        `ESTIMATE: no resources${values.team ? ` of team ${values.team}` : ''} recorded in ${journal} over the last ${days} days`,
+      );
+      return 0;
+    }
+    for (const line of renderCostTable(estimate)) ctx.out(line);
+    return 0;
+  },
+};
