@@ -139,9 +139,16 @@ export function evaluateAlarm(
   const p = t.statistic === undefined ? undefined : parsePercentile(t.statistic);
   if (p !== undefined && t.evaluateLowSampleCountPercentile === 'ignore') {
     // "ignore: the alarm state does not change during periods with too few data samples" (Percentile-based alarms and low data samples).
-    const lowSamples = datapoints.some((d) => d.value !== undefined && d.samples < minSamplesForPercentile(p));
+    const lowSamples = datapoints.some(
+      (d) => d.value !== undefined && d.samples < minSamplesForPercentile(p),
+    );
     if (lowSamples) {
-      return { state: currentState, breaching: 0, missing: 0, reason: `too few samples for ${t.statistic}, state kept` };
+      return {
+        state: currentState,
+        breaching: 0,
+        missing: 0,
+        reason: `too few samples for ${t.statistic}, state kept`,
+      };
     }
   }
   const present = datapoints.filter((d) => d.value !== undefined);
@@ -179,8 +186,16 @@ export function evaluateAlarm(
       // "If fewer datapoints than Datapoints to Alarm exist, the alarm evaluates the ones that exist" (How alarm state is evaluated when data is missing).
       const needed = Math.min(m, present.length);
       return breachingPresent >= needed
-        ? verdict('ALARM', breachingPresent, `${breachingPresent} of ${present.length} present datapoints breaching`)
-        : verdict('OK', breachingPresent, `${breachingPresent} of ${present.length} present datapoints breaching`);
+        ? verdict(
+            'ALARM',
+            breachingPresent,
+            `${breachingPresent} of ${present.length} present datapoints breaching`,
+          )
+        : verdict(
+            'OK',
+            breachingPresent,
+            `${breachingPresent} of ${present.length} present datapoints breaching`,
+          );
     }
   }
 }
@@ -190,5 +205,7 @@ export function breachingValues(
   t: Pick<AlarmThresholds, 'comparison' | 'threshold'>,
   points: readonly Datapoint[],
 ): number[] {
-  return points.flatMap((p) => (p.value !== undefined && isBreaching(p.value, t.comparison, t.threshold) ? [p.value] : []));
+  return points.flatMap((p) =>
+    p.value !== undefined && isBreaching(p.value, t.comparison, t.threshold) ? [p.value] : [],
+  );
 }

@@ -52,7 +52,11 @@ export interface ScenarioResult {
   readonly saved: Readonly<Record<string, string>>;
 }
 
-export async function runScenario(scenario: BotScenario, target: BotTarget, deps: BotRunDeps): Promise<ScenarioResult> {
+export async function runScenario(
+  scenario: BotScenario,
+  target: BotTarget,
+  deps: BotRunDeps,
+): Promise<ScenarioResult> {
   const stopwatch = deps.stopwatch ?? (() => performance.now());
   const saved: Record<string, string> = {};
   const steps: StepResult[] = [];
@@ -76,11 +80,14 @@ async function runStep(
   const at = deps.clock.now();
   const path = fillTemplate(step.path, saved);
   const url = `${target.baseUrl.replace(/\/+$/, '')}${path}`;
-  const headers = Object.fromEntries(Object.entries(step.headers).map(([k, v]) => [k, fillTemplate(v, saved)]));
+  const headers = Object.fromEntries(
+    Object.entries(step.headers).map(([k, v]) => [k, fillTemplate(v, saved)]),
+  );
   let body: string | undefined;
   if (step.body !== undefined) {
     body = JSON.stringify(fillJson(step.body, saved));
-    if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json';
+    if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-type'))
+      headers['content-type'] = 'application/json';
   }
   const began = stopwatch();
   let status: number | undefined;
@@ -128,7 +135,8 @@ function checkExpectations(step: BotStep, status: number, text: string, latencyM
       : Array.isArray(expected)
         ? expected.includes(status)
         : expected === status;
-  if (!statusOk) problems.push(`status ${status}, expected ${expected === undefined ? '2xx' : JSON.stringify(expected)}`);
+  if (!statusOk)
+    problems.push(`status ${status}, expected ${expected === undefined ? '2xx' : JSON.stringify(expected)}`);
   if (latencyMs > step.expect.latencyMs) {
     problems.push(`latency ${Math.round(latencyMs)} ms over budget ${step.expect.latencyMs} ms`);
   }
@@ -158,7 +166,8 @@ function saveValues(
     if (from === 'status') value = status;
     else if (from.startsWith('headers.')) value = headers?.get(from.slice('headers.'.length)) ?? undefined;
     else value = readPath(parseJson(text), from.split('.').slice(1));
-    if (value === undefined || value === null) problems.push(`cannot save ${name}: ${from} is missing in the response`);
+    if (value === undefined || value === null)
+      problems.push(`cannot save ${name}: ${from} is missing in the response`);
     else saved[name] = typeof value === 'string' ? value : JSON.stringify(value);
   }
   return problems;
@@ -168,8 +177,20 @@ function samplesOf(result: StepResult, dimensions: BotDimensions): MetricSample[
   const dims = { ...dimensions };
   return [
     { name: METRIC.requests, dimensions: dims, value: 1, timestamp: result.at, unit: 'Count' },
-    { name: METRIC.failures, dimensions: dims, value: result.ok ? 0 : 1, timestamp: result.at, unit: 'Count' },
-    { name: METRIC.latency, dimensions: dims, value: result.latencyMs, timestamp: result.at, unit: 'Milliseconds' },
+    {
+      name: METRIC.failures,
+      dimensions: dims,
+      value: result.ok ? 0 : 1,
+      timestamp: result.at,
+      unit: 'Count',
+    },
+    {
+      name: METRIC.latency,
+      dimensions: dims,
+      value: result.latencyMs,
+      timestamp: result.at,
+      unit: 'Milliseconds',
+    },
   ];
 }
 

@@ -34,7 +34,10 @@ export const BotStepSchema = z.strictObject({
   expect: BotExpectSchema.prefault({}),
   /** Values carried to later steps: `{ orderId: body.id }` makes `{{orderId}}` available. @default {} */
   save: z
-    .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string().regex(RESPONSE_PATH, 'status, headers.<name> or body.<path>'))
+    .record(
+      z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/),
+      z.string().regex(RESPONSE_PATH, 'status, headers.<name> or body.<path>'),
+    )
     .default({}),
 });
 
@@ -83,7 +86,10 @@ export const TreatMissingDataSchema = z.enum(['missing', 'breaching', 'notBreach
 const PeriodSeconds = z
   .int()
   .positive()
-  .refine((s) => s === 10 || s === 20 || s === 30 || s % 60 === 0, 'period must be 10, 20, 30 or a multiple of 60');
+  .refine(
+    (s) => s === 10 || s === 20 || s === 30 || s % 60 === 0,
+    'period must be 10, 20, 30 or a multiple of 60',
+  );
 
 interface EvaluationCounts {
   readonly datapointsToAlarm: number;
@@ -93,7 +99,11 @@ interface EvaluationCounts {
 /** Evaluation settings shared by every alarm; `datapointsToAlarm <= evaluationPeriods` as CloudWatch requires. */
 function alarmShape<T extends z.ZodRawShape>(
   shape: T,
-  defaults: { evaluationPeriods: number; datapointsToAlarm: number; treatMissingData: z.infer<typeof TreatMissingDataSchema> },
+  defaults: {
+    evaluationPeriods: number;
+    datapointsToAlarm: number;
+    treatMissingData: z.infer<typeof TreatMissingDataSchema>;
+  },
 ) {
   return z
     .strictObject({

@@ -16,6 +16,10 @@ export interface OpenWindow {
   readonly endsAt: string;
   /** Canary step (traffic %) when the window belongs to a canary step. */
   readonly step?: number;
+  /** `verification.minBotSamples` the window was opened with (decide falls back to the default when absent). */
+  readonly minBotSamples?: number;
+  /** `verification.graceSeconds` the window was opened with (decide falls back to the default when absent). */
+  readonly graceSeconds?: number;
 }
 
 export interface WindowStore {

@@ -70,14 +70,19 @@ export class LocalMetricStore implements MetricSink, EvidenceReader {
   constructor(options: LocalMetricStoreOptions = {}) {
     this.clock = options.clock ?? systemClock;
     this.retentionMs = options.retentionMs ?? 6 * 3_600_000;
-    this.onListenerError = options.onListenerError ?? ((error) => console.error('alarm listener failed', error));
+    this.onListenerError =
+      options.onListenerError ?? ((error) => console.error('alarm listener failed', error));
   }
 
   /** Adds (or replaces) alarms. A new alarm starts in INSUFFICIENT_DATA, as in CloudWatch. */
   defineAlarms(definitions: readonly AlarmDefinition[]): void {
     for (const definition of definitions) {
       const existing = this.alarms.get(definition.name);
-      this.alarms.set(definition.name, { definition, state: existing?.state ?? 'INSUFFICIENT_DATA', history: existing?.history ?? [] });
+      this.alarms.set(definition.name, {
+        definition,
+        state: existing?.state ?? 'INSUFFICIENT_DATA',
+        history: existing?.history ?? [],
+      });
     }
     if (this.running) this.armTimers();
   }
@@ -103,7 +108,10 @@ export class LocalMetricStore implements MetricSink, EvidenceReader {
       list.splice(i, 0, sample);
       this.samples.set(sample.name, list);
       for (const record of this.alarms.values()) {
-        if (metricNames(record.definition).includes(sample.name) && dimensionsMatch(record.definition.dimensions, sample.dimensions)) {
+        if (
+          metricNames(record.definition).includes(sample.name) &&
+          dimensionsMatch(record.definition.dimensions, sample.dimensions)
+        ) {
           touched.add(record.definition.name);
         }
       }
@@ -185,7 +193,8 @@ export class LocalMetricStore implements MetricSink, EvidenceReader {
 
   private datapoint(definition: AlarmDefinition, periodStart: number): Datapoint {
     const end = periodStart + definition.periodSeconds * 1000;
-    const values = (name: string) => this.query(name, definition.dimensions, periodStart, end).map((s) => s.value);
+    const values = (name: string) =>
+      this.query(name, definition.dimensions, periodStart, end).map((s) => s.value);
     const metric = definition.metric;
     if (metric.kind === 'ratioPercent') {
       const denominator = values(metric.denominator);
@@ -193,7 +202,11 @@ export class LocalMetricStore implements MetricSink, EvidenceReader {
       const total = computeStatistic(denominator, 'Sum');
       // No requests in the period: the expression has no value, a missing datapoint (not 0 %).
       if (total === undefined || total === 0) return { periodStart, samples: 0 };
-      return { periodStart, value: (100 * (computeStatistic(numerator, 'Sum') ?? 0)) / total, samples: denominator.length };
+      return {
+        periodStart,
+        value: (100 * (computeStatistic(numerator, 'Sum') ?? 0)) / total,
+        samples: denominator.length,
+      };
     }
     const raw = values(metric.metricName);
     const value = computeStatistic(raw, metric.statistic);
@@ -248,7 +261,9 @@ export class LocalMetricStore implements MetricSink, EvidenceReader {
       try {
         const result = listener(change);
         if (result instanceof Promise) {
-          const tracked: Promise<void> = result.catch(this.onListenerError).finally(() => this.inFlight.delete(tracked));
+          const tracked: Promise<void> = result
+            .catch(this.onListenerError)
+            .finally(() => this.inFlight.delete(tracked));
           this.inFlight.add(tracked);
         }
       } catch (error) {
@@ -290,5 +305,7 @@ export class LocalMetricStore implements MetricSink, EvidenceReader {
 }
 
 function metricNames(d: AlarmDefinition): string[] {
-  return d.metric.kind === 'ratioPercent' ? [d.metric.numerator, d.metric.denominator] : [d.metric.metricName];
+  return d.metric.kind === 'ratioPercent'
+    ? [d.metric.numerator, d.metric.denominator]
+    : [d.metric.metricName];
 }
