@@ -25,7 +25,9 @@ import {
   EnvironmentNotFoundError,
   ImageBakeError,
   ImageNotFoundError,
+  InvalidNameError,
   InvalidWeightError,
+  NoBaselineError,
   NoCanaryError,
   ServiceStartError,
 } from '../../../lambdas/core/target/errors.ts';
@@ -247,6 +249,17 @@ describe('provision', () => {
     expect(aws.groups).toHaveLength(2);
   });
 
+  it('refuses a run key that is not safe in names and tags, before any call', async () => {
+    // Prepare
+    const { aws, target } = setUp();
+
+    // Act / Assess
+    await expect(
+      target.provision('orders', 'test', { ephemeral: true, tags: TAGS, runKey: 'exec/../1' }),
+    ).rejects.toBeInstanceOf(InvalidNameError);
+    expect(aws.elb).not.toReceiveAnyCommand();
+  });
+
   it('looks up a lasting environment by tags and creates nothing', async () => {
     // Prepare
     const { aws, target } = setUp();
@@ -329,6 +342,7 @@ describe('deploy', () => {
     // Prepare
     const { aws, target } = setUp({ health: 'unhealthy' });
     aws.lastingEnvironment('orders.qa');
+    aws.runningInstance('orders.qa', 'baseline', '41');
     aws.availableImage('img-42');
 
     // Act
@@ -373,10 +387,24 @@ describe('deploy', () => {
     expect(aws.ec2).not.toReceiveCommand(RunInstancesCommand);
   });
 
+  it('refuses a canary without a baseline to judge it against', async () => {
+    // Prepare
+    const { aws, target } = setUp();
+    aws.lastingEnvironment('orders.qa');
+    aws.availableImage('img-42');
+
+    // Act / Assess
+    await expect(
+      target.deploy({ id: 'img-42' }, { id: 'orders.qa' }, { slot: 'canary', weight: 5, version: 42 }),
+    ).rejects.toBeInstanceOf(NoBaselineError);
+    expect(aws.ec2).not.toReceiveCommand(RunInstancesCommand);
+  });
+
   it('a retried deploy of the same release reuses its instances', async () => {
     // Prepare
     const { aws, target } = setUp();
     aws.lastingEnvironment('orders.qa');
+    aws.runningInstance('orders.qa', 'baseline', '41');
     aws.availableImage('img-42');
     await target.deploy({ id: 'img-42' }, { id: 'orders.qa' }, { slot: 'canary', weight: 5, version: 42 });
 

@@ -28,9 +28,9 @@ describe('EC2 target config', () => {
       instanceCount: 1,
       rulePriorityFloor: 1000,
       waits: {
-        builderStopped: { delayMs: 10_000, maxAttempts: 60 },
-        imageAvailable: { delayMs: 15_000, maxAttempts: 40 },
-        instancesRunning: { delayMs: 5_000, maxAttempts: 36 },
+        builderStopped: { delayMs: 10_000, maxAttempts: 42 },
+        imageAvailable: { delayMs: 15_000, maxAttempts: 24 },
+        instancesRunning: { delayMs: 5_000, maxAttempts: 24 },
         targetsHealthy: { delayMs: 10_000, maxAttempts: 36 },
       },
     });

@@ -40,9 +40,11 @@ import {
   ImageNotFoundError,
   InvalidRunSpecError,
   InvalidWeightError,
+  NoBaselineError,
   NoCanaryError,
   ServiceStartError,
 } from '../../../core/target/errors.ts';
+import { checkTargetName, environmentId } from '../../../core/target/naming.ts';
 import type {
   BakeRequest,
   DeployOptions,
@@ -105,8 +107,6 @@ const LIVE_STATES = ['pending', 'running', 'stopping', 'stopped'];
 const DESCRIBE_TAGS_BATCH = 20;
 /** Listener rule priorities are 1..50000. */
 const MAX_RULE_PRIORITY = 50_000;
-const SERVICE_NAME = /^[a-z0-9][a-z0-9-]{0,39}$/;
-const ENVIRONMENT_NAME = /^[a-z0-9][a-z0-9-]{0,19}$/;
 
 interface TargetGroupRef {
   readonly arn: string;
@@ -161,7 +161,8 @@ export function ephemeralTargetGroupNames(environmentId: string): Record<'a' | '
 /** A DNS label (at most 63 characters) under the test domain, unique per ephemeral environment. */
 export function ephemeralHost(environmentId: string, testDomain: string): string {
   const { service, name } = parseEnvironmentId(environmentId);
-  const label = `${service}-${name}`.slice(0, 54);
+  // ALB host-header conditions and DNS labels take no '_'; the hash keeps the label unique anyway.
+  const label = `${service}-${name}`.toLowerCase().replaceAll('_', '-').slice(0, 54);
   return `${label}-${sha256(environmentId).slice(0, 8)}.${testDomain}`;
 }
 
@@ -201,9 +202,7 @@ export class Ec2DeployTarget implements DeployTarget {
    * the image or the builder of the same content by tag and carries on from there.
    */
   async bake(request: BakeRequest & AwsBakeExtras): Promise<Image> {
-    if (!SERVICE_NAME.test(request.service)) {
-      throw new InvalidRunSpecError(`Service name ${request.service} must match ${SERVICE_NAME.source}`);
-    }
+    checkTargetName('service', request.service);
     const artifacts = [request.source, ...(request.overlays ?? [])];
     for (const uri of artifacts) {
       if (!uri.startsWith('s3://')) throw new InvalidBakeSourceError(uri);
@@ -369,17 +368,17 @@ export class Ec2DeployTarget implements DeployTarget {
    * `vouch:environment-id` and `vouch:slot` tags, among the target groups of the shared ALB.
    */
   async provision(service: string, environment: string, options: ProvisionOptions): Promise<Environment> {
-    if (!SERVICE_NAME.test(service))
-      throw new InvalidRunSpecError(`Service name ${service} must match ${SERVICE_NAME.source}`);
-    if (!ENVIRONMENT_NAME.test(environment)) {
-      throw new InvalidRunSpecError(`Environment name ${environment} must match ${ENVIRONMENT_NAME.source}`);
-    }
+    checkTargetName('service', service);
+    checkTargetName('environment', environment);
+    if (options.runKey !== undefined) checkTargetName('runKey', options.runKey);
     if (!options.ephemeral) {
-      const resolved = await this.resolve({ id: `${service}.${environment}` }, { requireRouting: true });
+      const resolved = await this.resolve(
+        { id: environmentId(service, environment) },
+        { requireRouting: true },
+      );
       return resolved.environment;
     }
-    const runKey = (options.runKey ?? randomUUID().slice(0, 8)).replaceAll(/[^A-Za-z0-9_-]/g, '-');
-    const id = `${service}.${environment}.${runKey}`;
+    const id = environmentId(service, environment, options.runKey ?? randomUUID().slice(0, 8));
     const createdAt = this.now().toISOString();
     const base: TagMap = {
       ...costTags(options.tags, environment),
@@ -490,6 +489,13 @@ export class Ec2DeployTarget implements DeployTarget {
       );
     }
 
+    if (
+      options.slot === 'canary' &&
+      (await this.slotInstances(env.environment.id, 'baseline')).length === 0
+    ) {
+      // As on one machine: a canary is judged against a baseline, so there must be one.
+      throw new NoBaselineError(env.environment.id);
+    }
     const inSlot = await this.slotInstances(env.environment.id, options.slot);
     // A retried deploy (or a redeploy of what already runs) reuses the slot's instances of this release.
     const current = inSlot.filter(

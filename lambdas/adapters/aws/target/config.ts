@@ -38,12 +38,16 @@ export const ec2TargetConfigSchema = z.object({
   builderLaunchTemplateId: z.string().startsWith('lt-').optional(),
   /** Lowest listener rule priority used for ephemeral environments. @default 1000 */
   rulePriorityFloor: z.number().int().min(1).max(50000).default(1000),
-  /** @default builder 10 s x 60, image 15 s x 40, running 5 s x 36, healthy 10 s x 36 */
+  /**
+   * Poll budgets. Defaults keep bake (7 + 6 min) and deploy (2 + 6 min) inside a 15-minute Lambda, so a
+   * slow bake ends in WaiterTimeoutError (which a `Retry` resumes: bake is re-entrant), not a Lambda kill.
+   * @default builder 10 s x 42, image 15 s x 24, running 5 s x 24, healthy 10 s x 36
+   */
   waits: z
     .object({
-      builderStopped: budget.default({ delayMs: 10_000, maxAttempts: 60 }),
-      imageAvailable: budget.default({ delayMs: 15_000, maxAttempts: 40 }),
-      instancesRunning: budget.default({ delayMs: 5_000, maxAttempts: 36 }),
+      builderStopped: budget.default({ delayMs: 10_000, maxAttempts: 42 }),
+      imageAvailable: budget.default({ delayMs: 15_000, maxAttempts: 24 }),
+      instancesRunning: budget.default({ delayMs: 5_000, maxAttempts: 24 }),
       targetsHealthy: budget.default({ delayMs: 10_000, maxAttempts: 36 }),
     })
     .prefault({}),
