@@ -1,0 +1,114 @@
+/**
+ * Which layer retries: this one. The WebClient is built with `retryConfig: { retries: 0 }` and
+ * `rejectRateLimitedCalls: true`, so every Slack call is one HTTP attempt and a 429 surfaces as a
+ * RateLimitedError carrying Retry-After. Retrying here keeps the policy in one place, bounded (the
+ * WebClient's default is 10 retries over ~30 minutes, longer than a Lambda may run), and
+ * deterministic in tests (sleep and jitter are injected).
+ */
+import { ErrorCode } from '@slack/web-api';
+
+export interface RetryPolicy {
+  /** Attempts per API call, the first included. */
+  readonly maxAttempts: number;
+  /** First backoff for 5xx / network errors, doubled each attempt. */
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+  /** A Retry-After longer than this is not waited for: the call counts as failed. */
+  readonly maxRetryAfterMs: number;
+}
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+  maxAttempts: 5,
+  baseDelayMs: 1_000,
+  maxDelayMs: 16_000,
+  maxRetryAfterMs: 60_000,
+};
+
+export type SlackFailure =
+  | { readonly kind: 'rate-limited'; readonly retryAfterMs: number; readonly message: string }
+  | { readonly kind: 'transient'; readonly message: string }
+  | { readonly kind: 'permanent'; readonly message: string };
+
+// Platform errors (HTTP 200, ok:false) that Slack documents as worth retrying.
+const TRANSIENT_PLATFORM_ERRORS = new Set([
+  'ratelimited',
+  'internal_error',
+  'service_unavailable',
+  'fatal_error',
+  'request_timeout',
+]);
+
+export function classifySlackError(error: unknown): SlackFailure {
+  const e = error as {
+    code?: string;
+    retryAfter?: number;
+    statusCode?: number;
+    data?: { error?: string };
+    message?: string;
+  };
+  const message = e?.message ?? String(error);
+  switch (e?.code) {
+    case ErrorCode.RateLimitedError:
+      return { kind: 'rate-limited', retryAfterMs: Math.max(0, (e.retryAfter ?? 1) * 1000), message };
+    case ErrorCode.HTTPError:
+      return (e.statusCode ?? 0) >= 500 || e.statusCode === 408
+        ? { kind: 'transient', message }
+        : { kind: 'permanent', message };
+    case ErrorCode.RequestError:
+      return { kind: 'transient', message }; // connection refused / reset / timeout: Slack may be back soon
+    case ErrorCode.PlatformError:
+      return TRANSIENT_PLATFORM_ERRORS.has(e.data?.error ?? '')
+        ? { kind: 'transient', message }
+        : { kind: 'permanent', message };
+    default:
+      // e.g. a 429 without a usable Retry-After: WebClient throws a plain Error; back off and retry.
+      return { kind: 'transient', message };
+  }
+}
+
+export interface RetryDeps {
+  readonly sleep: (ms: number) => Promise<void>;
+  /** In [0, 1): jitter, injected so tests are deterministic. */
+  readonly random: () => number;
+  readonly onAttempt?: () => void;
+}
+
+/** Thrown when a call failed for good; carries the last classification. */
+export class SlackCallFailedError extends Error {
+  readonly failure: SlackFailure;
+  readonly attempts: number;
+  constructor(failure: SlackFailure, attempts: number, options?: { cause?: unknown }) {
+    super(`Slack call failed after ${attempts} attempt(s): ${failure.kind}: ${failure.message}`, options);
+    this.name = 'SlackCallFailedError';
+    this.failure = failure;
+    this.attempts = attempts;
+  }
+}
+
+export async function callWithRetries<T>(
+  call: () => Promise<T>,
+  policy: RetryPolicy,
+  deps: RetryDeps,
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    deps.onAttempt?.();
+    try {
+      return await call();
+    } catch (error) {
+      const failure = classifySlackError(error);
+      const last = attempt >= policy.maxAttempts;
+      if (failure.kind === 'permanent' || last)
+        throw new SlackCallFailedError(failure, attempt, { cause: error });
+      if (failure.kind === 'rate-limited') {
+        // Slack: wait at least Retry-After seconds before calling that method again.
+        if (failure.retryAfterMs > policy.maxRetryAfterMs)
+          throw new SlackCallFailedError(failure, attempt, { cause: error });
+        await deps.sleep(failure.retryAfterMs);
+      } else {
+        // Exponential backoff with "equal jitter": half fixed, half random, capped.
+        const backoff = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
+        await deps.sleep(backoff / 2 + (backoff / 2) * deps.random());
+      }
+    }
+  }
+}
