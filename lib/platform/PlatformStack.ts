@@ -1,0 +1,409 @@
+import { ArnFormat, CfnOutput, SecretValue, Stack, type StackProps, Tags, Validations } from 'aws-cdk-lib';
+import * as codebuild from 'aws-cdk-lib/aws-codebuild';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference.js';
+import type { Construct } from 'constructs';
+import { EC2_TARGET_ENV } from '../../lambdas/adapters/aws/target/config.ts';
+import { TASK_TYPES, type TaskType } from '../../lambdas/core/pipeline/contract.ts';
+import type { PlatformConfig } from '../config/platformConfig.ts';
+import { AlarmStateChangeRule } from './AlarmStateChangeRule.ts';
+import { BuildTable } from './BuildTable.ts';
+import { handlerEntry, taskEntry } from './bundling.ts';
+import { NotificationChannel } from './NotificationChannel.ts';
+import { PipelineStateMachine } from './PipelineStateMachine.ts';
+import { BUILD_PROJECT_PREFIX, RUNTIME_ENV } from './runtimeEnvironment.ts';
+import {
+  EVENT_HANDLERS,
+  type EventHandler,
+  HANDLER_PERMISSIONS,
+  type PermissionGrant,
+  type ResourceScope,
+  TASK_PERMISSIONS,
+} from './taskPermissions.ts';
+import { VouchFunction } from './VouchFunction.ts';
+import { WebhookEndpoint } from './WebhookEndpoint.ts';
+import { WindowEndScheduling } from './WindowEndScheduling.ts';
+
+/** Every alarm Vouch creates is named `vouch.<service>.<environment>.<signal>` (lambdas/core/evidence/alarms.ts). */
+export const ALARM_NAME_PREFIX = 'vouch.';
+
+/** Task types that drive the EC2 + ALB deploy target and so receive its configuration. */
+export const TARGET_TASK_TYPES: readonly TaskType[] = [
+  'bake',
+  'provision',
+  'deploy',
+  'shift',
+  'promote',
+  'rollback',
+  'destroy',
+];
+
+export interface PlatformStackProps extends StackProps {
+  readonly config: PlatformConfig;
+  /** The compiler's ASL of each pipe flavour, by flavour name: one state machine each. */
+  readonly flavours: ReadonlyMap<string, object>;
+  /** Bundle the Lambdas with esbuild; `false` deploys stubs (fine-grained tests only). @default true */
+  readonly bundle?: boolean;
+}
+
+/**
+ * The Vouch platform (macro stack): build data table, one state machine per flavour, every Lambda with
+ * exactly the permissions its handler needs, the webhook endpoint, alarm events, window-end scheduling,
+ * notifications. Secrets are referenced by name, created outside the template.
+ */
+export class PlatformStack extends Stack {
+  readonly buildTable: BuildTable;
+  readonly taskFunctions: ReadonlyMap<TaskType, VouchFunction>;
+  readonly handlers: ReadonlyMap<EventHandler, VouchFunction>;
+  readonly stateMachines: ReadonlyMap<string, PipelineStateMachine>;
+  readonly notifications: NotificationChannel;
+  readonly windowEnd: WindowEndScheduling;
+  readonly webhook: WebhookEndpoint;
+
+  constructor(scope: Construct, id: string, props: PlatformStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const bundle = props.bundle ?? true;
+    Tags.of(this).add('service', 'vouch');
+    Tags.of(this).add('team', config.platform.team);
+    Tags.of(this).add('solution', config.platform.solution);
+
+    this.buildTable = new BuildTable(this, 'Builds');
+    this.notifications = new NotificationChannel(this, 'Notifications');
+    const secrets = {
+      webhookSecret: secretsmanager.Secret.fromSecretNameV2(
+        this,
+        'WebhookSecret',
+        config.platform.secrets.webhookSecret,
+      ),
+      gitTokenSecret: secretsmanager.Secret.fromSecretNameV2(
+        this,
+        'GitTokenSecret',
+        config.platform.secrets.gitToken,
+      ),
+      slackTokenSecret: secretsmanager.Secret.fromSecretNameV2(
+        this,
+        'SlackTokenSecret',
+        config.platform.secrets.slackToken,
+      ),
+    };
+
+    // CodeBuild clones the services' GitHub repos with the Git token (account-level source credential;
+    // a dynamic reference, resolved by CloudFormation, so the token is never in the template).
+    new codebuild.GitHubSourceCredentials(this, 'GitHubCredentials', {
+      accessToken: SecretValue.secretsManager(config.platform.secrets.gitToken),
+    });
+
+    const tableEnv = { [RUNTIME_ENV.buildTable]: this.buildTable.table.tableName };
+    const fn = (
+      id: string,
+      entry: string,
+      serviceName: string,
+      environment: Record<string, string>,
+      description: string,
+    ) => new VouchFunction(this, id, { entry, serviceName, environment, description, bundle });
+
+    // Event handlers that the task Lambdas reference come first (window end), the rest after the state machines.
+    const windowEndFn = fn(
+      'WindowEnd',
+      handlerEntry('windowEnd'),
+      'vouch-window-end',
+      tableEnv,
+      'Vouch: closes a verification window at its end',
+    );
+    this.windowEnd = new WindowEndScheduling(this, 'WindowEndScheduling', { handler: windowEndFn.function });
+
+    const targetEnv = ec2TargetEnvironment(config);
+    const taskFunctions = new Map<TaskType, VouchFunction>();
+    for (const type of TASK_TYPES) {
+      const environment: Record<string, string> = { ...tableEnv };
+      if (TARGET_TASK_TYPES.includes(type)) Object.assign(environment, targetEnv);
+      if (type === 'notify')
+        environment[RUNTIME_ENV.notificationTopicArn] = this.notifications.topic.topicArn;
+      if (type === 'build' || type === 'test')
+        environment[RUNTIME_ENV.buildProjectPrefix] = BUILD_PROJECT_PREFIX;
+      if (type === 'verify') {
+        environment[RUNTIME_ENV.windowScheduleGroup] = this.windowEnd.group.scheduleGroupName;
+        environment[RUNTIME_ENV.windowEndFunctionArn] = windowEndFn.function.functionArn;
+        environment[RUNTIME_ENV.windowEndRoleArn] = this.windowEnd.role.roleArn;
+      }
+      const id = `Task${type[0]?.toUpperCase()}${type.slice(1)}`;
+      taskFunctions.set(
+        type,
+        fn(id, taskEntry(type), `vouch-task-${type}`, environment, `Vouch pipeline task: ${type}`),
+      );
+    }
+    this.taskFunctions = taskFunctions;
+
+    const stateMachines = new Map<string, PipelineStateMachine>();
+    const invokable = new Map<string, lambda.IFunction>(
+      [...taskFunctions].map(([type, f]) => [type, f.function]),
+    );
+    for (const [flavour, definition] of props.flavours) {
+      stateMachines.set(
+        flavour,
+        new PipelineStateMachine(this, `Pipe-${flavour}`, { flavour, definition, taskFunctions: invokable }),
+      );
+    }
+    this.stateMachines = stateMachines;
+    // By name, not by reference: the window Lambdas answer these state machines, whose definitions
+    // name the verify Lambda, whose environment names the window-end Lambda: a reference would be a cycle.
+    const machineArns = [...stateMachines.keys()].map((flavour) =>
+      this.formatArn({
+        service: 'states',
+        resource: 'stateMachine',
+        resourceName: `vouch-${flavour}`,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      }),
+    );
+
+    const webhookFn = fn(
+      'Webhook',
+      handlerEntry('webhook'),
+      'vouch-webhook',
+      {
+        [RUNTIME_ENV.webhookSecretName]: config.platform.secrets.webhookSecret,
+        [RUNTIME_ENV.gitTokenSecretName]: config.platform.secrets.gitToken,
+        [RUNTIME_ENV.stateMachines]: this.toJsonString(
+          Object.fromEntries([...stateMachines].map(([name, m]) => [name, m.stateMachine.stateMachineArn])),
+        ),
+        [RUNTIME_ENV.services]: JSON.stringify(
+          config.services.map((s) => ({
+            name: s.name,
+            repo: s.repo,
+            flavour: s.flavour,
+            team: s.team,
+            solution: s.solution,
+          })),
+        ),
+      },
+      'Vouch: Git push webhook, starts pipeline executions',
+    );
+    const alarmEventFn = fn(
+      'AlarmEvent',
+      handlerEntry('alarmEvent'),
+      'vouch-alarm-event',
+      tableEnv,
+      'Vouch: fails an open window on an alarm',
+    );
+    const botFn = fn(
+      'Bot',
+      handlerEntry('bot'),
+      'vouch-bot',
+      {},
+      'Vouch: runs one bot scenario against an environment',
+    );
+    const notifierFn = new VouchFunction(this, 'Notifier', {
+      entry: handlerEntry('notifier'),
+      serviceName: 'vouch-notifier',
+      description: 'Vouch: posts notifications to Slack',
+      bundle,
+      deadLetterQueue: this.notifications.deadLetterQueue,
+      environment: {
+        [RUNTIME_ENV.slackTokenSecretName]: config.platform.secrets.slackToken,
+        [RUNTIME_ENV.slackChannels]: JSON.stringify(
+          Object.fromEntries(config.teams.map((t) => [t.name, t.slackChannel])),
+        ),
+      },
+    });
+    this.notifications.subscribe(notifierFn.function);
+    const handlers = new Map<EventHandler, VouchFunction>([
+      ['webhook', webhookFn],
+      ['alarmEvent', alarmEventFn],
+      ['windowEnd', windowEndFn],
+      ['bot', botFn],
+      ['notifier', notifierFn],
+    ]);
+    this.handlers = handlers;
+
+    this.webhook = new WebhookEndpoint(this, 'WebhookEndpoint', {
+      handler: webhookFn.function,
+      rateLimit: config.platform.webhookRateLimit,
+    });
+    new AlarmStateChangeRule(this, 'AlarmStateChanges', {
+      handler: alarmEventFn.function,
+      alarmNamePrefix: ALARM_NAME_PREFIX,
+    });
+
+    // Least privilege, from the typed table: one statement per grant.
+    const scopes = this.resourceScopes(config, machineArns, secrets);
+    for (const [type, f] of taskFunctions) grant(f, TASK_PERMISSIONS[type], scopes);
+    for (const name of EVENT_HANDLERS)
+      grant(handlers.get(name) as VouchFunction, HANDLER_PERMISSIONS[name], scopes);
+
+    new CfnOutput(this, 'WebhookUrl', {
+      value: this.webhook.url,
+      description: "Payload URL of the repositories' push webhook",
+    });
+    new CfnOutput(this, 'BuildTableName', { value: this.buildTable.table.tableName });
+    new CfnOutput(this, 'NotificationTopicArn', { value: this.notifications.topic.topicArn });
+    for (const [flavour, m] of stateMachines) {
+      new CfnOutput(this, `StateMachine-${flavour}`, { value: m.stateMachine.stateMachineArn });
+    }
+    this.suppressPlatformFindings(
+      [...taskFunctions.values(), ...handlers.values()],
+      [...stateMachines.values()],
+    );
+  }
+
+  /** ARNs of each resource scope the permission table names. */
+  private resourceScopes(
+    config: PlatformConfig,
+    machineArns: string[],
+    secrets: Record<'webhookSecret' | 'gitTokenSecret' | 'slackTokenSecret', secretsmanager.ISecret>,
+  ): Record<ResourceScope, string[]> {
+    const arn = (
+      service: string,
+      resource: string,
+      resourceName: string,
+      arnFormat = ArnFormat.SLASH_RESOURCE_NAME,
+    ) => this.formatArn({ service, resource, resourceName, arnFormat });
+    // Public and own AMIs have no account in their ARN.
+    const images = this.formatArn({ service: 'ec2', resource: 'image', resourceName: '*', account: '' });
+    const target = config.platform.ec2Target;
+    // The deploy target's load balancer: its listener and that listener's rules. Without a configured
+    // target, load balancers named `vouch-*`.
+    const listener = target?.listenerArn ?? arn('elasticloadbalancing', 'listener', 'app/vouch-*/*/*');
+    const listenerRules = target
+      ? listenerRulesOf(target.listenerArn)
+      : arn('elasticloadbalancing', 'listener-rule', 'app/vouch-*/*/*/*');
+    const launchTemplates = target
+      ? [...new Set([target.launchTemplateId, target.builderLaunchTemplateId ?? target.launchTemplateId])]
+      : ['*'];
+    return {
+      buildTable: [this.buildTable.table.tableArn],
+      buildTableIndexes: [`${this.buildTable.table.tableArn}/index/*`],
+      ec2Instances: [arn('ec2', 'instance', '*')],
+      ec2LaunchedResources: [arn('ec2', 'instance', '*'), arn('ec2', 'volume', '*')],
+      ec2LaunchResources: [
+        images,
+        arn('ec2', 'subnet', '*'),
+        arn('ec2', 'security-group', '*'),
+        arn('ec2', 'network-interface', '*'),
+        arn('ec2', 'volume', '*'),
+        ...launchTemplates.map((id) => arn('ec2', 'launch-template', id)),
+      ],
+      ec2Images: [images, arn('ec2', 'snapshot', '*')],
+      targetListeners: [listener],
+      targetListenerRules: [listenerRules],
+      targetGroups: [arn('elasticloadbalancing', 'targetgroup', '*/*')],
+      ephemeralTargetGroups: [arn('elasticloadbalancing', 'targetgroup', 'vouch-*/*')],
+      instanceRole: [
+        target?.instanceRoleArn ??
+          this.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: 'vouch-*' }),
+      ],
+      windowSchedules: [arn('scheduler', 'schedule', `${this.windowEnd.scheduleGroupName}/*`)],
+      windowEndRole: [this.windowEnd.role.roleArn],
+      buildProjects: [arn('codebuild', 'project', `${BUILD_PROJECT_PREFIX}*`)],
+      notificationTopic: [this.notifications.topic.topicArn],
+      vouchAlarms: [arn('cloudwatch', 'alarm', `${ALARM_NAME_PREFIX}*`, ArnFormat.COLON_RESOURCE_NAME)],
+      stateMachines: machineArns,
+      stateMachineExecutions: [...this.stateMachines.keys()].map((flavour) =>
+        arn('states', 'execution', `vouch-${flavour}:*`, ArnFormat.COLON_RESOURCE_NAME),
+      ),
+      webhookSecret: [secrets.webhookSecret.secretArn],
+      gitTokenSecret: [secrets.gitTokenSecret.secretArn],
+      slackTokenSecret: [secrets.slackTokenSecret.secretArn],
+      unscoped: ['*'],
+    };
+  }
+
+  /** The role of each state machine: log delivery and X-Ray take no resource ARNs. */
+  private suppressPlatformFindings(_functions: VouchFunction[], machines: PipelineStateMachine[]): void {
+    for (const m of machines) {
+      Validations.of(m.stateMachine.role).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'Step Functions log delivery (logs:CreateLogDelivery, PutResourcePolicy, DescribeLogGroups, ...) and X-Ray tracing (xray:PutTraceSegments, GetSamplingRules, ...) support no resource-level permissions; the only other permission is lambda:InvokeFunction on the exact task Lambdas.',
+      });
+    }
+  }
+}
+
+/** Why a scope's ARNs end in a wildcard: the reason each cdk-nag IAM5 finding is acknowledged with. */
+const WILDCARD_REASONS: Readonly<Record<ResourceScope, string>> = {
+  buildTable: 'the build table',
+  buildTableIndexes: "the build table's own global secondary indexes (Query on gsi1)",
+  ec2Instances:
+    'instances are started at run time; every action on them is narrowed by a condition: the vouch:image-id tag on the instance, or at launch aws:RequestTag / ec2:CreateAction',
+  ec2LaunchedResources:
+    'instances and volumes that RunInstances creates, tagged only inside that call (ec2:CreateAction = RunInstances)',
+  ec2LaunchResources:
+    "RunInstances is authorised on every AMI, subnet, security group, network interface and volume it touches; which ones is fixed by Vouch's launch templates, named exactly in the same statement",
+  ec2Images:
+    'AMIs and their snapshots are created at run time by CreateImage; tagged only inside that call (ec2:CreateAction = CreateImage)',
+  targetListeners: "the deploy target's listener (a `vouch-*` load balancer when no target is configured)",
+  targetListenerRules:
+    "the rules of the deploy target's listener: provision creates one per ephemeral environment at run time",
+  targetGroups: 'target groups of Vouch environments, narrowed by the vouch:environment-id tag condition',
+  ephemeralTargetGroups: 'the target groups provision creates at run time, named vouch-<hash>-a and -b',
+  instanceRole: 'the service instance role (a `vouch-*` role when no target is configured)',
+  windowSchedules:
+    "the one-time window-end schedules verify creates at run time, in Vouch's own schedule group",
+  windowEndRole: 'the window-end scheduler role',
+  buildProjects: 'the per-service CodeBuild projects (vouch-<service>) that the service stacks create',
+  notificationTopic: 'the notification topic',
+  vouchAlarms:
+    'the golden-signal alarms (vouch.<service>.<environment>.<signal>) that the service stacks create',
+  stateMachines: "Vouch's state machines",
+  stateMachineExecutions: "executions of Vouch's state machines, named per webhook delivery at run time",
+  webhookSecret: 'the webhook secret',
+  gitTokenSecret: 'the Git token secret',
+  slackTokenSecret: 'the Slack token secret',
+  unscoped: 'APIs without resource-level permissions',
+};
+
+const XRAY_REASON =
+  'X-Ray active tracing: xray:PutTraceSegments and PutTelemetryRecords support no resource-level permissions';
+
+function grant(
+  f: VouchFunction,
+  grants: readonly PermissionGrant[],
+  scopes: Record<ResourceScope, string[]>,
+): void {
+  const stack = Stack.of(f);
+  // Every Lambda is traced, so `*` is always present; the table's own `*` grants add their reasons.
+  const acknowledged = new Map<string, string>([['Resource::*', XRAY_REASON]]);
+  for (const g of grants) {
+    for (const resource of scopes[g.scope]) {
+      const flat = flattenCfnReference(stack.resolve(resource));
+      if (!flat.includes('*')) continue;
+      const finding = `Resource::${flat}`;
+      const reason = g.scope === 'unscoped' ? `${g.actions.join(', ')}: ${g.why}` : WILDCARD_REASONS[g.scope];
+      const before = acknowledged.get(finding);
+      if (before === undefined) acknowledged.set(finding, reason);
+      else if (!before.includes(reason)) acknowledged.set(finding, `${before}; ${reason}`);
+    }
+    if (g.scope === 'unscoped' && !g.why)
+      throw new Error(`a grant of ${g.actions.join(', ')} on * has no reason`);
+    f.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: [...g.actions],
+        resources: scopes[g.scope],
+        ...(g.conditions ? { conditions: g.conditions as Record<string, Record<string, unknown>> } : {}),
+      }),
+    );
+  }
+  for (const [finding, reason] of acknowledged) {
+    Validations.of(f.role).acknowledge({ id: `AwsSolutions-IAM5[${finding}]`, reason });
+  }
+}
+
+/** `arn:...:listener/app/<lb>/<id>/<listener>` -> `arn:...:listener-rule/app/<lb>/<id>/<listener>/*`. */
+export function listenerRulesOf(listenerArn: string): string {
+  return `${listenerArn.replace(':listener/', ':listener-rule/')}/*`;
+}
+
+/** The EC2 target's configuration as the environment variables its Lambdas read. */
+function ec2TargetEnvironment(config: PlatformConfig): Record<string, string> {
+  const target = config.platform.ec2Target;
+  if (!target) return {};
+  const out: Record<string, string> = {};
+  for (const [field, variable] of Object.entries(EC2_TARGET_ENV)) {
+    const value = target[field as keyof typeof EC2_TARGET_ENV];
+    if (value !== undefined) out[variable] = String(value);
+  }
+  return out;
+}

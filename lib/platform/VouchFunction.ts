@@ -1,0 +1,103 @@
+import { Duration, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { BUNDLE_OPTIONS } from './bundling.ts';
+
+/** CloudWatch namespace of the Powertools metrics every Vouch Lambda emits. */
+export const POWERTOOLS_METRICS_NAMESPACE = 'Vouch';
+
+export interface VouchFunctionProps {
+  /** Absolute path of the handler file; it exports `handler`. */
+  readonly entry: string;
+  /** Powertools service name (logs, metrics, traces), e.g. `vouch-task-version`. */
+  readonly serviceName: string;
+  readonly description?: string;
+  /** @default {} (the Powertools variables are always set) */
+  readonly environment?: Readonly<Record<string, string>>;
+  /** @default 256 */
+  readonly memorySize?: number;
+  /** @default Duration.seconds(30) */
+  readonly timeout?: Duration;
+  /** @default logs.RetentionDays.ONE_MONTH */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * Bundle the entry with esbuild. `false` deploys a stub instead: for fine-grained infra tests that
+   * need the template, not the code (one test synthesises with real bundles).
+   * @default true
+   */
+  readonly bundle?: boolean;
+  /** Where failed asynchronous invocations go. @default none */
+  readonly deadLetterQueue?: sqs.IQueue;
+}
+
+/**
+ * A Vouch Lambda: NodejsFunction bundled by esbuild (minified, source maps, tree-shaken ESM), nodejs22.x
+ * on ARM64, X-Ray tracing, Powertools environment, its own log group with retention, and its own role
+ * that may only write to that log group until the stack grants exactly what the handler calls.
+ */
+export class VouchFunction extends Construct {
+  readonly function: NodejsFunction;
+  readonly role: iam.Role;
+  readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: VouchFunctionProps) {
+    super(scope, id);
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+    });
+    // An explicit role instead of AWSLambdaBasicExecutionRole: logs go to this function's group only.
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Runs ${props.serviceName}`,
+    });
+    this.logGroup.grantWrite(this.role);
+
+    const bundle = props.bundle ?? true;
+    this.function = new NodejsFunction(this, 'Function', {
+      entry: props.entry,
+      ...(bundle ? {} : { code: lambda.Code.fromInline(STUB), handler: 'index.handler' }),
+      description: props.description,
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySize ?? 256,
+      timeout: props.timeout ?? Duration.seconds(30),
+      tracing: lambda.Tracing.ACTIVE,
+      logGroup: this.logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      role: this.role,
+      deadLetterQueue: props.deadLetterQueue,
+      environment: {
+        POWERTOOLS_SERVICE_NAME: props.serviceName,
+        POWERTOOLS_METRICS_NAMESPACE,
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+        // Stack traces through the bundle's source map.
+        NODE_OPTIONS: '--enable-source-maps',
+        ...props.environment,
+      },
+      // Pinned, not NODEJS_LATEST: the runtime the code is built for (esbuild target) and tested on.
+      bundling: {
+        target: BUNDLE_OPTIONS.target,
+        minify: BUNDLE_OPTIONS.minify,
+        sourceMap: BUNDLE_OPTIONS.sourceMap,
+        sourcesContent: BUNDLE_OPTIONS.sourcesContent,
+        format: OutputFormat.ESM,
+        mainFields: [...BUNDLE_OPTIONS.mainFields],
+        externalModules: [...BUNDLE_OPTIONS.externalModules],
+        banner: BUNDLE_OPTIONS.banner,
+      },
+    });
+    Validations.of(this.function).acknowledge({
+      id: 'AwsSolutions-L1',
+      reason:
+        'Pinned to nodejs22.x (Active LTS, supported by Lambda) on purpose: the esbuild target and the Node line the project is developed and tested on; moving to nodejs24.x is a deliberate upgrade with the local toolchain, not a silent change at deploy time.',
+    });
+  }
+}
+
+// The stub that `bundle: false` deploys: answers nothing useful, so it is never mistaken for the handler.
+const STUB =
+  "exports.handler = async () => { throw new Error('vouch: stub code, synthesised without bundling'); };";

@@ -1,0 +1,273 @@
+/**
+ * What each Lambda may call: exactly the AWS actions its handler makes, on Vouch's own resources.
+ * Typed data, looped over by the platform stack (one IAM statement per grant). A resource scope names
+ * a kind of resource; `PlatformStack` turns it into ARNs. `unscoped` (`*`) is allowed only with `why`:
+ * the API has no resource-level permission (Service Authorization Reference, "Resource types" empty).
+ */
+import type { TaskType } from '../../lambdas/core/pipeline/contract.ts';
+
+/** Kinds of resources a grant may name; resolved to ARNs by the platform stack. */
+export type ResourceScope =
+  /** The build data table. */
+  | 'buildTable'
+  /** Its global secondary indexes (Query on gsi1). */
+  | 'buildTableIndexes'
+  /** EC2 instances (narrowed by a tag condition). */
+  | 'ec2Instances'
+  /** Instances and volumes: what RunInstances tags at launch. */
+  | 'ec2LaunchedResources'
+  /** What RunInstances touches besides the instance: image, subnet, security group, ENI, volume, launch template. */
+  | 'ec2LaunchResources'
+  /** AMIs and their snapshots (CreateImage, CreateTags on the new image). */
+  | 'ec2Images'
+  /** Listeners of the deploy target's load balancer. */
+  | 'targetListeners'
+  /** Listener rules of the deploy target's load balancer. */
+  | 'targetListenerRules'
+  /** Target groups (narrowed by a tag condition). */
+  | 'targetGroups'
+  /** Target groups named `vouch-*`: those provision creates for ephemeral environments. */
+  | 'ephemeralTargetGroups'
+  /** The role service instances run with (passed to EC2 by RunInstances). */
+  | 'instanceRole'
+  /** One-time window-end schedules in Vouch's schedule group. */
+  | 'windowSchedules'
+  /** The role EventBridge Scheduler assumes to invoke the window-end Lambda. */
+  | 'windowEndRole'
+  /** CodeBuild projects named `vouch-*` (one per service, in the service stacks). */
+  | 'buildProjects'
+  /** The notification topic. */
+  | 'notificationTopic'
+  /** CloudWatch alarms Vouch creates (names from `alarmName`). */
+  | 'vouchAlarms'
+  /** The pipeline state machines (task-token callbacks, executions). */
+  | 'stateMachines'
+  /** Executions of the pipeline state machines. */
+  | 'stateMachineExecutions'
+  /** Secrets by role. */
+  | 'webhookSecret'
+  | 'gitTokenSecret'
+  | 'slackTokenSecret'
+  /** `*`: only with `why`. */
+  | 'unscoped';
+
+export interface PermissionGrant {
+  readonly actions: readonly string[];
+  readonly scope: ResourceScope;
+  /** IAM condition block, verbatim. */
+  readonly conditions?: Readonly<Record<string, Readonly<Record<string, string | readonly string[]>>>>;
+  /** Required for `unscoped`: why no narrower resource is possible. */
+  readonly why?: string;
+}
+
+/**
+ * Tag every EC2 instance Vouch starts carries, builders and service instances alike
+ * (lambdas/adapters/aws/target/tags.ts, `TAG.imageId`): the condition that keeps terminate and tag
+ * calls off every other instance of the account.
+ */
+export const INSTANCE_TAG = 'vouch:image-id';
+/** Tag of every target group and listener rule of a Vouch environment (`TAG.environmentId`). */
+export const ENVIRONMENT_TAG = 'vouch:environment-id';
+
+const ON_VOUCH_INSTANCES = { Null: { [`aws:ResourceTag/${INSTANCE_TAG}`]: 'false' } } as const;
+const ON_VOUCH_TARGET_GROUPS = { Null: { [`aws:ResourceTag/${ENVIRONMENT_TAG}`]: 'false' } } as const;
+
+const TABLE_READ = ['dynamodb:GetItem', 'dynamodb:Query'] as const;
+const TABLE_WRITE = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'] as const;
+// TransactWriteItems is not an IAM action: each item of a transaction is authorised as its own
+// PutItem / UpdateItem / DeleteItem / ConditionCheckItem (DynamoDB, "Transactions and IAM").
+
+const table = (...actions: string[]): PermissionGrant => ({ actions, scope: 'buildTable' });
+const unscoped = (actions: string[], why: string): PermissionGrant => ({ actions, scope: 'unscoped', why });
+
+const EC2_DESCRIBE = (...actions: string[]) =>
+  unscoped(actions, 'EC2 Describe* actions support no resource-level permissions');
+// resolve() finds an environment's target groups, tags and listener rules; none of these is scopable.
+const ELB_DESCRIBE = (...extra: string[]) =>
+  unscoped(
+    [
+      'elasticloadbalancing:DescribeTargetGroups',
+      'elasticloadbalancing:DescribeTags',
+      'elasticloadbalancing:DescribeRules',
+      ...extra,
+    ],
+    'ELBv2 Describe* actions support no resource-level permissions',
+  );
+const METRIC_DATA = unscoped(
+  ['cloudwatch:GetMetricData'],
+  'cloudwatch:GetMetricData supports no resource-level permissions',
+);
+
+const LISTENER_ROUTING: PermissionGrant[] = [
+  { actions: ['elasticloadbalancing:ModifyListener'], scope: 'targetListeners' },
+  { actions: ['elasticloadbalancing:ModifyRule'], scope: 'targetListenerRules' },
+];
+
+/** RunInstances (builder or service instances) from Vouch's launch templates, tagged at launch. */
+const LAUNCH_INSTANCES: PermissionGrant[] = [
+  {
+    actions: ['ec2:RunInstances'],
+    scope: 'ec2Instances',
+    conditions: { Null: { [`aws:RequestTag/${INSTANCE_TAG}`]: 'false' } },
+  },
+  { actions: ['ec2:RunInstances'], scope: 'ec2LaunchResources' },
+  // Tags only as part of the RunInstances call that creates the instance and its volumes.
+  {
+    actions: ['ec2:CreateTags'],
+    scope: 'ec2LaunchedResources',
+    conditions: { StringEquals: { 'ec2:CreateAction': 'RunInstances' } },
+  },
+  {
+    actions: ['iam:PassRole'],
+    scope: 'instanceRole',
+    conditions: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
+  },
+];
+
+const TERMINATE_INSTANCES: PermissionGrant = {
+  actions: ['ec2:TerminateInstances'],
+  scope: 'ec2Instances',
+  conditions: ON_VOUCH_INSTANCES,
+};
+
+/**
+ * Per task type, every grant of its Lambda. The target tasks follow the calls of Ec2DeployTarget
+ * (lambdas/adapters/aws/target/Ec2DeployTarget.ts) method by method; `bots` emits EMF through its log
+ * stream and calls nothing.
+ */
+export const TASK_PERMISSIONS: Readonly<Record<TaskType, readonly PermissionGrant[]>> = {
+  version: [table(...TABLE_READ, ...TABLE_WRITE)],
+  lock: [table('dynamodb:GetItem', ...TABLE_WRITE, 'dynamodb:DeleteItem')],
+  unlock: [table('dynamodb:GetItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem')],
+  report: [table(...TABLE_READ, ...TABLE_WRITE)],
+  build: [{ actions: ['codebuild:StartBuild'], scope: 'buildProjects' }],
+  test: [{ actions: ['codebuild:StartBuild'], scope: 'buildProjects' }],
+  bake: [
+    ...LAUNCH_INSTANCES,
+    { actions: ['ec2:CreateImage'], scope: 'ec2Instances', conditions: ON_VOUCH_INSTANCES },
+    { actions: ['ec2:CreateImage'], scope: 'ec2Images' },
+    {
+      actions: ['ec2:CreateTags'],
+      scope: 'ec2Images',
+      conditions: { StringEquals: { 'ec2:CreateAction': 'CreateImage' } },
+    },
+    TERMINATE_INSTANCES,
+    EC2_DESCRIBE('ec2:DescribeImages', 'ec2:DescribeInstances'),
+  ],
+  provision: [
+    // Ephemeral environments: two target groups named vouch-<hash>-a/b and a host rule on the listener.
+    {
+      actions: ['elasticloadbalancing:CreateTargetGroup', 'elasticloadbalancing:AddTags'],
+      scope: 'ephemeralTargetGroups',
+    },
+    { actions: ['elasticloadbalancing:CreateRule'], scope: 'targetListeners' },
+    { actions: ['elasticloadbalancing:AddTags'], scope: 'targetListenerRules' },
+    ELB_DESCRIBE(),
+  ],
+  deploy: [
+    ...LAUNCH_INSTANCES,
+    {
+      actions: [
+        'elasticloadbalancing:ModifyTargetGroup',
+        'elasticloadbalancing:RegisterTargets',
+        'elasticloadbalancing:DeregisterTargets',
+      ],
+      scope: 'targetGroups',
+      conditions: ON_VOUCH_TARGET_GROUPS,
+    },
+    ...LISTENER_ROUTING,
+    TERMINATE_INSTANCES,
+    ELB_DESCRIBE('elasticloadbalancing:DescribeTargetHealth'),
+    EC2_DESCRIBE('ec2:DescribeImages', 'ec2:DescribeInstances'),
+  ],
+  shift: [...LISTENER_ROUTING, ELB_DESCRIBE(), EC2_DESCRIBE('ec2:DescribeInstances')],
+  promote: [
+    table(...TABLE_READ, ...TABLE_WRITE),
+    ...LISTENER_ROUTING,
+    {
+      actions: ['elasticloadbalancing:DeregisterTargets', 'elasticloadbalancing:AddTags'],
+      scope: 'targetGroups',
+      conditions: ON_VOUCH_TARGET_GROUPS,
+    },
+    {
+      actions: ['ec2:CreateTags', 'ec2:TerminateInstances'],
+      scope: 'ec2Instances',
+      conditions: ON_VOUCH_INSTANCES,
+    },
+    ELB_DESCRIBE(),
+    EC2_DESCRIBE('ec2:DescribeInstances'),
+  ],
+  rollback: [
+    table(...TABLE_READ, ...TABLE_WRITE),
+    ...LISTENER_ROUTING,
+    {
+      actions: ['elasticloadbalancing:DeregisterTargets'],
+      scope: 'targetGroups',
+      conditions: ON_VOUCH_TARGET_GROUPS,
+    },
+    TERMINATE_INSTANCES,
+    ELB_DESCRIBE(),
+    EC2_DESCRIBE('ec2:DescribeInstances'),
+  ],
+  destroy: [
+    TERMINATE_INSTANCES,
+    { actions: ['elasticloadbalancing:DeleteRule'], scope: 'targetListenerRules' },
+    {
+      actions: ['elasticloadbalancing:DeleteTargetGroup'],
+      scope: 'targetGroups',
+      conditions: ON_VOUCH_TARGET_GROUPS,
+    },
+    ELB_DESCRIBE(),
+    EC2_DESCRIBE('ec2:DescribeInstances'),
+  ],
+  bots: [],
+  verify: [
+    table('dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'),
+    { actions: ['scheduler:CreateSchedule'], scope: 'windowSchedules' },
+    {
+      actions: ['iam:PassRole'],
+      scope: 'windowEndRole',
+      conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+    },
+  ],
+  decide: [
+    table('dynamodb:GetItem', 'dynamodb:UpdateItem'),
+    { actions: ['cloudwatch:DescribeAlarms', 'cloudwatch:DescribeAlarmHistory'], scope: 'vouchAlarms' },
+    METRIC_DATA,
+  ],
+  judge: [table('dynamodb:GetItem', 'dynamodb:PutItem'), METRIC_DATA],
+  notify: [{ actions: ['sns:Publish'], scope: 'notificationTopic' }],
+};
+
+/** The Lambdas that are not pipeline tasks, by handler file name (lambdas/handlers/<name>.ts). */
+export const EVENT_HANDLERS = ['webhook', 'alarmEvent', 'windowEnd', 'bot', 'notifier'] as const;
+export type EventHandler = (typeof EVENT_HANDLERS)[number];
+
+const WINDOW_CLOSE: PermissionGrant[] = [
+  table('dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'),
+  // Task-token callbacks are authorised on the state machine that issued the token.
+  { actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'], scope: 'stateMachines' },
+];
+
+export const HANDLER_PERMISSIONS: Readonly<Record<EventHandler, readonly PermissionGrant[]>> = {
+  webhook: [
+    { actions: ['secretsmanager:GetSecretValue'], scope: 'webhookSecret' },
+    { actions: ['secretsmanager:GetSecretValue'], scope: 'gitTokenSecret' },
+    { actions: ['states:StartExecution'], scope: 'stateMachines' },
+    { actions: ['states:DescribeExecution'], scope: 'stateMachineExecutions' },
+  ],
+  alarmEvent: WINDOW_CLOSE,
+  windowEnd: [
+    ...WINDOW_CLOSE,
+    { actions: ['cloudwatch:DescribeAlarms', 'cloudwatch:DescribeAlarmHistory'], scope: 'vouchAlarms' },
+    METRIC_DATA,
+  ],
+  bot: [],
+  notifier: [
+    { actions: ['secretsmanager:GetSecretValue'], scope: 'slackTokenSecret' },
+    unscoped(
+      ['cloudwatch:GetMetricWidgetImage'],
+      'cloudwatch:GetMetricWidgetImage supports no resource-level permissions',
+    ),
+  ],
+};

@@ -1,0 +1,5 @@
+export * from './BotSchedules.ts';
+export * from './GoldenSignalAlarms.ts';
+export * from './ServiceBuildProject.ts';
+export * from './ServiceDashboard.ts';
+export * from './ServiceStack.ts';
