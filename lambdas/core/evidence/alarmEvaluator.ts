@@ -103,7 +103,8 @@ export function computeStatistic(values: readonly number[], statistic: Statistic
 export function minSamplesForPercentile(p: number): number {
   const q = p / 100;
   if (q >= 1 || q <= 0) return 1;
-  return Math.ceil(q >= 0.5 ? 10 / (1 - q) : 10 / q);
+  // Rounded before ceil: 10 / (1 - 0.9) is 100.00000000000001 in floating point.
+  return Math.ceil(Math.round((q >= 0.5 ? 10 / (1 - q) : 10 / q) * 1e6) / 1e6);
 }
 
 export function isBreaching(value: number, comparison: ComparisonOperator, threshold: number): boolean {

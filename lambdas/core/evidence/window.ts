@@ -104,8 +104,8 @@ export interface DecideInput {
  * Reads the evidence of a window and returns the verdict with its data.
  *
  * In order: a golden-signal alarm (error rate, latency, saturation) in ALARM after the grace period
- * fails it; then fewer bot samples than the minimum fails it ("no evidence", never a pass); then a
- * traffic floor in ALARM fails it; else it passes.
+ * fails it; then, at the end, fewer bot samples than the minimum fails it ("no evidence", never a
+ * pass); then a traffic floor in ALARM at the end fails it; else it passes.
  */
 export function decideWindow(input: DecideInput): Verdict | undefined {
   const { window, evidence, at } = input;
@@ -134,7 +134,9 @@ export function decideWindow(input: DecideInput): Verdict | undefined {
   const signalBreach = breaches.find((b) => b.alarm.signal !== 'traffic');
   if (signalBreach !== undefined) return failedOnAlarm(base, signalBreach.alarm, signalBreach.breach);
 
-  const trafficBreach = breaches.find((b) => b.alarm.signal === 'traffic');
+  // The traffic floor decides only at the end: a fresh environment starts with it in ALARM (no data yet,
+  // treated as breaching) until the bots' first period completes, which must not fail the window early.
+  const trafficBreach = input.final ? breaches.find((b) => b.alarm.signal === 'traffic') : undefined;
   if (input.final && evidence.botSamples < minBotSamples) {
     return {
       ...base,
