@@ -79,8 +79,10 @@ export interface TaskInput {
   readonly item?: JsonValue;
   /** Inside a per-environment stage: results of this iteration's earlier tasks, by task name. */
   readonly scope?: Record<string, JsonValue>;
-  /** Inside a canary: the traffic step (%) being judged. */
-  readonly step?: number;
+  /** Inside a canary: the traffic step being judged. */
+  readonly step?: number | { readonly traffic: number; readonly windowSeconds?: number };
+  /** For compensation tasks (rollback): the failure that triggered them. */
+  readonly error?: { readonly Error: string; readonly Cause: string };
 }
 
 /** A task implementation: the same function behind a Lambda handler and the local engine. */

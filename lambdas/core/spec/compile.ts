@@ -69,6 +69,8 @@ interface Scope {
 }
 const TOP: Scope = { run: '$', out: '$.out', extra: {} };
 const EACH: Scope = { run: '$.run', out: '$.out', extra: { 'item.$': '$.item', 'scope.$': '$.out' } };
+/** Compensation tasks also get the failure that triggered them. */
+const COMPENSATE: Scope = { ...EACH, extra: { ...EACH.extra, 'error.$': '$.error' } };
 const STEP: Scope = {
   run: '$.run',
   out: '$.out',
@@ -320,7 +322,7 @@ function emitEach(stage: StageSpec, states: Record<string, AslState>, failure: F
   (inner[previous] as AslState).Next = doneName;
   inner[doneName] = { Type: 'Pass', Parameters: { 'item.$': '$.item', 'out.$': '$.out' }, End: true };
   if (stage.onFailure.length > 0) {
-    for (const task of stage.onFailure) emitTask(task, inner, EACH, undefined);
+    for (const task of stage.onFailure) emitTask(task, inner, COMPENSATE, undefined);
     const names = stage.onFailure.map((t) => t.name);
     // A failing compensation step must not stop the next one (e.g. unlock after a failed rollback).
     names.forEach((name, i) => {

@@ -1,0 +1,587 @@
+/**
+ * The pipeline's task functions: one per task type, the same behind a Lambda (lambdas/handlers/tasks)
+ * and the local engine. Each takes the task payload (contract.ts), calls its ports, returns JSON that
+ * the state machine stores at `$.out.<task>`. Every task reports start and done to the build data
+ * repository, so a run can be audited wherever it ran.
+ */
+import type {
+  AllocatedVersion,
+  DeployLock,
+  PromotionInput,
+  RunFinish,
+  TaskEventInput,
+} from '../builds/model.ts';
+import { decideCanaryStep } from '../canary/decide.ts';
+import type { CanarySideSamples, CanaryVerdict } from '../canary/judge.ts';
+import { judgeCanaryStep } from '../canary/judge.ts';
+import type { CanarySpec } from '../canary/spec.ts';
+import { notificationVerdictFromCanary } from '../notify/fromCanaryVerdict.ts';
+import type { NotificationInput } from '../notify/notification.ts';
+import type { ResourceTags } from '../shared/tags.ts';
+import { runKeyOf } from '../target/naming.ts';
+import type { DeployTarget, Environment, EnvironmentDescription, Image, RunSpec } from '../target/port.ts';
+import type { JsonValue, RunState, TaskFunction, TaskInput, TaskType } from './contract.ts';
+import {
+  CanaryStepFailedError,
+  MissingTaskResultError,
+  PipelineConfigError,
+  TransientTaskError,
+  VerificationFailedError,
+} from './errors.ts';
+
+/** The build data repository, as the tasks use it (BuildRepository implements it). */
+export interface BuildRecords {
+  allocateVersion(request: {
+    service: string;
+    commit?: string;
+    execution: string;
+  }): Promise<AllocatedVersion>;
+  recordRunStarted(run: {
+    execution: string;
+    service: string;
+    version: number;
+    commit: string;
+    pipeShape: JsonValue;
+    team?: string;
+  }): Promise<void>;
+  recordRunFinished(run: RunFinish): Promise<void>;
+  recordTaskEvent(event: TaskEventInput): Promise<void>;
+  recordPromotion(promotion: PromotionInput): Promise<void>;
+  acquireLockWaiting(request: {
+    service: string;
+    environment: string;
+    owner: string;
+    ttlSeconds: number;
+    waitSeconds: number;
+  }): Promise<DeployLock>;
+  releaseLock(request: { service: string; environment: string; owner: string }): Promise<boolean>;
+}
+
+/** Per-slot samples of an environment's traffic in a time range (the proxy or the ALB's logs). */
+export interface CanarySamplesPort {
+  samples(
+    environmentId: string,
+    fromMs: number,
+    toMs: number,
+  ): Record<'baseline' | 'canary', CanarySideSamples>;
+}
+
+/** Runs a service's build or test command (locally a process; on AWS a CodeBuild build). */
+export interface CommandPort {
+  run(
+    kind: 'build' | 'test',
+    input: TaskInput,
+    command: { command: string; timeoutSeconds: number },
+  ): Promise<JsonValue>;
+}
+
+/** Runs every bot scenario of the service once against an environment (functional / load tests). */
+export interface BotRunsPort {
+  runOnce(input: {
+    run: RunState;
+    environment: string;
+    baseUrl: string;
+    mode: 'functional' | 'load';
+  }): Promise<{ requests: number; failures: number; report: JsonValue }>;
+}
+
+export interface NotifyPort {
+  send(notification: NotificationInput): Promise<void>;
+}
+
+export interface PipelinePorts {
+  readonly builds: BuildRecords;
+  readonly target: DeployTarget;
+  /** The evidence side's verify (opens a window, resumed by an alarm or its end) and decide tasks. */
+  readonly verify: TaskFunction;
+  readonly decide: TaskFunction;
+  readonly samples: CanarySamplesPort;
+  readonly bots: BotRunsPort;
+  readonly commands: CommandPort;
+  readonly notify: NotifyPort;
+  /** Where the service's files are, to bake from (locally the repository folder). */
+  readonly source: (run: RunState) => { source: string; overlays?: readonly string[] };
+  readonly now?: () => Date;
+  /** How long a deploy lock is held before another run may take it over. @default 3600 */
+  readonly lockTtlSeconds?: number;
+  /** How long a run waits for another run's lock before failing. @default 0 (fail at once) */
+  readonly lockWaitSeconds?: number;
+}
+
+const tagsOf = (run: RunState): ResourceTags => ({
+  service: run.service,
+  team: run.team,
+  solution: run.solution,
+});
+
+function versionOf(input: TaskInput): number {
+  const out = input.run.out.version as { version?: unknown } | undefined;
+  if (typeof out?.version !== 'number') throw new MissingTaskResultError(input.task.name, 'version');
+  return out.version;
+}
+
+/** The environment a task acts on: its `environment` param, else the release iteration's item. */
+export function environmentOf(input: TaskInput): string {
+  const param = input.task.params.environment;
+  if (typeof param === 'string') return param;
+  const item = input.item as { name?: unknown } | undefined;
+  if (typeof item?.name === 'string') return item.name;
+  throw new PipelineConfigError(
+    `task ${input.task.name} has no environment (params.environment or a release item)`,
+  );
+}
+
+function environmentSpec(input: TaskInput, name: string): { name: string; ephemeral: boolean } {
+  const envs = input.run.config.environments as { name: string; ephemeral: boolean }[] | undefined;
+  const found = envs?.find((e) => e.name === name);
+  if (!found) throw new PipelineConfigError(`environment "${name}" is not in the service's environments`);
+  return found;
+}
+
+/** The traffic % of the canary step being run. */
+function stepTraffic(input: TaskInput): number {
+  const step = input.step as unknown as { traffic?: number } | number | undefined;
+  const traffic = typeof step === 'number' ? step : step?.traffic;
+  if (typeof traffic !== 'number')
+    throw new PipelineConfigError(`task ${input.task.name} runs outside a canary step`);
+  return traffic;
+}
+
+const canaryConfig = (input: TaskInput) => input.run.config.canary as unknown as CanarySpec;
+
+const json = (value: unknown): JsonValue => JSON.parse(JSON.stringify(value ?? null)) as JsonValue;
+
+export function createPipelineTasks(ports: PipelinePorts): Record<TaskType, TaskFunction> {
+  const now = ports.now ?? (() => new Date());
+  const ttl = ports.lockTtlSeconds ?? 3600;
+
+  /** The environment, provisioned if need be: a lasting one is looked up, an ephemeral one is the run's own. */
+  const environment = async (input: TaskInput, name = environmentOf(input)): Promise<Environment> => {
+    const spec = environmentSpec(input, name);
+    return ports.target.provision(input.run.service, name, {
+      ephemeral: spec.ephemeral,
+      tags: tagsOf(input.run),
+      runKey: runKeyOf(input.run.execution),
+    });
+  };
+
+  /** The last window verdict and canary verdict of this iteration: the evidence of a promotion. */
+  const evidenceOf = (input: TaskInput): JsonValue => {
+    const scope = input.scope ?? {};
+    const canary = scope.canary as JsonValue[] | undefined;
+    return json({ canarySteps: canary ?? [], deploy: scope['deploy-canary'] ?? null });
+  };
+
+  const tasks: Record<TaskType, TaskFunction> = {
+    async version(input) {
+      const allocated = await ports.builds.allocateVersion({
+        service: input.run.service,
+        commit: input.run.commit,
+        execution: input.run.execution,
+      });
+      await ports.builds.recordRunStarted({
+        execution: input.run.execution,
+        service: input.run.service,
+        team: input.run.team,
+        version: allocated.version,
+        commit: allocated.commit,
+        pipeShape: json({ pipe: input.run.pipe, shape: input.task.params.pipeShape ?? null }),
+      });
+      return { version: allocated.version, commit: allocated.commit };
+    },
+
+    async lock(input) {
+      const env = environmentOf(input);
+      const lock = await ports.builds.acquireLockWaiting({
+        service: input.run.service,
+        environment: env,
+        owner: input.run.execution,
+        ttlSeconds: ttl,
+        waitSeconds: ports.lockWaitSeconds ?? 0,
+      });
+      return json(lock);
+    },
+
+    async unlock(input) {
+      const names =
+        input.task.params.all === true
+          ? ((input.run.config.environments as { name: string }[]) ?? []).map((e) => e.name)
+          : [environmentOf(input)];
+      const released: string[] = [];
+      for (const name of names) {
+        const ok = await ports.builds.releaseLock({
+          service: input.run.service,
+          environment: name,
+          owner: input.run.execution,
+        });
+        if (ok) released.push(name);
+      }
+      return { released };
+    },
+
+    async build(input) {
+      const command = input.run.config.build as { command: string; timeoutSeconds: number } | undefined;
+      if (!command) return { skipped: 'no build.command in .vouch.yml' };
+      return ports.commands.run('build', input, command);
+    },
+
+    async test(input) {
+      const command = input.run.config.test as { command: string; timeoutSeconds: number } | undefined;
+      if (!command) return { skipped: 'no test.command in .vouch.yml' };
+      return ports.commands.run('test', input, command);
+    },
+
+    async bake(input) {
+      const run = input.run.config.run as unknown as RunSpec | undefined;
+      if (!run)
+        throw new PipelineConfigError('bake needs run.command in .vouch.yml (how the service starts)');
+      const { source, overlays } = ports.source(input.run);
+      const image = await ports.target.bake({
+        service: input.run.service,
+        source,
+        ...(overlays ? { overlays } : {}),
+        run,
+        tags: tagsOf(input.run),
+      });
+      return json(image);
+    },
+
+    async provision(input) {
+      return json(await environment(input));
+    },
+
+    async deploy(input) {
+      const image = input.run.out.bake as unknown as Image | undefined;
+      if (!image?.id) throw new MissingTaskResultError(input.task.name, 'bake');
+      const env = await environment(input);
+      const version = versionOf(input);
+      const current = await ports.target.describe(env);
+      // The first release of an environment has nothing to judge against: it becomes the baseline.
+      const firstRelease = input.task.params.slot === 'canary' && current.baseline === undefined;
+      const slot = firstRelease || input.task.params.slot !== 'canary' ? 'baseline' : 'canary';
+      const weight = typeof input.task.params.weight === 'number' ? input.task.params.weight : 0;
+      const described = await ports.target.deploy(image, env, { slot, weight, version });
+      return json({ ...(describe(described) as Record<string, JsonValue>), firstRelease });
+    },
+
+    async bots(input) {
+      const env = await environment(input);
+      const result = await ports.bots.runOnce({
+        run: input.run,
+        environment: env.name,
+        baseUrl: env.proxyUrl,
+        mode: input.task.params.mode === 'load' ? 'load' : 'functional',
+      });
+      if (result.requests === 0) {
+        throw new VerificationFailedError(
+          `${input.task.name}: no bot scenario ran (no evidence)`,
+          result.report,
+        );
+      }
+      if (result.failures > 0) {
+        throw new VerificationFailedError(
+          `${input.task.name}: ${result.failures} of ${result.requests} bot requests failed`,
+          result.report,
+        );
+      }
+      return json(result);
+    },
+
+    async verify(input) {
+      const env = environmentOf(input);
+      const params = {
+        ...input.task.params,
+        environment: env,
+        verification: windowConfig(input),
+        ...(input.step !== undefined ? { step: stepTraffic(input) } : {}),
+        version: versionOf(input),
+      };
+      const result = (await ports.verify({
+        ...input,
+        task: { ...input.task, params: json(params) as never },
+      })) as {
+        verdict?: { outcome?: string };
+      };
+      if (result?.verdict?.outcome === 'FAILED')
+        throw new VerificationFailedError(`${input.task.name}: window failed`, json(result.verdict));
+      return json(result);
+    },
+
+    async decide(input) {
+      const params = {
+        ...input.task.params,
+        environment: environmentOf(input),
+        verification: windowConfig(input),
+      };
+      const result = (await ports.decide({
+        ...input,
+        task: { ...input.task, params: json(params) as never },
+      })) as {
+        verdict?: { outcome?: string };
+      };
+      if (result?.verdict?.outcome !== 'PASSED') {
+        throw new VerificationFailedError(`${input.task.name}: window failed`, json(result?.verdict ?? null));
+      }
+      return json(result);
+    },
+
+    async shift(input) {
+      const env = await environment(input);
+      const current = await ports.target.describe(env);
+      if (!current.canary) return { skipped: 'no canary: first release of this environment', weight: 0 };
+      return json(describe(await ports.target.shiftWeight(env, stepTraffic(input))));
+    },
+
+    async judge(input) {
+      const env = await environment(input);
+      const current = await ports.target.describe(env);
+      const traffic = stepTraffic(input);
+      const window = (input.scope?.[`${input.task.name.replace(/-judge$/, '')}-verify`] ?? null) as {
+        verdict?: { windowStart?: string; windowEnd?: string };
+      } | null;
+      if (!current.canary) {
+        // First release: nothing to compare with; the window (alarms, bot evidence) already passed.
+        return { outcome: 'PASS', step: traffic, reason: 'first release: judged on its window alone' };
+      }
+      const from = Date.parse(window?.verdict?.windowStart ?? '') || now().getTime() - 60_000;
+      const to = Date.parse(window?.verdict?.windowEnd ?? '') || now().getTime();
+      const samples = ports.samples.samples(env.id, from, to);
+      const config = canaryConfig(input);
+      const verdict = judgeCanaryStep({ baseline: samples.baseline, canary: samples.canary, config });
+      const extensions = Number(
+        (input.scope?.[input.task.name] as { extensions?: number } | undefined)?.extensions ?? 0,
+      );
+      const decision = decideCanaryStep(verdict, extensions, config);
+      const result = { ...verdict, step: traffic, decision, window: { from, to } };
+      if (decision.action === 'advance') return json({ ...result, outcome: 'PASS' });
+      if (decision.action === 'extend')
+        return json({ ...result, outcome: 'EXTEND', extensions: extensions + 1 });
+      if (decision.action === 'pause') return json({ ...result, outcome: 'PAUSE' });
+      throw new CanaryStepFailedError(env.name, traffic, verdict, decision.reason, { from, to });
+    },
+
+    async promote(input) {
+      const env = await environment(input);
+      const current = await ports.target.describe(env);
+      const described = current.canary ? await ports.target.promote(env) : current;
+      await ports.builds.recordPromotion({
+        service: input.run.service,
+        version: versionOf(input),
+        environment: env.name,
+        kind: 'PROMOTED',
+        evidence: evidenceOf(input),
+        execution: input.run.execution,
+      });
+      return json(describe(described));
+    },
+
+    async rollback(input) {
+      const env = await environment(input);
+      // At once, before anything is recorded: users are on the canary until this returns.
+      const described = await ports.target.rollback(env);
+      const evidence = parseCause(input.error);
+      await ports.builds.recordPromotion({
+        service: input.run.service,
+        version: versionOf(input),
+        environment: env.name,
+        kind: 'ROLLED_BACK',
+        evidence: json({ error: input.error?.Error ?? null, evidence }),
+        execution: input.run.execution,
+      });
+      await ports.notify.send(rollbackNotification(input, env.name, evidence));
+      return json({ ...(describe(described) as Record<string, JsonValue>), rolledBack: true });
+    },
+
+    async destroy(input) {
+      const name = environmentOf(input);
+      if (!environmentSpec(input, name).ephemeral) {
+        throw new PipelineConfigError(`destroy refuses "${name}": only ephemeral environments are destroyed`);
+      }
+      const env = await environment(input, name);
+      await ports.target.destroy(env);
+      return { destroyed: env.id };
+    },
+
+    async report(input): Promise<JsonValue> {
+      if (input.task.params.event === 'PASSED_TEST') {
+        await ports.builds.recordPromotion({
+          service: input.run.service,
+          version: versionOf(input),
+          environment: environmentOf(input),
+          kind: 'PASSED_TEST',
+          evidence: json(input.run.out['verify-test'] ?? null),
+          execution: input.run.execution,
+        });
+        return { recorded: 'PASSED_TEST' };
+      }
+      const version = input.run.out.version as { version?: number } | undefined;
+      if (typeof version?.version !== 'number') return { skipped: 'no version was allocated' };
+      const outcome = input.run.error ? 'FAILED' : 'SUCCEEDED';
+      await ports.builds.recordRunFinished({
+        execution: input.run.execution,
+        service: input.run.service,
+        version: version.version,
+        outcome,
+        report: json({ error: input.run.error ?? null }),
+      });
+      return { outcome };
+    },
+
+    async notify(input) {
+      const version = (input.run.out.version as { version?: number } | undefined)?.version ?? 'none';
+      const failed = input.run.error !== undefined;
+      const at = now().toISOString();
+      await ports.notify.send({
+        id: `${input.run.execution}#${input.task.name}`,
+        service: input.run.service,
+        team: input.run.team,
+        version,
+        commit: input.run.commit,
+        environment: 'pipeline',
+        event: failed ? 'RUN_FAILED' : 'RUN_SUCCEEDED',
+        verdict: {
+          outcome: failed ? 'FAIL' : 'PASS',
+          summary: failed
+            ? `${input.run.error?.Error}: ${String(input.run.error?.Cause).slice(0, 500)}`
+            : `version ${version} released to ${(input.run.config.releaseEnvironments as { name: string }[]).map((e) => e.name).join(', ')}`,
+        },
+        window: { start: at, end: at },
+      });
+      return { sent: true };
+    },
+  };
+
+  return Object.fromEntries(
+    Object.entries(tasks).map(([type, fn]) => [type, reporting(type as TaskType, fn, ports.builds, now)]),
+  ) as Record<TaskType, TaskFunction>;
+}
+
+/** The verification settings of a window: the service's, with a canary step's own window length. */
+function windowConfig(input: TaskInput): JsonValue {
+  const base = (input.run.config.verification ?? {}) as Record<string, JsonValue>;
+  const step = input.step as unknown as { windowSeconds?: number } | undefined;
+  const windowSeconds =
+    typeof step === 'object' && step?.windowSeconds ? step.windowSeconds : base.windowSeconds;
+  return { ...base, ...(windowSeconds !== undefined ? { windowSeconds } : {}) };
+}
+
+function describe(d: EnvironmentDescription): JsonValue {
+  return json({
+    environment: d.environment.id,
+    weight: d.weight,
+    proxyUrl: d.proxyUrl,
+    baseline: d.baseline ? { version: d.baseline.version, image: d.baseline.image } : null,
+    canary: d.canary ? { version: d.canary.version, image: d.canary.image } : null,
+  });
+}
+
+/** A task error's Cause is the JSON of the decision when Vouch raised it; otherwise its text. */
+function parseCause(error: TaskInput['error']): JsonValue {
+  if (!error) return null;
+  try {
+    const parsed = JSON.parse(error.Cause) as JsonValue & { errorMessage?: string };
+    // On AWS a Lambda's error arrives wrapped: {errorType, errorMessage, trace}.
+    if (
+      parsed &&
+      typeof parsed === 'object' &&
+      'errorMessage' in parsed &&
+      typeof parsed.errorMessage === 'string'
+    ) {
+      try {
+        return JSON.parse(parsed.errorMessage) as JsonValue;
+      } catch {
+        return parsed.errorMessage;
+      }
+    }
+    return parsed;
+  } catch {
+    return error.Cause;
+  }
+}
+
+/** The Slack message of a rollback: which signal failed, observed vs allowed, the window, a chart. */
+function rollbackNotification(input: TaskInput, environment: string, evidence: JsonValue): NotificationInput {
+  const at = new Date().toISOString();
+  const e = (evidence ?? {}) as {
+    verdict?: CanaryVerdict;
+    step?: number;
+    window?: { from: number; to: number };
+    reason?: string;
+    windowStart?: string;
+    windowEnd?: string;
+    summary?: string;
+  };
+  const version = (input.run.out.version as { version?: number } | undefined)?.version ?? 'unknown';
+  const start = e.window ? new Date(e.window.from).toISOString() : (e.windowStart ?? at);
+  const end = e.window ? new Date(e.window.to).toISOString() : (e.windowEnd ?? at);
+  return {
+    id: `${input.run.execution}#rollback#${environment}`,
+    service: input.run.service,
+    team: input.run.team,
+    version,
+    commit: input.run.commit,
+    environment,
+    ...(typeof e.step === 'number' ? { step: e.step } : {}),
+    event: 'ROLLED_BACK',
+    verdict: e.verdict
+      ? {
+          ...notificationVerdictFromCanary(e.verdict),
+          summary: e.reason ?? 'canary worse than the running version',
+        }
+      : {
+          outcome: 'FAIL',
+          summary: `${input.error?.Error ?? 'failure'}: ${typeof evidence === 'string' ? evidence : (e.summary ?? JSON.stringify(evidence)).slice(0, 800)}`,
+        },
+    window: { start, end },
+  };
+}
+
+/** Wraps a task so its start and end (with outcome and report) reach the build data repository. */
+function reporting(type: TaskType, fn: TaskFunction, builds: BuildRecords, now: () => Date): TaskFunction {
+  return async (input) => {
+    const version = (input.run.out.version as { version?: number } | undefined)?.version;
+    const environment = (() => {
+      try {
+        return environmentOf(input);
+      } catch {
+        return undefined;
+      }
+    })();
+    const record = async (phase: 'start' | 'done', outcome?: 'SUCCEEDED' | 'FAILED', report?: JsonValue) => {
+      if (version === undefined) return; // before the version task: nothing to attach events to
+      await builds.recordTaskEvent({
+        execution: input.run.execution,
+        service: input.run.service,
+        version,
+        task: input.step !== undefined ? `${input.task.name}@${stepTraffic(input)}` : input.task.name,
+        type,
+        environment,
+        phase,
+        outcome,
+        at: now().toISOString(),
+        report,
+      });
+    };
+    await record('start');
+    try {
+      const result = await fn(input);
+      await record('done', 'SUCCEEDED', summarize(result));
+      return result;
+    } catch (e) {
+      const error = e as Error;
+      await record('done', 'FAILED', json({ error: error.name, cause: summarize(error.message) })).catch(
+        () => {},
+      );
+      throw e;
+    }
+  };
+}
+
+/** Reports are kept small: the build data repository refuses oversized reports. */
+function summarize(value: unknown): JsonValue {
+  const text = typeof value === 'string' ? value : JSON.stringify(value ?? null);
+  if (text.length <= 16_000) return typeof value === 'string' ? value : (json(value) as JsonValue);
+  return { truncated: true, head: text.slice(0, 16_000) };
+}
+
+export { TransientTaskError };
