@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { AwsTargetConfigError } from '../../../lambdas/adapters/aws/target/errors.ts';
-import { parseEc2TargetConfig, readEc2TargetConfig } from '../../../lambdas/adapters/aws/target/index.ts';
+import {
+  Ec2DeployTarget,
+  ec2DeployTargetFromEnv,
+  parseEc2TargetConfig,
+  readEc2TargetConfig,
+} from '../../../lambdas/adapters/aws/target/index.ts';
 import { builderUserData } from '../../../lambdas/adapters/aws/target/userData.ts';
 import { InvalidRunSpecError } from '../../../lambdas/core/target/errors.ts';
 import { CONFIG } from './fakeAws.ts';
@@ -66,6 +71,16 @@ describe('EC2 target config', () => {
     expect(() => parseEc2TargetConfig({ ...CONFIG, launchTemplateId: 'template-1' })).toThrow(
       /launchTemplateId/,
     );
+  });
+});
+
+describe('ec2DeployTargetFromEnv', () => {
+  it('builds the target from the Lambda environment, and refuses an incomplete one', () => {
+    // Act / Assess
+    expect(ec2DeployTargetFromEnv({ ...REQUIRED_ENV, AWS_REGION: 'eu-west-1' })).toBeInstanceOf(
+      Ec2DeployTarget,
+    );
+    expect(() => ec2DeployTargetFromEnv({ AWS_REGION: 'eu-west-1' })).toThrow(AwsTargetConfigError);
   });
 });
 
