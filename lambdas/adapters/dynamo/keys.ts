@@ -1,0 +1,36 @@
+/** Key builders of the build table; the layout is documented in tableSchema.ts. */
+
+/** Zero-padded so that string order of sort keys is numeric order of versions. */
+export function versionKey(version: number): string {
+  return String(version).padStart(10, '0');
+}
+
+export const keys = {
+  service: (service: string) => ({ pk: `SERVICE#${service}`, sk: 'SERVICE' }),
+  build: (service: string, version: number) => ({
+    pk: `SERVICE#${service}`,
+    sk: `BUILD#${versionKey(version)}`,
+  }),
+  environment: (service: string, environment: string) => ({
+    pk: `SERVICE#${service}`,
+    sk: `ENV#${environment}`,
+  }),
+  execution: (execution: string) => ({ pk: `EXECUTION#${execution}`, sk: 'EXECUTION' }),
+  lock: (service: string, environment: string) => ({ pk: `LOCK#${service}#${environment}`, sk: 'LOCK' }),
+  window: (service: string, environment: string) => ({
+    pk: `WINDOW#${service}#${environment}`,
+    sk: 'WINDOW',
+  }),
+  /** Partition of one build's timeline: run events, task events and promotions. */
+  timeline: (service: string, version: number) => `BUILD#${service}#${versionKey(version)}`,
+  runEventSk: (at: string, phase: string) => `EV#${at}#run#${phase}`,
+  taskEventSk: (at: string, task: string, phase: string) => `EV#${at}#task#${task}#${phase}`,
+  promotionSk: (at: string, label: string) => `EV#${at}#promotion#${label}`,
+  servicesIndex: 'SERVICES',
+  teamIndex: (team: string) => `TEAM#${team}`,
+  teamBuildSk: (allocatedAt: string, service: string, version: number) =>
+    `${allocatedAt}#${service}#${versionKey(version)}`,
+  failuresIndex: (team: string) => `FAILURES#${team}`,
+  failureSk: (at: string, service: string, version: number, task: string) =>
+    `${at}#${service}#${versionKey(version)}#${task}`,
+} as const;
