@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -108,6 +108,11 @@ export class CostCollector extends Construct {
       }),
     );
     props.table.encryptionKey?.grantEncryptDecrypt(role);
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Cost Explorer (ce:GetCostAndUsage, ListCostAllocationTags, UpdateCostAllocationTagsStatus), cloudwatch:PutMetricData and X-Ray tracing support no resource-level permissions; PutMetricData is narrowed to the Vouch/Cost namespace by condition, DynamoDB is granted on the table ARN only.',
+    });
 
     this.rule = new events.Rule(this, 'Daily', {
       description: `Vouch: collect cost by ${COST_ALLOCATION_TAG_KEYS.join(', ')} tags`,
