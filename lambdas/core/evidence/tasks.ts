@@ -1,7 +1,7 @@
 /**
  * The `verify` and `decide` task functions (contract.ts `TaskFunction`), the same behind a Lambda and
- * the local engine. Task params: `environment` (required), `verification` (the `.vouch.yml` section,
- * defaults applied), optional `step` (canary %) and `version` (else read from the `version` task's output).
+ * the local engine. Task params: `environment` (required), `verification` (else `run.config.verification`,
+ * the `.vouch.yml` section; defaults applied), optional `step` (canary %) and `version` (else read from the `version` task's output).
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
@@ -24,7 +24,13 @@ const VerifyParamsSchema = z.object({
 export const TIMEOUT_SLACK_SECONDS = 120;
 
 function parseParams(input: TaskInput) {
-  const parsed = VerifyParamsSchema.safeParse(input.task.params);
+  // The window settings: the task's own `verification` param, else the run's `.vouch.yml` section.
+  const fromConfig = (input.run.config as Record<string, JsonValue> | undefined)?.verification;
+  const params =
+    input.task.params.verification === undefined && fromConfig !== undefined
+      ? { ...input.task.params, verification: fromConfig }
+      : input.task.params;
+  const parsed = VerifyParamsSchema.safeParse(params);
   if (!parsed.success) {
     throw new VerifyTaskInputError(`task ${input.task.name}: ${parsed.error.message}`, {
       cause: parsed.error,

@@ -34,7 +34,9 @@ function orderService(clock: ScaledClock) {
 
 function listen(server: Server): Promise<string> {
   return new Promise((resolve) =>
-    server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)),
+    server.listen(0, '127.0.0.1', () =>
+      resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`),
+    ),
   );
 }
 
@@ -43,14 +45,44 @@ const store = new LocalMetricStore({ clock });
 const tokens = new LocalTaskTokens();
 const windows = new MemoryWindowStore();
 const verdicts: Verdict[] = [];
-const scheduler = new LocalScheduler({ clock, fetch: (url, init) => fetch(url, init), sink: localMetricSink(store) });
-const ports: WindowPorts = { windows, evidence: store, tokens, clock, onVerdict: (v) => void verdicts.push(v) };
-const verify = createLocalVerifyTask({ windows, clock, tokens, scheduler: scheduler.windowEnds((w) => resumeAtWindowEnd(w, ports)) });
+const scheduler = new LocalScheduler({
+  clock,
+  fetch: (url, init) => fetch(url, init),
+  sink: localMetricSink(store),
+});
+const ports: WindowPorts = {
+  windows,
+  evidence: store,
+  tokens,
+  clock,
+  onVerdict: (v) => void verdicts.push(v),
+};
+const verify = createLocalVerifyTask({
+  windows,
+  clock,
+  tokens,
+  scheduler: scheduler.windowEnds((w) => resumeAtWindowEnd(w, ports)),
+});
 const services = { healthy: orderService(clock), broken: orderService(clock) };
-const scenario = BotScenarioSchema.parse({ name: 'browse', steps: [{ path: '/orders' }], rate: { default: 30 } });
+const scenario = BotScenarioSchema.parse({
+  name: 'browse',
+  steps: [{ path: '/orders' }],
+  rate: { default: 30 },
+});
 
 function run(service: string): RunState {
-  return { service, team: 't', solution: 's', repo: 'r', commit: 'c0ffee', branch: 'main', execution: `exec-${service}`, pipe: 'p', out: {} };
+  return {
+    service,
+    team: 't',
+    solution: 's',
+    repo: 'r',
+    commit: 'c0ffee',
+    branch: 'main',
+    execution: `exec-${service}`,
+    pipe: 'p',
+    config: { releaseEnvironments: [] },
+    out: {},
+  };
 }
 
 function verifyTask(service: string) {
@@ -58,19 +90,32 @@ function verifyTask(service: string) {
     task: {
       name: 'verify-qa',
       type: 'verify',
-      params: { environment: 'qa', version: 4, verification: { windowSeconds: WINDOW_SECONDS, minBotSamples: 20 } },
+      params: {
+        environment: 'qa',
+        version: 4,
+        verification: { windowSeconds: WINDOW_SECONDS, minBotSamples: 20 },
+      },
     },
     run: run(service),
   });
 }
 
 beforeAll(async () => {
-  const alarms = AlarmsSpecSchema.parse({ errorRate: { thresholdPercent: 10, evaluationPeriods: 3, datapointsToAlarm: 2 } });
-  for (const service of ['healthy', 'broken', 'silent']) store.defineAlarms(alarmDefinitions(alarms, service, 'qa'));
+  const alarms = AlarmsSpecSchema.parse({
+    errorRate: { thresholdPercent: 10, evaluationPeriods: 3, datapointsToAlarm: 2 },
+  });
+  for (const service of ['healthy', 'broken', 'silent'])
+    store.defineAlarms(alarmDefinitions(alarms, service, 'qa'));
   store.onAlarmStateChange((change) =>
-    resumeOnAlarm({ service: change.service, environment: change.environment, alarmName: change.alarmName, state: change.state }, ports).then(
-      () => undefined,
-    ),
+    resumeOnAlarm(
+      {
+        service: change.service,
+        environment: change.environment,
+        alarmName: change.alarmName,
+        state: change.state,
+      },
+      ports,
+    ).then(() => undefined),
   );
   for (const [name, svc] of Object.entries(services)) {
     const baseUrl = await listen(svc.server);
@@ -93,14 +138,27 @@ describe('verification window on one machine', () => {
     services.broken.state.failFrom = clock.now() + (WINDOW_SECONDS / 3) * 1000;
 
     // Act: three verify tasks wait on their tokens like the local engine's Task states.
-    const [healthy, broken, silent] = (await Promise.all([verifyTask('healthy'), verifyTask('broken'), verifyTask('silent')])) as Array<{
+    const [healthy, broken, silent] = (await Promise.all([
+      verifyTask('healthy'),
+      verifyTask('broken'),
+      verifyTask('silent'),
+    ])) as unknown as Array<{
       verdict: Verdict;
     }>;
 
     // Assess
-    expect(broken?.verdict).toMatchObject({ outcome: 'FAILED', trigger: 'alarm', signal: 'errorRate', alarm: 'vouch.broken.qa.errorRate' });
-    expect(Date.parse(broken?.verdict.decidedAt ?? '')).toBeLessThan(Date.parse(broken?.verdict.windowEnd ?? ''));
-    expect(Date.parse(broken?.verdict.decidedAt ?? '')).toBeGreaterThanOrEqual(services.broken.state.failFrom);
+    expect(broken?.verdict).toMatchObject({
+      outcome: 'FAILED',
+      trigger: 'alarm',
+      signal: 'errorRate',
+      alarm: 'vouch.broken.qa.errorRate',
+    });
+    expect(Date.parse(broken?.verdict.decidedAt ?? '')).toBeLessThan(
+      Date.parse(broken?.verdict.windowEnd ?? ''),
+    );
+    expect(Date.parse(broken?.verdict.decidedAt ?? '')).toBeGreaterThanOrEqual(
+      services.broken.state.failFrom,
+    );
     expect(broken?.verdict.observed?.every((v) => v > 10)).toBe(true);
 
     expect(healthy?.verdict).toMatchObject({ outcome: 'PASSED', trigger: 'windowEnd' });

@@ -128,6 +128,8 @@ describe('statistics over a period', () => {
     const sparse: Datapoint[] = [{ periodStart: 0, value: 900, samples: 3 }];
     // Act / Assess
     expect(evaluateAlarm(t, sparse, 'OK').state).toBe('ALARM');
-    expect(evaluateAlarm({ ...t, evaluateLowSampleCountPercentile: 'ignore' }, sparse, 'OK').state).toBe('OK');
+    expect(evaluateAlarm({ ...t, evaluateLowSampleCountPercentile: 'ignore' }, sparse, 'OK').state).toBe(
+      'OK',
+    );
   });
 });

@@ -10,7 +10,11 @@ const target = {
 };
 
 function reply(status: number, body: unknown, headers: Record<string, string> = {}) {
-  return { status, headers: { get: (n: string) => headers[n] ?? null }, text: async () => JSON.stringify(body) };
+  return {
+    status,
+    headers: { get: (n: string) => headers[n] ?? null },
+    text: async () => JSON.stringify(body),
+  };
 }
 
 const scenario = BotScenarioSchema.parse({
@@ -46,7 +50,10 @@ describe('runScenario', () => {
     });
     // Assess
     expect(result.ok).toBe(true);
-    expect(calls.map((c) => `${c.method} ${c.url}`)).toEqual(['POST http://svc.local/orders', 'GET http://svc.local/orders/o-1']);
+    expect(calls.map((c) => `${c.method} ${c.url}`)).toEqual([
+      'POST http://svc.local/orders',
+      'GET http://svc.local/orders/o-1',
+    ]);
     expect(calls[0]?.body).toBe('{"item":"book"}');
     expect(samples.filter((s) => s.name === 'requests')).toHaveLength(2);
     expect(samples.filter((s) => s.name === 'failures').map((s) => s.value)).toEqual([0, 0]);
@@ -79,12 +86,16 @@ describe('runScenario', () => {
       target,
       { fetch: async () => reply(200, {}), clock: new ManualClock(), stopwatch: () => (t += 80) },
     );
-    const down = await runScenario(BotScenarioSchema.parse({ name: 'down', steps: [{ path: '/' }] }), target, {
-      fetch: async () => {
-        throw new Error('ECONNREFUSED');
+    const down = await runScenario(
+      BotScenarioSchema.parse({ name: 'down', steps: [{ path: '/' }] }),
+      target,
+      {
+        fetch: async () => {
+          throw new Error('ECONNREFUSED');
+        },
+        clock: new ManualClock(),
       },
-      clock: new ManualClock(),
-    });
+    );
     // Assess
     expect(slow.steps[0]?.problems[0]).toMatch(/latency 80 ms over budget 50 ms/);
     expect(down.steps[0]?.problems[0]).toMatch(/ECONNREFUSED/);
@@ -96,10 +107,16 @@ describe('bots spec', () => {
     const parsed = BotsSpecSchema.parse({ scenarios: [{ name: 'ping', steps: [{ path: '/health' }] }] });
     expect(parsed.scenarios[0]).toEqual({
       name: 'ping',
-      steps: [{ method: 'GET', path: '/health', headers: {}, expect: { body: {}, latencyMs: 1000 }, save: {} }],
+      steps: [
+        { method: 'GET', path: '/health', headers: {}, expect: { body: {}, latencyMs: 1000 }, save: {} },
+      ],
       rate: { default: 1 },
     });
-    expect(BotsSpecSchema.safeParse({ scenarios: [{ name: 'x', steps: [{ path: '/', expct: {} }] }] }).success).toBe(false);
-    expect(BotsSpecSchema.safeParse({ scenarios: [{ name: 'x', steps: [{ path: '/{{id}}' }] }] }).success).toBe(false);
+    expect(
+      BotsSpecSchema.safeParse({ scenarios: [{ name: 'x', steps: [{ path: '/', expct: {} }] }] }).success,
+    ).toBe(false);
+    expect(
+      BotsSpecSchema.safeParse({ scenarios: [{ name: 'x', steps: [{ path: '/{{id}}' }] }] }).success,
+    ).toBe(false);
   });
 });

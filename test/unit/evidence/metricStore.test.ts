@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { type LocalMetricStore as Store, LocalMetricStore } from '../../../lambdas/adapters/local/metrics/metricStore.ts';
+import {
+  LocalMetricStore,
+  type LocalMetricStore as Store,
+} from '../../../lambdas/adapters/local/metrics/metricStore.ts';
 import { alarmDefinitions } from '../../../lambdas/core/evidence/alarms.ts';
 import { ManualClock } from '../../../lambdas/core/evidence/clock.ts';
 import { METRIC } from '../../../lambdas/core/evidence/metrics.ts';
@@ -73,7 +76,12 @@ describe('LocalMetricStore', () => {
     clock.advance(60_000);
     expect(store.alarmState('vouch.orders.test.traffic')).toBe('OK');
     // The first ALARM is the first put: the periods before any traffic are missing, treated as breaching.
-    expect(changes.filter((c) => c.alarm.endsWith('traffic')).map((c) => c.state)).toEqual(['ALARM', 'OK', 'ALARM', 'OK']);
+    expect(changes.filter((c) => c.alarm.endsWith('traffic')).map((c) => c.state)).toEqual([
+      'ALARM',
+      'OK',
+      'ALARM',
+      'OK',
+    ]);
     store.stop();
     expect(clock.pendingTimers).toBe(0);
   });
@@ -99,13 +107,23 @@ describe('LocalMetricStore', () => {
       clock.advance(30_000);
     }
     // Act
-    const evidence = await store.readEvidence({ service: 'orders', environment: 'test', start, end: clock.now() });
+    const evidence = await store.readEvidence({
+      service: 'orders',
+      environment: 'test',
+      start,
+      end: clock.now(),
+    });
     // Assess
     expect(evidence.botSamples).toBe(5);
     const errorRate = evidence.alarms.find((a) => a.signal === 'errorRate');
     expect(errorRate?.transitions.map((t) => t.to)).toContain('ALARM');
     expect(errorRate?.datapoints.some((d) => d.value === 100)).toBe(true);
-    const other = await store.readEvidence({ service: 'orders', environment: 'prod', start, end: clock.now() });
+    const other = await store.readEvidence({
+      service: 'orders',
+      environment: 'prod',
+      start,
+      end: clock.now(),
+    });
     expect(other).toEqual({ alarms: [], botSamples: 0 });
   });
 });

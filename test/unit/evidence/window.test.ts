@@ -1,10 +1,16 @@
-import { InvalidToken, SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient, TaskTimedOut } from '@aws-sdk/client-sfn';
+import {
+  InvalidToken,
+  SendTaskFailureCommand,
+  SendTaskSuccessCommand,
+  SFNClient,
+  TaskTimedOut,
+} from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sfnTaskTokens } from '../../../lambdas/adapters/aws/evidence/sfnTaskTokens.ts';
 import { ManualClock } from '../../../lambdas/core/evidence/clock.ts';
-import type { AlarmEvidence, Verdict, WindowEvidence } from '../../../lambdas/core/evidence/evidence.ts';
 import { handleAlarmStateChange, handleWindowEnd } from '../../../lambdas/core/evidence/events.ts';
+import type { AlarmEvidence, Verdict, WindowEvidence } from '../../../lambdas/core/evidence/evidence.ts';
 import { MemoryWindowStore } from '../../../lambdas/core/evidence/memoryWindowStore.ts';
 import { decideWindow, openWindow, type WindowPorts } from '../../../lambdas/core/evidence/window.ts';
 
@@ -24,7 +30,10 @@ const window = {
   graceSeconds: 0,
 };
 
-function errorRate(transitions: AlarmEvidence['transitions'], stateAtStart: AlarmEvidence['stateAtStart'] = 'OK'): AlarmEvidence {
+function errorRate(
+  transitions: AlarmEvidence['transitions'],
+  stateAtStart: AlarmEvidence['stateAtStart'] = 'OK',
+): AlarmEvidence {
   return {
     name: 'vouch.orders.qa.errorRate',
     signal: 'errorRate',
@@ -76,29 +85,60 @@ describe('decideWindow', () => {
   });
 
   it('passes at the window end with enough bot samples and no alarm', () => {
-    const verdict = decideWindow({ window, evidence: { alarms: [errorRate([])], botSamples: 40 }, at: T0 + 600_000, trigger: 'windowEnd', final: true });
+    const verdict = decideWindow({
+      window,
+      evidence: { alarms: [errorRate([])], botSamples: 40 },
+      at: T0 + 600_000,
+      trigger: 'windowEnd',
+      final: true,
+    });
     expect(verdict?.outcome).toBe('PASSED');
   });
 
   it('never passes without evidence: fewer bot samples than the minimum fails', () => {
-    const verdict = decideWindow({ window, evidence: { alarms: [errorRate([])], botSamples: 4 }, at: T0 + 600_000, trigger: 'windowEnd', final: true });
+    const verdict = decideWindow({
+      window,
+      evidence: { alarms: [errorRate([])], botSamples: 4 },
+      at: T0 + 600_000,
+      trigger: 'windowEnd',
+      final: true,
+    });
     expect(verdict?.outcome).toBe('FAILED');
     expect(verdict?.reason).toMatch(/^no evidence: 4 bot samples/);
   });
 
   it('ignores a breach inside the grace period, but not one after it', () => {
     const graced = { ...window, graceSeconds: 240 };
-    const evidence: WindowEvidence = { alarms: [errorRate([breach, { ...breach, at: T0 + 200_000, from: 'ALARM', to: 'OK' }])], botSamples: 50 };
-    expect(decideWindow({ window: graced, evidence, at: T0 + 600_000, trigger: 'windowEnd', final: true })?.outcome).toBe('PASSED');
-    expect(decideWindow({ window, evidence, at: T0 + 600_000, trigger: 'windowEnd', final: true })?.outcome).toBe('FAILED');
+    const evidence: WindowEvidence = {
+      alarms: [errorRate([breach, { ...breach, at: T0 + 200_000, from: 'ALARM', to: 'OK' }])],
+      botSamples: 50,
+    };
+    expect(
+      decideWindow({ window: graced, evidence, at: T0 + 600_000, trigger: 'windowEnd', final: true })
+        ?.outcome,
+    ).toBe('PASSED');
+    expect(
+      decideWindow({ window, evidence, at: T0 + 600_000, trigger: 'windowEnd', final: true })?.outcome,
+    ).toBe('FAILED');
   });
 
   it('has no verdict yet before the end when no alarm breaches', () => {
-    expect(decideWindow({ window, evidence: { alarms: [errorRate([])], botSamples: 0 }, at: T0 + 1000, trigger: 'alarm', final: false })).toBeUndefined();
+    expect(
+      decideWindow({
+        window,
+        evidence: { alarms: [errorRate([])], botSamples: 0 },
+        at: T0 + 1000,
+        trigger: 'alarm',
+        final: false,
+      }),
+    ).toBeUndefined();
   });
 });
 
-function ports(evidence: WindowEvidence, verdicts: Verdict[] = []): WindowPorts & { windows: MemoryWindowStore } {
+function ports(
+  evidence: WindowEvidence,
+  verdicts: Verdict[] = [],
+): WindowPorts & { windows: MemoryWindowStore } {
   return {
     windows: new MemoryWindowStore(),
     evidence: { readEvidence: async () => evidence },
@@ -129,7 +169,11 @@ describe('resuming on AWS (SendTaskSuccess / SendTaskFailure)', () => {
     expect(outcome?.delivery).toBe('delivered');
     expect(sfn).toReceiveCommandTimes(SendTaskSuccessCommand, 1);
     const output = JSON.parse(sfn.commandCalls(SendTaskSuccessCommand)[0]?.args[0].input.output ?? '{}');
-    expect(output.verdict).toMatchObject({ outcome: 'FAILED', alarm: 'vouch.orders.qa.errorRate', trigger: 'alarm' });
+    expect(output.verdict).toMatchObject({
+      outcome: 'FAILED',
+      alarm: 'vouch.orders.qa.errorRate',
+      trigger: 'alarm',
+    });
     expect(verdicts).toHaveLength(1);
     expect(await p.windows.findOpenWindow('orders', 'qa')).toBeUndefined();
   });
@@ -139,7 +183,10 @@ describe('resuming on AWS (SendTaskSuccess / SendTaskFailure)', () => {
     const p = { ...ports({ alarms: [errorRate([breach])], botSamples: 3 }), delivery: 'failure' as const };
     await p.windows.openWindow(window);
     await handleAlarmStateChange(alarmEvent('vouch.orders.qa.errorRate'), p);
-    expect(sfn).toReceiveCommandWith(SendTaskFailureCommand, { taskToken: 'token-1', error: 'VerificationFailed' });
+    expect(sfn).toReceiveCommandWith(SendTaskFailureCommand, {
+      taskToken: 'token-1',
+      error: 'VerificationFailed',
+    });
     const cause = JSON.parse(sfn.commandCalls(SendTaskFailureCommand)[0]?.args[0].input.cause ?? '{}');
     expect(cause.outcome).toBe('FAILED');
   });
@@ -170,7 +217,9 @@ describe('resuming on AWS (SendTaskSuccess / SendTaskFailure)', () => {
 
   it('other SDK errors propagate (the Lambda retries)', async () => {
     sfn.on(SendTaskSuccessCommand).rejects(new Error('throttled'));
-    await expect(sfnTaskTokens(new SFNClient({ region: 'eu-west-1' })).succeed('t', {})).rejects.toThrow('throttled');
+    await expect(sfnTaskTokens(new SFNClient({ region: 'eu-west-1' })).succeed('t', {})).rejects.toThrow(
+      'throttled',
+    );
   });
 
   it('an alarm event for a service with no open window is ignored: no SFN call', async () => {
@@ -196,10 +245,26 @@ describe('resuming on AWS (SendTaskSuccess / SendTaskFailure)', () => {
     const windows = new MemoryWindowStore();
     const scheduled: string[] = [];
     const opened = await openWindow(
-      { service: 'orders', environment: 'qa', execution: 'e', version: 3, token: 'tk', verification: { windowSeconds: 300, minBotSamples: 9, graceSeconds: 30 } },
-      { windows, clock: new ManualClock(T0), scheduler: { scheduleWindowEnd: async (w) => void scheduled.push(w.endsAt) } },
+      {
+        service: 'orders',
+        environment: 'qa',
+        execution: 'e',
+        version: 3,
+        token: 'tk',
+        verification: { windowSeconds: 300, minBotSamples: 9, graceSeconds: 30 },
+      },
+      {
+        windows,
+        clock: new ManualClock(T0),
+        scheduler: { scheduleWindowEnd: async (w) => void scheduled.push(w.endsAt) },
+      },
     );
-    expect(opened).toMatchObject({ token: 'tk', endsAt: '2025-01-01T10:05:00.000Z', minBotSamples: 9, graceSeconds: 30 });
+    expect(opened).toMatchObject({
+      token: 'tk',
+      endsAt: '2025-01-01T10:05:00.000Z',
+      minBotSamples: 9,
+      graceSeconds: 30,
+    });
     expect(await windows.findOpenWindow('orders', 'qa')).toEqual(opened);
     expect(scheduled).toEqual(['2025-01-01T10:05:00.000Z']);
   });
