@@ -208,7 +208,7 @@ describe('pushes that start nothing', () => {
     expect(res.status).toBe(200);
     expect(res.body).toEqual({
       outcome: 'ignored',
-      reason: `no .vouch.yml at ${COMMIT}: ${REPO} has no .vouch.yml`,
+      reason: `${REPO} has no .vouch.yml`,
     });
     expect(starter.calls).toHaveLength(0);
     expect(logger.lines).toContainEqual(

@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { handleWebhook } from '../../../lambdas/core/webhook/handleWebhook.ts';
+import { createMemoryReplayGuard } from '../../../lambdas/core/webhook/replayGuard.ts';
+import { countingStarter, recordingLogger, SECRET, SPEC } from './fixtures.ts';
+import { generateRequest, isAuthentic, MAX_BODY, seededRandom } from './fuzzRequests.ts';
+
+const DOCUMENTED = new Set([200, 201, 202, 400, 401, 409, 413, 415, 422]);
+
+describe('webhook fuzz (core handler)', () => {
+  it('answers 12,000 generated and mutated requests with a documented 4xx/2xx, never starting an unauthenticated run', async () => {
+    // Prepare
+    const random = seededRandom(0x5eed);
+    const starter = countingStarter();
+    const deps = {
+      secret: SECRET,
+      // Known repo: a spec; others: none. Bad input must not turn into a dependency failure.
+      loadSpec: async (repo: string) =>
+        repo === 'acme/shop'
+          ? { found: true as const, ...SPEC }
+          : { found: false as const, reason: 'no spec' },
+      starter,
+      logger: recordingLogger(),
+      replayGuard: createMemoryReplayGuard(),
+      limits: { maxBodyBytes: MAX_BODY },
+    };
+    const statuses = new Map<number, number>();
+    const violations: string[] = [];
+
+    // Act
+    for (let i = 0; i < 12_000; i++) {
+      const request = generateRequest(random);
+      const before = starter.calls.length;
+      const res = await handleWebhook(request, deps);
+      statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+      const started = starter.calls.length - before;
+      if (!DOCUMENTED.has(res.status)) violations.push(`#${i}: status ${res.status} ${res.body.reason}`);
+      if (typeof res.body.reason !== 'string' || res.body.reason === '') violations.push(`#${i}: no reason`);
+      if (started > 0 && !isAuthentic(request))
+        violations.push(`#${i}: started a run without a valid signature`);
+      if (started > 1) violations.push(`#${i}: started ${started} runs`);
+    }
+
+    // Assess: no violation, and the generator reached every branch that matters.
+    expect(violations.slice(0, 10)).toEqual([]);
+    for (const status of [200, 201, 202, 400, 401, 413, 415, 422]) {
+      expect(statuses.get(status) ?? 0, `status ${status} reached`).toBeGreaterThan(20);
+    }
+    expect(starter.calls.length).toBeGreaterThan(500);
+  });
+});
