@@ -10,6 +10,7 @@ import { requireEnv } from '../core/shared/env.ts';
 import { handleWebhook } from '../core/webhook/handleWebhook.ts';
 import { resolveLimits } from '../core/webhook/limits.ts';
 import { registeredSpecLoader } from '../core/webhook/registeredServices.ts';
+import { createMemoryReplayGuard } from '../core/webhook/replayGuard.ts';
 import { specLoaderFrom } from '../core/webhook/runSpec.ts';
 import type { WebhookDeps, WebhookReplyBody } from '../core/webhook/types.ts';
 
@@ -47,6 +48,8 @@ const deps: WebhookDeps = {
   ),
   starter: createSfnStarter({ client: sfn, stateMachineFor: (pipe) => stateMachines[pipe] }),
   logger,
+  // Per container only: catches a replayed body under a new delivery id while this container is warm.
+  replayGuard: createMemoryReplayGuard(),
 };
 const { maxBodyBytes } = resolveLimits(deps.limits);
 
