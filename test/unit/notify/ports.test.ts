@@ -1,0 +1,185 @@
+// Error classification, the outbox, the AWS chart and delivery-store adapters, the SNS path.
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CloudWatchClient, GetMetricWidgetImageCommand } from '@aws-sdk/client-cloudwatch';
+import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ErrorCode } from '@slack/web-api';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  ChartRenderError,
+  createCloudWatchChartPort,
+  metricWidgetFor,
+} from '../../../lambdas/adapters/aws/notify/cloudWatchChart.ts';
+import { DynamoDeliveryStore } from '../../../lambdas/adapters/aws/notify/dynamoDeliveryStore.ts';
+import { createLambdaFailureDeadLetters } from '../../../lambdas/adapters/aws/notify/lambdaDeadLetter.ts';
+import { deliverSnsNotifications } from '../../../lambdas/adapters/aws/notify/snsNotifications.ts';
+import { createLocalChartPort } from '../../../lambdas/adapters/local/chart/index.ts';
+import { createLocalOutbox, readOutbox } from '../../../lambdas/adapters/local/outbox.ts';
+import type { DeliveryResult, NotificationSink } from '../../../lambdas/adapters/slack/ports.ts';
+import { classifySlackError } from '../../../lambdas/adapters/slack/retry.ts';
+import { NotificationDeadLetteredError } from '../../../lambdas/core/notify/errors.ts';
+import type { Notification } from '../../../lambdas/core/notify/notification.ts';
+import { rolledBackNotification } from '../../integration/notify/fixtures.ts';
+
+const cloudWatch = mockClient(CloudWatchClient);
+const dynamo = mockClient(DynamoDBDocumentClient);
+
+afterEach(() => {
+  cloudWatch.reset();
+  dynamo.reset();
+});
+
+describe('classifySlackError', () => {
+  it.each([
+    [
+      { code: ErrorCode.RateLimitedError, retryAfter: 12 },
+      { kind: 'rate-limited', retryAfterMs: 12_000 },
+    ],
+    [{ code: ErrorCode.HTTPError, statusCode: 503 }, { kind: 'transient' }],
+    [{ code: ErrorCode.HTTPError, statusCode: 404 }, { kind: 'permanent' }],
+    [{ code: ErrorCode.RequestError }, { kind: 'transient' }],
+    [{ code: ErrorCode.PlatformError, data: { error: 'internal_error' } }, { kind: 'transient' }],
+    [{ code: ErrorCode.PlatformError, data: { error: 'invalid_auth' } }, { kind: 'permanent' }],
+  ])('%j -> %j', (error, expected) => {
+    expect(classifySlackError(Object.assign(new Error('x'), error))).toMatchObject(expected);
+  });
+});
+
+describe('local outbox', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'vouch-outbox-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('appends the message as JSON with its chart, prints it, and never writes an id twice', async () => {
+    // Prepare
+    const printed: string[] = [];
+    const outbox = createLocalOutbox({
+      dir,
+      chart: createLocalChartPort(join(dir, 'charts')),
+      print: (t) => printed.push(t),
+    });
+    // Act
+    const first = await outbox.deliver(rolledBackNotification());
+    const second = await outbox.deliver(rolledBackNotification());
+    const restarted = await createLocalOutbox({ dir, print: () => {} }).deliver(rolledBackNotification());
+    // Assess
+    expect([first.status, second.status, restarted.status]).toEqual(['outbox', 'duplicate', 'duplicate']);
+    const entries = await readOutbox(outbox.file);
+    expect(entries).toHaveLength(1);
+    expect(entries[0]?.message.channel).toBe('#payments');
+    expect(entries[0]?.chartPath).toMatch(/\.png$/);
+    expect(await readdir(join(dir, 'charts'))).toHaveLength(1);
+    expect(printed).toHaveLength(1);
+    expect(printed[0]).toContain('latencyP99');
+    expect(printed[0]).toContain('Chart: ');
+  });
+});
+
+describe('CloudWatch chart', () => {
+  const withMetric = (): Notification => {
+    const n = rolledBackNotification();
+    if (!n.chart) throw new Error('fixture has a chart');
+    return {
+      ...n,
+      chart: {
+        ...n.chart,
+        cloudwatch: { metrics: [['Vouch', 'Latency', 'Service', 'orders', { stat: 'p99' }]], period: 60 },
+      },
+    };
+  };
+
+  it('asks for the metric around the window, with the window shaded and the threshold line', async () => {
+    // Prepare
+    cloudWatch.on(GetMetricWidgetImageCommand).resolves({ MetricWidgetImage: new Uint8Array([1, 2, 3]) });
+    // Act
+    const image = await createCloudWatchChartPort(new CloudWatchClient({})).render(withMetric());
+    // Assess
+    expect(image?.png).toEqual(new Uint8Array([1, 2, 3]));
+    expect(cloudWatch).toReceiveCommandWith(GetMetricWidgetImageCommand, { OutputFormat: 'png' });
+    const widget = metricWidgetFor(withMetric()) as Record<string, unknown>;
+    expect(widget.start).toBe('2026-11-21T12:05:00.000Z');
+    expect(widget.end).toBe('2026-11-21T12:20:00.000Z');
+    expect(widget.annotations).toEqual({
+      horizontal: [{ label: 'allowed', value: 264.1, color: '#e67800' }],
+      vertical: [
+        [
+          { label: 'verification window', value: '2026-11-21T12:10:00.000Z', color: '#ffe0a0' },
+          { value: '2026-11-21T12:15:00.000Z' },
+        ],
+      ],
+    });
+  });
+
+  it('draws nothing without a CloudWatch metric, and wraps SDK errors', async () => {
+    const port = createCloudWatchChartPort(new CloudWatchClient({}));
+    expect(await port.render(rolledBackNotification())).toBeUndefined();
+    cloudWatch.on(GetMetricWidgetImageCommand).rejects(new Error('throttled'));
+    await expect(port.render(withMetric())).rejects.toThrow(ChartRenderError);
+  });
+});
+
+describe('DynamoDeliveryStore', () => {
+  it('claims with a conditional write and reports a held claim as false', async () => {
+    // Prepare
+    const store = new DynamoDeliveryStore(
+      DynamoDBDocumentClient.from(new DynamoDBClient({})),
+      'vouch',
+      () => 1_000_000,
+    );
+    dynamo
+      .on(UpdateCommand)
+      .resolvesOnce({})
+      .rejectsOnce(new ConditionalCheckFailedException({ message: 'held', $metadata: {} }));
+    // Act
+    const first = await store.claim('n1', 'a', 60_000);
+    const second = await store.claim('n1', 'b', 60_000);
+    // Assess
+    expect([first, second]).toEqual([true, false]);
+    expect(dynamo).toReceiveCommandWith(UpdateCommand, {
+      TableName: 'vouch',
+      Key: { pk: 'NOTIFY#n1', sk: 'NOTIFY' },
+      ExpressionAttributeValues: expect.objectContaining({ ':owner': 'a', ':until': 1_060_000 }),
+    });
+  });
+});
+
+describe('SNS -> notifier', () => {
+  const event = (n: Notification) => ({
+    Records: [{ Sns: { MessageId: 'm1', Message: JSON.stringify(n) } }],
+  });
+  const sink = (status: DeliveryResult['status']): NotificationSink => ({
+    deliver: async (n) => ({ id: n.id, status, channel: 'C1', attempts: 1, error: 'Slack down' }),
+  });
+
+  it('delivers each record', async () => {
+    const results = await deliverSnsNotifications(event(rolledBackNotification()), sink('sent'));
+    expect(results.map((r) => r.status)).toEqual(['sent']);
+  });
+
+  it('throws when a notification was dead-lettered, so the Lambda DLQ keeps the event', async () => {
+    await expect(
+      deliverSnsNotifications(event(rolledBackNotification()), sink('dead-lettered')),
+    ).rejects.toThrow(NotificationDeadLetteredError);
+  });
+
+  it('the AWS dead-letter port throws rather than drops', async () => {
+    const logged: unknown[] = [];
+    const port = createLambdaFailureDeadLetters((e) => logged.push(e));
+    await expect(
+      port.deadLetter({
+        notification: rolledBackNotification(),
+        error: { name: 'E', message: 'm' },
+        attempts: 5,
+        at: '2026-11-21T12:00:00Z',
+      }),
+    ).rejects.toThrow(NotificationDeadLetteredError);
+    expect(logged).toHaveLength(1);
+  });
+});
