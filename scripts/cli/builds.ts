@@ -1,0 +1,239 @@
+// `vouch history`, `vouch events`, `vouch where`: the build data repository of the local platform,
+// read through openLocalTable (the running platform's table, or .vouch/data in the working directory).
+import { BuildRepository } from '../../lambdas/adapters/dynamo/buildRepository.ts';
+import { type LocalTable, openLocalTable } from '../../lambdas/adapters/local/dynalite.ts';
+import { BuildDataError } from '../../lambdas/core/builds/errors.ts';
+import type { BuildEvent } from '../../lambdas/core/builds/model.ts';
+import type { CliCommand, CliContext } from './types.ts';
+
+/** Lays out rows as aligned columns under a header. */
+export function formatTable(header: string[], rows: string[][]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
+}
+
+async function withRepository(
+  ctx: CliContext,
+  work: (repo: BuildRepository) => Promise<number>,
+): Promise<number> {
+  let table: LocalTable;
+  try {
+    table = await openLocalTable({ cwd: ctx.cwd });
+  } catch (error) {
+    ctx.err(`Cannot open the local build table: ${(error as Error).message}`);
+    return 1;
+  }
+  try {
+    return await work(new BuildRepository({ client: table.client, tableName: table.tableName }));
+  } catch (error) {
+    if (error instanceof BuildDataError) {
+      ctx.err(error.message);
+      return 2;
+    }
+    throw error;
+  } finally {
+    await table.close();
+  }
+}
+
+function wantsHelp(argv: string[]): boolean {
+  return argv.includes('--help') || argv.includes('-h');
+}
+
+const short = (commit: string) => (commit ? commit.slice(0, 12) : '-');
+
+export const historyCommand: CliCommand = {
+  name: 'history',
+  summary: 'Builds of a service, newest first (no service: every registered service and its latest version)',
+  usage: [
+    'Usage: vouch history [service] [--limit N] [--cursor C]',
+    '',
+    'With a service: its builds newest first, one page (default 20); pass the printed cursor for more.',
+    'Without: every registered service with its team and latest version.',
+  ].join('\n'),
+  async run(argv, ctx) {
+    if (wantsHelp(argv)) {
+      ctx.out(this.usage);
+      return 0;
+    }
+    const positional: string[] = [];
+    let limit = 20;
+    let cursor: string | undefined;
+    for (let i = 0; i < argv.length; i++) {
+      const arg = argv[i] ?? '';
+      if (arg === '--limit' || arg === '--cursor') {
+        const value = argv[++i];
+        if (value === undefined) {
+          ctx.err(`${arg} needs a value\n${this.usage}`);
+          return 2;
+        }
+        if (arg === '--limit') limit = Number(value);
+        else cursor = value;
+      } else if (arg.startsWith('-')) {
+        ctx.err(`Unknown option ${arg}\n${this.usage}`);
+        return 2;
+      } else {
+        positional.push(arg);
+      }
+    }
+    if (positional.length > 1) {
+      ctx.err(this.usage);
+      return 2;
+    }
+    const service = positional[0];
+    return withRepository(ctx, async (repo) => {
+      if (service === undefined) {
+        const services = await repo.listServices();
+        if (services.length === 0) {
+          ctx.out('No services registered yet.');
+          return 0;
+        }
+        const rows = services.map((s) => [
+          s.service,
+          s.team,
+          s.solution,
+          String(s.lastVersion || '-'),
+          s.repo,
+        ]);
+        for (const line of formatTable(['SERVICE', 'TEAM', 'SOLUTION', 'LATEST', 'REPO'], rows))
+          ctx.out(line);
+        return 0;
+      }
+      const page = await repo.listBuilds(service, { limit, cursor });
+      if (page.items.length === 0) {
+        ctx.out(`No builds of ${service}.`);
+        return 0;
+      }
+      const rows = page.items.map((b) => [
+        `v${b.version}`,
+        b.status,
+        short(b.commit),
+        b.allocatedAt,
+        b.finishedAt ?? b.startedAt ?? '-',
+        b.execution,
+      ]);
+      for (const line of formatTable(
+        ['VERSION', 'STATUS', 'COMMIT', 'ALLOCATED', 'LAST UPDATE', 'EXECUTION'],
+        rows,
+      )) {
+        ctx.out(line);
+      }
+      if (page.cursor) ctx.out(`more: vouch history ${service} --limit ${limit} --cursor ${page.cursor}`);
+      return 0;
+    });
+  },
+};
+
+function eventRow(event: BuildEvent): string[] {
+  switch (event.kind) {
+    case 'RUN':
+      return [
+        event.at,
+        'run',
+        event.phase,
+        '-',
+        event.outcome ?? '',
+        event.report ? JSON.stringify(event.report) : '',
+      ];
+    case 'TASK':
+      return [
+        event.at,
+        `${event.task} (${event.type})`,
+        event.phase,
+        event.environment ?? '-',
+        event.outcome ?? '',
+        event.report === undefined ? '' : JSON.stringify(event.report),
+      ];
+    case 'PROMOTION':
+      return [event.at, event.label, '', event.environment, '', JSON.stringify(event.evidence)];
+  }
+}
+
+export const eventsCommand: CliCommand = {
+  name: 'events',
+  summary: 'Events of one build in order: run, task start/done, promotions',
+  usage:
+    'Usage: vouch events <service> <version>\n\nVersion as a number, with or without a leading v (42 or v42).',
+  async run(argv, ctx) {
+    if (wantsHelp(argv)) {
+      ctx.out(this.usage);
+      return 0;
+    }
+    const [service, rawVersion] = argv;
+    const version = Number(String(rawVersion ?? '').replace(/^v/, ''));
+    if (argv.length !== 2 || service === undefined || !Number.isInteger(version) || version < 1) {
+      ctx.err(this.usage);
+      return 2;
+    }
+    return withRepository(ctx, async (repo) => {
+      const build = await repo.getBuild(service, version);
+      if (!build) {
+        ctx.err(`No build ${service} v${version}.`);
+        return 2;
+      }
+      ctx.out(
+        `${service} v${version}  ${build.status}  commit ${build.commit || '-'}  execution ${build.execution}`,
+      );
+      const events = await repo.listEvents(service, version);
+      if (events.length === 0) {
+        ctx.out('No events recorded (or all past their retention).');
+        return 0;
+      }
+      const rows = events
+        .map(eventRow)
+        .map((r) => r.map((c) => (c.length > 80 ? `${c.slice(0, 77)}...` : c)));
+      for (const line of formatTable(['AT', 'WHAT', 'PHASE', 'ENV', 'OUTCOME', 'REPORT / EVIDENCE'], rows)) {
+        ctx.out(line);
+      }
+      return 0;
+    });
+  },
+};
+
+export const whereCommand: CliCommand = {
+  name: 'where',
+  summary: 'What version of a service runs in each environment',
+  usage: 'Usage: vouch where <service>',
+  async run(argv, ctx) {
+    if (wantsHelp(argv)) {
+      ctx.out(this.usage);
+      return 0;
+    }
+    const [service] = argv;
+    if (argv.length !== 1 || service === undefined) {
+      ctx.err(this.usage);
+      return 2;
+    }
+    return withRepository(ctx, async (repo) => {
+      const where = Object.values(await repo.whereRuns(service)).sort((a, b) =>
+        a.environment.localeCompare(b.environment),
+      );
+      if (where.length === 0) {
+        ctx.out(`${service} has not been promoted anywhere yet.`);
+        return 0;
+      }
+      const rows = where.map((e) => [
+        e.environment,
+        `v${e.version}`,
+        short(e.commit),
+        e.since,
+        e.previousVersion ? `v${e.previousVersion}` : '-',
+        e.lastRollback ? `v${e.lastRollback.version} at ${e.lastRollback.at}` : '-',
+      ]);
+      for (const line of formatTable(
+        ['ENV', 'VERSION', 'COMMIT', 'SINCE', 'PREVIOUS', 'LAST ROLLBACK'],
+        rows,
+      )) {
+        ctx.out(line);
+      }
+      return 0;
+    });
+  },
+};
+
+export const buildCommands: CliCommand[] = [historyCommand, eventsCommand, whereCommand];
