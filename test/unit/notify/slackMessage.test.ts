@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { judgeCanaryStep } from '../../../lambdas/core/canary/judge.ts';
 import { parseCanarySpec } from '../../../lambdas/core/canary/spec.ts';
 import { NotificationInvalidError, NotificationRoutingError } from '../../../lambdas/core/notify/errors.ts';
-import { notificationVerdictFromCanary } from '../../../lambdas/core/notify/fromCanaryVerdict.ts';
+import {
+  canaryNotification,
+  notificationVerdictFromCanary,
+} from '../../../lambdas/core/notify/fromCanaryVerdict.ts';
 import { channelFor, parseNotification } from '../../../lambdas/core/notify/notification.ts';
 import {
   buildSlackMessage,
@@ -144,5 +147,35 @@ describe('notification model', () => {
       samples: { baseline: 4000, canary: 1000 },
     });
     expect(parseNotification({ ...rolledBackNotification(), verdict: v }).verdict).toEqual(v);
+  });
+});
+
+describe('canaryNotification', () => {
+  it('builds a valid notification whose chart threshold is the baseline plus the allowed decay', () => {
+    // Prepare: a canary with 8 % errors against 1 %
+    const verdict = judgeCanaryStep({
+      baseline: { errors: { requests: 4000, failed: 40 } },
+      canary: { errors: { requests: 1000, failed: 80 } },
+      config: parseCanarySpec({ decay: { errorRate: { absolute: 0.005 } } }),
+    });
+    // Act
+    const n = canaryNotification({
+      service: 'orders',
+      team: 'payments',
+      commit: 'abc1234',
+      execution: 'exec-1',
+      version: 3,
+      environment: 'prod',
+      step: 5,
+      event: 'ROLLED_BACK',
+      verdict,
+      window: { start: '2026-11-21T12:00:00Z', end: '2026-11-21T12:05:00Z' },
+      series: [{ label: 'canary', points: [{ t: '2026-11-21T12:01:00Z', v: 0.08 }] }],
+    });
+    // Assess
+    expect(parseNotification(n)).toEqual(n);
+    expect(n.id).toBe('exec-1#prod#5#ROLLED_BACK');
+    expect(n.chart?.threshold).toBeCloseTo(0.015, 12);
+    expect(n.verdict.decisive).toBe('errorRate');
   });
 });
