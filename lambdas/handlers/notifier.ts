@@ -2,7 +2,7 @@
  * Notifier Lambda: SNS (the notification topic) -> Slack. Thin: parse, deliver, throw on final failure
  * so the async invocation's retries and on-failure destination (the SQS DLQ) keep the event.
  * Env: SLACK_TOKEN_SECRET_ARN, TEAM_CHANNELS (JSON team -> channel), TABLE_NAME; optional SLACK_API_URL.
- * Timeout: give it >= 3 minutes (five attempts, backoff up to 16 s, Retry-After up to 60 s per call).
+ * Timeout: >= 3 minutes: a delivery waits at most 150 s in total (DEFAULT_RETRY_POLICY.maxTotalWaitMs) plus its HTTP calls.
  */
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';

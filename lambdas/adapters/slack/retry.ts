@@ -15,6 +15,11 @@ export interface RetryPolicy {
   readonly maxDelayMs: number;
   /** A Retry-After longer than this is not waited for: the call counts as failed. */
   readonly maxRetryAfterMs: number;
+  /**
+   * Total waiting allowed across all calls of one delivery, so a delivery ends (sent or dead-lettered)
+   * well inside the notifier Lambda's timeout (4 minutes in lib/).
+   */
+  readonly maxTotalWaitMs: number;
 }
 
 export const DEFAULT_RETRY_POLICY: RetryPolicy = {
@@ -22,6 +27,7 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   baseDelayMs: 1_000,
   maxDelayMs: 16_000,
   maxRetryAfterMs: 60_000,
+  maxTotalWaitMs: 150_000,
 };
 
 export type SlackFailure =
@@ -71,6 +77,8 @@ export interface RetryDeps {
   /** In [0, 1): jitter, injected so tests are deterministic. */
   readonly random: () => number;
   readonly onAttempt?: () => void;
+  /** Waiting spent so far by this delivery; shared by its calls and updated here. */
+  readonly waited?: { ms: number };
 }
 
 /** Thrown when a call failed for good; carries the last classification. */
@@ -99,16 +107,22 @@ export async function callWithRetries<T>(
       const last = attempt >= policy.maxAttempts;
       if (failure.kind === 'permanent' || last)
         throw new SlackCallFailedError(failure, attempt, { cause: error });
+      let wait: number;
       if (failure.kind === 'rate-limited') {
         // Slack: wait at least Retry-After seconds before calling that method again.
         if (failure.retryAfterMs > policy.maxRetryAfterMs)
           throw new SlackCallFailedError(failure, attempt, { cause: error });
-        await deps.sleep(failure.retryAfterMs);
+        wait = failure.retryAfterMs;
       } else {
         // Exponential backoff with "equal jitter": half fixed, half random, capped.
         const backoff = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
-        await deps.sleep(backoff / 2 + (backoff / 2) * deps.random());
+        wait = backoff / 2 + (backoff / 2) * deps.random();
       }
+      const waited = deps.waited ?? { ms: 0 };
+      if (waited.ms + wait > policy.maxTotalWaitMs)
+        throw new SlackCallFailedError(failure, attempt, { cause: error });
+      waited.ms += wait;
+      await deps.sleep(wait);
     }
   }
 }

@@ -75,6 +75,7 @@ export function createSlackNotifier(options: SlackNotifierOptions): Notification
         onAttempt: () => {
           attempts++;
         },
+        waited: { ms: 0 },
       };
       const existing = await options.store.get(notification.id);
       if (existing?.completed)

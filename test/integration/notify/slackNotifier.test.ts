@@ -29,7 +29,13 @@ function notifier(apiUrl = slack.apiUrl) {
     store,
     deadLetters,
     chart: createLocalChartPort(join(dir, 'charts')),
-    retry: { maxAttempts: 4, baseDelayMs: 1_000, maxDelayMs: 8_000, maxRetryAfterMs: 30_000 },
+    retry: {
+      maxAttempts: 4,
+      baseDelayMs: 1_000,
+      maxDelayMs: 8_000,
+      maxRetryAfterMs: 30_000,
+      maxTotalWaitMs: 60_000,
+    },
     // Delays are recorded, not waited: the policy is checked, the test stays fast.
     sleep: async (ms) => {
       sleeps.push(ms);
@@ -155,6 +161,20 @@ describe('Slack notifier', () => {
     const redriven = await redriveDeadLetters(await deadLetters.read(), notifier());
     expect(redriven.map((r) => r.status)).toEqual(['sent']);
     expect(slack.messages).toHaveLength(1);
+  });
+
+  it('gives up when the waiting budget of a delivery is spent: Retry-After 25 s three times > 60 s', async () => {
+    slack.script(
+      'chat.postMessage',
+      { status: 429, retryAfter: 25 },
+      { status: 429, retryAfter: 25 },
+      { status: 429, retryAfter: 25 },
+    );
+    const result = await notifier().deliver(rolledBackNotification());
+    expect(result.status).toBe('dead-lettered');
+    expect(sleeps).toEqual([25_000, 25_000]);
+    expect(slack.requests.get('chat.postMessage')).toBe(3);
+    expect(await deadLetters.read()).toHaveLength(1);
   });
 
   it('does not retry a permanent error: dead-letters after one attempt', async () => {
