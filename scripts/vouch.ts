@@ -1,9 +1,19 @@
 // The `vouch` command line: one entry, one subcommand per area of the product.
 import '../lambdas/adapters/local/polyfills.ts';
+import { buildCommands } from './cli/builds.ts';
+import { costCommand } from './cli/cost.ts';
 import { runCommand, showCommand, validateCommand } from './cli/pipe.ts';
+import { triggerCommand } from './cli/trigger.ts';
 import type { CliCommand, CliContext } from './cli/types.ts';
 
-export const COMMANDS: readonly CliCommand[] = [validateCommand, showCommand, runCommand];
+export const COMMANDS: readonly CliCommand[] = [
+  validateCommand,
+  showCommand,
+  runCommand,
+  triggerCommand,
+  ...buildCommands,
+  costCommand,
+];
 
 export function usage(commands: readonly CliCommand[] = COMMANDS): string {
   const width = Math.max(...commands.map((c) => c.name.length));

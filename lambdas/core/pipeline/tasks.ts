@@ -296,6 +296,7 @@ export function createPipelineTasks(ports: PipelinePorts): Record<TaskType, Task
         ...(input.step !== undefined ? { step: stepTraffic(input) } : {}),
         version: versionOf(input),
       };
+      const from = now().getTime();
       const result = (await ports.verify({
         ...input,
         task: { ...input.task, params: json(params) as never },
@@ -304,7 +305,8 @@ export function createPipelineTasks(ports: PipelinePorts): Record<TaskType, Task
       };
       if (result?.verdict?.outcome === 'FAILED')
         throw new VerificationFailedError(`${input.task.name}: window failed`, json(result.verdict));
-      return json(result);
+      // The canary judge compares the traffic of this window, timed on the target's clock.
+      return json({ ...result, samplesWindow: { from, to: now().getTime() } });
     },
 
     async decide(input) {
@@ -337,20 +339,29 @@ export function createPipelineTasks(ports: PipelinePorts): Record<TaskType, Task
       const current = await ports.target.describe(env);
       const traffic = stepTraffic(input);
       const window = (input.scope?.[`${input.task.name.replace(/-judge$/, '')}-verify`] ?? null) as {
-        verdict?: { windowStart?: string; windowEnd?: string };
+        samplesWindow?: { from: number; to: number };
       } | null;
       if (!current.canary) {
         // First release: nothing to compare with; the window (alarms, bot evidence) already passed.
         return { outcome: 'PASS', step: traffic, reason: 'first release: judged on its window alone' };
       }
-      const from = Date.parse(window?.verdict?.windowStart ?? '') || now().getTime() - 60_000;
-      const to = Date.parse(window?.verdict?.windowEnd ?? '') || now().getTime();
+      if (traffic >= 100) {
+        // At full traffic the baseline serves nothing: there is no comparison to make, and the
+        // window's alarms and bot evidence (which just passed) are the judge of the last step.
+        return { outcome: 'PASS', step: traffic, reason: 'full traffic: judged on its window alone' };
+      }
+      // An extended step is judged on all of its windows: the extension adds samples, it does not restart.
+      const previous = input.scope?.[input.task.name] as
+        | { extensions?: number; window?: { from: number } }
+        | undefined;
+      const extensions = Number(previous?.extensions ?? 0);
+      const to = window?.samplesWindow?.to ?? now().getTime();
+      const windowFrom = window?.samplesWindow?.from ?? to - 60_000;
+      const from =
+        extensions > 0 && previous?.window ? Math.min(previous.window.from, windowFrom) : windowFrom;
       const samples = ports.samples.samples(env.id, from, to);
       const config = canaryConfig(input);
       const verdict = judgeCanaryStep({ baseline: samples.baseline, canary: samples.canary, config });
-      const extensions = Number(
-        (input.scope?.[input.task.name] as { extensions?: number } | undefined)?.extensions ?? 0,
-      );
       const decision = decideCanaryStep(verdict, extensions, config);
       const result = { ...verdict, step: traffic, decision, window: { from, to } };
       if (decision.action === 'advance') return json({ ...result, outcome: 'PASS' });
@@ -442,7 +453,7 @@ export function createPipelineTasks(ports: PipelinePorts): Record<TaskType, Task
         verdict: {
           outcome: failed ? 'FAIL' : 'PASS',
           summary: failed
-            ? `${input.run.error?.Error}: ${String(input.run.error?.Cause).slice(0, 500)}`
+            ? `${input.run.error?.Error}: ${summaryOf(parseCause(input.run.error)).slice(0, 500)}`
             : `version ${version} released to ${(input.run.config.releaseEnvironments as { name: string }[]).map((e) => e.name).join(', ')}`,
         },
         window: { start: at, end: at },
@@ -499,6 +510,15 @@ function parseCause(error: TaskInput['error']): JsonValue {
   }
 }
 
+/** One line for people: a decision's own summary when it has one. */
+function summaryOf(cause: JsonValue): string {
+  if (cause && typeof cause === 'object' && !Array.isArray(cause)) {
+    if (typeof cause.summary === 'string') return cause.summary;
+    if (typeof cause.reason === 'string') return cause.reason;
+  }
+  return typeof cause === 'string' ? cause : JSON.stringify(cause);
+}
+
 /** The Slack message of a rollback: which signal failed, observed vs allowed, the window, a chart. */
 function rollbackNotification(input: TaskInput, environment: string, evidence: JsonValue): NotificationInput {
   const at = new Date().toISOString();
@@ -530,7 +550,7 @@ function rollbackNotification(input: TaskInput, environment: string, evidence: J
         }
       : {
           outcome: 'FAIL',
-          summary: `${input.error?.Error ?? 'failure'}: ${typeof evidence === 'string' ? evidence : (e.summary ?? JSON.stringify(evidence)).slice(0, 800)}`,
+          summary: `${input.error?.Error ?? 'failure'}: ${summaryOf(evidence).slice(0, 800)}`,
         },
     window: { start, end },
   };

@@ -1,0 +1,455 @@
+/**
+ * The whole platform on one machine, no AWS account: dynalite as the build data table, the local
+ * Step Functions engine, the local deploy target (processes behind a weighted proxy), the bot
+ * scheduler, the metric store with CloudWatch-semantics alarms, task tokens for verification windows,
+ * the notifier (Slack or a local outbox) and the webhook endpoint. Each piece is the local adapter of
+ * a port the AWS stacks implement with managed services; the pipeline code is the same.
+ */
+import '../../lambdas/adapters/local/polyfills.ts';
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { BuildRepository } from '../../lambdas/adapters/dynamo/buildRepository.ts';
+import { DynamoWindowStore } from '../../lambdas/adapters/dynamo/windowStore.ts';
+import { type LocalTable, startLocalTable } from '../../lambdas/adapters/local/dynalite.ts';
+import {
+  type HistoryEntry,
+  type LocalExecutionResult,
+  runPipeLocally,
+} from '../../lambdas/adapters/local/engine.ts';
+import { workingCopySpecLoader } from '../../lambdas/adapters/local/gitWorkingCopy.ts';
+import { localMetricSink } from '../../lambdas/adapters/local/metrics/localMetricSink.ts';
+import { LocalMetricStore } from '../../lambdas/adapters/local/metrics/metricStore.ts';
+import { LocalScheduler } from '../../lambdas/adapters/local/scheduler.ts';
+import { LocalDeployTarget } from '../../lambdas/adapters/local/target/index.ts';
+import {
+  createLocalWebhookServer,
+  type LocalWebhookServer,
+} from '../../lambdas/adapters/local/webhookServer.ts';
+import { createLocalNotificationSink, type NotificationSink } from '../../lambdas/adapters/slack/index.ts';
+import { alarmDefinitions } from '../../lambdas/core/evidence/alarms.ts';
+import { runScenario } from '../../lambdas/core/evidence/botRunner.ts';
+import { ScaledClock } from '../../lambdas/core/evidence/clock.ts';
+import { LocalTaskTokens } from '../../lambdas/core/evidence/localTaskTokens.ts';
+import type { BotScenario } from '../../lambdas/core/evidence/spec.ts';
+import { createDecideTask, createLocalVerifyTask } from '../../lambdas/core/evidence/tasks.ts';
+import { resumeAtWindowEnd, resumeOnAlarm, type WindowPorts } from '../../lambdas/core/evidence/window.ts';
+import { parseNotification } from '../../lambdas/core/notify/notification.ts';
+import type { JsonValue, RunInput, TaskInput } from '../../lambdas/core/pipeline/contract.ts';
+import { createPipelineTasks, type PipelinePorts } from '../../lambdas/core/pipeline/tasks.ts';
+import { type AslDefinition, compileFlavour, type ServiceSpec } from '../../lambdas/core/spec/index.ts';
+import type { DeployTarget, Environment } from '../../lambdas/core/target/port.ts';
+import { SlotSampleRecorder } from '../../lambdas/core/target/slotEvidence.ts';
+
+const run = promisify(execFile);
+
+export interface LocalPlatformOptions {
+  /** Where `.vouch/` (data, images, outbox) lives. */
+  readonly cwd: string;
+  /** Clock seconds per wall second for windows, alarm periods and bot rates. @default 1 */
+  readonly timeScale?: number;
+  /** Keep the build data on disk under `.vouch/data` (restarting keeps history). @default true */
+  readonly persist?: boolean;
+  /** Environment for the notifier: SLACK_BOT_TOKEN, SLACK_API_URL. @default process.env */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Team -> Slack channel. @default '#<team>' */
+  readonly teamChannels?: Readonly<Record<string, string>>;
+  /** Webhook endpoint port on 127.0.0.1. @default 0 (any) */
+  readonly webhookPort?: number;
+  /** The webhook secret the local endpoint checks. @default a random one, written to .vouch/webhook-secret */
+  readonly webhookSecret?: string;
+  /** Progress lines. @default console.log */
+  readonly out?: (line: string) => void;
+}
+
+interface ServiceEntry {
+  readonly spec: ServiceSpec;
+  /** The service's git working copy. */
+  readonly repoDir: string;
+}
+
+export interface RunningExecution {
+  readonly name: string;
+  readonly service: string;
+  readonly commit: string;
+  readonly startedAt: string;
+  readonly done: Promise<LocalExecutionResult>;
+  result?: LocalExecutionResult;
+}
+
+export class LocalPlatform {
+  readonly stateDir: string;
+  readonly clock: ScaledClock;
+  readonly metrics: LocalMetricStore;
+  readonly samples = new SlotSampleRecorder();
+  readonly tokens = new LocalTaskTokens();
+  readonly executions = new Map<string, RunningExecution>();
+  readonly services = new Map<string, ServiceEntry>();
+  /** Every run's live progress, for status views and tests. */
+  readonly history = new Map<string, HistoryEntry[]>();
+  private readonly progressListeners = new Set<(execution: string, entry: HistoryEntry) => void>();
+  private readonly out: (line: string) => void;
+
+  private constructor(
+    readonly options: LocalPlatformOptions,
+    readonly table: LocalTable,
+    readonly builds: BuildRepository,
+    readonly windows: DynamoWindowStore,
+    readonly target: LocalDeployTarget,
+    readonly scheduler: LocalScheduler,
+    readonly notifier: NotificationSink,
+    clock: ScaledClock,
+    metrics: LocalMetricStore,
+  ) {
+    this.stateDir = join(options.cwd, '.vouch');
+    this.clock = clock;
+    this.metrics = metrics;
+    this.out = options.out ?? ((line) => console.log(line));
+  }
+
+  webhook?: LocalWebhookServer;
+  webhookSecret = '';
+
+  static async start(options: LocalPlatformOptions): Promise<LocalPlatform> {
+    const stateDir = join(options.cwd, '.vouch');
+    mkdirSync(stateDir, { recursive: true });
+    const clock = new ScaledClock(options.timeScale ?? 1);
+    const table = await startLocalTable(options.persist === false ? {} : { dataDir: join(stateDir, 'data') });
+    const builds = new BuildRepository({ client: table.client, tableName: table.tableName });
+    const windows = new DynamoWindowStore({
+      client: table.client,
+      tableName: table.tableName,
+      now: () => new Date(clock.now()),
+    });
+    const metrics = new LocalMetricStore({ clock });
+    const scheduler = new LocalScheduler({ clock, fetch: globalThis.fetch, sink: localMetricSink(metrics) });
+    const target = new LocalDeployTarget({ dataDir: join(stateDir, 'target') });
+    const env = options.env ?? process.env;
+    const platformRef: { current?: LocalPlatform } = {};
+    const notifier = createLocalNotificationSink({
+      env,
+      cwd: options.cwd,
+      teamChannels: options.teamChannels ?? {},
+      print: (text) => platformRef.current?.out(text),
+    });
+    const platform = new LocalPlatform(
+      options,
+      table,
+      builds,
+      windows,
+      target,
+      scheduler,
+      notifier,
+      clock,
+      metrics,
+    );
+    platformRef.current = platform;
+    target.addRequestObserver(platform.samples.observe);
+    metrics.onAlarmStateChange(async (change) => {
+      if (change.state === 'ALARM') platform.out(`  ! alarm ${change.alarmName}: ${change.reason}`);
+      await resumeOnAlarm(change, platform.windowPorts());
+    });
+    metrics.start();
+    scheduler.start();
+    await platform.startWebhook();
+    platform.writeInfo();
+    return platform;
+  }
+
+  /** Ports of the verification windows: resumed by the metric store's alarms and the scheduler's window ends. */
+  windowPorts(): WindowPorts {
+    return {
+      windows: this.windows,
+      evidence: this.metrics,
+      tokens: this.tokens,
+      clock: this.clock,
+      delivery: 'failure',
+    };
+  }
+
+  private async startWebhook(): Promise<void> {
+    const secretFile = join(this.stateDir, 'webhook-secret');
+    this.webhookSecret =
+      this.options.webhookSecret ?? (await import('node:crypto')).randomBytes(24).toString('base64url');
+    writeFileSync(secretFile, this.webhookSecret, { mode: 0o600 });
+    this.webhook = await createLocalWebhookServer({
+      port: this.options.webhookPort ?? 0,
+      deps: {
+        secret: this.webhookSecret,
+        loadSpec: workingCopySpecLoader((repo) => this.repoDirOf(repo)),
+        starter: {
+          start: async (name, input) => {
+            const existing = this.executions.get(name);
+            if (existing) return { executionArn: name, alreadyExisted: true };
+            this.startExecution(name, input);
+            return { executionArn: name, alreadyExisted: false };
+          },
+        },
+        logger: {
+          info: (message, extra) => this.out(`  webhook: ${message} ${JSON.stringify(extra)}`),
+          warn: (message, extra) => this.out(`  webhook: ${message} ${JSON.stringify(extra)}`),
+          error: (message, extra) => this.out(`  webhook error: ${message} ${JSON.stringify(extra)}`),
+        },
+      },
+    });
+  }
+
+  /** `.vouch/platform.json`: how the CLI (vouch history, trigger, status) finds this platform. */
+  private writeInfo(): void {
+    writeFileSync(
+      join(this.stateDir, 'platform.json'),
+      `${JSON.stringify(
+        {
+          pid: process.pid,
+          dynamoEndpoint: this.table.endpoint,
+          tableName: this.table.tableName,
+          webhookUrl: this.webhook?.url,
+          webhookSecretFile: join(this.stateDir, 'webhook-secret'),
+          services: Object.fromEntries([...this.services].map(([name, s]) => [name, s.repoDir])),
+        },
+        null,
+        2,
+      )}\n`,
+    );
+  }
+
+  private repoDirOf(repo: string): string | undefined {
+    for (const entry of this.services.values()) {
+      if (entry.repoDir === repo || repo.endsWith(`/${entry.spec.service}`) || repo === entry.spec.service) {
+        return entry.repoDir;
+      }
+    }
+    return undefined;
+  }
+
+  /** Makes a service known: registered in the build data repository, its webhook pushes accepted. */
+  async registerService(spec: ServiceSpec, repoDir: string): Promise<void> {
+    this.services.set(spec.service, { spec, repoDir: resolve(repoDir) });
+    await this.builds.registerService({
+      service: spec.service,
+      team: spec.team,
+      solution: spec.solution,
+      repo: resolve(repoDir),
+    });
+    this.writeInfo();
+  }
+
+  onProgress(listener: (execution: string, entry: HistoryEntry) => void): () => void {
+    this.progressListeners.add(listener);
+    return () => this.progressListeners.delete(listener);
+  }
+
+  /**
+   * Starts a run of a service's pipe (the webhook's starter); progress goes to listeners. A second
+   * start with the same name returns the first run, as Step Functions does for a Standard workflow.
+   */
+  startExecution(name: string, input: RunInput, definition?: AslDefinition): RunningExecution {
+    const existing = this.executions.get(name);
+    if (existing) return existing;
+    const entry = this.services.get(input.service);
+    if (!entry) throw new Error(`service ${input.service} is not registered with the local platform`);
+    definition ??= compileFlavour(entry.spec.pipe);
+    const history: HistoryEntry[] = [];
+    this.history.set(name, history);
+    const done = runPipeLocally(definition, input as unknown as JsonValue, {
+      name,
+      tasks: createPipelineTasks(this.pipelinePorts(entry)),
+      onHistory: (h) => {
+        history.push(h);
+        for (const listener of this.progressListeners) listener(name, h);
+      },
+    });
+    const execution: RunningExecution = {
+      name,
+      service: input.service,
+      commit: input.commit,
+      startedAt: new Date().toISOString(),
+      done,
+    };
+    done.then((result) => {
+      execution.result = result;
+    });
+    this.executions.set(name, execution);
+    return execution;
+  }
+
+  /** The ports the pipeline tasks run on, here. */
+  pipelinePorts(entry: ServiceEntry): PipelinePorts {
+    const windowPorts = this.windowPorts();
+    const windowEnds = this.scheduler.windowEnds((window) => resumeAtWindowEnd(window, windowPorts));
+    return {
+      builds: this.builds,
+      target: this.withEvidence(this.target),
+      verify: createLocalVerifyTask({
+        windows: this.windows,
+        clock: this.clock,
+        scheduler: windowEnds,
+        tokens: this.tokens,
+      }),
+      decide: createDecideTask({ windows: this.windows, evidence: this.metrics, clock: this.clock }),
+      samples: this.samples,
+      bots: {
+        runOnce: async ({ run: r, environment, baseUrl, mode }) => {
+          const scenarios = (r.config.bots as unknown as { scenarios: BotScenario[] }).scenarios;
+          const rounds = mode === 'load' ? 5 : 1;
+          let requests = 0;
+          let failures = 0;
+          const report: JsonValue[] = [];
+          const runs = [];
+          for (let i = 0; i < rounds; i++) {
+            for (const scenario of scenarios) {
+              runs.push(
+                runScenario(
+                  scenario,
+                  {
+                    baseUrl,
+                    dimensions: {
+                      service: r.service,
+                      environment,
+                      scenario: scenario.name,
+                      version: String((r.out.version as { version?: number } | undefined)?.version ?? ''),
+                    },
+                  },
+                  { fetch: globalThis.fetch, sink: localMetricSink(this.metrics), clock: this.clock },
+                ),
+              );
+            }
+          }
+          for (const result of await Promise.all(runs)) {
+            for (const step of result.steps) {
+              requests++;
+              if (!step.ok) failures++;
+            }
+            report.push({
+              scenario: result.scenario,
+              ok: result.ok,
+              failures: result.steps.filter((s) => !s.ok).flatMap((s) => s.problems),
+            } as JsonValue);
+          }
+          return { requests, failures, report: report.slice(0, 20) };
+        },
+      },
+      commands: {
+        run: async (kind, input: TaskInput, command) => {
+          const { stdout, stderr } = await run('sh', ['-c', command.command], {
+            cwd: entry.repoDir,
+            timeout: command.timeoutSeconds * 1000,
+            env: { ...process.env, VOUCH_TASK: kind, VOUCH_COMMIT: input.run.commit },
+          });
+          return { kind, output: `${stdout}${stderr}`.slice(-4000) };
+        },
+      },
+      notify: {
+        send: async (notification) => {
+          const parsed = parseNotification({ channel: this.channelOf(notification.team), ...notification });
+          await this.notifier.deliver(parsed);
+        },
+      },
+      source: (r) => ({ source: this.exportCommit(entry.repoDir, r.commit) }),
+      now: () => new Date(),
+      lockTtlSeconds: 3600,
+      lockWaitSeconds: 0,
+    };
+  }
+
+  private channelOf(team: string): string {
+    return this.options.teamChannels?.[team] ?? `#${team}`;
+  }
+
+  /** The files of a commit, exported to a folder, so an image is exactly what was pushed. */
+  private exportCommit(repoDir: string, commit: string): string {
+    const dir = mkdtempSync(join(tmpdir(), 'vouch-src-'));
+    // Synchronous on purpose: bake reads the folder right after; git archive is fast for a service repo.
+    const tar = execFileSync('git', ['archive', '--format=tar', commit], {
+      cwd: repoDir,
+      maxBuffer: 256 * 1024 * 1024,
+    });
+    execFileSync('tar', ['-x', '-C', dir], { input: tar });
+    return dir;
+  }
+
+  /**
+   * The deploy target, plus what follows a first deploy here: the environment's alarms are defined and
+   * its bots scheduled (on AWS the service stack creates both); a destroy stops the bots.
+   */
+  private withEvidence(target: DeployTarget): DeployTarget {
+    const platform = this;
+    const watched = new Set<string>();
+    return {
+      bake: (r) => target.bake(r),
+      provision: (service, environment, options) => target.provision(service, environment, options),
+      // Bots and alarms start once something runs there: before, every request would be a 502.
+      async deploy(image, environment, options) {
+        const described = await target.deploy(image, environment, options);
+        if (!watched.has(described.environment.id)) {
+          watched.add(described.environment.id);
+          platform.watchEnvironment(described.environment);
+        }
+        return described;
+      },
+      shiftWeight: (e, w) => target.shiftWeight(e, w),
+      promote: (e) => target.promote(e),
+      rollback: (e) => target.rollback(e),
+      async destroy(e) {
+        // Bots first: a bot hitting a proxy that is gone would count as the service failing.
+        watched.delete(e.id);
+        platform.unwatchEnvironment(e.id);
+        await target.destroy(e);
+      },
+      describe: (e) => target.describe(e),
+      resources: () => target.resources(),
+    };
+  }
+
+  private readonly watchedEnvironments = new Map<
+    string,
+    { service: string; name: string; scenarios: string[] }
+  >();
+
+  private watchEnvironment(env: Environment): void {
+    const entry = this.services.get(env.service);
+    if (!entry) return;
+    this.metrics.defineAlarms(alarmDefinitions(entry.spec.alarms, env.service, env.name));
+    const scenarios: string[] = [];
+    for (const scenario of entry.spec.bots.scenarios) {
+      const added = this.scheduler.addBot({
+        service: env.service,
+        environment: env.name,
+        scenario,
+        baseUrl: env.proxyUrl,
+        version: () => this.versionIn(env),
+      });
+      if (added) scenarios.push(scenario.name);
+    }
+    this.watchedEnvironments.set(env.id, { service: env.service, name: env.name, scenarios });
+  }
+
+  private readonly versions = new Map<string, string>();
+  private versionIn(env: Environment): string {
+    // Read asynchronously and cached: bots only label their metrics with it.
+    void this.target.describe(env).then(
+      (d) => this.versions.set(env.id, d.baseline?.version ?? ''),
+      () => undefined,
+    );
+    return this.versions.get(env.id) ?? '';
+  }
+
+  private unwatchEnvironment(id: string): void {
+    const watched = this.watchedEnvironments.get(id);
+    if (!watched) return;
+    for (const scenario of watched.scenarios)
+      this.scheduler.removeBot(watched.service, watched.name, scenario);
+    this.watchedEnvironments.delete(id);
+  }
+
+  async close(): Promise<void> {
+    await this.scheduler.stop();
+    this.metrics.stop();
+    await this.webhook?.close();
+    this.target.closeAll();
+    await this.table.close();
+    rmSync(join(this.stateDir, 'platform.json'), { force: true });
+  }
+}

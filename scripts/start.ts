@@ -1,0 +1,58 @@
+// `npm start`: the whole platform on this machine, playing the example service's story, then waiting
+// for your own pushes (`vouch trigger`). `npm start -- --once` stops after the story.
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { LocalPlatform } from './platform/LocalPlatform.ts';
+import { playStory } from './platform/story.ts';
+
+const { values } = parseArgs({
+  options: {
+    once: { type: 'boolean', default: false },
+    'time-scale': { type: 'string', default: process.env.VOUCH_TIME_SCALE ?? '20' },
+  },
+});
+const timeScale = Number(values['time-scale']);
+if (!(timeScale >= 1 && timeScale <= 120)) {
+  console.error(`--time-scale must be a number from 1 to 120 (got ${values['time-scale']})`);
+  process.exit(2);
+}
+
+const root = new URL('..', import.meta.url).pathname;
+const out = (line: string) => console.log(line);
+out(`Vouch: starting the local platform in ${join(process.cwd(), '.vouch')} (clock ${timeScale}x)`);
+const platform = await LocalPlatform.start({ cwd: process.cwd(), timeScale, out });
+let closing = false;
+const shutdown = async (code: number) => {
+  if (closing) return;
+  closing = true;
+  out('Vouch: stopping the local platform');
+  await platform.close();
+  process.exit(code);
+};
+process.on('SIGINT', () => void shutdown(0));
+process.on('SIGTERM', () => void shutdown(0));
+
+out(`  build data: dynalite at ${platform.table.endpoint} (persisted under .vouch/data)`);
+out(`  webhook:    ${platform.webhook?.url}`);
+try {
+  const releases = await playStory(platform, {
+    exampleDir: join(root, 'examples', 'orders'),
+    faultyDir: join(root, 'examples', 'orders-faulty'),
+    out,
+  });
+  out('');
+  out('== the story in one line each');
+  for (const r of releases)
+    out(
+      `   ${r.label} (${r.commit.slice(0, 8)}): ${r.result.status}${r.result.error ? ` ${r.result.error}` : ''}`,
+    );
+} catch (error) {
+  console.error('Vouch: the story could not be played:', error instanceof Error ? error.message : error);
+  await shutdown(1);
+}
+if (values.once) await shutdown(0);
+out('');
+out('The platform keeps running. Push your own versions of the example service:');
+out(`  cd ${join('.vouch', 'work', 'orders')} && edit, git commit -am "my change" && npx vouch trigger`);
+out('  npx vouch history orders    npx vouch where orders    npx vouch cost --team checkout');
+out('Ctrl-C stops it.');

@@ -1,0 +1,98 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalPlatform } from '../../../scripts/platform/LocalPlatform.ts';
+import { playStory, type StoryRelease } from '../../../scripts/platform/story.ts';
+import { type LocalSlack, startLocalSlack } from '../../integration/notify/localSlack.ts';
+
+/**
+ * The story `npm start` plays, end to end on one machine: three pushes arrive as signed webhooks, the
+ * pipeline runs on the local engine against real processes behind the weighted proxy, bots and alarms
+ * produce the evidence, and Slack is a real HTTP server on loopback.
+ */
+const root = new URL('../../../', import.meta.url).pathname;
+
+describe('the local platform story', () => {
+  let cwd: string;
+  let slack: LocalSlack;
+  let platform: LocalPlatform;
+  let releases: StoryRelease[];
+  const lines: string[] = [];
+  /** The largest share of proxied requests that release 3's version ever served, per environment. */
+  const share = new Map<string, { total: number; served: number }>();
+
+  beforeAll(async () => {
+    cwd = mkdtempSync(join(tmpdir(), 'vouch-story-'));
+    slack = await startLocalSlack();
+    platform = await LocalPlatform.start({
+      cwd,
+      timeScale: 20,
+      persist: false,
+      env: { SLACK_BOT_TOKEN: 'xoxb-local-test', SLACK_API_URL: slack.apiUrl },
+      out: (line) => lines.push(line),
+    });
+    platform.target.addRequestObserver((request) => {
+      if (request.version !== '3') return;
+      const s = share.get(request.environment) ?? { total: 0, served: 0 };
+      s.served++;
+      share.set(request.environment, s);
+    });
+    releases = await playStory(platform, {
+      exampleDir: join(root, 'examples', 'orders'),
+      faultyDir: join(root, 'examples', 'orders-faulty'),
+      out: (line) => lines.push(line),
+    });
+  }, 600_000);
+
+  afterAll(async () => {
+    await platform?.close();
+    await slack?.close();
+    rmSync(cwd, { recursive: true, force: true });
+  });
+
+  it('releases the first version everywhere and promotes the healthy second one to prod', async () => {
+    expect(
+      releases.map((r) => r.result.status),
+      lines.join('\n'),
+    ).toEqual(['SUCCEEDED', 'SUCCEEDED', 'FAILED']);
+    const where = await platform.builds.whereRuns('orders');
+    expect(where.prod?.version).toBe(2);
+    expect(where.qa?.version).toBe(2);
+    const v2 = await platform.builds.listEvents('orders', 2);
+    const labels = v2.flatMap((e) => (e.kind === 'PROMOTION' ? [e.label] : []));
+    expect(labels).toEqual(['PASSED_TEST', 'PROMOTED:qa', 'PROMOTED:prod']);
+  });
+
+  it('rolls the regression back at a canary step, with less than all traffic ever on it', async () => {
+    const v3 = releases[2] as StoryRelease;
+    expect(v3.result.error).toBe('CanaryStepFailed');
+    const events = await platform.builds.listEvents('orders', 3);
+    const rollback = events.find((e) => e.kind === 'PROMOTION' && e.promotion === 'ROLLED_BACK');
+    expect(rollback).toBeDefined();
+    // Every canary step the regression reached carried less than all of the traffic.
+    const steps = events.flatMap((e) =>
+      e.kind === 'TASK' && e.type === 'shift' && e.phase === 'done' && e.outcome === 'SUCCEEDED'
+        ? [Number(e.task.split('@')[1])]
+        : [],
+    );
+    expect(steps.length).toBeGreaterThan(0);
+    expect(Math.max(...steps)).toBeLessThan(100);
+    // It never reached prod, and qa is back on the healthy version.
+    expect(share.get('prod')).toBeUndefined();
+    expect((await platform.builds.whereRuns('orders')).qa?.version).toBe(2);
+  });
+
+  it('tells the team in Slack, with the failing signal and its numbers', () => {
+    const rolledBack = slack.messages.filter((m) => /ROLLED_BACK/.test(JSON.stringify(m)));
+    expect(rolledBack).toHaveLength(1);
+    const message = JSON.stringify(rolledBack[0]);
+    expect(rolledBack[0]?.channel).toBe('#checkout');
+    expect(message).toMatch(/orders/);
+    expect(message).toMatch(/v3|version.{0,20}3/i);
+    // The decisive signal, with the canary's observed value against the baseline and the allowed decay.
+    expect(message).toMatch(/latencyP50/);
+    expect(message).toMatch(/observed \*?[0-9.]+/);
+    expect(message).toMatch(/allowed \+50/);
+  });
+});
