@@ -63,7 +63,9 @@ export interface CanarySamplesPort {
     environmentId: string,
     fromMs: number,
     toMs: number,
-  ): Record<'baseline' | 'canary', CanarySideSamples>;
+  ):
+    | Record<'baseline' | 'canary', CanarySideSamples>
+    | Promise<Record<'baseline' | 'canary', CanarySideSamples>>;
 }
 
 /** Runs a service's build or test command (locally a process; on AWS a CodeBuild build). */
@@ -359,7 +361,7 @@ export function createPipelineTasks(ports: PipelinePorts): Record<TaskType, Task
       const windowFrom = window?.samplesWindow?.from ?? to - 60_000;
       const from =
         extensions > 0 && previous?.window ? Math.min(previous.window.from, windowFrom) : windowFrom;
-      const samples = ports.samples.samples(env.id, from, to);
+      const samples = await ports.samples.samples(env.id, from, to);
       const config = canaryConfig(input);
       const verdict = judgeCanaryStep({ baseline: samples.baseline, canary: samples.canary, config });
       const decision = decideCanaryStep(verdict, extensions, config);
