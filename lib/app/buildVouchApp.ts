@@ -41,7 +41,7 @@ export function buildVouchApp(app: App, options: VouchAppOptions): VouchStacks {
       botFunction,
       stateMachineArns,
     });
-    stack.addDependency(platform);
+    stack.addStackDependency(platform);
     services.set(service.name, stack);
   }
   return { platform, services };

@@ -30,8 +30,8 @@ export interface VouchFunctionProps {
    * @default true
    */
   readonly bundle?: boolean;
-  /** Where failed asynchronous invocations go. @default none */
-  readonly deadLetterQueue?: sqs.IQueue;
+  /** On-failure destination of asynchronous invocations (the event with its error). @default none */
+  readonly onFailure?: sqs.IQueue;
 }
 
 /**
@@ -69,7 +69,7 @@ export class VouchFunction extends Construct {
       logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
       role: this.role,
-      deadLetterQueue: props.deadLetterQueue,
+      ...(props.onFailure ? { onFailure: queueDestination(props.onFailure) } : {}),
       environment: {
         POWERTOOLS_SERVICE_NAME: props.serviceName,
         POWERTOOLS_METRICS_NAMESPACE,
@@ -96,6 +96,21 @@ export class VouchFunction extends Construct {
         'Pinned to nodejs22.x (Active LTS, supported by Lambda) on purpose: the esbuild target and the Node line the project is developed and tested on; moving to nodejs24.x is a deliberate upgrade with the local toolchain, not a silent change at deploy time.',
     });
   }
+}
+
+/**
+ * An SQS on-failure destination that grants only sqs:SendMessage, which is all Lambda calls to deliver
+ * the failed event (aws-lambda-destinations' SqsDestination also grants GetQueueAttributes and GetQueueUrl).
+ */
+function queueDestination(queue: sqs.IQueue): lambda.IDestination {
+  return {
+    bind: (_scope, fn) => {
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queue.queueArn] }),
+      );
+      return { destination: queue.queueArn };
+    },
+  };
 }
 
 // The stub that `bundle: false` deploys: answers nothing useful, so it is never mistaken for the handler.

@@ -18,12 +18,9 @@ export const RUNTIME_ENV = {
   stateMachines: 'VOUCH_STATE_MACHINES',
   /** JSON array of `{ name, repo, flavour, team, solution }`: the registered services (webhook). */
   services: 'VOUCH_SERVICES',
-  /** Secrets Manager names (never values): webhook HMAC secret, Git token, Slack bot token. */
+  /** Secrets Manager names (never values): webhook HMAC secret, Git token. (The notifier's own names are in PlatformStack.) */
   webhookSecretName: 'VOUCH_WEBHOOK_SECRET_NAME',
   gitTokenSecretName: 'VOUCH_GIT_TOKEN_SECRET_NAME',
-  slackTokenSecretName: 'VOUCH_SLACK_TOKEN_SECRET_NAME',
-  /** JSON object: team name -> Slack channel (notifier). */
-  slackChannels: 'VOUCH_SLACK_CHANNELS',
   /** Prefix of the per-service CodeBuild projects, `vouch-` + service (build, test tasks). */
   buildProjectPrefix: 'VOUCH_BUILD_PROJECT_PREFIX',
 } as const;

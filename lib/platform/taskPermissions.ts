@@ -10,8 +10,6 @@ import type { TaskType } from '../../lambdas/core/pipeline/contract.ts';
 export type ResourceScope =
   /** The build data table. */
   | 'buildTable'
-  /** Its global secondary indexes (Query on gsi1). */
-  | 'buildTableIndexes'
   /** EC2 instances (narrowed by a tag condition). */
   | 'ec2Instances'
   /** Instances and volumes: what RunInstances tags at launch. */
@@ -72,10 +70,8 @@ export const ENVIRONMENT_TAG = 'vouch:environment-id';
 const ON_VOUCH_INSTANCES = { Null: { [`aws:ResourceTag/${INSTANCE_TAG}`]: 'false' } } as const;
 const ON_VOUCH_TARGET_GROUPS = { Null: { [`aws:ResourceTag/${ENVIRONMENT_TAG}`]: 'false' } } as const;
 
-const TABLE_READ = ['dynamodb:GetItem', 'dynamodb:Query'] as const;
-const TABLE_WRITE = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'] as const;
-// TransactWriteItems is not an IAM action: each item of a transaction is authorised as its own
-// PutItem / UpdateItem / DeleteItem / ConditionCheckItem (DynamoDB, "Transactions and IAM").
+// Table actions follow lambdas/adapters/dynamo (BuildRepository, DynamoWindowStore) method by method.
+// No task needs gsi1 (the dashboards' and CLI's index), so no grant names the table's indexes.
 
 const table = (...actions: string[]): PermissionGrant => ({ actions, scope: 'buildTable' });
 const unscoped = (actions: string[], why: string): PermissionGrant => ({ actions, scope: 'unscoped', why });
@@ -136,10 +132,22 @@ const TERMINATE_INSTANCES: PermissionGrant = {
  * stream and calls nothing.
  */
 export const TASK_PERMISSIONS: Readonly<Record<TaskType, readonly PermissionGrant[]>> = {
-  version: [table(...TABLE_READ, ...TABLE_WRITE)],
-  lock: [table('dynamodb:GetItem', ...TABLE_WRITE, 'dynamodb:DeleteItem')],
-  unlock: [table('dynamodb:GetItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem')],
-  report: [table(...TABLE_READ, ...TABLE_WRITE)],
+  // allocateVersion: the service counter (Get, Update), idempotency by execution (BatchGet, BatchWrite), the build item (Put).
+  version: [
+    table(
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:BatchGetItem',
+      'dynamodb:BatchWriteItem',
+    ),
+  ],
+  // acquireLock (conditional Put), findLock (Get, Query) to name the holder.
+  lock: [table('dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query')],
+  // releaseLock: conditional Delete.
+  unlock: [table('dynamodb:DeleteItem')],
+  // recordRunStarted / recordRunFinished and the run's events.
+  report: [table('dynamodb:PutItem', 'dynamodb:UpdateItem')],
   build: [{ actions: ['codebuild:StartBuild'], scope: 'buildProjects' }],
   test: [{ actions: ['codebuild:StartBuild'], scope: 'buildProjects' }],
   bake: [
@@ -182,7 +190,8 @@ export const TASK_PERMISSIONS: Readonly<Record<TaskType, readonly PermissionGran
   ],
   shift: [...LISTENER_ROUTING, ELB_DESCRIBE(), EC2_DESCRIBE('ec2:DescribeInstances')],
   promote: [
-    table(...TABLE_READ, ...TABLE_WRITE),
+    // recordPromotion: PROMOTED:<env> event and the environment item.
+    table('dynamodb:PutItem', 'dynamodb:UpdateItem'),
     ...LISTENER_ROUTING,
     {
       actions: ['elasticloadbalancing:DeregisterTargets', 'elasticloadbalancing:AddTags'],
@@ -198,7 +207,8 @@ export const TASK_PERMISSIONS: Readonly<Record<TaskType, readonly PermissionGran
     EC2_DESCRIBE('ec2:DescribeInstances'),
   ],
   rollback: [
-    table(...TABLE_READ, ...TABLE_WRITE),
+    // recordPromotion: ROLLED_BACK:<env>.
+    table('dynamodb:PutItem', 'dynamodb:UpdateItem'),
     ...LISTENER_ROUTING,
     {
       actions: ['elasticloadbalancing:DeregisterTargets'],
@@ -222,6 +232,7 @@ export const TASK_PERMISSIONS: Readonly<Record<TaskType, readonly PermissionGran
   ],
   bots: [],
   verify: [
+    // DynamoWindowStore: open the window (Put), read and update it.
     table('dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'),
     { actions: ['scheduler:CreateSchedule'], scope: 'windowSchedules' },
     {
@@ -243,8 +254,11 @@ export const TASK_PERMISSIONS: Readonly<Record<TaskType, readonly PermissionGran
 export const EVENT_HANDLERS = ['webhook', 'alarmEvent', 'windowEnd', 'bot', 'notifier'] as const;
 export type EventHandler = (typeof EVENT_HANDLERS)[number];
 
+/** Closing a window (alarmEvent, windowEnd): window item, the evidence (cloudWatchEvidence), the token. */
 const WINDOW_CLOSE: PermissionGrant[] = [
-  table('dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'),
+  table('dynamodb:GetItem', 'dynamodb:UpdateItem'),
+  { actions: ['cloudwatch:DescribeAlarms', 'cloudwatch:DescribeAlarmHistory'], scope: 'vouchAlarms' },
+  METRIC_DATA,
   // Task-token callbacks are authorised on the state machine that issued the token.
   { actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'], scope: 'stateMachines' },
 ];
@@ -257,14 +271,12 @@ export const HANDLER_PERMISSIONS: Readonly<Record<EventHandler, readonly Permiss
     { actions: ['states:DescribeExecution'], scope: 'stateMachineExecutions' },
   ],
   alarmEvent: WINDOW_CLOSE,
-  windowEnd: [
-    ...WINDOW_CLOSE,
-    { actions: ['cloudwatch:DescribeAlarms', 'cloudwatch:DescribeAlarmHistory'], scope: 'vouchAlarms' },
-    METRIC_DATA,
-  ],
+  windowEnd: WINDOW_CLOSE,
   bot: [],
   notifier: [
     { actions: ['secretsmanager:GetSecretValue'], scope: 'slackTokenSecret' },
+    // DynamoDeliveryStore: resumable, idempotent deliveries.
+    table('dynamodb:GetItem', 'dynamodb:UpdateItem'),
     unscoped(
       ['cloudwatch:GetMetricWidgetImage'],
       'cloudwatch:GetMetricWidgetImage supports no resource-level permissions',

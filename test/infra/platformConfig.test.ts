@@ -1,0 +1,109 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { FLAVOURS } from '../../lambdas/core/spec/index.ts';
+import { loadPlatformConfig, PlatformConfigError, parsePlatformConfig } from '../../lib/config/index.ts';
+import { EXAMPLE_CONFIG } from './support/vouchApp.ts';
+
+const MINIMAL = `teams:
+  - name: shop
+    slackChannel: '#shop'
+services:
+  - name: orders
+    repo: org/orders
+    flavour: ci
+    team: shop
+    solution: webshop
+    environments:
+      - name: prod
+        baseUrl: https://orders.example.com
+`;
+
+function problemOf(text: string): string {
+  try {
+    parsePlatformConfig(text, 'platform.yml', FLAVOURS);
+  } catch (error) {
+    expect(error).toBeInstanceOf(PlatformConfigError);
+    return (error as Error).message;
+  }
+  throw new Error('expected the config to be refused');
+}
+
+describe('platform config', () => {
+  it('loads the shipped example, the default of cdk synth', () => {
+    // Act
+    const config = loadPlatformConfig(EXAMPLE_CONFIG, FLAVOURS);
+    // Assess
+    expect(config.teams.map((t) => t.name)).toEqual(['shop']);
+    expect(config.services.map((s) => s.name)).toEqual(['orders', 'catalog']);
+    expect(config.services[0]?.environments.find((e) => e.name === 'test')?.ephemeral).toBe(true);
+    expect(config.services[0]?.alarms.errorRate.thresholdPercent).toBe(2);
+    expect(readFileSync('cdk.json', 'utf8')).toContain('"vouch:platformConfig": "examples/platform.yml"');
+  });
+
+  it('applies every documented default', () => {
+    // Act
+    const config = parsePlatformConfig(MINIMAL, 'platform.yml', FLAVOURS);
+    // Assess
+    expect(config.platform).toEqual({
+      team: 'platform',
+      solution: 'vouch',
+      secrets: {
+        webhookSecret: 'vouch/webhook-secret',
+        slackToken: 'vouch/slack-token',
+        gitToken: 'vouch/git-token',
+      },
+      webhookRateLimit: 10,
+    });
+    const service = config.services[0];
+    expect(service?.scenarios).toEqual([]);
+    expect(service?.botIntervalMinutes).toBe(1);
+    expect(service?.environments[0]?.ephemeral).toBe(false);
+    // The `.vouch.yml` alarm defaults: every signal on, saturation off.
+    expect(service?.alarms.errorRate).toMatchObject({ enabled: true, thresholdPercent: 5 });
+    expect(service?.alarms.latency).toMatchObject({ percentile: 'p99', thresholdMs: 1000 });
+    expect(service?.alarms.traffic).toMatchObject({ minRequests: 1, treatMissingData: 'breaching' });
+    expect(service?.alarms.saturation).toBeUndefined();
+  });
+
+  it('names file, line and path of an unknown team and an unknown flavour', () => {
+    // Prepare
+    const text = MINIMAL.replace('team: shop', 'team: payments').replace('flavour: ci', 'flavour: nightly');
+    // Act
+    const message = problemOf(text);
+    // Assess
+    expect(message).toContain(
+      'platform.yml:8:11: services[0].team: unknown team "payments"; teams are: shop',
+    );
+    expect(message).toContain('platform.yml:7:14: services[0].flavour: unknown flavour "nightly"');
+  });
+
+  it('refuses duplicate names, bad URLs and unknown keys, each at its line', () => {
+    // Prepare
+    const text = `${MINIMAL}      - name: prod
+        baseUrl: not-a-url
+    colour: blue
+`;
+    // Act
+    const message = problemOf(text);
+    // Assess
+    expect(message).toMatch(
+      /platform\.yml:13:\d+: services\[0\]\.environments\[1\]\.name: duplicate environment name "prod"/,
+    );
+    expect(message).toMatch(/platform\.yml:14:\d+: services\[0\]\.environments\[1\]\.baseUrl: /);
+    expect(message).toMatch(/platform\.yml:15:\d+: services\[0\]\.colour: unknown key "colour"/);
+  });
+
+  it('refuses a file that is not there, naming it', () => {
+    // Act / Assess
+    expect(() => loadPlatformConfig('/nonexistent/platform.yml', FLAVOURS)).toThrow(
+      /platform config \/nonexistent\/platform.yml is invalid:\ncannot read the file/,
+    );
+  });
+
+  it('refuses names that cannot be part of AWS resource names', () => {
+    // Act
+    const message = problemOf(MINIMAL.replace('name: orders', 'name: Orders_Service'));
+    // Assess
+    expect(message).toContain('services[0].name: lowercase letters, digits and dashes');
+  });
+});

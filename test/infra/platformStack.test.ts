@@ -1,0 +1,480 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { BUILD_TABLE_SCHEMA } from '../../lambdas/adapters/dynamo/tableSchema.ts';
+import { TASK_TYPES } from '../../lambdas/core/pipeline/contract.ts';
+import {
+  asArray,
+  propsOf,
+  resourcesOf,
+  type SynthesisedVouch,
+  statementsOfRole,
+  synthVouch,
+} from './support/vouchApp.ts';
+
+let vouch: SynthesisedVouch;
+beforeAll(() => {
+  vouch = synthVouch();
+});
+
+type Props = Record<string, unknown>;
+const props = (r: { Properties?: Props }) => r.Properties ?? {};
+
+/** Lambda functions by their Powertools service name. */
+function functionsByService(): Map<string, { id: string; props: Props }> {
+  const out = new Map<string, { id: string; props: Props }>();
+  for (const [id, fn] of Object.entries(resourcesOf(vouch.platform, 'AWS::Lambda::Function'))) {
+    const env = (props(fn).Environment as { Variables: Record<string, string> }).Variables;
+    out.set(env.POWERTOOLS_SERVICE_NAME ?? id, { id, props: props(fn) });
+  }
+  return out;
+}
+
+/** A function's permissions as `action -> flattened resources (+ condition)`. */
+function permissionsOf(service: string): Map<string, string[]> {
+  const fn = functionsByService().get(service);
+  if (!fn) throw new Error(`no function ${service}`);
+  const role = (fn.props.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+  const out = new Map<string, string[]>();
+  for (const s of statementsOfRole(vouch.platform, role)) {
+    expect(s.Effect).toBe('Allow');
+    for (const action of asArray(s.Action)) {
+      for (const resource of asArray(s.Resource)) {
+        const flat =
+          flattenCfnReference(resource) + (s.Condition ? ` if ${JSON.stringify(s.Condition)}` : '');
+        out.set(action, [...(out.get(action) ?? []), flat]);
+      }
+    }
+  }
+  return out;
+}
+
+const COMMON = [
+  'logs:CreateLogStream',
+  'logs:PutLogEvents',
+  'xray:PutTraceSegments',
+  'xray:PutTelemetryRecords',
+];
+const ELB_DESCRIBE = [
+  'elasticloadbalancing:DescribeTargetGroups',
+  'elasticloadbalancing:DescribeTags',
+  'elasticloadbalancing:DescribeRules',
+];
+const LAUNCH = ['ec2:RunInstances', 'ec2:CreateTags', 'iam:PassRole'];
+const CW_READ = ['cloudwatch:DescribeAlarms', 'cloudwatch:DescribeAlarmHistory', 'cloudwatch:GetMetricData'];
+
+/** Exactly the actions each handler calls (read from its adapter), besides logs and X-Ray. */
+const EXPECTED_ACTIONS: Record<string, string[]> = {
+  'vouch-task-version': [
+    'dynamodb:GetItem',
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:BatchGetItem',
+    'dynamodb:BatchWriteItem',
+  ],
+  'vouch-task-lock': ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+  'vouch-task-unlock': ['dynamodb:DeleteItem'],
+  'vouch-task-report': ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
+  'vouch-task-build': ['codebuild:StartBuild'],
+  'vouch-task-test': ['codebuild:StartBuild'],
+  'vouch-task-bake': [
+    ...LAUNCH,
+    'ec2:CreateImage',
+    'ec2:TerminateInstances',
+    'ec2:DescribeImages',
+    'ec2:DescribeInstances',
+  ],
+  'vouch-task-provision': [
+    'elasticloadbalancing:CreateTargetGroup',
+    'elasticloadbalancing:AddTags',
+    'elasticloadbalancing:CreateRule',
+    ...ELB_DESCRIBE,
+  ],
+  'vouch-task-deploy': [
+    ...LAUNCH,
+    'elasticloadbalancing:ModifyTargetGroup',
+    'elasticloadbalancing:RegisterTargets',
+    'elasticloadbalancing:DeregisterTargets',
+    'elasticloadbalancing:ModifyListener',
+    'elasticloadbalancing:ModifyRule',
+    'ec2:TerminateInstances',
+    ...ELB_DESCRIBE,
+    'elasticloadbalancing:DescribeTargetHealth',
+    'ec2:DescribeImages',
+    'ec2:DescribeInstances',
+  ],
+  'vouch-task-shift': [
+    'elasticloadbalancing:ModifyListener',
+    'elasticloadbalancing:ModifyRule',
+    ...ELB_DESCRIBE,
+    'ec2:DescribeInstances',
+  ],
+  'vouch-task-promote': [
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+    'elasticloadbalancing:ModifyListener',
+    'elasticloadbalancing:ModifyRule',
+    'elasticloadbalancing:DeregisterTargets',
+    'elasticloadbalancing:AddTags',
+    'ec2:CreateTags',
+    'ec2:TerminateInstances',
+    ...ELB_DESCRIBE,
+    'ec2:DescribeInstances',
+  ],
+  'vouch-task-rollback': [
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+    'elasticloadbalancing:ModifyListener',
+    'elasticloadbalancing:ModifyRule',
+    'elasticloadbalancing:DeregisterTargets',
+    'ec2:TerminateInstances',
+    ...ELB_DESCRIBE,
+    'ec2:DescribeInstances',
+  ],
+  'vouch-task-destroy': [
+    'ec2:TerminateInstances',
+    'elasticloadbalancing:DeleteRule',
+    'elasticloadbalancing:DeleteTargetGroup',
+    ...ELB_DESCRIBE,
+    'ec2:DescribeInstances',
+  ],
+  'vouch-task-bots': [],
+  'vouch-task-verify': [
+    'dynamodb:GetItem',
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+    'scheduler:CreateSchedule',
+    'iam:PassRole',
+  ],
+  'vouch-task-decide': ['dynamodb:GetItem', 'dynamodb:UpdateItem', ...CW_READ],
+  'vouch-task-judge': ['dynamodb:GetItem', 'dynamodb:PutItem', 'cloudwatch:GetMetricData'],
+  'vouch-task-notify': ['sns:Publish'],
+  'vouch-webhook': ['secretsmanager:GetSecretValue', 'states:StartExecution', 'states:DescribeExecution'],
+  'vouch-alarm-event': [
+    'dynamodb:GetItem',
+    'dynamodb:UpdateItem',
+    ...CW_READ,
+    'states:SendTaskSuccess',
+    'states:SendTaskFailure',
+  ],
+  'vouch-window-end': [
+    'dynamodb:GetItem',
+    'dynamodb:UpdateItem',
+    ...CW_READ,
+    'states:SendTaskSuccess',
+    'states:SendTaskFailure',
+  ],
+  'vouch-bot': [],
+  // lib/cost/CostCollector.ts (its own engineer's table): Cost Explorer, its metrics, its COST# items.
+  'vouch-cost-collector': [
+    'ce:GetCostAndUsage',
+    'ce:ListCostAllocationTags',
+    'ce:UpdateCostAllocationTagsStatus',
+    'cloudwatch:PutMetricData',
+    'dynamodb:PutItem',
+  ],
+  'vouch-notifier': [
+    'secretsmanager:GetSecretValue',
+    'dynamodb:GetItem',
+    'dynamodb:UpdateItem',
+    'cloudwatch:GetMetricWidgetImage',
+    'sqs:SendMessage',
+  ],
+};
+
+/** Actions whose API allows no resource-level permission: the only ones that may name `*`. */
+const UNSCOPABLE = new Set([
+  'xray:PutTraceSegments',
+  'xray:PutTelemetryRecords',
+  'ec2:DescribeImages',
+  'ec2:DescribeInstances',
+  ...ELB_DESCRIBE,
+  'elasticloadbalancing:DescribeTargetHealth',
+  'cloudwatch:GetMetricData',
+  'cloudwatch:GetMetricWidgetImage',
+  // Cost Explorer defines no resource types; PutMetricData is narrowed by a cloudwatch:namespace condition.
+  'ce:GetCostAndUsage',
+  'ce:ListCostAllocationTags',
+  'ce:UpdateCostAllocationTagsStatus',
+  'cloudwatch:PutMetricData',
+]);
+
+describe('platform stack: Lambdas', () => {
+  it('has one Lambda per task type, one per event handler and the cost collector, nothing else', () => {
+    // Act
+    const names = [...functionsByService().keys()].sort();
+    // Assess
+    expect(names).toEqual(Object.keys(EXPECTED_ACTIONS).sort());
+    expect(TASK_TYPES.every((t) => names.includes(`vouch-task-${t}`))).toBe(true);
+  });
+
+  it('runs every Lambda on nodejs22.x, ARM64, traced, with Powertools settings and its own log group', () => {
+    for (const [service, fn] of functionsByService()) {
+      expect(fn.props, service).toMatchObject({
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+        TracingConfig: { Mode: 'Active' },
+        LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: expect.any(String) } },
+        Environment: {
+          Variables: expect.objectContaining({
+            POWERTOOLS_SERVICE_NAME: service,
+            POWERTOOLS_METRICS_NAMESPACE: 'Vouch',
+            NODE_OPTIONS: '--enable-source-maps',
+          }),
+        },
+      });
+      const logGroup = (fn.props.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
+      expect(vouch.platform.toJSON().Resources[logGroup].Properties.RetentionInDays, service).toBe(30);
+    }
+  });
+
+  it.each(Object.entries(EXPECTED_ACTIONS))(
+    '%s may call exactly what its handler calls',
+    (service, actions) => {
+      // Act
+      const granted = [...permissionsOf(service).keys()].sort();
+      // Assess
+      expect(granted).toEqual([...COMMON, ...actions].sort());
+    },
+  );
+
+  it('grants no wildcard action, and `*` resources only to APIs without resource-level permissions', () => {
+    for (const service of Object.keys(EXPECTED_ACTIONS)) {
+      for (const [action, resources] of permissionsOf(service)) {
+        expect(action, service).not.toContain('*');
+        if (resources.includes('*')) expect(UNSCOPABLE.has(action), `${service}: ${action} on *`).toBe(true);
+      }
+    }
+  });
+
+  it('scopes table, instance, target group and listener actions to Vouch resources', () => {
+    // Prepare
+    const table = flattenCfnReference(
+      vouch.stacks.platform.resolve(vouch.stacks.platform.buildTable.table.tableArn),
+    );
+    const target = vouch.config.platform.ec2Target;
+    // Act
+    const deploy = permissionsOf('vouch-task-deploy');
+    const destroy = permissionsOf('vouch-task-destroy');
+    const lock = permissionsOf('vouch-task-lock');
+    // Assess
+    expect(lock.get('dynamodb:PutItem')).toEqual([table]);
+    expect(destroy.get('ec2:TerminateInstances')).toEqual([
+      'arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:instance/* if {"Null":{"aws:ResourceTag/vouch:image-id":"false"}}',
+    ]);
+    expect(destroy.get('elasticloadbalancing:DeleteTargetGroup')).toEqual([
+      'arn:<AWS::Partition>:elasticloadbalancing:<AWS::Region>:<AWS::AccountId>:targetgroup/*/* if {"Null":{"aws:ResourceTag/vouch:environment-id":"false"}}',
+    ]);
+    expect(deploy.get('elasticloadbalancing:ModifyListener')).toEqual([target?.listenerArn]);
+    expect(deploy.get('elasticloadbalancing:ModifyRule')).toEqual([
+      `${target?.listenerArn.replace(':listener/', ':listener-rule/')}/*`,
+    ]);
+    expect(deploy.get('iam:PassRole')).toEqual([
+      `${target?.instanceRoleArn} if {"StringEquals":{"iam:PassedToService":"ec2.amazonaws.com"}}`,
+    ]);
+    expect(deploy.get('ec2:RunInstances')).toContain(
+      `arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:launch-template/${target?.launchTemplateId}`,
+    );
+    expect(permissionsOf('vouch-task-build').get('codebuild:StartBuild')).toEqual([
+      'arn:<AWS::Partition>:codebuild:<AWS::Region>:<AWS::AccountId>:project/vouch-*',
+    ]);
+    expect(permissionsOf('vouch-task-decide').get('cloudwatch:DescribeAlarms')).toEqual([
+      'arn:<AWS::Partition>:cloudwatch:<AWS::Region>:<AWS::AccountId>:alarm:vouch.*',
+    ]);
+    expect(permissionsOf('vouch-task-verify').get('scheduler:CreateSchedule')).toEqual([
+      'arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/vouch-windows/*',
+    ]);
+    expect(permissionsOf('vouch-window-end').get('states:SendTaskSuccess')).toEqual(
+      [...vouch.flavours.keys()].map(
+        (f) => `arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:stateMachine:vouch-${f}`,
+      ),
+    );
+  });
+
+  it('references secrets by name only: no secret value and no secret resource in the template', () => {
+    // Prepare
+    const text = JSON.stringify(vouch.platform.toJSON());
+    // Assess
+    expect(Object.keys(resourcesOf(vouch.platform, 'AWS::SecretsManager::Secret'))).toEqual([]);
+    expect(permissionsOf('vouch-webhook').get('secretsmanager:GetSecretValue')).toEqual([
+      'arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:vouch/webhook-secret-??????',
+      'arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:vouch/git-token-??????',
+    ]);
+    // CodeBuild's GitHub credential is a dynamic reference CloudFormation resolves at deploy time.
+    vouch.platform.hasResourceProperties('AWS::CodeBuild::SourceCredential', {
+      ServerType: 'GITHUB',
+      Token: '{{resolve:secretsmanager:vouch/git-token:SecretString:::}}',
+    });
+    expect(text).not.toMatch(/xox[bp]-|ghp_|github_pat_/);
+  });
+});
+
+describe('platform stack: state machines', () => {
+  it('deploys one Standard state machine per flavour, logging ALL with execution data, traced', () => {
+    for (const flavour of vouch.flavours.keys()) {
+      vouch.platform.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+        StateMachineName: `vouch-${flavour}`,
+        StateMachineType: 'STANDARD',
+        TracingConfiguration: { Enabled: true },
+        LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: true }),
+      });
+    }
+    expect(Object.keys(resourcesOf(vouch.platform, 'AWS::StepFunctions::StateMachine'))).toHaveLength(
+      vouch.flavours.size,
+    );
+  });
+
+  it("deploys exactly the compiler's ASL, each TaskFn_<type> placeholder filled with the ARN of that type's Lambda", () => {
+    // Prepare: logical id of each task type's Lambda.
+    const lambdaOf = new Map(
+      [...functionsByService()]
+        .filter(([service]) => service.startsWith('vouch-task-'))
+        .map(([service, fn]) => [service.slice('vouch-task-'.length), fn.id]),
+    );
+    const machines = Object.values(resourcesOf(vouch.platform, 'AWS::StepFunctions::StateMachine'));
+    for (const [flavour, compiled] of vouch.flavours) {
+      const machine = machines.find((m) => props(m).StateMachineName === `vouch-${flavour}`);
+      const substitutions = props(machine ?? {}).DefinitionSubstitutions as Record<
+        string,
+        { 'Fn::GetAtt': string[] }
+      >;
+      // Act: resolve the substitutions as CloudFormation would, into a marker per Lambda.
+      const deployed = JSON.parse(
+        String(props(machine ?? {}).DefinitionString).replace(/\$\{(\w+)\}/g, (_, key: string) => {
+          const ref = substitutions[key]?.['Fn::GetAtt'];
+          expect(ref?.[1], key).toBe('Arn');
+          return `arn-of:${ref?.[0]}`;
+        }),
+      );
+      const expected = JSON.parse(
+        JSON.stringify(compiled).replace(
+          /\$\{TaskFn_(\w+)\}/g,
+          (_, type: string) => `arn-of:${lambdaOf.get(type)}`,
+        ),
+      );
+      // Assess
+      expect(deployed, flavour).toEqual(expected);
+      expect(JSON.stringify(deployed)).not.toContain('arn-of:undefined');
+    }
+  });
+
+  it('lets each state machine invoke exactly the Lambdas its definition names', () => {
+    const machines = Object.values(resourcesOf(vouch.platform, 'AWS::StepFunctions::StateMachine'));
+    for (const machine of machines) {
+      const role = (props(machine).RoleArn as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0] ?? '';
+      const invoke = statementsOfRole(vouch.platform, role).filter((s) =>
+        asArray(s.Action).includes('lambda:InvokeFunction'),
+      );
+      const substitutions = Object.values(props(machine).DefinitionSubstitutions as Record<string, unknown>);
+      expect(invoke.flatMap((s) => asArray(s.Resource)).sort()).toEqual(
+        [...substitutions].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))).sort(),
+      );
+    }
+  });
+});
+
+describe('platform stack: data, events and endpoints', () => {
+  it('creates the build table from BUILD_TABLE_SCHEMA with PITR, encryption and TTL', () => {
+    vouch.platform.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [
+        { AttributeName: BUILD_TABLE_SCHEMA.partitionKey.name, KeyType: 'HASH' },
+        { AttributeName: BUILD_TABLE_SCHEMA.sortKey.name, KeyType: 'RANGE' },
+      ],
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: { SSEEnabled: true },
+      TimeToLiveSpecification: { AttributeName: BUILD_TABLE_SCHEMA.timeToLiveAttribute, Enabled: true },
+      GlobalSecondaryIndexes: BUILD_TABLE_SCHEMA.globalSecondaryIndexes.map((index) =>
+        Match.objectLike({
+          IndexName: index.indexName,
+          KeySchema: [
+            { AttributeName: index.partitionKey.name, KeyType: 'HASH' },
+            { AttributeName: index.sortKey.name, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        }),
+      ),
+    });
+  });
+
+  it('serves POST /webhook on a throttled, logged HTTP API stage', () => {
+    vouch.platform.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'POST /webhook' });
+    vouch.platform.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
+      AccessLogSettings: { DestinationArn: Match.anyValue() },
+    });
+  });
+
+  it("sends state changes of Vouch's alarms to the alarmEvent Lambda", () => {
+    const alarmEvent = functionsByService().get('vouch-alarm-event')?.id;
+    vouch.platform.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.cloudwatch'],
+        'detail-type': ['CloudWatch Alarm State Change'],
+        detail: { alarmName: [{ prefix: 'vouch.' }] },
+      },
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [alarmEvent, 'Arn'] } })],
+    });
+  });
+
+  it('gives verify the schedule group, the window-end Lambda and the role Scheduler assumes to invoke it', () => {
+    const fns = functionsByService();
+    const verifyEnv = (
+      propsOf({ Properties: fns.get('vouch-task-verify')?.props }).Environment as {
+        Variables: Record<string, unknown>;
+      }
+    ).Variables;
+    vouch.platform.hasResourceProperties('AWS::Scheduler::ScheduleGroup', { Name: 'vouch-windows' });
+    expect(verifyEnv).toMatchObject({
+      VOUCH_WINDOW_SCHEDULE_GROUP: 'vouch-windows',
+      VOUCH_WINDOW_END_FUNCTION_ARN: { 'Fn::GetAtt': [fns.get('vouch-window-end')?.id, 'Arn'] },
+      VOUCH_WINDOW_END_ROLE_ARN: { 'Fn::GetAtt': [expect.stringMatching(/^WindowEndSchedulingRole/), 'Arn'] },
+    });
+    vouch.platform.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: {
+        Statement: [Match.objectLike({ Principal: { Service: 'scheduler.amazonaws.com' } })],
+      },
+    });
+  });
+
+  it('publishes notifications on an encrypted, TLS-only topic to the notifier, whose failures land in a queue', () => {
+    const notifier = functionsByService().get('vouch-notifier');
+    vouch.platform.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    vouch.platform.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: [
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ],
+      },
+    });
+    vouch.platform.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'lambda',
+      Endpoint: { 'Fn::GetAtt': [notifier?.id, 'Arn'] },
+      RedrivePolicy: { deadLetterTargetArn: Match.anyValue() },
+    });
+    vouch.platform.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: notifier?.id },
+      DestinationConfig: { OnFailure: { Destination: Match.anyValue() } },
+    });
+    expect(notifier?.props.Timeout).toBe(240);
+  });
+});
+
+describe('platform stack: cost', () => {
+  it('runs the cost collector on a schedule and gives every team its cost dashboard', () => {
+    expect(functionsByService().has('vouch-cost-collector')).toBe(true);
+    for (const team of vouch.config.teams) {
+      vouch.platform.hasResourceProperties('AWS::CloudWatch::Dashboard', {
+        DashboardName: `vouch-cost-${team.name}`,
+      });
+    }
+    vouch.platform.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: Match.stringLikeRegexp('^cron\\('),
+      Targets: [
+        Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^CostCollector'), 'Arn'] } }),
+      ],
+    });
+  });
+});

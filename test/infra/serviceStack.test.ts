@@ -1,0 +1,156 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { alarmName } from '../../lambdas/core/evidence/alarms.ts';
+import { METRIC_NAMESPACE } from '../../lambdas/core/evidence/metrics.ts';
+import {
+  propsOf,
+  resourcesOf,
+  type SynthesisedVouch,
+  statementsOfRole,
+  synthVouch,
+} from './support/vouchApp.ts';
+
+let vouch: SynthesisedVouch;
+beforeAll(() => {
+  vouch = synthVouch();
+});
+
+const template = (service: string) => {
+  const t = vouch.services.get(service);
+  if (!t) throw new Error(`no stack for ${service}`);
+  return t;
+};
+
+describe('service stacks', () => {
+  it('makes one stack per configured service', () => {
+    expect([...vouch.services.keys()]).toEqual(vouch.config.services.map((s) => s.name));
+  });
+
+  it('creates the golden-signal alarms of every environment, named as the evidence core names them', () => {
+    for (const service of vouch.config.services) {
+      // Act
+      const names = Object.values(resourcesOf(template(service.name), 'AWS::CloudWatch::Alarm'))
+        .map((a) => a.Properties?.AlarmName)
+        .sort();
+      // Assess
+      const expected = service.environments.flatMap((env) =>
+        (['errorRate', 'latency', 'traffic'] as const).map((signal) =>
+          alarmName(service.name, env.name, signal),
+        ),
+      );
+      expect(names).toEqual(expected.sort());
+    }
+  });
+
+  it('computes the error rate with metric math over bot failures and requests, at the configured threshold', () => {
+    template('orders').hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: alarmName('orders', 'prod', 'errorRate'),
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: 2,
+      EvaluationPeriods: 3,
+      DatapointsToAlarm: 2,
+      TreatMissingData: 'missing',
+      Metrics: Match.arrayWith([
+        Match.objectLike({ Expression: '100 * numerator / denominator', ReturnData: true }),
+        Match.objectLike({
+          Id: 'numerator',
+          MetricStat: Match.objectLike({
+            Metric: {
+              Namespace: METRIC_NAMESPACE,
+              MetricName: 'failures',
+              Dimensions: Match.arrayWith([
+                { Name: 'environment', Value: 'prod' },
+                { Name: 'service', Value: 'orders' },
+              ]),
+            },
+            Stat: 'Sum',
+            Period: 60,
+          }),
+        }),
+      ]),
+    });
+  });
+
+  it('watches latency p99 and a traffic floor where missing data is breaching', () => {
+    template('orders').hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: alarmName('orders', 'qa', 'latency'),
+      MetricName: 'latency',
+      ExtendedStatistic: 'p99',
+      Threshold: 800,
+      EvaluateLowSampleCountPercentile: 'evaluate',
+    });
+    template('catalog').hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: alarmName('catalog', 'prod', 'traffic'),
+      MetricName: 'requests',
+      Statistic: 'SampleCount',
+      ComparisonOperator: 'LessThanThreshold',
+      Threshold: 1,
+      TreatMissingData: 'breaching',
+    });
+  });
+
+  it('schedules each bot scenario in each environment, disabled where the environment is ephemeral', () => {
+    // Prepare
+    const orders = vouch.config.services.find((s) => s.name === 'orders');
+    const botFunction = vouch.stacks.platform.handlers.get('bot')?.function;
+    // Act
+    const schedules = Object.values(resourcesOf(template('orders'), 'AWS::Scheduler::Schedule')).map(
+      (s) => s.Properties ?? {},
+    );
+    // Assess
+    expect(schedules).toHaveLength((orders?.environments.length ?? 0) * (orders?.scenarios.length ?? 0));
+    for (const env of orders?.environments ?? []) {
+      for (const scenario of orders?.scenarios ?? []) {
+        const schedule = schedules.find((s) => s.Name === `${env.name}-${scenario}`);
+        expect(schedule, `${env.name}/${scenario}`).toMatchObject({
+          GroupName: 'vouch-orders-bots',
+          ScheduleExpression: 'rate(1 minute)',
+          State: env.ephemeral ? 'DISABLED' : 'ENABLED',
+          Target: {
+            Arn: { 'Fn::ImportValue': expect.stringContaining('BotFunction') },
+            RetryPolicy: { MaximumRetryAttempts: 0 },
+          },
+        });
+        const input = JSON.parse(
+          String((propsOf({ Properties: schedule }).Target as { Input: string }).Input),
+        );
+        expect(input).toEqual({ service: 'orders', environment: env.name, baseUrl: env.baseUrl, scenario });
+      }
+    }
+    expect(botFunction).toBeDefined();
+    // The scheduler role may invoke the bot Lambda and nothing else.
+    const roles = resourcesOf(template('orders'), 'AWS::IAM::Role');
+    const botRole = Object.keys(roles).find((id) => id.startsWith('BotsRole')) ?? '';
+    expect(statementsOfRole(template('orders'), botRole)).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'lambda:InvokeFunction',
+        Resource: { 'Fn::ImportValue': expect.stringContaining('BotFunction') },
+      },
+    ]);
+  });
+
+  it('creates no schedule for a service without scenarios', () => {
+    expect(Object.keys(resourcesOf(template('catalog'), 'AWS::Scheduler::Schedule'))).toEqual([]);
+  });
+
+  it('has a dashboard per service and a CodeBuild project vouch-<service> that may answer the pipelines', () => {
+    for (const service of vouch.config.services) {
+      template(service.name).hasResourceProperties('AWS::CloudWatch::Dashboard', {
+        DashboardName: `vouch-${service.name}`,
+      });
+      template(service.name).hasResourceProperties('AWS::CodeBuild::Project', {
+        Name: `vouch-${service.name}`,
+        Source: Match.objectLike({ Type: 'GITHUB', Location: `https://github.com/${service.repo}.git` }),
+        Environment: Match.objectLike({ PrivilegedMode: false, Type: 'ARM_CONTAINER' }),
+      });
+      template(service.name).hasResourceProperties('AWS::IAM::Policy', {
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Action: ['states:SendTaskSuccess', 'states:SendTaskFailure'] }),
+          ]),
+        },
+      });
+    }
+  });
+});
