@@ -23,7 +23,7 @@ import { workingCopySpecLoader } from '../../lambdas/adapters/local/gitWorkingCo
 import { localMetricSink } from '../../lambdas/adapters/local/metrics/localMetricSink.ts';
 import { LocalMetricStore } from '../../lambdas/adapters/local/metrics/metricStore.ts';
 import { LocalScheduler } from '../../lambdas/adapters/local/scheduler.ts';
-import { LocalDeployTarget } from '../../lambdas/adapters/local/target/index.ts';
+import { LocalDeployTarget, liveServiceProcessCount } from '../../lambdas/adapters/local/target/index.ts';
 import {
   createLocalWebhookServer,
   type LocalWebhookServer,
@@ -448,7 +448,11 @@ export class LocalPlatform {
     await this.scheduler.stop();
     this.metrics.stop();
     await this.webhook?.close();
-    this.target.closeAll();
+    await this.target.closeAll();
+    // A slot replaced by a promote is stopped gracefully in the background: wait (bounded) for it, so
+    // nothing writes under .vouch after close returns.
+    for (let i = 0; i < 50 && liveServiceProcessCount() > 0; i++)
+      await new Promise((r) => setTimeout(r, 100));
     await this.table.close();
     rmSync(join(this.stateDir, 'platform.json'), { force: true });
   }
