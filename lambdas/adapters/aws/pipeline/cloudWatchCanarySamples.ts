@@ -1,0 +1,209 @@
+/**
+ * The canary judge's samples on AWS. Per-request latencies are not in CloudWatch, so, as Kayenta does,
+ * the judge compares metric time series: each slot's target group gives one latency datapoint per
+ * period (the ALB's `TargetResponseTime`, seconds -> ms) and request and 5XX counts summed over the
+ * window. One GetMetricData call (paginated) reads both slots.
+ */
+import {
+  type CloudWatchClient,
+  GetMetricDataCommand,
+  type MetricDataQuery,
+} from '@aws-sdk/client-cloudwatch';
+import {
+  DescribeTagsCommand,
+  DescribeTargetGroupsCommand,
+  type ElasticLoadBalancingV2Client,
+  type TargetGroup,
+  TargetGroupNotFoundException,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { CanarySideSamples } from '../../../core/canary/judge.ts';
+import { ephemeralTargetGroupNames } from '../target/Ec2DeployTarget.ts';
+import { fromTagList, TAG } from '../target/tags.ts';
+import { CanaryTargetGroupsNotFoundError } from './errors.ts';
+
+export type CanarySlot = 'baseline' | 'canary';
+
+/** Target group ARNs of an environment's two slots. */
+export type SlotTargetGroups = Readonly<Record<CanarySlot, string>>;
+
+export type TargetGroupFinder = (environmentId: string) => Promise<SlotTargetGroups>;
+
+/** ALB DescribeTags takes at most 20 ARNs per call. */
+const DESCRIBE_TAGS_BATCH = 20;
+
+/**
+ * Finds an environment's target groups as Ec2DeployTarget does: ephemeral ones (`<service>.<env>.<run>`)
+ * by their hashed names, lasting ones among the shared ALB's groups; the slot from the `vouch:slot`
+ * tag (promote swaps the tags, so the names say nothing about the slot).
+ */
+export function elbTargetGroups(
+  elb: ElasticLoadBalancingV2Client,
+  options: { readonly loadBalancerArn: string },
+): TargetGroupFinder {
+  return async (environmentId) => {
+    const ephemeral = environmentId.split('.').length > 2;
+    const groups: TargetGroup[] = [];
+    if (ephemeral) {
+      const names = ephemeralTargetGroupNames(environmentId);
+      try {
+        const page = await elb.send(new DescribeTargetGroupsCommand({ Names: [names.a, names.b] }));
+        groups.push(...(page.TargetGroups ?? []));
+      } catch (error) {
+        if (error instanceof TargetGroupNotFoundException)
+          throw new CanaryTargetGroupsNotFoundError(environmentId, 'its target groups do not exist', {
+            cause: error,
+          });
+        throw error;
+      }
+    } else {
+      let Marker: string | undefined;
+      do {
+        const page = await elb.send(
+          new DescribeTargetGroupsCommand({ LoadBalancerArn: options.loadBalancerArn, Marker }),
+        );
+        groups.push(...(page.TargetGroups ?? []));
+        Marker = page.NextMarker;
+      } while (Marker !== undefined);
+    }
+    const arns = groups.flatMap((g) => (g.TargetGroupArn === undefined ? [] : [g.TargetGroupArn]));
+    const slots: Record<CanarySlot, string[]> = { baseline: [], canary: [] };
+    for (let start = 0; start < arns.length; start += DESCRIBE_TAGS_BATCH) {
+      const { TagDescriptions } = await elb.send(
+        new DescribeTagsCommand({ ResourceArns: arns.slice(start, start + DESCRIBE_TAGS_BATCH) }),
+      );
+      for (const description of TagDescriptions ?? []) {
+        const tags = fromTagList(description.Tags);
+        const slot = tags[TAG.slot];
+        if (tags[TAG.environmentId] !== environmentId || description.ResourceArn === undefined) continue;
+        if (slot !== 'baseline' && slot !== 'canary') continue;
+        slots[slot].push(description.ResourceArn);
+      }
+    }
+    const { baseline, canary } = slots;
+    if (baseline.length !== 1 || canary.length !== 1 || !baseline[0] || !canary[0]) {
+      throw new CanaryTargetGroupsNotFoundError(
+        environmentId,
+        `expected one target group tagged ${TAG.slot}=baseline and one ${TAG.slot}=canary, found ${baseline.length} and ${canary.length}`,
+      );
+    }
+    return { baseline: baseline[0], canary: canary[0] };
+  };
+}
+
+/** The ALB metrics' `TargetGroup` dimension: `targetgroup/<name>/<id>`, the ARN's resource part. */
+export function targetGroupDimension(arn: string): string {
+  const at = arn.indexOf(':targetgroup/');
+  if (at < 0) throw new CanaryTargetGroupsNotFoundError(arn, 'not a target group ARN');
+  return arn.slice(at + 1);
+}
+
+/** The ALB metrics' `LoadBalancer` dimension: `app/<name>/<id>`. */
+export function loadBalancerDimension(arn: string): string {
+  const at = arn.indexOf(':loadbalancer/');
+  if (at < 0) throw new CanaryTargetGroupsNotFoundError(arn, 'not a load balancer ARN');
+  return arn.slice(at + ':loadbalancer/'.length);
+}
+
+export interface CloudWatchCanarySamplesOptions {
+  readonly targetGroups: TargetGroupFinder;
+  /** The shared ALB every environment's target groups are behind (EC2_TARGET_ENV.loadBalancerArn). */
+  readonly loadBalancerArn: string;
+  /** ALB metrics are published per 60 s; a shorter period returns no finer data. @default 60 */
+  readonly periodSeconds?: number;
+  /** Statistic of each latency datapoint. @default 'p50' */
+  readonly latencyStatistic?: 'p50' | 'p90' | 'p99' | 'Average';
+}
+
+export interface AsyncCanarySamples {
+  samples(
+    environmentId: string,
+    fromMs: number,
+    toMs: number,
+  ): Promise<Record<CanarySlot, CanarySideSamples>>;
+}
+
+const SLOTS: readonly CanarySlot[] = ['baseline', 'canary'];
+
+/**
+ * The whole periods inside the window, so a datapoint holds no traffic of the step before; a window
+ * shorter than one aligned period is widened to the periods that cover it.
+ */
+export function alignedRange(
+  fromMs: number,
+  toMs: number,
+  periodSeconds: number,
+): { start: Date; end: Date } {
+  const p = periodSeconds * 1000;
+  let start = Math.ceil(fromMs / p) * p;
+  let end = Math.floor(toMs / p) * p;
+  if (end <= start) {
+    start = Math.floor(fromMs / p) * p;
+    end = Math.max(Math.ceil(toMs / p) * p, start + p);
+  }
+  return { start: new Date(start), end: new Date(end) };
+}
+
+export function cloudWatchCanarySamples(
+  cw: CloudWatchClient,
+  options: CloudWatchCanarySamplesOptions,
+): AsyncCanarySamples {
+  const period = options.periodSeconds ?? 60;
+  const latencyStat = options.latencyStatistic ?? 'p50';
+  const loadBalancer = loadBalancerDimension(options.loadBalancerArn);
+
+  return {
+    async samples(environmentId, fromMs, toMs) {
+      const groups = await options.targetGroups(environmentId);
+      const queries: MetricDataQuery[] = SLOTS.flatMap((slot) => {
+        const dimensions = [
+          { Name: 'TargetGroup', Value: targetGroupDimension(groups[slot]) },
+          { Name: 'LoadBalancer', Value: loadBalancer },
+        ];
+        const metric = (id: string, name: string, stat: string): MetricDataQuery => ({
+          Id: `${id}_${slot}`,
+          MetricStat: {
+            Metric: { Namespace: 'AWS/ApplicationELB', MetricName: name, Dimensions: dimensions },
+            Period: period,
+            Stat: stat,
+          },
+          ReturnData: true,
+        });
+        return [
+          metric('latency', 'TargetResponseTime', latencyStat),
+          metric('requests', 'RequestCount', 'Sum'),
+          metric('failed', 'HTTPCode_Target_5XX_Count', 'Sum'),
+        ];
+      });
+      const { start, end } = alignedRange(fromMs, toMs, period);
+      const values = new Map<string, number[]>();
+      let NextToken: string | undefined;
+      do {
+        const page = await cw.send(
+          new GetMetricDataCommand({
+            MetricDataQueries: queries,
+            StartTime: start,
+            EndTime: end,
+            ScanBy: 'TimestampAscending',
+            NextToken,
+          }),
+        );
+        // A page may hold part of a series; the next page continues it (GetMetricData pagination).
+        for (const result of page.MetricDataResults ?? []) {
+          if (result.Id === undefined) continue;
+          const list = values.get(result.Id) ?? [];
+          list.push(...(result.Values ?? []));
+          values.set(result.Id, list);
+        }
+        NextToken = page.NextToken;
+      } while (NextToken !== undefined);
+
+      const sum = (id: string) => (values.get(id) ?? []).reduce((total, v) => total + v, 0);
+      const side = (slot: CanarySlot): CanarySideSamples => ({
+        latencyMs: (values.get(`latency_${slot}`) ?? []).map((seconds) => seconds * 1000),
+        // No 5XX datapoint in a period means no 5XX: ALB publishes count metrics only when non-zero.
+        errors: { requests: sum(`requests_${slot}`), failed: sum(`failed_${slot}`) },
+      });
+      return { baseline: side('baseline'), canary: side('canary') };
+    },
+  };
+}

@@ -1,0 +1,5 @@
+// The lock task on AWS: the build data repository only.
+import { buildRecordsFromEnv } from '../../adapters/aws/pipeline/fromEnv.ts';
+import { taskHandler } from '../../adapters/aws/pipeline/taskHandler.ts';
+
+export const handler = taskHandler('lock', { builds: buildRecordsFromEnv() });

@@ -1,0 +1,9 @@
+// The promote task on AWS: the EC2 + ALB deploy target, and the build data repository.
+import { buildRecordsFromEnv } from '../../adapters/aws/pipeline/fromEnv.ts';
+import { taskHandler } from '../../adapters/aws/pipeline/taskHandler.ts';
+import { ec2DeployTargetFromEnv } from '../../adapters/aws/target/fromEnv.ts';
+
+export const handler = taskHandler('promote', {
+  builds: buildRecordsFromEnv(),
+  target: ec2DeployTargetFromEnv(),
+});
