@@ -1,6 +1,7 @@
 // The `vouch` command line: one entry, one subcommand per area of the product.
 import '../lambdas/adapters/local/polyfills.ts';
 import { buildCommands } from './cli/builds.ts';
+import { controlCommands } from './cli/control.ts';
 import { costCommand } from './cli/cost.ts';
 import { runCommand, showCommand, validateCommand } from './cli/pipe.ts';
 import { triggerCommand } from './cli/trigger.ts';
@@ -11,6 +12,7 @@ export const COMMANDS: readonly CliCommand[] = [
   showCommand,
   runCommand,
   triggerCommand,
+  ...controlCommands,
   ...buildCommands,
   costCommand,
 ];

@@ -32,18 +32,26 @@ import { createLocalNotificationSink, type NotificationSink } from '../../lambda
 import { alarmDefinitions } from '../../lambdas/core/evidence/alarms.ts';
 import { runScenario } from '../../lambdas/core/evidence/botRunner.ts';
 import { ScaledClock } from '../../lambdas/core/evidence/clock.ts';
-import { LocalTaskTokens } from '../../lambdas/core/evidence/localTaskTokens.ts';
+import { LocalTaskTokens, TaskFailure } from '../../lambdas/core/evidence/localTaskTokens.ts';
 import type { BotScenario } from '../../lambdas/core/evidence/spec.ts';
 import { createDecideTask, createLocalVerifyTask } from '../../lambdas/core/evidence/tasks.ts';
 import { resumeAtWindowEnd, resumeOnAlarm, type WindowPorts } from '../../lambdas/core/evidence/window.ts';
 import { parseNotification } from '../../lambdas/core/notify/notification.ts';
-import type { JsonValue, RunInput, TaskInput } from '../../lambdas/core/pipeline/contract.ts';
+import type { JsonValue, RunInput, TaskFunction, TaskInput } from '../../lambdas/core/pipeline/contract.ts';
 import { createPipelineTasks, type PipelinePorts } from '../../lambdas/core/pipeline/tasks.ts';
 import { type AslDefinition, compileFlavour, type ServiceSpec } from '../../lambdas/core/spec/index.ts';
 import type { DeployTarget, Environment } from '../../lambdas/core/target/port.ts';
 import { SlotSampleRecorder } from '../../lambdas/core/target/slotEvidence.ts';
+import { type ControlApi, startControlApi } from './controlApi.ts';
 
 const run = promisify(execFile);
+
+export class UnknownLocalServiceError extends Error {
+  constructor(service: string, known: string[]) {
+    super(`unknown service "${service}"; this platform knows: ${known.join(', ') || 'none yet'}`);
+    this.name = 'UnknownLocalServiceError';
+  }
+}
 
 export interface LocalPlatformOptions {
   /** Where `.vouch/` (data, images, outbox) lives. */
@@ -60,6 +68,8 @@ export interface LocalPlatformOptions {
   readonly webhookPort?: number;
   /** The webhook secret the local endpoint checks. @default a random one, written to .vouch/webhook-secret */
   readonly webhookSecret?: string;
+  /** Control API and dashboard port on 127.0.0.1. @default 0 (any) */
+  readonly apiPort?: number;
   /** Progress lines. @default console.log */
   readonly out?: (line: string) => void;
 }
@@ -111,6 +121,7 @@ export class LocalPlatform {
 
   webhook?: LocalWebhookServer;
   webhookSecret = '';
+  api?: ControlApi;
 
   static async start(options: LocalPlatformOptions): Promise<LocalPlatform> {
     const stateDir = join(options.cwd, '.vouch');
@@ -154,6 +165,7 @@ export class LocalPlatform {
     metrics.start();
     scheduler.start();
     await platform.startWebhook();
+    platform.api = await startControlApi(platform, options.apiPort ?? 0);
     platform.writeInfo();
     return platform;
   }
@@ -206,6 +218,7 @@ export class LocalPlatform {
           dynamoEndpoint: this.table.endpoint,
           tableName: this.table.tableName,
           webhookUrl: this.webhook?.url,
+          apiUrl: this.api?.url,
           webhookSecretFile: join(this.stateDir, 'webhook-secret'),
           services: Object.fromEntries([...this.services].map(([name, s]) => [name, s.repoDir])),
         },
@@ -282,12 +295,14 @@ export class LocalPlatform {
     return {
       builds: this.builds,
       target: this.withEvidence(this.target),
-      verify: createLocalVerifyTask({
-        windows: this.windows,
-        clock: this.clock,
-        scheduler: windowEnds,
-        tokens: this.tokens,
-      }),
+      verify: this.abortable(
+        createLocalVerifyTask({
+          windows: this.windows,
+          clock: this.clock,
+          scheduler: windowEnds,
+          tokens: this.tokens,
+        }),
+      ),
       decide: createDecideTask({ windows: this.windows, evidence: this.metrics, clock: this.clock }),
       samples: this.samples,
       bots: {
@@ -351,6 +366,16 @@ export class LocalPlatform {
       now: () => new Date(),
       lockTtlSeconds: 3600,
       lockWaitSeconds: 0,
+    };
+  }
+
+  /** A run a person aborted fails at its next window instead of opening it. */
+  private abortable(verify: TaskFunction): TaskFunction {
+    return async (input) => {
+      if (this.aborted.has(input.run.execution)) {
+        throw new TaskFailure('Aborted', JSON.stringify({ summary: 'aborted by a person' }));
+      }
+      return verify(input);
     };
   }
 
@@ -444,7 +469,120 @@ export class LocalPlatform {
     this.watchedEnvironments.delete(id);
   }
 
+  /** Where the target journals what it creates (priced by the cost estimate). */
+  get resourceJournal(): string {
+    return join(this.stateDir, 'target', 'resources.jsonl');
+  }
+
+  /** Open windows of a service, in the order of its environments. */
+  private async openWindowsOf(service: string) {
+    const entry = this.services.get(service);
+    if (!entry) throw new UnknownLocalServiceError(service, [...this.services.keys()]);
+    const found = await Promise.all(
+      entry.spec.environments.map((e) => this.windows.findOpenWindow(service, e.name)),
+    );
+    return found.filter((w) => w !== undefined);
+  }
+
+  async status(service?: string) {
+    const names = service ? [service] : [...this.services.keys()];
+    const services = await Promise.all(
+      names.map(async (name) => {
+        const entry = this.services.get(name);
+        if (!entry) throw new UnknownLocalServiceError(name, [...this.services.keys()]);
+        return { service: name, team: entry.spec.team, where: await this.builds.whereRuns(name) };
+      }),
+    );
+    const runs = [...this.executions.values()]
+      .filter((r) => names.includes(r.service))
+      .map((r) => ({
+        name: r.name,
+        service: r.service,
+        commit: r.commit,
+        startedAt: r.startedAt,
+        status: r.result?.status ?? 'RUNNING',
+        ...(r.result?.error ? { error: r.result.error } : {}),
+        recent: (this.history.get(r.name) ?? [])
+          .filter((h) => h.kind === 'succeeded' || h.kind === 'failed')
+          .slice(-6)
+          .map((h) => `${h.kind === 'failed' ? 'x' : 'ok'} ${h.state}${h.where ? ` [${h.where}]` : ''}`),
+      }))
+      .reverse();
+    const openWindows = (await Promise.all(names.map((n) => this.openWindowsOf(n)))).flat().map((w) => ({
+      service: w.service,
+      environment: w.environment,
+      execution: w.execution,
+      version: w.version,
+      step: w.step,
+      startedAt: w.startedAt,
+      endsAt: w.endsAt,
+    }));
+    return { services, runs, openWindows };
+  }
+
+  /** `vouch promote`: closes the service's open window now; the verdict uses the evidence so far. */
+  async promoteNow(service: string, environment?: string) {
+    const windows = (await this.openWindowsOf(service)).filter(
+      (w) => !environment || w.environment === environment,
+    );
+    if (windows.length === 0) return { done: false, reason: `no open verification window for ${service}` };
+    const outcomes = [];
+    for (const w of windows) {
+      const outcome = await resumeAtWindowEnd(w, this.windowPorts());
+      outcomes.push({
+        environment: w.environment,
+        step: w.step,
+        verdict: outcome?.verdict.outcome ?? 'already closed',
+      });
+    }
+    return { done: true, windows: outcomes };
+  }
+
+  /** `vouch abort`: the service's runs fail at their open window (or the next one) and roll back. */
+  async abort(service: string) {
+    const running = [...this.executions.values()].filter((r) => r.service === service && !r.result);
+    for (const r of running) this.aborted.add(r.name);
+    const windows = await this.openWindowsOf(service);
+    for (const w of windows) {
+      if (await this.windows.closeWindow(w.service, w.environment, w.token)) {
+        await this.tokens.fail(
+          w.token,
+          'Aborted',
+          JSON.stringify({ summary: `aborted by a person during the ${w.environment} window` }),
+        );
+      }
+    }
+    return { aborted: running.map((r) => r.name), windowsFailed: windows.length };
+  }
+
+  /** `vouch rollback`: at once, the canary of an environment gets no traffic and stops; its run rolls back. */
+  async rollbackNow(service: string, environment: string) {
+    const entry = this.services.get(service);
+    if (!entry) throw new UnknownLocalServiceError(service, [...this.services.keys()]);
+    const env = this.target.list().find((e) => e.service === service && e.name === environment);
+    if (!env) return { done: false, reason: `${service} has no ${environment} environment on this machine` };
+    const before = await this.target.describe(env);
+    const after = await this.target.rollback(env);
+    const window = await this.windows.findOpenWindow(service, environment);
+    if (window && (await this.windows.closeWindow(service, environment, window.token))) {
+      await this.tokens.fail(
+        window.token,
+        'ManualRollback',
+        JSON.stringify({ summary: `rolled back by a person in ${environment}` }),
+      );
+    }
+    return {
+      done: before.canary !== undefined,
+      reason: before.canary
+        ? `canary v${before.canary.version} stopped; all traffic on v${after.baseline?.version}`
+        : 'no canary was running',
+    };
+  }
+
+  readonly aborted = new Set<string>();
+
   async close(): Promise<void> {
+    await this.api?.close();
     await this.scheduler.stop();
     this.metrics.stop();
     await this.webhook?.close();

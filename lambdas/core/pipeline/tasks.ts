@@ -294,7 +294,11 @@ export function createPipelineTasks(ports: PipelinePorts): Record<TaskType, Task
       const params = {
         ...input.task.params,
         environment: env,
-        verification: windowConfig(input),
+        // A pause waits for a person (vouch promote / abort), up to the longest window allowed.
+        verification:
+          input.task.params.pause === true
+            ? { ...(windowConfig(input) as object), windowSeconds: 86_400 }
+            : windowConfig(input),
         ...(input.step !== undefined ? { step: stepTraffic(input) } : {}),
         version: versionOf(input),
       };
@@ -340,9 +344,20 @@ export function createPipelineTasks(ports: PipelinePorts): Record<TaskType, Task
       const env = await environment(input);
       const current = await ports.target.describe(env);
       const traffic = stepTraffic(input);
-      const window = (input.scope?.[`${input.task.name.replace(/-judge$/, '')}-verify`] ?? null) as {
-        samplesWindow?: { from: number; to: number };
-      } | null;
+      // The step's window, and the one a person closed after a pause (the judge then sees both).
+      const base = input.task.name.replace(/-judge$/, '');
+      const windows = [input.scope?.[`${base}-verify`], input.scope?.[`${base}-pause`]]
+        .map((w) => (w as { samplesWindow?: { from: number; to: number } } | undefined)?.samplesWindow)
+        .filter((w): w is { from: number; to: number } => w !== undefined);
+      const window =
+        windows.length > 0
+          ? {
+              samplesWindow: {
+                from: Math.min(...windows.map((w) => w.from)),
+                to: Math.max(...windows.map((w) => w.to)),
+              },
+            }
+          : null;
       if (!current.canary) {
         // First release: nothing to compare with; the window (alarms, bot evidence) already passed.
         return { outcome: 'PASS', step: traffic, reason: 'first release: judged on its window alone' };

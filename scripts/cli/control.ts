@@ -1,0 +1,153 @@
+/**
+ * Control by people, through the running local platform's API (`.vouch/platform.json` apiUrl):
+ * vouch status, vouch promote, vouch abort, vouch rollback.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { CliCommand, CliContext } from './types.ts';
+
+/** Finds the platform's API from the cwd or its parents (a service's working copy lives under .vouch/work). */
+export function findPlatformApi(cwd: string): string | undefined {
+  let dir = cwd;
+  for (;;) {
+    const file = join(dir, '.vouch', 'platform.json');
+    if (existsSync(file)) {
+      const info = JSON.parse(readFileSync(file, 'utf8')) as { apiUrl?: string };
+      if (info.apiUrl) return info.apiUrl;
+    }
+    const parent = join(dir, '..');
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
+
+async function call(
+  ctx: CliContext,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; json: unknown } | undefined> {
+  const api = ctx.env.VOUCH_API_URL ?? findPlatformApi(ctx.cwd);
+  if (!api) {
+    ctx.err('no local platform is running here: start it with `npm start` (or set VOUCH_API_URL)');
+    return undefined;
+  }
+  try {
+    const response = await fetch(`${api}${path}`, {
+      method: body === undefined ? 'GET' : 'POST',
+      ...(body === undefined
+        ? {}
+        : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+    });
+    return { status: response.status, json: await response.json() };
+  } catch (error) {
+    ctx.err(
+      `the local platform at ${api} does not answer (${(error as Error).message}); is \`npm start\` running?`,
+    );
+    return undefined;
+  }
+}
+
+function report(ctx: CliContext, result: { status: number; json: unknown } | undefined): number {
+  if (!result) return 1;
+  if (result.status >= 400) {
+    ctx.err(
+      `refused (${result.status}): ${(result.json as { error?: string }).error ?? JSON.stringify(result.json)}`,
+    );
+    return result.status < 500 ? 2 : 1;
+  }
+  ctx.out(JSON.stringify(result.json, null, 2));
+  return 0;
+}
+
+const oneService = (argv: string[], usage: string, ctx: CliContext, extra = 0) => {
+  const { positionals } = parseArgs({ args: argv, allowPositionals: true, options: {} });
+  if (positionals.length !== 1 + extra) {
+    ctx.err(usage);
+    return undefined;
+  }
+  return positionals;
+};
+
+export const statusCommand: CliCommand = {
+  name: 'status',
+  summary: 'what runs where, the runs in progress and the open windows of a service',
+  usage:
+    'vouch status [service]\n\nAsks the running local platform (npm start). Exit codes: 0 ok, 1 no platform, 2 bad usage.',
+  async run(argv, ctx) {
+    const { positionals } = parseArgs({ args: argv, allowPositionals: true, options: {} });
+    if (positionals.length > 1) {
+      ctx.err(this.usage);
+      return 2;
+    }
+    const service = positionals[0];
+    const result = await call(ctx, `/api/status${service ? `?service=${encodeURIComponent(service)}` : ''}`);
+    if (!result || result.status >= 400) return report(ctx, result);
+    const status = result.json as {
+      services: { service: string; where: Record<string, { version: number }> }[];
+      runs: { name: string; service: string; status: string; recent: string[] }[];
+      openWindows: { service: string; environment: string; step?: number; endsAt: string }[];
+    };
+    for (const s of status.services) {
+      const where = Object.entries(s.where).map(([env, v]) => `${env} v${v.version}`);
+      ctx.out(`${s.service}: ${where.join(', ') || 'not released yet'}`);
+    }
+    for (const r of status.runs.slice(0, 5))
+      ctx.out(`  run ${r.name}: ${r.status}  (${r.recent.at(-1) ?? 'starting'})`);
+    for (const w of status.openWindows) {
+      ctx.out(
+        `  open window: ${w.service} ${w.environment}${w.step ? ` at ${w.step}%` : ''}, ends ${w.endsAt}`,
+      );
+    }
+    return 0;
+  },
+};
+
+export const promoteCommand: CliCommand = {
+  name: 'promote',
+  summary: 'close the open verification window now (skip the rest of the wait; the evidence still decides)',
+  usage:
+    'vouch promote <service> [--environment E]\n\nThe verdict uses the evidence gathered so far: too few bot samples still fails it.',
+  async run(argv, ctx) {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { environment: { type: 'string' } },
+    });
+    if (positionals.length !== 1) {
+      ctx.err(this.usage);
+      return 2;
+    }
+    return report(
+      ctx,
+      await call(ctx, '/api/promote', {
+        service: positionals[0],
+        ...(values.environment ? { environment: values.environment } : {}),
+      }),
+    );
+  },
+};
+
+export const abortCommand: CliCommand = {
+  name: 'abort',
+  summary: "stop a service's runs: they fail at their window, roll back and clean up",
+  usage: 'vouch abort <service>',
+  async run(argv, ctx) {
+    const args = oneService(argv, this.usage, ctx);
+    if (!args) return 2;
+    return report(ctx, await call(ctx, '/api/abort', { service: args[0] }));
+  },
+};
+
+export const rollbackCommand: CliCommand = {
+  name: 'rollback',
+  summary: "fast-track: take all traffic off an environment's canary at once",
+  usage: 'vouch rollback <service> <environment>',
+  async run(argv, ctx) {
+    const args = oneService(argv, this.usage, ctx, 1);
+    if (!args) return 2;
+    return report(ctx, await call(ctx, '/api/rollback', { service: args[0], environment: args[1] }));
+  },
+};
+
+export const controlCommands: CliCommand[] = [statusCommand, promoteCommand, abortCommand, rollbackCommand];
