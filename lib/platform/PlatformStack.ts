@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { relative } from 'node:path';
 import {
   ArnFormat,
   CfnOutput,
@@ -20,7 +22,7 @@ import type { PlatformConfig } from '../config/platformConfig.ts';
 import { CostCollector, TeamCostDashboard } from '../cost/index.ts';
 import { AlarmStateChangeRule } from './AlarmStateChangeRule.ts';
 import { BuildTable } from './BuildTable.ts';
-import { handlerEntry, taskEntry } from './bundling.ts';
+import { handlerEntry, PROJECT_ROOT, taskEntry } from './bundling.ts';
 import { NotificationChannel } from './NotificationChannel.ts';
 import { PipelineStateMachine } from './PipelineStateMachine.ts';
 import { BUILD_PROJECT_PREFIX, RUNTIME_ENV } from './runtimeEnvironment.ts';
@@ -44,7 +46,9 @@ export const TARGET_TASK_TYPES: readonly TaskType[] = [
   'bake',
   'provision',
   'deploy',
+  'bots',
   'shift',
+  'judge',
   'promote',
   'rollback',
   'destroy',
@@ -77,6 +81,16 @@ export class PlatformStack extends Stack {
     super(scope, id, props);
     const { config } = props;
     const bundle = props.bundle ?? true;
+    if (bundle) {
+      // Say every missing handler at once, instead of NodejsFunction's first "Cannot find entry file".
+      const entries = [...TASK_TYPES.map((t) => taskEntry(t)), ...EVENT_HANDLERS.map((h) => handlerEntry(h))];
+      const missing = entries.filter((entry) => !existsSync(entry));
+      if (missing.length > 0) {
+        throw new Error(
+          `Lambda entries not found (each exports \`handler\`):\n${missing.map((m) => `  ${relative(PROJECT_ROOT, m)}`).join('\n')}`,
+        );
+      }
+    }
     Tags.of(this).add('service', 'vouch');
     Tags.of(this).add('team', config.platform.team);
     Tags.of(this).add('solution', config.platform.solution);
@@ -131,7 +145,7 @@ export class PlatformStack extends Stack {
     for (const type of TASK_TYPES) {
       const environment: Record<string, string> = { ...tableEnv };
       if (TARGET_TASK_TYPES.includes(type)) Object.assign(environment, targetEnv);
-      if (type === 'notify')
+      if (type === 'notify' || type === 'rollback')
         environment[RUNTIME_ENV.notificationTopicArn] = this.notifications.topic.topicArn;
       if (type === 'build' || type === 'test')
         environment[RUNTIME_ENV.buildProjectPrefix] = BUILD_PROJECT_PREFIX;

@@ -4,7 +4,7 @@
  * a kind of resource; `PlatformStack` turns it into ARNs. `unscoped` (`*`) is allowed only with `why`:
  * the API has no resource-level permission (Service Authorization Reference, "Resource types" empty).
  */
-import type { TaskType } from '../../lambdas/core/pipeline/contract.ts';
+import { TASK_TYPES, type TaskType } from '../../lambdas/core/pipeline/contract.ts';
 
 /** Kinds of resources a grant may name; resolved to ARNs by the platform stack. */
 export type ResourceScope =
@@ -127,27 +127,29 @@ const TERMINATE_INSTANCES: PermissionGrant = {
 };
 
 /**
- * Per task type, every grant of its Lambda. The target tasks follow the calls of Ec2DeployTarget
- * (lambdas/adapters/aws/target/Ec2DeployTarget.ts) method by method; `bots` emits EMF through its log
- * stream and calls nothing.
+ * Every target task resolves its environment through `provision` first (createPipelineTasks:
+ * `environment(input)`), which is idempotent: an ephemeral environment's two `vouch-*` target groups
+ * and its host rule on the listener, found again or created; a lasting one found by its tags.
  */
-export const TASK_PERMISSIONS: Readonly<Record<TaskType, readonly PermissionGrant[]>> = {
-  // allocateVersion: the service counter (Get, Update), idempotency by execution (BatchGet, BatchWrite), the build item (Put).
-  version: [
-    table(
-      'dynamodb:GetItem',
-      'dynamodb:PutItem',
-      'dynamodb:UpdateItem',
-      'dynamodb:BatchGetItem',
-      'dynamodb:BatchWriteItem',
-    ),
-  ],
-  // acquireLock (conditional Put), findLock (Get, Query) to name the holder.
-  lock: [table('dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query')],
+const PROVISION: PermissionGrant[] = [
+  {
+    actions: ['elasticloadbalancing:CreateTargetGroup', 'elasticloadbalancing:AddTags'],
+    scope: 'ephemeralTargetGroups',
+  },
+  { actions: ['elasticloadbalancing:CreateRule'], scope: 'targetListeners' },
+  { actions: ['elasticloadbalancing:AddTags'], scope: 'targetListenerRules' },
+];
+
+/** What each task type calls besides its task events (lambdas/core/pipeline/tasks.ts, method by method). */
+const TASK_CALLS: Readonly<Record<TaskType, readonly PermissionGrant[]>> = {
+  // allocateVersion: the service counter (Update), idempotency by execution (BatchGet, BatchWrite); recordRunStarted.
+  version: [table('dynamodb:UpdateItem', 'dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem')],
+  // acquireLockWaiting: conditional Put, findLock (Get, Query) to name the holder.
+  lock: [table('dynamodb:Query')],
   // releaseLock: conditional Delete.
   unlock: [table('dynamodb:DeleteItem')],
-  // recordRunStarted / recordRunFinished and the run's events.
-  report: [table('dynamodb:PutItem', 'dynamodb:UpdateItem')],
+  // recordRunFinished.
+  report: [table('dynamodb:UpdateItem')],
   build: [{ actions: ['codebuild:StartBuild'], scope: 'buildProjects' }],
   test: [{ actions: ['codebuild:StartBuild'], scope: 'buildProjects' }],
   bake: [
@@ -162,17 +164,9 @@ export const TASK_PERMISSIONS: Readonly<Record<TaskType, readonly PermissionGran
     TERMINATE_INSTANCES,
     EC2_DESCRIBE('ec2:DescribeImages', 'ec2:DescribeInstances'),
   ],
-  provision: [
-    // Ephemeral environments: two target groups named vouch-<hash>-a/b and a host rule on the listener.
-    {
-      actions: ['elasticloadbalancing:CreateTargetGroup', 'elasticloadbalancing:AddTags'],
-      scope: 'ephemeralTargetGroups',
-    },
-    { actions: ['elasticloadbalancing:CreateRule'], scope: 'targetListeners' },
-    { actions: ['elasticloadbalancing:AddTags'], scope: 'targetListenerRules' },
-    ELB_DESCRIBE(),
-  ],
+  provision: [...PROVISION, ELB_DESCRIBE()],
   deploy: [
+    ...PROVISION,
     ...LAUNCH_INSTANCES,
     {
       actions: [
@@ -188,10 +182,13 @@ export const TASK_PERMISSIONS: Readonly<Record<TaskType, readonly PermissionGran
     ELB_DESCRIBE('elasticloadbalancing:DescribeTargetHealth'),
     EC2_DESCRIBE('ec2:DescribeImages', 'ec2:DescribeInstances'),
   ],
-  shift: [...LISTENER_ROUTING, ELB_DESCRIBE(), EC2_DESCRIBE('ec2:DescribeInstances')],
+  // runOnce: HTTP to the environment, metrics as EMF in the log stream.
+  bots: [...PROVISION, ELB_DESCRIBE()],
+  shift: [...PROVISION, ...LISTENER_ROUTING, ELB_DESCRIBE(), EC2_DESCRIBE('ec2:DescribeInstances')],
   promote: [
     // recordPromotion: PROMOTED:<env> event and the environment item.
-    table('dynamodb:PutItem', 'dynamodb:UpdateItem'),
+    table('dynamodb:UpdateItem'),
+    ...PROVISION,
     ...LISTENER_ROUTING,
     {
       actions: ['elasticloadbalancing:DeregisterTargets', 'elasticloadbalancing:AddTags'],
@@ -207,8 +204,9 @@ export const TASK_PERMISSIONS: Readonly<Record<TaskType, readonly PermissionGran
     EC2_DESCRIBE('ec2:DescribeInstances'),
   ],
   rollback: [
-    // recordPromotion: ROLLED_BACK:<env>.
-    table('dynamodb:PutItem', 'dynamodb:UpdateItem'),
+    // recordPromotion: ROLLED_BACK:<env>; then the team is told.
+    table('dynamodb:UpdateItem'),
+    ...PROVISION,
     ...LISTENER_ROUTING,
     {
       actions: ['elasticloadbalancing:DeregisterTargets'],
@@ -216,10 +214,12 @@ export const TASK_PERMISSIONS: Readonly<Record<TaskType, readonly PermissionGran
       conditions: ON_VOUCH_TARGET_GROUPS,
     },
     TERMINATE_INSTANCES,
+    { actions: ['sns:Publish'], scope: 'notificationTopic' },
     ELB_DESCRIBE(),
     EC2_DESCRIBE('ec2:DescribeInstances'),
   ],
   destroy: [
+    ...PROVISION,
     TERMINATE_INSTANCES,
     { actions: ['elasticloadbalancing:DeleteRule'], scope: 'targetListenerRules' },
     {
@@ -230,10 +230,9 @@ export const TASK_PERMISSIONS: Readonly<Record<TaskType, readonly PermissionGran
     ELB_DESCRIBE(),
     EC2_DESCRIBE('ec2:DescribeInstances'),
   ],
-  bots: [],
   verify: [
     // DynamoWindowStore: open the window (Put), read and update it.
-    table('dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'),
+    table('dynamodb:UpdateItem'),
     { actions: ['scheduler:CreateSchedule'], scope: 'windowSchedules' },
     {
       actions: ['iam:PassRole'],
@@ -242,13 +241,22 @@ export const TASK_PERMISSIONS: Readonly<Record<TaskType, readonly PermissionGran
     },
   ],
   decide: [
-    table('dynamodb:GetItem', 'dynamodb:UpdateItem'),
+    table('dynamodb:UpdateItem'),
     { actions: ['cloudwatch:DescribeAlarms', 'cloudwatch:DescribeAlarmHistory'], scope: 'vouchAlarms' },
     METRIC_DATA,
   ],
-  judge: [table('dynamodb:GetItem', 'dynamodb:PutItem'), METRIC_DATA],
+  // The canary and baseline series of the environment's target groups on the shared ALB.
+  judge: [...PROVISION, ELB_DESCRIBE(), EC2_DESCRIBE('ec2:DescribeInstances'), METRIC_DATA],
   notify: [{ actions: ['sns:Publish'], scope: 'notificationTopic' }],
 };
+
+/**
+ * Per task type, every grant of its Lambda: its task events (every task reports start and end to the
+ * build data repository: recordTaskEvent reads the build, puts the event) and its own calls.
+ */
+export const TASK_PERMISSIONS: Readonly<Record<TaskType, readonly PermissionGrant[]>> = Object.fromEntries(
+  TASK_TYPES.map((type) => [type, [table('dynamodb:GetItem', 'dynamodb:PutItem'), ...TASK_CALLS[type]]]),
+) as unknown as Record<TaskType, readonly PermissionGrant[]>;
 
 /** The Lambdas that are not pipeline tasks, by handler file name (lambdas/handlers/<name>.ts). */
 export const EVENT_HANDLERS = ['webhook', 'alarmEvent', 'windowEnd', 'bot', 'notifier'] as const;

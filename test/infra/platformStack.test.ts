@@ -63,34 +63,41 @@ const ELB_DESCRIBE = [
 const LAUNCH = ['ec2:RunInstances', 'ec2:CreateTags', 'iam:PassRole'];
 const CW_READ = ['cloudwatch:DescribeAlarms', 'cloudwatch:DescribeAlarmHistory', 'cloudwatch:GetMetricData'];
 
-/** Exactly the actions each handler calls (read from its adapter), besides logs and X-Ray. */
+/** Every task reports its start and end to the build data repository (recordTaskEvent: Get, Put). */
+const EVENTS = ['dynamodb:GetItem', 'dynamodb:PutItem'];
+/** Every target task resolves its environment through the idempotent provision first. */
+const PROVISION = [
+  'elasticloadbalancing:CreateTargetGroup',
+  'elasticloadbalancing:AddTags',
+  'elasticloadbalancing:CreateRule',
+  ...ELB_DESCRIBE,
+];
+
+/** Exactly the actions each handler calls (read from its adapters), besides logs and X-Ray. */
 const EXPECTED_ACTIONS: Record<string, string[]> = {
   'vouch-task-version': [
-    'dynamodb:GetItem',
-    'dynamodb:PutItem',
+    ...EVENTS,
     'dynamodb:UpdateItem',
     'dynamodb:BatchGetItem',
     'dynamodb:BatchWriteItem',
   ],
-  'vouch-task-lock': ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
-  'vouch-task-unlock': ['dynamodb:DeleteItem'],
-  'vouch-task-report': ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
-  'vouch-task-build': ['codebuild:StartBuild'],
-  'vouch-task-test': ['codebuild:StartBuild'],
+  'vouch-task-lock': [...EVENTS, 'dynamodb:Query'],
+  'vouch-task-unlock': [...EVENTS, 'dynamodb:DeleteItem'],
+  'vouch-task-report': [...EVENTS, 'dynamodb:UpdateItem'],
+  'vouch-task-build': [...EVENTS, 'codebuild:StartBuild'],
+  'vouch-task-test': [...EVENTS, 'codebuild:StartBuild'],
   'vouch-task-bake': [
+    ...EVENTS,
     ...LAUNCH,
     'ec2:CreateImage',
     'ec2:TerminateInstances',
     'ec2:DescribeImages',
     'ec2:DescribeInstances',
   ],
-  'vouch-task-provision': [
-    'elasticloadbalancing:CreateTargetGroup',
-    'elasticloadbalancing:AddTags',
-    'elasticloadbalancing:CreateRule',
-    ...ELB_DESCRIBE,
-  ],
+  'vouch-task-provision': [...EVENTS, ...PROVISION],
   'vouch-task-deploy': [
+    ...EVENTS,
+    ...PROVISION,
     ...LAUNCH,
     'elasticloadbalancing:ModifyTargetGroup',
     'elasticloadbalancing:RegisterTargets',
@@ -98,57 +105,52 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
     'elasticloadbalancing:ModifyListener',
     'elasticloadbalancing:ModifyRule',
     'ec2:TerminateInstances',
-    ...ELB_DESCRIBE,
     'elasticloadbalancing:DescribeTargetHealth',
     'ec2:DescribeImages',
     'ec2:DescribeInstances',
   ],
+  'vouch-task-bots': [...EVENTS, ...PROVISION],
   'vouch-task-shift': [
+    ...EVENTS,
+    ...PROVISION,
     'elasticloadbalancing:ModifyListener',
     'elasticloadbalancing:ModifyRule',
-    ...ELB_DESCRIBE,
     'ec2:DescribeInstances',
   ],
   'vouch-task-promote': [
-    'dynamodb:PutItem',
+    ...EVENTS,
     'dynamodb:UpdateItem',
+    ...PROVISION,
     'elasticloadbalancing:ModifyListener',
     'elasticloadbalancing:ModifyRule',
     'elasticloadbalancing:DeregisterTargets',
-    'elasticloadbalancing:AddTags',
     'ec2:CreateTags',
     'ec2:TerminateInstances',
-    ...ELB_DESCRIBE,
     'ec2:DescribeInstances',
   ],
   'vouch-task-rollback': [
-    'dynamodb:PutItem',
+    ...EVENTS,
     'dynamodb:UpdateItem',
+    ...PROVISION,
     'elasticloadbalancing:ModifyListener',
     'elasticloadbalancing:ModifyRule',
     'elasticloadbalancing:DeregisterTargets',
     'ec2:TerminateInstances',
-    ...ELB_DESCRIBE,
+    'sns:Publish',
     'ec2:DescribeInstances',
   ],
   'vouch-task-destroy': [
+    ...EVENTS,
+    ...PROVISION,
     'ec2:TerminateInstances',
     'elasticloadbalancing:DeleteRule',
     'elasticloadbalancing:DeleteTargetGroup',
-    ...ELB_DESCRIBE,
     'ec2:DescribeInstances',
   ],
-  'vouch-task-bots': [],
-  'vouch-task-verify': [
-    'dynamodb:GetItem',
-    'dynamodb:PutItem',
-    'dynamodb:UpdateItem',
-    'scheduler:CreateSchedule',
-    'iam:PassRole',
-  ],
-  'vouch-task-decide': ['dynamodb:GetItem', 'dynamodb:UpdateItem', ...CW_READ],
-  'vouch-task-judge': ['dynamodb:GetItem', 'dynamodb:PutItem', 'cloudwatch:GetMetricData'],
-  'vouch-task-notify': ['sns:Publish'],
+  'vouch-task-verify': [...EVENTS, 'dynamodb:UpdateItem', 'scheduler:CreateSchedule', 'iam:PassRole'],
+  'vouch-task-decide': [...EVENTS, 'dynamodb:UpdateItem', ...CW_READ],
+  'vouch-task-judge': [...EVENTS, ...PROVISION, 'ec2:DescribeInstances', 'cloudwatch:GetMetricData'],
+  'vouch-task-notify': [...EVENTS, 'sns:Publish'],
   'vouch-webhook': ['secretsmanager:GetSecretValue', 'states:StartExecution', 'states:DescribeExecution'],
   'vouch-alarm-event': [
     'dynamodb:GetItem',
@@ -234,7 +236,7 @@ describe('platform stack: Lambdas', () => {
       // Act
       const granted = [...permissionsOf(service).keys()].sort();
       // Assess
-      expect(granted).toEqual([...COMMON, ...actions].sort());
+      expect(granted).toEqual([...new Set([...COMMON, ...actions])].sort());
     },
   );
 
