@@ -8,7 +8,9 @@ import { buildVouchApp } from '../lib/app/index.ts';
 import { requireCostTags } from '../lib/aspects/index.ts';
 import { loadPlatformConfig, PlatformConfigError } from '../lib/config/index.ts';
 
-const app = new App();
+// Service stacks import the bot Lambda's ARN from the platform stack: strong references (an export
+// CloudFormation will not delete while a service stack uses it), stated rather than defaulted.
+const app = new App({ postCliContext: { '@aws-cdk/core:defaultCrossStackReferences': 'strong' } });
 const configFile = resolve(String(app.node.tryGetContext('vouch:platformConfig') ?? 'examples/platform.yml'));
 try {
   const config = loadPlatformConfig(configFile, FLAVOURS);
