@@ -30,10 +30,9 @@ import {
 } from '../../lambdas/adapters/local/webhookServer.ts';
 import { createLocalNotificationSink, type NotificationSink } from '../../lambdas/adapters/slack/index.ts';
 import { alarmDefinitions } from '../../lambdas/core/evidence/alarms.ts';
-import { runScenario } from '../../lambdas/core/evidence/botRunner.ts';
+import { botRuns } from '../../lambdas/core/evidence/botRuns.ts';
 import { ScaledClock } from '../../lambdas/core/evidence/clock.ts';
 import { LocalTaskTokens, TaskFailure } from '../../lambdas/core/evidence/localTaskTokens.ts';
-import type { BotScenario } from '../../lambdas/core/evidence/spec.ts';
 import { createDecideTask, createLocalVerifyTask } from '../../lambdas/core/evidence/tasks.ts';
 import { resumeAtWindowEnd, resumeOnAlarm, type WindowPorts } from '../../lambdas/core/evidence/window.ts';
 import { parseNotification } from '../../lambdas/core/notify/notification.ts';
@@ -305,47 +304,7 @@ export class LocalPlatform {
       ),
       decide: createDecideTask({ windows: this.windows, evidence: this.metrics, clock: this.clock }),
       samples: this.samples,
-      bots: {
-        runOnce: async ({ run: r, environment, baseUrl, mode }) => {
-          const scenarios = (r.config.bots as unknown as { scenarios: BotScenario[] }).scenarios;
-          const rounds = mode === 'load' ? 5 : 1;
-          let requests = 0;
-          let failures = 0;
-          const report: JsonValue[] = [];
-          const runs = [];
-          for (let i = 0; i < rounds; i++) {
-            for (const scenario of scenarios) {
-              runs.push(
-                runScenario(
-                  scenario,
-                  {
-                    baseUrl,
-                    dimensions: {
-                      service: r.service,
-                      environment,
-                      scenario: scenario.name,
-                      version: String((r.out.version as { version?: number } | undefined)?.version ?? ''),
-                    },
-                  },
-                  { fetch: globalThis.fetch, sink: localMetricSink(this.metrics), clock: this.clock },
-                ),
-              );
-            }
-          }
-          for (const result of await Promise.all(runs)) {
-            for (const step of result.steps) {
-              requests++;
-              if (!step.ok) failures++;
-            }
-            report.push({
-              scenario: result.scenario,
-              ok: result.ok,
-              failures: result.steps.filter((s) => !s.ok).flatMap((s) => s.problems),
-            } as JsonValue);
-          }
-          return { requests, failures, report: report.slice(0, 20) };
-        },
-      },
+      bots: botRuns({ fetch: globalThis.fetch, clock: this.clock, sink: localMetricSink(this.metrics) }),
       commands: {
         run: async (kind, input: TaskInput, command) => {
           const { stdout, stderr } = await run('sh', ['-c', command.command], {

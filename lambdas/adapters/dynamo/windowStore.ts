@@ -25,6 +25,9 @@ const WINDOW_FIELDS = [
   'startedAt',
   'endsAt',
   'step',
+  'minBotSamples',
+  'graceSeconds',
+  'ignoreAlarms',
 ];
 
 export class DynamoWindowStore implements WindowStore {

@@ -18,6 +18,7 @@ const VerifyParamsSchema = z.object({
   verification: VerificationSpecSchema.prefault({}),
   step: z.number().optional(),
   version: z.number().int().optional(),
+  ignoreAlarms: z.boolean().optional(),
 });
 
 /** Extra time past the window's end before the task's timeout fires: the window-end schedule resumes first. */
@@ -75,6 +76,7 @@ export function createVerifyTask(ports: {
         token: input.token,
         ...(params.step === undefined ? {} : { step: params.step }),
         verification: params.verification,
+        ...(params.ignoreAlarms ? { ignoreAlarms: true } : {}),
       },
       ports,
     );
@@ -108,6 +110,7 @@ export function createLocalVerifyTask(ports: {
         token,
         ...(params.step === undefined ? {} : { step: params.step }),
         verification: params.verification,
+        ...(params.ignoreAlarms ? { ignoreAlarms: true } : {}),
       },
       ports,
     );

@@ -61,6 +61,8 @@ export interface OpenWindowInput {
   readonly token: string;
   readonly step?: number;
   readonly verification: VerificationSpec;
+  /** See OpenWindow.ignoreAlarms. */
+  readonly ignoreAlarms?: boolean;
 }
 
 /** The verify task: records the window with its token and end, arranges its end, returns at once. */
@@ -79,6 +81,7 @@ export async function openWindow(
     endsAt: new Date(now + input.verification.windowSeconds * 1000).toISOString(),
     ...(input.step === undefined ? {} : { step: input.step }),
     minBotSamples: input.verification.minBotSamples,
+    ...(input.ignoreAlarms ? { ignoreAlarms: true } : {}),
     graceSeconds: input.verification.graceSeconds,
   };
   await ports.windows.openWindow(window);
@@ -87,7 +90,7 @@ export async function openWindow(
 }
 
 export interface DecideInput {
-  readonly window: Pick<OpenWindow, 'service' | 'environment' | 'startedAt' | 'endsAt'> &
+  readonly window: Pick<OpenWindow, 'service' | 'environment' | 'startedAt' | 'endsAt' | 'ignoreAlarms'> &
     Partial<Pick<OpenWindow, 'execution' | 'version' | 'step' | 'minBotSamples' | 'graceSeconds'>>;
   readonly evidence: WindowEvidence;
   /** Epoch ms of the decision. */
@@ -127,7 +130,8 @@ export function decideWindow(input: DecideInput): Verdict | undefined {
     trigger: input.trigger,
   };
 
-  const breaches = evidence.alarms
+  // A hotfix's canary window is not decided by the running version's alarms (see OpenWindow.ignoreAlarms).
+  const breaches = (window.ignoreAlarms ? [] : evidence.alarms)
     .map((alarm) => ({ alarm, breach: findBreach(alarm, effectiveStart, at) }))
     .filter((b): b is { alarm: AlarmEvidence; breach: Breach } => b.breach !== undefined)
     .sort((a, b) => a.breach.at - b.breach.at);
@@ -250,6 +254,10 @@ export async function resumeOnAlarm(
   const window = await ports.windows.findOpenWindow(event.service, event.environment);
   if (window === undefined) {
     log?.info('alarm event for a service with no open window; ignored', { ...event });
+    return undefined;
+  }
+  if (window.ignoreAlarms) {
+    log?.info('alarm event during a hotfix canary window: the judge decides; ignored', { ...event });
     return undefined;
   }
   const at = (ports.clock ?? systemClock).now();

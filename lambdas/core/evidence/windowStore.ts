@@ -20,6 +20,11 @@ export interface OpenWindow {
   readonly minBotSamples?: number;
   /** `verification.graceSeconds` the window was opened with (decide falls back to the default when absent). */
   readonly graceSeconds?: number;
+  /**
+   * A hotfix's canary window: the environment's alarms (the running version's) neither fail it nor
+   * resume it; the canary judge compares the fix with the baseline. "No evidence" still fails it.
+   */
+  readonly ignoreAlarms?: boolean;
 }
 
 export interface WindowStore {

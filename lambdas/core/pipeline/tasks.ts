@@ -18,7 +18,7 @@ import type { CanarySpec } from '../canary/spec.ts';
 import { notificationVerdictFromCanary } from '../notify/fromCanaryVerdict.ts';
 import type { NotificationInput } from '../notify/notification.ts';
 import type { ResourceTags } from '../shared/tags.ts';
-import { runKeyOf } from '../target/naming.ts';
+import { environmentId, runKeyOf } from '../target/naming.ts';
 import type { DeployTarget, Environment, EnvironmentDescription, Image, RunSpec } from '../target/port.ts';
 import type { JsonValue, RunState, TaskFunction, TaskInput, TaskType } from './contract.ts';
 import {
@@ -300,6 +300,8 @@ export function createPipelineTasks(ports: PipelinePorts): Record<TaskType, Task
             ? { ...(windowConfig(input) as object), windowSeconds: 86_400 }
             : windowConfig(input),
         ...(input.step !== undefined ? { step: stepTraffic(input) } : {}),
+        // A hotfix's canary windows are judged against the baseline, not by the running version's alarms.
+        ...(input.run.hotfix && input.step !== undefined ? { ignoreAlarms: true } : {}),
         version: versionOf(input),
       };
       const from = now().getTime();
@@ -347,7 +349,7 @@ export function createPipelineTasks(ports: PipelinePorts): Record<TaskType, Task
       // The step's window, and the one a person closed after a pause (the judge then sees both).
       const base = input.task.name.replace(/-judge$/, '');
       const windows = [input.scope?.[`${base}-verify`], input.scope?.[`${base}-pause`]]
-        .map((w) => (w as { samplesWindow?: { from: number; to: number } } | undefined)?.samplesWindow)
+        .map((w) => samplesWindowOf(w))
         .filter((w): w is { from: number; to: number } => w !== undefined);
       const window =
         windows.length > 0
@@ -425,9 +427,10 @@ export function createPipelineTasks(ports: PipelinePorts): Record<TaskType, Task
       if (!environmentSpec(input, name).ephemeral) {
         throw new PipelineConfigError(`destroy refuses "${name}": only ephemeral environments are destroyed`);
       }
-      const env = await environment(input, name);
-      await ports.target.destroy(env);
-      return { destroyed: env.id };
+      // Looked up by its id, not provisioned: a retried destroy must not create what it just removed.
+      const id = environmentId(input.run.service, name, runKeyOf(input.run.execution));
+      await ports.target.destroy({ id });
+      return { destroyed: id };
     },
 
     async report(input): Promise<JsonValue> {
@@ -525,6 +528,20 @@ function parseCause(error: TaskInput['error']): JsonValue {
   } catch {
     return error.Cause;
   }
+}
+
+/**
+ * The time range of a window's traffic. Locally the verify task measures it; on AWS the task only
+ * opens the window and the state's output is the verdict the resumer sent, with the window's times.
+ */
+function samplesWindowOf(output: JsonValue | undefined): { from: number; to: number } | undefined {
+  const o = output as
+    | { samplesWindow?: { from: number; to: number }; verdict?: Record<string, unknown> }
+    | undefined;
+  if (o?.samplesWindow) return o.samplesWindow;
+  const from = Date.parse(String(o?.verdict?.windowStart ?? ''));
+  const to = Date.parse(String(o?.verdict?.decidedAt ?? o?.verdict?.windowEnd ?? ''));
+  return Number.isFinite(from) && Number.isFinite(to) ? { from, to } : undefined;
 }
 
 /** One line for people: a decision's own summary when it has one. */

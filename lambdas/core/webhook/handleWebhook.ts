@@ -162,6 +162,7 @@ async function startForPush(host: GitHost, deliveryId: string, push: PushEvent, 
     execution,
     pipe: spec.pipe,
     config: spec.config,
+    ...(push.hotfix ? { hotfix: true } : {}),
   };
   let started: Awaited<ReturnType<WebhookDeps['starter']['start']>>;
   try {

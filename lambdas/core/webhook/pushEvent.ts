@@ -9,7 +9,14 @@ export interface PushEvent {
   readonly after: string;
   readonly deleted: boolean;
   readonly defaultBranch: string | undefined;
+  /**
+   * The head commit says `hotfix` (`hotfix: ...` or `[hotfix] ...`): its canary steps are judged against
+   * the running version only, so the running version's own alarm does not block the fix.
+   */
+  readonly hotfix: boolean;
 }
+
+const HOTFIX = /^\s*(\[hotfix\]|hotfix[:!\s])/i;
 
 // Only what we read is checked; hosts add fields over time and that must not break us.
 const gitHubPush = z.object({
@@ -21,6 +28,7 @@ const gitHubPush = z.object({
     full_name: z.string().max(512),
     default_branch: z.string().max(256).optional(),
   }),
+  head_commit: z.object({ message: z.string().max(65_536) }).nullish(),
 });
 
 const gitLabPush = z.object({
@@ -32,6 +40,10 @@ const gitLabPush = z.object({
     path_with_namespace: z.string().max(512),
     default_branch: z.string().max(256).optional(),
   }),
+  commits: z
+    .array(z.object({ id: z.string().max(128), message: z.string().max(65_536) }))
+    .max(10_000)
+    .optional(),
 });
 
 export type PushParse = { ok: true; push: PushEvent } | { ok: false; reason: string };
@@ -50,6 +62,7 @@ export function readPushEvent(host: GitHost, payload: unknown): PushParse {
         after: p.after,
         deleted: p.deleted === true || isZeroSha(p.after),
         defaultBranch: p.repository.default_branch,
+        hotfix: HOTFIX.test(p.head_commit?.message ?? ''),
       },
     };
   }
@@ -66,6 +79,7 @@ export function readPushEvent(host: GitHost, payload: unknown): PushParse {
       // GitLab marks a deleted branch only by an all-zero `after` (and a null checkout_sha).
       deleted: isZeroSha(p.after),
       defaultBranch: p.project.default_branch,
+      hotfix: HOTFIX.test(p.commits?.find((c) => c.id === p.after)?.message ?? ''),
     },
   };
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalPlatform } from '../../../scripts/platform/LocalPlatform.ts';
-import { playStory, type StoryRelease } from '../../../scripts/platform/story.ts';
+import { playStory, pushToTrunk, type StoryRelease } from '../../../scripts/platform/story.ts';
 import { type LocalSlack, startLocalSlack } from '../../integration/notify/localSlack.ts';
 
 /**
@@ -95,4 +95,52 @@ describe('the local platform story', () => {
     expect(message).toMatch(/observed \*?[0-9.]+/);
     expect(message).toMatch(/allowed \+50/);
   });
+
+  it('answers people on its API: status, and clear refusals for what cannot be done', async () => {
+    const api = platform.api?.url as string;
+    const status = (await (await fetch(`${api}/api/status?service=orders`)).json()) as {
+      services: { service: string; where: Record<string, { version: number }> }[];
+      runs: { status: string }[];
+    };
+    expect(status.services[0]?.where.prod?.version).toBe(2);
+    expect(status.runs.map((r) => r.status)).toEqual(['FAILED', 'SUCCEEDED', 'SUCCEEDED']);
+    const post = (path: string, body: unknown, type = 'application/json') =>
+      fetch(`${api}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': type },
+        body: JSON.stringify(body),
+      });
+    const nothingToRollBack = await post('/api/rollback', { service: 'orders', environment: 'qa' });
+    expect(await nothingToRollBack.json()).toEqual({ done: false, reason: 'no canary was running' });
+    expect((await post('/api/promote', { service: 'orders' })).status).toBe(200);
+    expect((await post('/api/promote', { service: 'billing' })).status).toBe(404);
+    expect((await post('/api/abort', { service: 'Orders!' })).status).toBe(400);
+    expect((await post('/api/abort', { service: 'orders' }, 'text/plain')).status).toBe(415);
+    expect((await fetch(`${api}/`)).headers.get('content-type')).toMatch(/text\/html/);
+  });
+
+  it('aborts a run at its open window: the run fails, rolls back and cleans up', async () => {
+    const dir = join(platform.stateDir, 'work', 'orders');
+    const execution = await pushToTrunk(platform, dir, 'release 4');
+    const running = platform.executions.get(execution);
+    // Wait (bounded) for its first verification window to open, then abort.
+    for (let i = 0; i < 300 && (await platform.status('orders')).openWindows.length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const aborted = (await (
+      await fetch(`${platform.api?.url}/api/abort`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ service: 'orders' }),
+      })
+    ).json()) as { aborted: string[]; windowsFailed: number };
+    expect(aborted.aborted).toEqual([execution]);
+    expect(aborted.windowsFailed).toBe(1);
+    const result = await running?.done;
+    expect(result?.status).toBe('FAILED');
+    expect(result?.error).toBe('Aborted');
+    // last still ran: the test environment is gone and prod still runs release 2.
+    expect(platform.target.list().filter((e) => e.name === 'test')).toEqual([]);
+    expect((await platform.builds.whereRuns('orders')).prod?.version).toBe(2);
+  }, 120_000);
 });

@@ -83,7 +83,7 @@ describe('LocalDeployTarget with the orders example', () => {
     expect(v2.id).not.toBe(v1.id);
     expect(faulty.id).not.toBe(v1.id);
     expect(JSON.parse(await readFile(join(faulty.location, 'release.json'), 'utf8'))).toMatchObject({
-      errorRate: 0.3,
+      extraLatencyMs: 60,
     });
   });
 

@@ -39,7 +39,7 @@ describe('examples/orders', () => {
     await target.destroy(env);
   });
 
-  it('fails exactly the configured share of /orders requests in the faulty release, never /health', async () => {
+  it('adds 60 ms to every /orders request in the faulty release, and answers them all', async () => {
     // Prepare
     const faulty = await target.bake({
       service: 'orders',
@@ -50,12 +50,15 @@ describe('examples/orders', () => {
     });
     const env = await target.provision('orders', 'test', { ephemeral: true, tags: ordersTags });
     await target.deploy(faulty, env, { slot: 'baseline', version: 3 });
-    // Act: all at once, so the injected 400 ms is paid once rather than 20 times.
-    const orders = await sendRequests(`${env.proxyUrl}/orders`, 20, 20);
+    // Act
+    const started = Date.now();
+    const orders = await sendRequests(`${env.proxyUrl}/orders`, 5, 1);
+    const elapsed = Date.now() - started;
     const health = await sendRequests(`${env.proxyUrl}/health`, 10, 10);
-    // Assess: errorRate 0.3 spread evenly -> 6 of 20.
-    expect(orders.filter((a) => a.status === 500)).toHaveLength(6);
-    expect(orders.filter((a) => a.status === 200)).toHaveLength(14);
+    // Assess: a regression the test environment's checks let through (all 200), only slower. The
+    // bound is a floor the service's own setTimeout guarantees, not a speed target.
+    expect(orders.every((a) => a.status === 200)).toBe(true);
+    expect(elapsed).toBeGreaterThanOrEqual(5 * 60);
     expect(health.every((a) => a.status === 200)).toBe(true);
     await target.destroy(env);
   });

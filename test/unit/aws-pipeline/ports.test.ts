@@ -2,13 +2,13 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { artifactSource } from '../../../lambdas/adapters/aws/pipeline/artifactSource.ts';
-import { botRuns, LOAD_ROUNDS } from '../../../lambdas/adapters/aws/pipeline/botRuns.ts';
 import {
   BakeSourceNotFoundError,
   NotificationTooLargeError,
 } from '../../../lambdas/adapters/aws/pipeline/errors.ts';
 import { SNS_MAX_MESSAGE_BYTES, snsNotify } from '../../../lambdas/adapters/aws/pipeline/snsNotify.ts';
 import type { FetchLike } from '../../../lambdas/core/evidence/botRunner.ts';
+import { botRuns, LOAD_ROUNDS } from '../../../lambdas/core/evidence/botRuns.ts';
 import { systemClock } from '../../../lambdas/core/evidence/clock.ts';
 import type { MetricSample } from '../../../lambdas/core/evidence/metrics.ts';
 import { BotScenarioSchema } from '../../../lambdas/core/evidence/spec.ts';

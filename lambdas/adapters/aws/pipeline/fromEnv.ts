@@ -11,6 +11,7 @@ import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balan
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { RUNTIME_ENV } from '../../../../lib/platform/runtimeEnvironment.ts';
+import { botRuns } from '../../../core/evidence/botRuns.ts';
 import { systemClock } from '../../../core/evidence/clock.ts';
 import { METRIC_NAMESPACE } from '../../../core/evidence/metrics.ts';
 import { createDecideTask, createVerifyTask } from '../../../core/evidence/tasks.ts';
@@ -23,7 +24,6 @@ import { cloudWatchEvidence } from '../evidence/cloudWatchEvidence.ts';
 import { emfMetricSink } from '../evidence/emfMetricSink.ts';
 import { windowEndSchedules } from '../evidence/windowEndSchedule.ts';
 import { EC2_TARGET_ENV } from '../target/config.ts';
-import { botRuns } from './botRuns.ts';
 import {
   type AsyncCanarySamples,
   cloudWatchCanarySamples,

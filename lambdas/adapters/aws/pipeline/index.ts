@@ -1,5 +1,4 @@
 export * from './artifactSource.ts';
-export * from './botRuns.ts';
 export * from './cloudWatchCanarySamples.ts';
 export * from './codeBuildCommands.ts';
 export * from './errors.ts';

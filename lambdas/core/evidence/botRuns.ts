@@ -3,11 +3,12 @@
  * functional and load tests in the test environment). Pure over its deps (fetch, metric sink, clock),
  * so the Lambda passes global fetch and an EMF sink and the local platform its own.
  */
-import type { BotRunDeps } from '../../../core/evidence/botRunner.ts';
-import { runScenario } from '../../../core/evidence/botRunner.ts';
-import type { BotScenario } from '../../../core/evidence/spec.ts';
-import type { JsonValue } from '../../../core/pipeline/contract.ts';
-import type { BotRunsPort } from '../../../core/pipeline/tasks.ts';
+
+import type { JsonValue } from '../pipeline/contract.ts';
+import type { BotRunsPort } from '../pipeline/tasks.ts';
+import type { BotRunDeps } from './botRunner.ts';
+import { runScenario } from './botRunner.ts';
+import type { BotScenario } from './spec.ts';
 
 /** Load mode: each scenario this many times at once (the local platform's rounds). */
 export const LOAD_ROUNDS = 5;
