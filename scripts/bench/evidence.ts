@@ -16,20 +16,10 @@ import { METRIC } from '../../lambdas/core/evidence/metrics.ts';
 import { AlarmsSpecSchema, BotScenarioSchema } from '../../lambdas/core/evidence/spec.ts';
 import { verifyTimeoutSeconds } from '../../lambdas/core/evidence/tasks.ts';
 import { openWindow, resumeOnAlarm, type WindowPorts } from '../../lambdas/core/evidence/window.ts';
+import { seededRandom as prng } from '../../lambdas/core/shared/random.ts';
 
 const FAULTS = 24;
 const PERIOD_S = 60;
-
-/** Deterministic PRNG (mulberry32) so a run is reproducible. */
-function prng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
 

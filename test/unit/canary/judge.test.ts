@@ -9,17 +9,7 @@ import {
   judgeCanaryStep,
 } from '../../../lambdas/core/canary/judge.ts';
 import { parseCanarySpec } from '../../../lambdas/core/canary/spec.ts';
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as prng } from '../../../lambdas/core/shared/random.ts';
 
 /** n requests: log-normal latency around `medianMs`, Bernoulli errors at `errorRate`. */
 function traffic(seed: number, n: number, medianMs: number, errorRate: number): CanarySideSamples {

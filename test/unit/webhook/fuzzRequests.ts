@@ -7,17 +7,7 @@ import { COMMIT, PARENT, REPO, SECRET } from './fixtures.ts';
 
 export type Random = () => number;
 
-/** mulberry32: small, fast, good enough to spread mutations, and reproducible from the seed. */
-export function seededRandom(seed: number): Random {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from '../../../lambdas/core/shared/random.ts';
 
 const int = (r: Random, n: number) => Math.floor(r() * n);
 const pick = <T>(r: Random, items: readonly T[]): T => items[int(r, items.length)] as T;
