@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Runs before `npm start` and `npm test` (npm's pre-scripts): on a fresh clone it installs exactly what
-// the lockfile says, so the README's two commands work as they are. Plain JS: no dependency needed.
+// Runs before `npm start` and `npm test` (npm's pre-scripts): on a fresh clone it installs the versions
+// the lockfile records, so the README's two commands work as they are. Plain JS: no dependency needed.
+// `npm install`, not `npm ci`: see .ci/run.
 import { execFileSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,6 +11,6 @@ const installed = join(root, 'node_modules', '.package-lock.json');
 const lock = join(root, 'package-lock.json');
 const stale = !existsSync(installed) || statSync(installed).mtimeMs < statSync(lock).mtimeMs;
 if (stale) {
-  console.log('vouch: installing dependencies from package-lock.json (npm ci) ...');
-  execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
+  console.log('vouch: installing the locked dependencies (npm install) ...');
+  execFileSync('npm', ['install', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
 }
