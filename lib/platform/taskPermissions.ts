@@ -127,7 +127,7 @@ const TERMINATE_INSTANCES: PermissionGrant = {
 };
 
 /**
- * Every target task resolves its environment through `provision` first (createPipelineTasks:
+ * Every target task but destroy resolves its environment through `provision` first (createPipelineTasks:
  * `environment(input)`), which is idempotent: an ephemeral environment's two `vouch-*` target groups
  * and its host rule on the listener, found again or created; a lasting one found by its tags.
  */
@@ -218,8 +218,8 @@ const TASK_CALLS: Readonly<Record<TaskType, readonly PermissionGrant[]>> = {
     ELB_DESCRIBE(),
     EC2_DESCRIBE('ec2:DescribeInstances'),
   ],
+  // Looked up by its id, not provisioned: a retried destroy must not recreate what it removed.
   destroy: [
-    ...PROVISION,
     TERMINATE_INSTANCES,
     { actions: ['elasticloadbalancing:DeleteRule'], scope: 'targetListenerRules' },
     {

@@ -2,6 +2,7 @@
 // lib/platform/bundling.ts) and its cold import time, bundled vs the unbundled TypeScript through tsx.
 // Each import runs in a fresh `node` process (a cold container has an empty module cache); the figure
 // is the median of VOUCH_BENCH_RUNS runs (default 3), timed inside the process around `import()`.
+// All 24 Lambdas x 2 variants x 3 runs take a few minutes (the unbundled imports dominate).
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,6 +17,8 @@ import { RUNTIME_ENV } from '../../lib/platform/runtimeEnvironment.ts';
 import { EVENT_HANDLERS } from '../../lib/platform/taskPermissions.ts';
 
 const RUNS = Number(process.env.VOUCH_BENCH_RUNS ?? 3);
+/** Comma-separated names (e.g. `task-deploy,webhook`) to measure only those; all by default. */
+const ONLY = process.env.VOUCH_BENCH_LAMBDAS?.split(',').filter(Boolean);
 
 /** Every Lambda the platform deploys: name -> entry. */
 const LAMBDAS: [string, string][] = [
@@ -90,7 +93,7 @@ export async function run(): Promise<void> {
   );
   const ratios: number[] = [];
   try {
-    for (const [name, entry] of LAMBDAS) {
+    for (const [name, entry] of LAMBDAS.filter(([n]) => ONLY === undefined || ONLY.includes(n))) {
       const outfile = join(out, name, 'index.mjs');
       // The options NodejsFunction passes to esbuild (aws-lambda-nodejs bundling.ts), from BUNDLE_OPTIONS.
       await build({

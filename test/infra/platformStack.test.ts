@@ -65,7 +65,7 @@ const CW_READ = ['cloudwatch:DescribeAlarms', 'cloudwatch:DescribeAlarmHistory',
 
 /** Every task reports its start and end to the build data repository (recordTaskEvent: Get, Put). */
 const EVENTS = ['dynamodb:GetItem', 'dynamodb:PutItem'];
-/** Every target task resolves its environment through the idempotent provision first. */
+/** Every target task but destroy resolves its environment through the idempotent provision first. */
 const PROVISION = [
   'elasticloadbalancing:CreateTargetGroup',
   'elasticloadbalancing:AddTags',
@@ -141,7 +141,7 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
   ],
   'vouch-task-destroy': [
     ...EVENTS,
-    ...PROVISION,
+    ...ELB_DESCRIBE,
     'ec2:TerminateInstances',
     'elasticloadbalancing:DeleteRule',
     'elasticloadbalancing:DeleteTargetGroup',
