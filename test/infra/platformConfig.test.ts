@@ -33,7 +33,7 @@ describe('platform config', () => {
     // Act
     const config = loadPlatformConfig(EXAMPLE_CONFIG, FLAVOURS);
     // Assess
-    expect(config.teams.map((t) => t.name)).toEqual(['shop']);
+    expect(config.teams.map((t) => t.name)).toEqual(['checkout']);
     expect(config.services.map((s) => s.name)).toEqual(['orders', 'catalog']);
     expect(config.services[0]?.environments.find((e) => e.name === 'test')?.ephemeral).toBe(true);
     expect(config.services[0]?.alarms.errorRate.thresholdPercent).toBe(2);
