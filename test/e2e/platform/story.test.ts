@@ -27,7 +27,8 @@ describe('the local platform story', () => {
     slack = await startLocalSlack();
     platform = await LocalPlatform.start({
       cwd,
-      timeScale: 20,
+      // Slower than npm start's 20x: the end-to-end suite may share two cores with other work.
+      timeScale: 15,
       persist: false,
       env: { SLACK_BOT_TOKEN: 'xoxb-local-test', SLACK_API_URL: slack.apiUrl },
       out: (line) => lines.push(line),
