@@ -21,6 +21,7 @@ import { TASK_TYPES, type TaskType } from '../../lambdas/core/pipeline/contract.
 import type { PlatformConfig } from '../config/platformConfig.ts';
 import { CostCollector, TeamCostDashboard } from '../cost/index.ts';
 import { AlarmStateChangeRule } from './AlarmStateChangeRule.ts';
+import { ArtifactBucket } from './ArtifactBucket.ts';
 import { BuildTable } from './BuildTable.ts';
 import { handlerEntry, PROJECT_ROOT, taskEntry } from './bundling.ts';
 import { NotificationChannel } from './NotificationChannel.ts';
@@ -69,6 +70,7 @@ export interface PlatformStackProps extends StackProps {
  */
 export class PlatformStack extends Stack {
   readonly buildTable: BuildTable;
+  readonly artifacts: ArtifactBucket;
   readonly taskFunctions: ReadonlyMap<TaskType, VouchFunction>;
   readonly handlers: ReadonlyMap<EventHandler, VouchFunction>;
   readonly stateMachines: ReadonlyMap<string, PipelineStateMachine>;
@@ -97,6 +99,12 @@ export class PlatformStack extends Stack {
 
     this.buildTable = new BuildTable(this, 'Builds');
     this.notifications = new NotificationChannel(this, 'Notifications');
+    // The build task uploads here, the builder fetches from here with the EC2 target's instance role
+    // (the builder's launch template defaults to the service one; a separate builder profile needs its own grant).
+    const instanceRoleArn = config.platform.ec2Target?.instanceRoleArn;
+    this.artifacts = new ArtifactBucket(this, 'Artifacts', {
+      ...(instanceRoleArn ? { readerRoleArns: [instanceRoleArn] } : {}),
+    });
     const secrets = {
       webhookSecret: secretsmanager.Secret.fromSecretNameV2(
         this,
@@ -149,6 +157,10 @@ export class PlatformStack extends Stack {
         environment[RUNTIME_ENV.notificationTopicArn] = this.notifications.topic.topicArn;
       if (type === 'build' || type === 'test')
         environment[RUNTIME_ENV.buildProjectPrefix] = BUILD_PROJECT_PREFIX;
+      // build and test name the upload target in the build; bake derives the same URI. None of them
+      // touches the bucket itself (CodeBuild uploads, the builder instance downloads): no S3 grant.
+      if (type === 'build' || type === 'test' || type === 'bake')
+        environment[RUNTIME_ENV.artifactBucket] = this.artifacts.bucket.bucketName;
       if (type === 'verify') {
         environment[RUNTIME_ENV.windowScheduleGroup] = this.windowEnd.group.scheduleGroupName;
         environment[RUNTIME_ENV.windowEndFunctionArn] = windowEndFn.function.functionArn;
@@ -274,6 +286,7 @@ export class PlatformStack extends Stack {
       description: "Payload URL of the repositories' push webhook",
     });
     new CfnOutput(this, 'BuildTableName', { value: this.buildTable.table.tableName });
+    new CfnOutput(this, 'ArtifactBucketName', { value: this.artifacts.bucket.bucketName });
     new CfnOutput(this, 'NotificationTopicArn', { value: this.notifications.topic.topicArn });
     for (const [flavour, m] of stateMachines) {
       new CfnOutput(this, `StateMachine-${flavour}`, { value: m.stateMachine.stateMachineArn });

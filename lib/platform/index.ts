@@ -1,4 +1,5 @@
 export * from './AlarmStateChangeRule.ts';
+export * from './ArtifactBucket.ts';
 export * from './BuildTable.ts';
 export * from './bundling.ts';
 export * from './NotificationChannel.ts';

@@ -23,10 +23,23 @@ export const RUNTIME_ENV = {
   gitTokenSecretName: 'VOUCH_GIT_TOKEN_SECRET_NAME',
   /** Prefix of the per-service CodeBuild projects, `vouch-` + service (build, test tasks). */
   buildProjectPrefix: 'VOUCH_BUILD_PROJECT_PREFIX',
+  /**
+   * Name of the artifact bucket: the build task uploads `<service>/<commit>.tar.gz` there, bake reads it
+   * (build, test, bake tasks; also on each CodeBuild project).
+   */
+  artifactBucket: 'VOUCH_ARTIFACT_BUCKET',
 } as const;
 
 /** The per-service CodeBuild project name. */
 export const BUILD_PROJECT_PREFIX = 'vouch-';
 export function buildProjectName(service: string): string {
   return `${BUILD_PROJECT_PREFIX}${service}`;
+}
+
+/**
+ * The artifact bucket's name, by convention from account and region: the service stacks' CodeBuild
+ * projects are granted writes on it without a cross-stack reference (like `buildProjectName`).
+ */
+export function artifactBucketName(account: string, region: string): string {
+  return `vouch-artifacts-${account}-${region}`;
 }

@@ -1,17 +1,19 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type CfnResource, Stack, Validations } from 'aws-cdk-lib';
+import { Arn, type CfnResource, Stack, Validations } from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference.js';
 import { Construct } from 'constructs';
 import { parse } from 'yaml';
 import { PROJECT_ROOT } from '../platform/bundling.ts';
-import { buildProjectName } from '../platform/runtimeEnvironment.ts';
+import { artifactBucketName, buildProjectName, RUNTIME_ENV } from '../platform/runtimeEnvironment.ts';
 
 /**
  * The buildspec every service project runs: the one the CodeBuild starter is written against
- * (it passes VOUCH_TASK, VOUCH_COMMIT, VOUCH_TASK_TOKEN; the buildspec answers the waiting task).
+ * (it passes VOUCH_TASK, VOUCH_COMMIT, VOUCH_TASK_TOKEN, VOUCH_COMMAND, VOUCH_ARTIFACT_URI; the buildspec
+ * runs the command, uploads the build's artifact and answers the waiting task).
  */
 export const VOUCH_BUILDSPEC_FILE = join(
   PROJECT_ROOT,
@@ -34,6 +36,11 @@ export interface ServiceBuildProjectProps {
   readonly logRetention?: logs.RetentionDays;
   /** @default the contents of VOUCH_BUILDSPEC_FILE */
   readonly buildSpec?: codebuild.BuildSpec;
+  /**
+   * The platform's artifact bucket; the project may write only under `<service>/` in it.
+   * @default artifactBucketName(account, region), the name the platform stack gives it
+   */
+  readonly artifactBucketName?: string;
 }
 
 /**
@@ -48,6 +55,8 @@ export class ServiceBuildProject extends Construct {
   constructor(scope: Construct, id: string, props: ServiceBuildProjectProps) {
     super(scope, id);
     const [owner = '', repo = ''] = props.repo.split('/');
+    const stack = Stack.of(this);
+    const bucketName = props.artifactBucketName ?? artifactBucketName(stack.account, stack.region);
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
     });
@@ -62,6 +71,7 @@ export class ServiceBuildProject extends Construct {
         privileged: false,
       },
       logging: { cloudWatch: { logGroup: this.logGroup } },
+      environmentVariables: { [RUNTIME_ENV.artifactBucket]: { value: bucketName } },
       buildSpec:
         props.buildSpec ?? codebuild.BuildSpec.fromObject(parse(readFileSync(VOUCH_BUILDSPEC_FILE, 'utf8'))),
     });
@@ -71,8 +81,19 @@ export class ServiceBuildProject extends Construct {
         resources: [...props.stateMachineArns],
       }),
     );
+    // The build task's upload (`aws s3 cp` to VOUCH_ARTIFACT_URI): this service's prefix only.
+    const artifacts = Arn.format(
+      { service: 's3', region: '', account: '', resource: bucketName, resourceName: `${props.service}/*` },
+      stack,
+    );
+    this.project.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [artifacts] }),
+    );
+    Validations.of(this.project).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${flattenCfnReference(stack.resolve(artifacts))}]`,
+      reason: `The build uploads <commit>.tar.gz under its own service's prefix (${props.service}/) of the artifact bucket; commits are known only at run time.`,
+    });
     // The two wildcards CodeBuild's own default policy adds for every project.
-    const stack = Stack.of(this);
     const project = stack.getLogicalId(this.project.node.defaultChild as CfnResource);
     Validations.of(this.project).acknowledge(
       {
@@ -89,7 +110,7 @@ export class ServiceBuildProject extends Construct {
     Validations.of(this.project).acknowledge({
       id: 'AwsSolutions-CB4',
       reason:
-        'The project has no artifacts (NO_ARTIFACTS) and no cache: nothing it writes to S3 needs a customer-managed key; build logs go to a CloudWatch log group.',
+        'The project has no CodeBuild artifacts (NO_ARTIFACTS) and no cache; the buildspec uploads its artifact itself to the artifact bucket, encrypted there with SSE-S3, and build logs go to a CloudWatch log group: no customer-managed key is needed.',
     });
   }
 }

@@ -9,6 +9,7 @@ import { BUILD_TABLE_SCHEMA } from '../../lambdas/adapters/dynamo/tableSchema.ts
 import { AlarmsSpecSchema } from '../../lambdas/core/evidence/spec.ts';
 import {
   AlarmStateChangeRule,
+  ArtifactBucket,
   BuildTable,
   handlerEntry,
   NotificationChannel,
@@ -80,6 +81,25 @@ describe('construct defaults', () => {
     Template.fromStack(stack).hasResource('AWS::DynamoDB::Table', {
       DeletionPolicy: 'Retain',
       UpdateReplacePolicy: 'Retain',
+    });
+  });
+
+  it('ArtifactBucket: vouch-artifacts-<account>-<region>, expired after 30 days, retained, no reader', () => {
+    const stack = new Stack(new App({ builtinCloudFormationValidation: false }), 'Test', {
+      env: { account: '123456789012', region: 'eu-west-1' },
+    });
+    new ArtifactBucket(stack, 'Artifacts');
+    const template = Template.fromStack(stack);
+    template.hasResource('AWS::S3::Bucket', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({
+        BucketName: 'vouch-artifacts-123456789012-eu-west-1',
+        LifecycleConfiguration: { Rules: [Match.objectLike({ ExpirationInDays: 30 })] },
+      }),
+    });
+    // Only the TLS-only deny: no principal may read until a reader role is given.
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: { Statement: [Match.objectLike({ Effect: 'Deny' })] },
     });
   });
 
@@ -176,6 +196,44 @@ describe('construct defaults', () => {
       Source: Match.objectLike({ BuildSpec: Match.stringLikeRegexp('send-task-success') }),
     });
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+  });
+
+  it("ServiceBuildProject: writes to the artifact bucket the platform names for the stack's account and region", () => {
+    const stack = new Stack(new App({ builtinCloudFormationValidation: false }), 'Test', {
+      env: { account: '123456789012', region: 'eu-west-1' },
+    });
+    new ServiceBuildProject(stack, 'Build', {
+      service: 'orders',
+      repo: 'org/orders',
+      stateMachineArns: ['arn:aws:states:eu-west-1:123456789012:stateMachine:vouch-ci'],
+    });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::CodeBuild::Project', {
+      Environment: Match.objectLike({
+        EnvironmentVariables: [
+          {
+            Name: 'VOUCH_ARTIFACT_BUCKET',
+            Type: 'PLAINTEXT',
+            Value: 'vouch-artifacts-123456789012-eu-west-1',
+          },
+        ],
+      }),
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: 's3:PutObject',
+            Resource: {
+              'Fn::Join': [
+                '',
+                ['arn:', { Ref: 'AWS::Partition' }, ':s3:::vouch-artifacts-123456789012-eu-west-1/orders/*'],
+              ],
+            },
+          }),
+        ]),
+      },
+    });
   });
 
   it('ServiceDashboard: one-minute periods', () => {

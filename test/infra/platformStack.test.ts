@@ -3,6 +3,7 @@ import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference.js'
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BUILD_TABLE_SCHEMA } from '../../lambdas/adapters/dynamo/tableSchema.ts';
 import { TASK_TYPES } from '../../lambdas/core/pipeline/contract.ts';
+import { RUNTIME_ENV } from '../../lib/platform/runtimeEnvironment.ts';
 import {
   asArray,
   propsOf,
@@ -461,6 +462,76 @@ describe('platform stack: data, events and endpoints', () => {
       DestinationConfig: { OnFailure: { Destination: Match.anyValue() } },
     });
     expect(notifier?.props.Timeout).toBe(240);
+  });
+});
+
+describe('platform stack: artifacts', () => {
+  const bucketId = () => {
+    const ids = Object.keys(resourcesOf(vouch.platform, 'AWS::S3::Bucket'));
+    expect(ids).toHaveLength(1);
+    return ids[0] as string;
+  };
+
+  it('keeps build artifacts in one private, SSE-S3, expiring bucket named by account and region', () => {
+    vouch.platform.hasResource('AWS::S3::Bucket', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({
+        BucketName: {
+          'Fn::Join': ['', ['vouch-artifacts-', { Ref: 'AWS::AccountId' }, '-', { Ref: 'AWS::Region' }]],
+        },
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+        },
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
+        LifecycleConfiguration: {
+          Rules: [Match.objectLike({ Status: 'Enabled', ExpirationInDays: 30 })],
+        },
+        VersioningConfiguration: Match.absent(),
+      }),
+    });
+  });
+
+  it('refuses plain HTTP and lets only the EC2 target instance role fetch artifacts', () => {
+    const instanceRole = vouch.config.platform.ec2Target?.instanceRoleArn;
+    expect(instanceRole).toBeDefined();
+    const policies = Object.values(resourcesOf(vouch.platform, 'AWS::S3::BucketPolicy'));
+    expect(policies).toHaveLength(1);
+    const statements = (propsOf(policies[0]).PolicyDocument as { Statement: Record<string, unknown>[] })
+      .Statement;
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Effect: 'Deny',
+        Action: 's3:*',
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      }),
+    );
+    const allows = statements.filter((st) => st.Effect === 'Allow');
+    expect(allows).toEqual([
+      expect.objectContaining({
+        Action: 's3:GetObject',
+        Principal: { AWS: instanceRole },
+        Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId(), 'Arn'] }, '/*']] },
+      }),
+    ]);
+  });
+
+  it('names the bucket to build, test and bake, and to no other Lambda', () => {
+    const named = [...functionsByService()]
+      .filter(([, fn]) => {
+        const env = (fn.props.Environment as { Variables: Record<string, unknown> }).Variables;
+        return RUNTIME_ENV.artifactBucket in env;
+      })
+      .map(([service, fn]) => {
+        const env = (fn.props.Environment as { Variables: Record<string, unknown> }).Variables;
+        expect(env[RUNTIME_ENV.artifactBucket]).toEqual({ Ref: bucketId() });
+        return service;
+      });
+    expect(named.sort()).toEqual(['vouch-task-bake', 'vouch-task-build', 'vouch-task-test']);
   });
 });
 

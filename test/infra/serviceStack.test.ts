@@ -1,7 +1,9 @@
 import { Match } from 'aws-cdk-lib/assertions';
+import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { alarmName } from '../../lambdas/core/evidence/alarms.ts';
 import { METRIC_NAMESPACE } from '../../lambdas/core/evidence/metrics.ts';
+import { RUNTIME_ENV } from '../../lib/platform/runtimeEnvironment.ts';
 import {
   propsOf,
   resourcesOf,
@@ -151,6 +153,33 @@ describe('service stacks', () => {
           ]),
         },
       });
+    }
+  });
+
+  it("lets each build project write only under its own service's prefix of the platform's artifact bucket", () => {
+    // Prepare: the platform bucket's name as the platform template spells it
+    const bucket = Object.values(resourcesOf(vouch.platform, 'AWS::S3::Bucket'))[0];
+    const bucketName = propsOf(bucket).BucketName;
+    expect(bucketName).toBeDefined();
+
+    for (const service of vouch.config.services) {
+      // Assess: the same name on the project, and PutObject on <bucket>/<service>/* only
+      template(service.name).hasResourceProperties('AWS::CodeBuild::Project', {
+        Environment: Match.objectLike({
+          EnvironmentVariables: [{ Name: RUNTIME_ENV.artifactBucket, Type: 'PLAINTEXT', Value: bucketName }],
+        }),
+      });
+      const s3 = Object.values(resourcesOf(template(service.name), 'AWS::IAM::Policy'))
+        .flatMap(
+          (p) =>
+            (propsOf(p).PolicyDocument as { Statement: { Action: unknown; Resource: unknown }[] }).Statement,
+        )
+        .filter((st) => JSON.stringify(st.Action).includes('s3:'));
+      expect(s3).toHaveLength(1);
+      expect(s3[0]?.Action).toBe('s3:PutObject');
+      expect(flattenCfnReference(s3[0]?.Resource)).toBe(
+        `arn:<AWS::Partition>:s3:::${flattenCfnReference(bucketName)}/${service.name}/*`,
+      );
     }
   });
 });

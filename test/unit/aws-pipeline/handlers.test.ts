@@ -28,6 +28,7 @@ import { AFTER_VERSION, COMMIT, EXECUTION, SERVICE, TEAM, taskEvent, VERSION } f
 
 const TABLE = 'vouch-builds';
 const TOPIC = 'arn:aws:sns:eu-west-1:111122223333:vouch-notifications';
+const ARTIFACT_BUCKET = 'vouch-artifacts-111122223333-eu-west-1';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const sns = mockClient(SNSClient);
@@ -40,6 +41,7 @@ function stubPlatformEnv() {
   vi.stubEnv(RUNTIME_ENV.buildTable, TABLE);
   vi.stubEnv(RUNTIME_ENV.notificationTopicArn, TOPIC);
   vi.stubEnv(RUNTIME_ENV.buildProjectPrefix, 'vouch-');
+  vi.stubEnv(RUNTIME_ENV.artifactBucket, ARTIFACT_BUCKET);
   for (const [field, variable] of Object.entries(EC2_TARGET_ENV)) {
     const value = (CONFIG as Record<string, unknown>)[field];
     if (typeof value === 'string') vi.stubEnv(variable, value);
@@ -48,7 +50,7 @@ function stubPlatformEnv() {
 
 beforeAll(async () => {
   stubPlatformEnv();
-  for (const type of ['version', 'notify', 'rollback', 'build']) {
+  for (const type of ['version', 'notify', 'rollback', 'build', 'test']) {
     handlers[type] = (
       (await import(`../../../lambdas/handlers/tasks/${type}.ts`)) as {
         handler: TaskLambdaHandler;
@@ -216,6 +218,27 @@ describe('build task Lambda', () => {
     });
   });
 
+  it(".vouch.yml's build.command runs in CodeBuild, which uploads to where bake looks by convention", async () => {
+    // Prepare
+    codebuild.on(StartBuildCommand).resolves({ build: { id: 'vouch-shop:b-1' } });
+
+    // Act
+    await handler('build')(taskEvent('build', { out: AFTER_VERSION, config: withBuild, token: 'token-1' }));
+
+    // Assess
+    expect(codebuild).toReceiveCommandWith(StartBuildCommand, {
+      timeoutInMinutesOverride: 10,
+      environmentVariablesOverride: expect.arrayContaining([
+        { name: 'VOUCH_COMMAND', value: 'npm run build', type: 'PLAINTEXT' },
+        {
+          name: 'VOUCH_ARTIFACT_URI',
+          value: `s3://${ARTIFACT_BUCKET}/${SERVICE}/${COMMIT}.tar.gz`,
+          type: 'PLAINTEXT',
+        },
+      ]),
+    });
+  });
+
   it('refuses to start a build that could never report back (no task token)', async () => {
     // Act
     const result = handler('build')(taskEvent('build', { out: AFTER_VERSION, config: withBuild }));
@@ -226,7 +249,43 @@ describe('build task Lambda', () => {
   });
 });
 
+describe('test task Lambda', () => {
+  it(".vouch.yml's test.command runs in CodeBuild, which uploads no artifact", async () => {
+    // Prepare
+    codebuild.on(StartBuildCommand).resolves({ build: { id: 'vouch-shop:t-1' } });
+    const config = { test: { command: 'npm test -- --reporter dot', timeoutSeconds: 120 } };
+
+    // Act
+    await handler('test')(taskEvent('test', { out: AFTER_VERSION, config, token: 'token-2' }));
+
+    // Assess
+    const variables =
+      codebuild.commandCalls(StartBuildCommand)[0]?.args[0].input.environmentVariablesOverride;
+    expect(variables).toContainEqual({ name: 'VOUCH_TASK', value: 'test', type: 'PLAINTEXT' });
+    expect(variables).toContainEqual({
+      name: 'VOUCH_COMMAND',
+      value: 'npm test -- --reporter dot',
+      type: 'PLAINTEXT',
+    });
+    expect(variables?.map((v) => v.name)).not.toContain('VOUCH_ARTIFACT_URI');
+  });
+});
+
 describe('cold start', () => {
+  it('fails at import of bake when the artifact bucket is not set', async () => {
+    // Prepare
+    vi.resetModules();
+    stubPlatformEnv();
+    vi.stubEnv(RUNTIME_ENV.artifactBucket, '');
+
+    // Act
+    const imported = import('../../../lambdas/handlers/tasks/bake.ts');
+
+    // Assess
+    await expect(imported).rejects.toThrow(`Environment variable ${RUNTIME_ENV.artifactBucket} is required`);
+    vi.stubEnv(RUNTIME_ENV.artifactBucket, ARTIFACT_BUCKET);
+  });
+
   it('fails at import when a required environment variable is missing', async () => {
     // Prepare
     vi.resetModules();

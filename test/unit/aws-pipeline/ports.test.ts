@@ -1,7 +1,11 @@
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { artifactSource } from '../../../lambdas/adapters/aws/pipeline/artifactSource.ts';
+import {
+  artifactSource,
+  artifactUri,
+  bucketArtifactSource,
+} from '../../../lambdas/adapters/aws/pipeline/artifactSource.ts';
 import {
   BakeSourceNotFoundError,
   NotificationTooLargeError,
@@ -15,7 +19,7 @@ import { BotScenarioSchema } from '../../../lambdas/core/evidence/spec.ts';
 import { NotificationInvalidError } from '../../../lambdas/core/notify/errors.ts';
 import type { NotificationInput } from '../../../lambdas/core/notify/notification.ts';
 import type { JsonValue } from '../../../lambdas/core/pipeline/contract.ts';
-import { AFTER_VERSION, taskEvent } from './fixtures.ts';
+import { AFTER_VERSION, COMMIT, SERVICE, taskEvent } from './fixtures.ts';
 
 const sns = mockClient(SNSClient);
 const TOPIC = 'arn:aws:sns:eu-west-1:111122223333:vouch-notifications';
@@ -143,9 +147,39 @@ describe('artifactSource', () => {
     expect(artifactSource(run)).toEqual({ source: 's3://artifacts/shop/abc.tgz' });
   });
 
-  it('refuses to guess a source when no task reported one', () => {
+  it('refuses to guess a source when no task reported one and no bucket is known', () => {
     expect(() => artifactSource(taskEvent('bake', { out: AFTER_VERSION }).run)).toThrow(
       BakeSourceNotFoundError,
+    );
+  });
+
+  it("without a reported artifact, bakes the build step's upload for the commit in the artifact bucket", () => {
+    // Prepare: a pipe without a build task (ec2-canary starts with bake)
+    const run = taskEvent('bake', { out: AFTER_VERSION }).run;
+
+    // Act
+    const { source } = bucketArtifactSource('vouch-artifacts-111122223333-eu-west-1')(run);
+
+    // Assess
+    expect(source).toBe(`s3://vouch-artifacts-111122223333-eu-west-1/${SERVICE}/${COMMIT}.tar.gz`);
+    expect(source).toBe(artifactUri('vouch-artifacts-111122223333-eu-west-1', SERVICE, COMMIT));
+  });
+
+  it('prefers the artifact a task reported over the conventional one', () => {
+    const run = taskEvent('bake', {
+      out: { ...AFTER_VERSION, build: { buildId: 'b-1', artifact: 's3://elsewhere/shop/abc.tgz' } },
+    }).run;
+
+    expect(bucketArtifactSource('vouch-artifacts')(run)).toEqual({ source: 's3://elsewhere/shop/abc.tgz' });
+  });
+
+  it('ignores outputs without an s3:// artifact when deriving the source', () => {
+    const run = taskEvent('bake', {
+      out: { ...AFTER_VERSION, build: { buildId: 'b-1', artifact: '/local/path' } },
+    }).run;
+
+    expect(artifactSource(run, { bucket: 'vouch-artifacts' }).source).toBe(
+      `s3://vouch-artifacts/${SERVICE}/${COMMIT}.tar.gz`,
     );
   });
 });

@@ -1,4 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   AccountLimitExceededException,
   CodeBuildClient,
@@ -11,6 +14,7 @@ import { parse } from 'yaml';
 import {
   CodeBuildLimitError,
   CodeBuildProjectNotFoundError,
+  codeBuildCommandPort,
   codeBuildTask,
   MissingTaskTokenError,
   startCodeBuild,
@@ -120,6 +124,36 @@ describe('codeBuildTask', () => {
     });
   });
 
+  it(".vouch.yml's command, timeout and, for a build, the artifact upload target go to the buildspec", async () => {
+    // Prepare
+    codebuild.on(StartBuildCommand).resolves({ build: { id: 'vouch-orders:b3' } });
+    const input = taskInput('build');
+    const task = codeBuildTask(client, { artifactBucket: 'vouch-artifacts-123456789012-eu-west-1' });
+
+    // Act
+    await task({
+      ...input,
+      run: {
+        ...input.run,
+        config: { releaseEnvironments: [], build: { command: 'make dist', timeoutSeconds: 30 } },
+      },
+    });
+
+    // Assess
+    expect(codebuild).toReceiveCommandWith(StartBuildCommand, {
+      // CodeBuild's minimum is five minutes.
+      timeoutInMinutesOverride: 5,
+      environmentVariablesOverride: expect.arrayContaining([
+        { name: 'VOUCH_COMMAND', value: 'make dist', type: 'PLAINTEXT' },
+        {
+          name: 'VOUCH_ARTIFACT_URI',
+          value: 's3://vouch-artifacts-123456789012-eu-west-1/orders/4f1c2e9d0b7a.tar.gz',
+          type: 'PLAINTEXT',
+        },
+      ]),
+    });
+  });
+
   it('refuses to start a build that could never report back', async () => {
     // Prepare
     const task = codeBuildTask(client);
@@ -140,7 +174,160 @@ describe('codeBuildTask', () => {
   });
 });
 
+describe('codeBuildCommandPort', () => {
+  it('runs the given command; only a build gets an upload target, and a test none', async () => {
+    // Prepare
+    codebuild.on(StartBuildCommand).resolves({ build: { id: 'vouch-orders:b4' } });
+    const port = codeBuildCommandPort(client, { artifactBucket: 'artifacts' });
+
+    // Act
+    const built = await port.run('build', taskInput('build'), {
+      command: 'npm run dist',
+      timeoutSeconds: 7200,
+    });
+    await port.run('test', taskInput('test'), { command: 'npm test', timeoutSeconds: 600 });
+
+    // Assess
+    expect(built).toEqual({ kind: 'build', buildId: 'vouch-orders:b4', projectName: 'vouch-orders' });
+    const [build, test] = codebuild.commandCalls(StartBuildCommand).map((c) => c.args[0].input);
+    expect(build?.timeoutInMinutesOverride).toBe(120);
+    expect(build?.environmentVariablesOverride).toEqual(
+      expect.arrayContaining([
+        { name: 'VOUCH_COMMAND', value: 'npm run dist', type: 'PLAINTEXT' },
+        { name: 'VOUCH_ARTIFACT_URI', value: 's3://artifacts/orders/4f1c2e9d0b7a.tar.gz', type: 'PLAINTEXT' },
+      ]),
+    );
+    expect(test?.environmentVariablesOverride).toContainEqual({
+      name: 'VOUCH_COMMAND',
+      value: 'npm test',
+      type: 'PLAINTEXT',
+    });
+    expect(test?.environmentVariablesOverride?.map((v) => v.name)).not.toContain('VOUCH_ARTIFACT_URI');
+  });
+});
+
+type Buildspec = { version: number; phases: Record<string, { commands: string[] }> };
+const BUILDSPEC = parse(
+  readFileSync(
+    new URL('../../../lambdas/adapters/aws/codebuild/buildspec.vouch.yml', import.meta.url),
+    'utf8',
+  ),
+) as Buildspec;
+
+/**
+ * Runs the buildspec's build and post_build phases as CodeBuild does (each command in a shell, a
+ * failing command ends its phase; post_build runs anyway), with `aws` and `npm` replaced by stubs that
+ * record their calls and keep the uploaded file.
+ */
+function runBuildspec(variables: Record<string, string>) {
+  const root = mkdtempSync(join(tmpdir(), 'vouch-buildspec-'));
+  const src = join(root, 'src');
+  const bin = join(root, 'bin');
+  mkdirSync(join(src, '.git'), { recursive: true });
+  mkdirSync(bin);
+  writeFileSync(join(src, '.git', 'HEAD'), 'ref: refs/heads/main\n');
+  writeFileSync(join(src, 'server.mjs'), 'console.log("up")\n');
+  const log = join(root, 'calls.log');
+  const upload = join(root, 'uploaded.tar.gz');
+  const output = join(root, 'task-output.json');
+  writeFileSync(
+    join(bin, 'aws'),
+    [
+      '#!/bin/sh',
+      `echo "aws $*" >> '${log}'`,
+      `if [ "$1" = s3 ] && [ "$2" = cp ]; then cp "$3" '${upload}'; fi`,
+      `while [ $# -gt 0 ]; do [ "$1" = --task-output ] && printf '%s' "$2" > '${output}'; shift; done`,
+      '',
+    ].join('\n'),
+  );
+  writeFileSync(join(bin, 'npm'), `#!/bin/sh\necho "npm $*" >> '${log}'\n`);
+  chmodSync(join(bin, 'aws'), 0o755);
+  chmodSync(join(bin, 'npm'), 0o755);
+  const env = {
+    PATH: `${bin}:${process.env.PATH ?? ''}`,
+    CODEBUILD_SRC_DIR: src,
+    CODEBUILD_BUILD_ID: 'vouch-orders:b9',
+    VOUCH_TASK_TOKEN: TOKEN,
+    VOUCH_COMMIT: '4f1c2e9d0b7a',
+    ...variables,
+  };
+  const phase = (name: string, extra: Record<string, string> = {}) => {
+    for (const command of BUILDSPEC.phases[name]?.commands ?? []) {
+      const result = spawnSync('sh', ['-c', command], {
+        cwd: src,
+        env: { ...env, ...extra },
+        encoding: 'utf8',
+      });
+      if (result.status !== 0) return false;
+    }
+    return true;
+  };
+  const succeeded = phase('build');
+  phase('post_build', { CODEBUILD_BUILD_SUCCEEDING: succeeded ? '1' : '0' });
+  const read = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8') : '');
+  const archived = existsSync(upload)
+    ? spawnSync('tar', ['-tzf', upload], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean)
+    : [];
+  const result = { succeeded, calls: read(log), taskOutput: read(output), archived };
+  rmSync(root, { recursive: true, force: true });
+  return result;
+}
+
 describe('buildspec.vouch.yml', () => {
+  it(".vouch.yml's build command runs; the workspace without .git is uploaded and reported to bake", () => {
+    // Act
+    const run = runBuildspec({
+      VOUCH_TASK: 'build',
+      VOUCH_COMMAND: 'mkdir -p dist && echo built > dist/app.js',
+      VOUCH_ARTIFACT_URI: 's3://vouch-artifacts/orders/4f1c2e9d0b7a.tar.gz',
+    });
+
+    // Assess
+    expect(run.succeeded).toBe(true);
+    expect(run.archived).toEqual(expect.arrayContaining(['./dist/app.js', './server.mjs']));
+    expect(run.archived.some((entry) => entry.includes('.git'))).toBe(false);
+    expect(run.calls).toContain(
+      'aws s3 cp /tmp/vouch-artifact.tar.gz s3://vouch-artifacts/orders/4f1c2e9d0b7a.tar.gz',
+    );
+    expect(run.calls).not.toContain('npm');
+    expect(JSON.parse(run.taskOutput)).toEqual({
+      buildId: 'vouch-orders:b9',
+      task: 'build',
+      commit: '4f1c2e9d0b7a',
+      artifact: 's3://vouch-artifacts/orders/4f1c2e9d0b7a.tar.gz',
+    });
+  });
+
+  it('a failing command uploads nothing and fails the waiting task', () => {
+    // Act
+    const run = runBuildspec({
+      VOUCH_TASK: 'build',
+      VOUCH_COMMAND: 'echo compiling && exit 3',
+      VOUCH_ARTIFACT_URI: 's3://vouch-artifacts/orders/4f1c2e9d0b7a.tar.gz',
+    });
+
+    // Assess
+    expect(run.succeeded).toBe(false);
+    expect(run.calls).not.toContain('aws s3 cp');
+    expect(run.calls).toContain('aws stepfunctions send-task-failure');
+    expect(run.calls).toContain('--error CodeBuildFailedError');
+  });
+
+  it('a test reports no artifact; without a command it falls back to the npm script of the task', () => {
+    // Act
+    const run = runBuildspec({ VOUCH_TASK: 'test' });
+
+    // Assess
+    expect(run.succeeded).toBe(true);
+    expect(run.calls).toContain('npm ci\nnpm run test');
+    expect(run.calls).not.toContain('aws s3 cp');
+    expect(JSON.parse(run.taskOutput)).toEqual({
+      buildId: 'vouch-orders:b9',
+      task: 'test',
+      commit: '4f1c2e9d0b7a',
+    });
+  });
+
   it('reports success and failure to the waiting task with VOUCH_TASK_TOKEN', () => {
     // Prepare
     const text = readFileSync(

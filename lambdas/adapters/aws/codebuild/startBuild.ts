@@ -6,7 +6,9 @@ import {
   ResourceNotFoundException,
   StartBuildCommand,
 } from '@aws-sdk/client-codebuild';
-import type { JsonValue, TaskFunction, TaskInput } from '../../../core/pipeline/contract.ts';
+import type { JsonValue, RunState, TaskFunction, TaskInput } from '../../../core/pipeline/contract.ts';
+import type { CommandPort } from '../../../core/pipeline/tasks.ts';
+import { artifactUri } from '../pipeline/artifactSource.ts';
 import {
   CodeBuildLimitError,
   CodeBuildProjectNotFoundError,
@@ -27,6 +29,12 @@ export interface CodeBuildRequest {
   readonly execution?: string;
   /** The version from the build data repository, when the pipe allocated one before building. */
   readonly version?: number | string;
+  /** The task's `.vouch.yml` command (`build.command`, `test.command`); the buildspec runs it. */
+  readonly command?: string;
+  /** Seconds before the build is stopped (`.vouch.yml` timeoutSeconds); CodeBuild counts whole minutes, 5 to 2160. */
+  readonly timeoutSeconds?: number;
+  /** Where a build task uploads its artifact (`s3://<bucket>/<service>/<commit>.tar.gz`). */
+  readonly artifactUri?: string;
 }
 
 export interface StartedBuild {
@@ -37,7 +45,13 @@ export interface StartedBuild {
 export interface CodeBuildStarterOptions {
   /** Projects are named `<prefix><service>` by the CDK app. @default 'vouch-' */
   readonly projectPrefix?: string;
+  /** The artifact bucket (RUNTIME_ENV.artifactBucket) a build task uploads to. @default none: no upload */
+  readonly artifactBucket?: string;
 }
+
+/** CodeBuild's timeoutInMinutesOverride accepts 5 to 2160 (API reference, StartBuild). */
+const MIN_TIMEOUT_MINUTES = 5;
+const MAX_TIMEOUT_MINUTES = 2160;
 
 /**
  * Starts the service's CodeBuild project at the commit. The Lambda returns at once; the Task state
@@ -59,6 +73,17 @@ export async function startCodeBuild(
   };
   if (request.execution !== undefined) variables.VOUCH_EXECUTION = request.execution;
   if (request.version !== undefined) variables.VOUCH_VERSION = String(request.version);
+  if (request.command !== undefined) variables.VOUCH_COMMAND = request.command;
+  if (request.artifactUri !== undefined) variables.VOUCH_ARTIFACT_URI = request.artifactUri;
+  const timeout =
+    request.timeoutSeconds === undefined
+      ? {}
+      : {
+          timeoutInMinutesOverride: Math.min(
+            MAX_TIMEOUT_MINUTES,
+            Math.max(MIN_TIMEOUT_MINUTES, Math.ceil(request.timeoutSeconds / 60)),
+          ),
+        };
   try {
     const { build } = await codebuild.send(
       new StartBuildCommand({
@@ -73,6 +98,7 @@ export async function startCodeBuild(
         idempotencyToken: createHash('sha256').update(`${request.token}|${request.task}`).digest('hex'),
         // A CodeBuild auto-retry would report on a token the first attempt may already have used.
         autoRetryLimitOverride: 0,
+        ...timeout,
       }),
     );
     if (build?.id === undefined)
@@ -107,6 +133,7 @@ export function codeBuildTask(
     }
     if (token === undefined || token === '') throw new MissingTaskTokenError(task.name);
     const version = run.out.version;
+    const configured = run.config[task.type] as { command?: unknown; timeoutSeconds?: unknown } | undefined;
     const started = await startCodeBuild(
       codebuild,
       {
@@ -116,9 +143,59 @@ export function codeBuildTask(
         token,
         execution: run.execution,
         ...(typeof version === 'number' || typeof version === 'string' ? { version } : {}),
+        ...(typeof configured?.command === 'string' ? { command: configured.command } : {}),
+        ...(typeof configured?.timeoutSeconds === 'number'
+          ? { timeoutSeconds: configured.timeoutSeconds }
+          : {}),
+        ...uploadTarget(task.type, run, options),
       },
       options,
     );
     return { buildId: started.buildId, projectName: started.projectName };
+  };
+}
+
+/** A build task uploads its artifact where bake looks for it (artifactSource.ts); a test task uploads nothing. */
+function uploadTarget(
+  kind: CodeBuildTask,
+  run: RunState,
+  options: CodeBuildStarterOptions,
+): { artifactUri?: string } {
+  if (kind !== 'build' || options.artifactBucket === undefined || options.artifactBucket === '') return {};
+  return { artifactUri: artifactUri(options.artifactBucket, run.service, run.commit) };
+}
+
+/**
+ * The commands port on AWS (build, test): the task's `.vouch.yml` command in the service's CodeBuild
+ * project at the commit; a build also uploads its artifact to the artifact bucket and reports it.
+ * Returns at once: the Task state waits on its token until the buildspec calls send-task-success or
+ * send-task-failure, so this Lambda's own result is not the state's output.
+ */
+export function codeBuildCommandPort(
+  codebuild: CodeBuildClient,
+  options: CodeBuildStarterOptions = {},
+): CommandPort {
+  return {
+    async run(kind, input, command) {
+      if (input.token === undefined || input.token === '') throw new MissingTaskTokenError(input.task.name);
+      // `$.out.version` is the version task's `{ version, commit }`.
+      const version = (input.run.out.version as { version?: unknown } | undefined)?.version;
+      const started = await startCodeBuild(
+        codebuild,
+        {
+          service: input.run.service,
+          commit: input.run.commit,
+          task: kind,
+          token: input.token,
+          execution: input.run.execution,
+          command: command.command,
+          timeoutSeconds: command.timeoutSeconds,
+          ...(typeof version === 'number' ? { version } : {}),
+          ...uploadTarget(kind, input.run, options),
+        },
+        options,
+      );
+      return { kind, buildId: started.buildId, projectName: started.projectName };
+    },
   };
 }

@@ -1,16 +1,35 @@
 /**
- * The bake source on AWS: the service artifact a build task uploaded to S3 and reported in its output
- * (`{ "artifact": "s3://..." }`, the buildspec's send-task-success output). Locally the source is the
- * commit's files; on AWS the builder instance fetches the artifact (Ec2DeployTarget.bake).
+ * The bake source on AWS: the service artifact the build task uploaded to S3. A task that reported one
+ * in its output (`{ "artifact": "s3://..." }`, the buildspec's send-task-success output) wins; without
+ * one, the URI the build step uploads to by convention, `s3://<bucket>/<service>/<commit>.tar.gz`
+ * (a pipe without a build task bakes what another pipe built for the same commit). Locally the source
+ * is the commit's files; on AWS the builder instance fetches the artifact (Ec2DeployTarget.bake).
  */
 import type { RunState } from '../../../core/pipeline/contract.ts';
 import { BakeSourceNotFoundError } from './errors.ts';
 
-export function artifactSource(run: RunState): { source: string } {
+/** Where the build task of `service` at `commit` uploads its artifact (VOUCH_ARTIFACT_URI). */
+export function artifactUri(bucket: string, service: string, commit: string): string {
+  return `s3://${bucket}/${service}/${commit}.tar.gz`;
+}
+
+export interface ArtifactSourceOptions {
+  /** The artifact bucket (RUNTIME_ENV.artifactBucket). @default none: only a reported artifact bakes */
+  readonly bucket?: string;
+}
+
+export function artifactSource(run: RunState, options: ArtifactSourceOptions = {}): { source: string } {
   for (const output of Object.values(run.out)) {
     const artifact = (output as { artifact?: unknown } | null)?.artifact;
     if (typeof artifact === 'string' && artifact.startsWith('s3://')) return { source: artifact };
   }
-  // No guess at a bucket: a missing artifact is a pipe that cannot bake on AWS yet.
+  if (options.bucket !== undefined && options.bucket !== '') {
+    return { source: artifactUri(options.bucket, run.service, run.commit) };
+  }
   throw new BakeSourceNotFoundError(run.service, run.commit);
+}
+
+/** The `source` port of the bake Lambda, over the platform's artifact bucket. */
+export function bucketArtifactSource(bucket: string): (run: RunState) => { source: string } {
+  return (run) => artifactSource(run, { bucket });
 }

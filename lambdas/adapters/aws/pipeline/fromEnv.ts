@@ -15,21 +15,22 @@ import { botRuns } from '../../../core/evidence/botRuns.ts';
 import { systemClock } from '../../../core/evidence/clock.ts';
 import { METRIC_NAMESPACE } from '../../../core/evidence/metrics.ts';
 import { createDecideTask, createVerifyTask } from '../../../core/evidence/tasks.ts';
-import type { TaskFunction } from '../../../core/pipeline/contract.ts';
+import type { RunState, TaskFunction } from '../../../core/pipeline/contract.ts';
 import type { BotRunsPort, CommandPort, NotifyPort } from '../../../core/pipeline/tasks.ts';
 import { requireEnv } from '../../../core/shared/env.ts';
 import { BuildRepository } from '../../dynamo/buildRepository.ts';
 import { DynamoWindowStore } from '../../dynamo/windowStore.ts';
+import { codeBuildCommandPort } from '../codebuild/startBuild.ts';
 import { cloudWatchEvidence } from '../evidence/cloudWatchEvidence.ts';
 import { emfMetricSink } from '../evidence/emfMetricSink.ts';
 import { windowEndSchedules } from '../evidence/windowEndSchedule.ts';
 import { EC2_TARGET_ENV } from '../target/config.ts';
+import { bucketArtifactSource } from './artifactSource.ts';
 import {
   type AsyncCanarySamples,
   cloudWatchCanarySamples,
   elbTargetGroups,
 } from './cloudWatchCanarySamples.ts';
-import { codeBuildCommands } from './codeBuildCommands.ts';
 import { snsNotify } from './snsNotify.ts';
 
 type Env = NodeJS.ProcessEnv;
@@ -66,10 +67,17 @@ export function notifyFromEnv(env: Env = process.env): NotifyPort {
   return snsNotify(new SNSClient({}), { topicArn: requireEnv(RUNTIME_ENV.notificationTopicArn, env) });
 }
 
+/** Build and test in the service's CodeBuild project: its `.vouch.yml` command; build uploads to the artifact bucket. */
 export function commandsFromEnv(env: Env = process.env): CommandPort {
-  return codeBuildCommands(new CodeBuildClient({}), {
+  return codeBuildCommandPort(new CodeBuildClient({}), {
     projectPrefix: requireEnv(RUNTIME_ENV.buildProjectPrefix, env),
+    artifactBucket: requireEnv(RUNTIME_ENV.artifactBucket, env),
   });
+}
+
+/** Bake's source: the reported artifact, else the build's conventional upload in the artifact bucket. */
+export function artifactSourceFromEnv(env: Env = process.env): (run: RunState) => { source: string } {
+  return bucketArtifactSource(requireEnv(RUNTIME_ENV.artifactBucket, env));
 }
 
 /** Bots in the Lambda: global fetch, metrics as EMF in the function's log stream (no PutMetricData call). */
