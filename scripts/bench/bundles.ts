@@ -46,6 +46,7 @@ const FAKE_ENV: Record<string, string> = {
   [RUNTIME_ENV.webhookSecretName]: 'vouch/webhook-secret',
   [RUNTIME_ENV.gitTokenSecretName]: 'vouch/git-token',
   [RUNTIME_ENV.buildProjectPrefix]: 'vouch-',
+  [RUNTIME_ENV.artifactBucket]: 'vouch-artifacts-123456789012-eu-west-1',
   SLACK_TOKEN_SECRET_ARN: 'vouch/slack-token',
   TABLE_NAME: 'vouch-builds',
   TEAM_CHANNELS: JSON.stringify({ t: '#t' }),
