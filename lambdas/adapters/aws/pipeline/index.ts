@@ -1,6 +1,5 @@
 export * from './artifactSource.ts';
 export * from './cloudWatchCanarySamples.ts';
-export * from './codeBuildCommands.ts';
 export * from './errors.ts';
 export * from './fromEnv.ts';
 export * from './snsNotify.ts';
