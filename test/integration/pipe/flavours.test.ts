@@ -105,7 +105,7 @@ describe('ci in mock mode', () => {
 });
 
 describe('ec2-canary in mock mode', () => {
-  const test = ['version', 'bake', 'provision-test@test', 'deploy-test@test'];
+  const test = ['version', 'build', 'bake', 'provision-test@test', 'deploy-test@test'];
   const checks = ['verify-test@test', 'passed-test@test'];
   const releaseTo = (env: string) => [
     `lock@${env}`,
@@ -127,9 +127,10 @@ describe('ec2-canary in mock mode', () => {
     });
     expect(result.status).toBe('SUCCEEDED');
     const ran = order(result);
-    expect(ran.slice(0, 4)).toEqual(test);
-    expect(new Set(ran.slice(4, 6))).toEqual(new Set(['functional-tests@test', 'load-tests@test']));
-    expect(ran.slice(6)).toEqual([...checks, ...releaseTo('qa'), ...releaseTo('prod'), ...last]);
+    expect(ran.slice(0, test.length)).toEqual(test);
+    const tests = ran.slice(test.length, test.length + 2);
+    expect(new Set(tests)).toEqual(new Set(['functional-tests@test', 'load-tests@test']));
+    expect(ran.slice(test.length + 2)).toEqual([...checks, ...releaseTo('qa'), ...releaseTo('prod'), ...last]);
   });
 
   it('a failed canary step rolls back that environment, never reaches the next step or prod, and cleans up', async () => {
@@ -138,7 +139,7 @@ describe('ec2-canary in mock mode', () => {
     });
     expect(result.status).toBe('FAILED');
     const ran = order(result);
-    expect(ran.slice(6)).toEqual([
+    expect(ran.slice(test.length + 2)).toEqual([
       ...checks,
       'lock@qa',
       'deploy-canary@qa',
@@ -182,7 +183,7 @@ describe('ec2-canary in mock mode', () => {
   it('run-to an unknown task is refused with the list of tasks', () => {
     expect(() => compileFlavour('ec2-canary', { runTo: 'deploy-prod' })).toThrow(UnknownTaskError);
     expect(() => compileFlavour('ec2-canary', { runTo: 'deploy-prod' })).toThrow(
-      /the pipe's tasks are: version, bake/,
+      /the pipe's tasks are: version, build, bake/,
     );
   });
 
