@@ -6,7 +6,7 @@
  */
 import { Agent, createServer, type IncomingHttpHeaders, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Slot } from '../../../core/target/port.ts';
+import type { Slot, SlotRequest } from '../../../core/target/port.ts';
 import { SmoothWeightedPicker } from '../../../core/target/weights.ts';
 
 export interface ProxyUpstream {
@@ -16,16 +16,8 @@ export interface ProxyUpstream {
   readonly image: string;
 }
 
-export interface ProxiedRequest {
-  readonly slot: Slot;
-  readonly version: string;
-  readonly image: string;
-  readonly method: string;
-  readonly path: string;
-  readonly status: number;
-  readonly latencyMs: number;
-  readonly at: number;
-}
+/** A request the proxy served: the port's SlotRequest before the target adds which environment it was. */
+export type ProxiedRequest = Omit<SlotRequest, 'service' | 'environment' | 'environmentId'>;
 
 // Hop-by-hop headers (RFC 9110 section 7.6.1) are not forwarded.
 const HOP_BY_HOP = new Set([
