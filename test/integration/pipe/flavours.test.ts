@@ -130,7 +130,12 @@ describe('ec2-canary in mock mode', () => {
     expect(ran.slice(0, test.length)).toEqual(test);
     const tests = ran.slice(test.length, test.length + 2);
     expect(new Set(tests)).toEqual(new Set(['functional-tests@test', 'load-tests@test']));
-    expect(ran.slice(test.length + 2)).toEqual([...checks, ...releaseTo('qa'), ...releaseTo('prod'), ...last]);
+    expect(ran.slice(test.length + 2)).toEqual([
+      ...checks,
+      ...releaseTo('qa'),
+      ...releaseTo('prod'),
+      ...last,
+    ]);
   });
 
   it('a failed canary step rolls back that environment, never reaches the next step or prod, and cleans up', async () => {
