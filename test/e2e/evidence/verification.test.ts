@@ -24,7 +24,7 @@ const TIME_SCALE = 120;
 /** A service whose /orders answers 200 until `failFrom` (clock ms), then 500. */
 function orderService(clock: ScaledClock) {
   const state = { failFrom: Number.POSITIVE_INFINITY };
-  const server = createServer((req, res) => {
+  const server = createServer((_req, res) => {
     const failing = clock.now() >= state.failFrom;
     res.writeHead(failing ? 500 : 200, { 'content-type': 'application/json' });
     res.end(JSON.stringify(failing ? { error: 'boom' } : { orders: [] }));
