@@ -2,24 +2,15 @@
  * Control by people, through the running local platform's API (`.vouch/platform.json` apiUrl):
  * vouch status, vouch promote, vouch abort, vouch rollback.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { findPlatformFile } from './platformFile.ts';
 import type { CliCommand, CliContext } from './types.ts';
 
-/** Finds the platform's API from the cwd or its parents (a service's working copy lives under .vouch/work). */
+/** The running platform's API URL, from the nearest `.vouch/platform.json`. */
 export function findPlatformApi(cwd: string): string | undefined {
-  let dir = cwd;
-  for (;;) {
-    const file = join(dir, '.vouch', 'platform.json');
-    if (existsSync(file)) {
-      const info = JSON.parse(readFileSync(file, 'utf8')) as { apiUrl?: string };
-      if (info.apiUrl) return info.apiUrl;
-    }
-    const parent = join(dir, '..');
-    if (parent === dir) return undefined;
-    dir = parent;
-  }
+  const file = findPlatformFile(cwd);
+  return file ? (JSON.parse(readFileSync(file, 'utf8')) as { apiUrl?: string }).apiUrl : undefined;
 }
 
 async function call(

@@ -15,6 +15,7 @@ import {
 } from '../../lambdas/adapters/local/gitWorkingCopy.ts';
 import { gitHubPushPayload, signedGitHubHeaders } from '../../lambdas/core/webhook/gitHubPush.ts';
 import { parseRunSpec } from '../../lambdas/core/webhook/runSpec.ts';
+import { findPlatformFile } from './platformFile.ts';
 import type { CliCommand, CliContext } from './types.ts';
 
 export const POST_COMMIT_HOOK = `printf '#!/bin/sh\\nvouch trigger >/dev/null 2>&1 &\\n' > .git/hooks/post-commit && chmod +x .git/hooks/post-commit`;
@@ -231,18 +232,6 @@ async function triggerRemote(
   });
   ctx.out(`${repo}@${head.sha.slice(0, 12)} on ${branch}: started ${started.executionArn}`);
   return 0;
-}
-
-/** The nearest `.vouch/platform.json` from `cwd` upwards. */
-function findPlatformFile(cwd: string): string | undefined {
-  let dir = resolve(cwd);
-  for (;;) {
-    const candidate = join(dir, '.vouch', 'platform.json');
-    if (existsSync(candidate)) return candidate;
-    const parent = dirname(dir);
-    if (parent === dir) return undefined;
-    dir = parent;
-  }
 }
 
 function readPlatformFile(path: string): PlatformFile {
