@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runPipeLocally } from '../../lambdas/adapters/local/engine.ts';
+import { headCommit } from '../../lambdas/adapters/local/gitWorkingCopy.ts';
 import type { RunInput } from '../../lambdas/core/pipeline/contract.ts';
 import {
   type CompileOptions,
@@ -154,7 +155,12 @@ Exit codes: 0 the run SUCCEEDED, 1 it FAILED, 2 bad usage or spec.`,
       ctx.err('--fail needs --mock');
       return 2;
     }
-    const commit = values.commit ?? (await headCommit(dir)) ?? 'unknown';
+    const commit =
+      values.commit ??
+      (await headCommit(dir).then(
+        (h) => h.sha,
+        () => 'unknown',
+      ));
     const input: RunInput = {
       service: spec.service,
       team: spec.team,
@@ -195,12 +201,3 @@ Exit codes: 0 the run SUCCEEDED, 1 it FAILED, 2 bad usage or spec.`,
     return result.status === 'SUCCEEDED' ? 0 : 1;
   },
 };
-
-async function headCommit(dir: string): Promise<string | undefined> {
-  const { execFile } = await import('node:child_process');
-  return new Promise((res) => {
-    execFile('git', ['rev-parse', 'HEAD'], { cwd: dir }, (err, stdout) =>
-      res(err ? undefined : stdout.trim()),
-    );
-  });
-}
