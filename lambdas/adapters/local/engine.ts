@@ -201,26 +201,24 @@ export async function runPipeLocally(
   }
 
   async function runTask(info: TaskStateInfo, taskInput: TaskInput): Promise<JsonValue> {
-    {
-      if (mock) {
-        const environment = environmentOf(taskInput);
-        recorded.push({
-          task: info.state,
-          type: info.type,
-          ...(environment ? { environment } : {}),
-          ...(typeof taskInput.step === 'object' && taskInput.step !== null
-            ? { step: (taskInput.step as { traffic: number }).traffic }
-            : typeof taskInput.step === 'number'
-              ? { step: taskInput.step }
-              : {}),
-        });
-        if (mock.fail?.includes(info.state)) throw new MockTaskFailedError(info.state);
-        return mockResult(taskInput);
-      }
-      const fn = options.tasks?.[info.type];
-      if (!fn) throw new MissingTaskFunctionError(info.type, info.state);
-      return fn(taskInput);
+    if (mock) {
+      const environment = environmentOf(taskInput);
+      recorded.push({
+        task: info.state,
+        type: info.type,
+        ...(environment ? { environment } : {}),
+        ...(typeof taskInput.step === 'object' && taskInput.step !== null
+          ? { step: (taskInput.step as { traffic: number }).traffic }
+          : typeof taskInput.step === 'number'
+            ? { step: taskInput.step }
+            : {}),
+      });
+      if (mock.fail?.includes(info.state)) throw new MockTaskFailedError(info.state);
+      return mockResult(taskInput);
     }
+    const fn = options.tasks?.[info.type];
+    if (!fn) throw new MissingTaskFunctionError(info.type, info.state);
+    return fn(taskInput);
   }
 
   // The library validates a definition with asl-validator on construction (about a second); a

@@ -25,7 +25,6 @@ import {
   CanaryStepFailedError,
   MissingTaskResultError,
   PipelineConfigError,
-  TransientTaskError,
   VerificationFailedError,
 } from './errors.ts';
 
@@ -637,5 +636,3 @@ function summarize(value: unknown): JsonValue {
   if (text.length <= 16_000) return typeof value === 'string' ? value : (json(value) as JsonValue);
   return { truncated: true, head: text.slice(0, 16_000) };
 }
-
-export { TransientTaskError };
