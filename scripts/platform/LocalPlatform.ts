@@ -7,8 +7,7 @@
  */
 import '../../lambdas/adapters/local/polyfills.ts';
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { BuildRepository } from '../../lambdas/adapters/dynamo/buildRepository.ts';
@@ -321,7 +320,7 @@ export class LocalPlatform {
           await this.notifier.deliver(parsed);
         },
       },
-      source: (r) => ({ source: this.exportCommit(entry.repoDir, r.commit) }),
+      source: (r) => ({ source: this.exportCommit(entry.repoDir, r.service, r.commit) }),
       now: () => new Date(),
       lockTtlSeconds: 3600,
       lockWaitSeconds: 0,
@@ -342,15 +341,26 @@ export class LocalPlatform {
     return this.options.teamChannels?.[team] ?? `#${team}`;
   }
 
-  /** The files of a commit, exported to a folder, so an image is exactly what was pushed. */
-  private exportCommit(repoDir: string, commit: string): string {
-    const dir = mkdtempSync(join(tmpdir(), 'vouch-src-'));
+  /**
+   * The files of a commit, exported once to `.vouch/src/<service>/<commit>`, so an image is exactly
+   * what was pushed (a retried bake reuses the export).
+   */
+  private exportCommit(repoDir: string, service: string, commit: string): string {
+    // The version task has already refused anything but a full SHA; a path must never say otherwise.
+    if (!/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(commit)) throw new Error(`not a commit SHA: ${commit}`);
+    const dir = join(this.stateDir, 'src', service, commit);
+    if (existsSync(dir)) return dir;
+    // Extracted beside it, then renamed: an export cut short is never mistaken for a complete one.
+    const partial = `${dir}.partial`;
+    rmSync(partial, { recursive: true, force: true });
+    mkdirSync(partial, { recursive: true });
     // Synchronous on purpose: bake reads the folder right after; git archive is fast for a service repo.
     const tar = execFileSync('git', ['archive', '--format=tar', commit], {
       cwd: repoDir,
       maxBuffer: 256 * 1024 * 1024,
     });
-    execFileSync('tar', ['-x', '-C', dir], { input: tar });
+    execFileSync('tar', ['-x', '-C', partial], { input: tar });
+    renameSync(partial, dir);
     return dir;
   }
 
