@@ -107,18 +107,12 @@ export async function playStory(platform: LocalPlatform, options: StoryOptions):
     if (!running) throw new Error(`run ${execution} is not known to the platform`);
     const result = await running.done;
     releases.push({ label, commit, execution, result });
-    const where = await platform.builds.whereRuns(spec.service);
-    const version = Object.values(where).length > 0 ? where : undefined;
+    const where = Object.entries(await platform.builds.whereRuns(spec.service));
     out(
       `   ${label}: ${result.status}${result.error ? ` (${result.error})` : ''} in ${formatDuration(Date.now() - started)}`,
     );
-    if (version) {
-      out(
-        `   now running: ${Object.entries(where)
-          .map(([env, state]) => `${env} v${state.version}`)
-          .join(', ')}`,
-      );
-    }
+    if (where.length > 0)
+      out(`   now running: ${where.map(([env, state]) => `${env} v${state.version}`).join(', ')}`);
   };
 
   try {
