@@ -61,13 +61,51 @@ export async function main(argv: string[], ctx: CliContext, commands = COMMANDS)
   }
 }
 
-const isEntry = process.argv[1] && /vouch\.(ts|mjs)$/.test(process.argv[1]);
-if (isEntry) {
-  const code = await main(process.argv.slice(2), {
-    cwd: process.cwd(),
-    env: process.env,
-    out: (l) => process.stdout.write(`${l}\n`),
-    err: (l) => process.stderr.write(`${l}\n`),
-  });
-  process.exitCode = code;
+/**
+ * The folder a command acts on: where the person typed it. `npm run vouch -- …` runs scripts in the
+ * project root and passes the typed folder as INIT_CWD; `npx vouch`, `vouch` (npm link) and
+ * `node scripts/vouch.mjs` keep the working directory.
+ */
+export function invocationDir(env: NodeJS.ProcessEnv, cwd: string): string {
+  return env.npm_lifecycle_event === 'vouch' && env.INIT_CWD ? env.INIT_CWD : cwd;
+}
+
+/**
+ * The process entry (scripts/vouch.mjs calls it, however it was started: a bin link, npx, npm run).
+ * Output to a closed pipe (`vouch history | head`) ends quietly; an unexpected error prints one line,
+ * its cause chain, and exits 1 (VOUCH_DEBUG=1 prints the stack).
+ */
+export async function runFromProcess(): Promise<void> {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw error;
+    });
+  }
+  const write = (stream: NodeJS.WriteStream) => (line: string) => {
+    if (!stream.destroyed) stream.write(`${line}\n`);
+  };
+  try {
+    process.exitCode = await main(process.argv.slice(2), {
+      cwd: invocationDir(process.env, process.cwd()),
+      env: process.env,
+      out: write(process.stdout),
+      err: write(process.stderr),
+    });
+  } catch (error) {
+    process.stderr.write(`vouch: ${describeError(error)}\n`);
+    if (process.env.VOUCH_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+    process.exitCode = 1;
+  }
+}
+
+/** An error and its causes as one readable line. */
+export function describeError(error: unknown): string {
+  const parts: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; current !== undefined && depth < 4; depth++) {
+    parts.push(current instanceof Error ? current.message : String(current));
+    current = current instanceof Error ? current.cause : undefined;
+  }
+  return parts.join(': ');
 }

@@ -4,6 +4,7 @@ import { BuildRepository } from '../../lambdas/adapters/dynamo/buildRepository.t
 import { type LocalTable, openLocalTable } from '../../lambdas/adapters/local/dynalite.ts';
 import { BuildDataError } from '../../lambdas/core/builds/errors.ts';
 import type { BuildEvent } from '../../lambdas/core/builds/model.ts';
+import { findPlatformDir, NO_PLATFORM_HERE } from './platformFile.ts';
 import type { CliCommand, CliContext } from './types.ts';
 
 /** Lays out rows as aligned columns under a header. */
@@ -21,9 +22,14 @@ async function withRepository(
   ctx: CliContext,
   work: (repo: BuildRepository) => Promise<number>,
 ): Promise<number> {
+  const home = findPlatformDir(ctx.cwd, ctx.env);
+  if (!home) {
+    ctx.err(NO_PLATFORM_HERE(ctx.cwd));
+    return 2;
+  }
   let table: LocalTable;
   try {
-    table = await openLocalTable({ cwd: ctx.cwd });
+    table = await openLocalTable({ cwd: home });
   } catch (error) {
     ctx.err(`Cannot open the local build table: ${(error as Error).message}`);
     return 1;
@@ -39,6 +45,14 @@ async function withRepository(
   } finally {
     await table.close();
   }
+}
+
+/** Exit 2 with the known names when the build data has never seen `service`. */
+async function knownService(repo: BuildRepository, service: string, ctx: CliContext): Promise<boolean> {
+  if (await repo.getService(service)) return true;
+  const known = (await repo.listServices()).map((s) => s.service);
+  ctx.err(`unknown service "${service}"; the build data knows: ${known.join(', ') || 'none yet'}`);
+  return false;
 }
 
 function wantsHelp(argv: string[]): boolean {
@@ -104,6 +118,7 @@ export const historyCommand: CliCommand = {
           ctx.out(line);
         return 0;
       }
+      if (!(await knownService(repo, service, ctx))) return 2;
       const page = await repo.listBuilds(service, { limit, cursor });
       if (page.items.length === 0) {
         ctx.out(`No builds of ${service}.`);
@@ -157,20 +172,27 @@ function eventRow(event: BuildEvent): string[] {
 export const eventsCommand: CliCommand = {
   name: 'events',
   summary: 'Events of one build in order: run, task start/done, promotions',
-  usage:
-    'Usage: vouch events <service> <version>\n\nVersion as a number, with or without a leading v (42 or v42).',
+  usage: [
+    'Usage: vouch events <service> <version> [--full]',
+    '',
+    'Version as a number, with or without a leading v (42 or v42).',
+    'Reports and evidence are cut to one line each; --full prints each one whole, indented, below its event.',
+  ].join('\n'),
   async run(argv, ctx) {
     if (wantsHelp(argv)) {
       ctx.out(this.usage);
       return 0;
     }
-    const [service, rawVersion] = argv;
+    const full = argv.includes('--full');
+    const args = argv.filter((a) => a !== '--full');
+    const [service, rawVersion] = args;
     const version = Number(String(rawVersion ?? '').replace(/^v/, ''));
-    if (argv.length !== 2 || service === undefined || !Number.isInteger(version) || version < 1) {
+    if (args.length !== 2 || service === undefined || !Number.isInteger(version) || version < 1) {
       ctx.err(this.usage);
       return 2;
     }
     return withRepository(ctx, async (repo) => {
+      if (!(await knownService(repo, service, ctx))) return 2;
       const build = await repo.getBuild(service, version);
       if (!build) {
         ctx.err(`No build ${service} v${version}.`);
@@ -184,16 +206,38 @@ export const eventsCommand: CliCommand = {
         ctx.out('No events recorded (or all past their retention).');
         return 0;
       }
-      const rows = events
-        .map(eventRow)
-        .map((r) => r.map((c) => (c.length > 80 ? `${c.slice(0, 77)}...` : c)));
-      for (const line of formatTable(['AT', 'WHAT', 'PHASE', 'ENV', 'OUTCOME', 'REPORT / EVIDENCE'], rows)) {
+      const rows = events.map(eventRow);
+      const detail = rows.map((r) => r[5] ?? '');
+      const cut = rows.map((r) => [
+        ...r.slice(0, 5),
+        full ? '' : (r[5] ?? '').length > 100 ? `${(r[5] ?? '').slice(0, 99)}…` : (r[5] ?? ''),
+      ]);
+      const lines = formatTable(
+        ['AT', 'WHAT', 'PHASE', 'ENV', 'OUTCOME', full ? '' : 'REPORT / EVIDENCE'],
+        cut,
+      );
+      lines.forEach((line, i) => {
         ctx.out(line);
-      }
+        const whole = i >= 2 ? detail[i - 2] : '';
+        if (full && whole) ctx.out(indentJson(whole));
+      });
+      if (!full && detail.some((d) => d.length > 100))
+        ctx.out(`(cut to one line: vouch events ${service} ${version} --full)`);
       return 0;
     });
   },
 };
+
+function indentJson(text: string): string {
+  try {
+    return JSON.stringify(JSON.parse(text), null, 2)
+      .split('\n')
+      .map((l) => `    ${l}`)
+      .join('\n');
+  } catch {
+    return `    ${text}`;
+  }
+}
 
 export const whereCommand: CliCommand = {
   name: 'where',
@@ -210,6 +254,7 @@ export const whereCommand: CliCommand = {
       return 2;
     }
     return withRepository(ctx, async (repo) => {
+      if (!(await knownService(repo, service, ctx))) return 2;
       const where = Object.values(await repo.whereRuns(service)).sort((a, b) =>
         a.environment.localeCompare(b.environment),
       );

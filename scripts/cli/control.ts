@@ -39,20 +39,41 @@ async function call(
   }
 }
 
-function report(ctx: CliContext, result: { status: number; json: unknown } | undefined): number {
+type ApiResult = { status: number; json: unknown } | undefined;
+
+/**
+ * Prints the platform's answer as a sentence (or the JSON with --json). Exit codes as the README says:
+ * 0 done, 1 nothing to act on or the platform failed, 2 an unknown name or bad usage (4xx).
+ */
+function report(
+  ctx: CliContext,
+  result: ApiResult,
+  json: boolean,
+  describe: (body: Record<string, unknown>) => string[],
+): number {
   if (!result) return 1;
+  const body = (result.json ?? {}) as Record<string, unknown>;
   if (result.status >= 400) {
-    ctx.err(
-      `refused (${result.status}): ${(result.json as { error?: string }).error ?? JSON.stringify(result.json)}`,
-    );
+    ctx.err(`refused: ${typeof body.error === 'string' ? body.error : JSON.stringify(body)}`);
     return result.status < 500 ? 2 : 1;
   }
-  ctx.out(JSON.stringify(result.json, null, 2));
-  return 0;
+  if (json) ctx.out(JSON.stringify(body, null, 2));
+  else for (const line of describe(body)) ctx.out(line);
+  return body.done === false ? 1 : 0;
+}
+
+const stepOf = (step: unknown) => (typeof step === 'number' ? ` at ${step} %` : '');
+
+function parseControl(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { json: { type: 'boolean' }, environment: { type: 'string' } },
+  });
 }
 
 const oneService = (argv: string[], usage: string, ctx: CliContext, extra = 0) => {
-  const { positionals } = parseArgs({ args: argv, allowPositionals: true, options: {} });
+  const { positionals } = parseControl(argv);
   if (positionals.length !== 1 + extra) {
     ctx.err(usage);
     return undefined;
@@ -64,16 +85,16 @@ export const statusCommand: CliCommand = {
   name: 'status',
   summary: 'what runs where, the runs in progress and the open windows of a service',
   usage:
-    'vouch status [service]\n\nAsks the running local platform (npm start). Exit codes: 0 ok, 1 no platform, 2 bad usage.',
+    'vouch status [service] [--json]\n\nAsks the running local platform (npm start). Exit codes: 0 ok, 1 no platform, 2 bad usage or an unknown service.',
   async run(argv, ctx) {
-    const { positionals } = parseArgs({ args: argv, allowPositionals: true, options: {} });
+    const { positionals, values } = parseControl(argv);
     if (positionals.length > 1) {
       ctx.err(this.usage);
       return 2;
     }
     const service = positionals[0];
     const result = await call(ctx, `/api/status${service ? `?service=${encodeURIComponent(service)}` : ''}`);
-    if (!result || result.status >= 400) return report(ctx, result);
+    if (!result || result.status >= 400 || values.json) return report(ctx, result, true, () => []);
     const status = result.json as {
       services: { service: string; where: Record<string, { version: number }> }[];
       runs: { name: string; service: string; status: string; recent: string[] }[];
@@ -98,23 +119,27 @@ export const promoteCommand: CliCommand = {
   name: 'promote',
   summary: 'close the open verification window now (skip the rest of the wait; the evidence still decides)',
   usage:
-    'vouch promote <service> [--environment E]\n\nThe verdict uses the evidence gathered so far: too few bot samples still fails it.',
+    'vouch promote <service> [--environment E] [--json]\n\nThe verdict uses the evidence gathered so far: too few bot samples still fails it.\nExit codes: 0 closed, 1 no open window, 2 an unknown service or environment.',
   async run(argv, ctx) {
-    const { values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: { environment: { type: 'string' } },
-    });
+    const { values, positionals } = parseControl(argv);
     if (positionals.length !== 1) {
       ctx.err(this.usage);
       return 2;
     }
+    const service = positionals[0];
     return report(
       ctx,
       await call(ctx, '/api/promote', {
-        service: positionals[0],
+        service,
         ...(values.environment ? { environment: values.environment } : {}),
       }),
+      values.json === true,
+      (body) =>
+        body.done === false
+          ? [`nothing to promote: ${body.reason}`]
+          : (body.windows as { environment: string; step?: number; verdict: string }[]).map(
+              (w) => `${service} ${w.environment}${stepOf(w.step)}: window closed now, verdict ${w.verdict}`,
+            ),
     );
   },
 };
@@ -122,22 +147,39 @@ export const promoteCommand: CliCommand = {
 export const abortCommand: CliCommand = {
   name: 'abort',
   summary: "stop a service's runs: they fail at their window, roll back and clean up",
-  usage: 'vouch abort <service>',
+  usage:
+    'vouch abort <service> [--json]\n\nExit codes: 0 aborted, 1 no run in progress, 2 an unknown service.',
   async run(argv, ctx) {
     const args = oneService(argv, this.usage, ctx);
     if (!args) return 2;
-    return report(ctx, await call(ctx, '/api/abort', { service: args[0] }));
+    return report(
+      ctx,
+      await call(ctx, '/api/abort', { service: args[0] }),
+      argv.includes('--json'),
+      (body) => {
+        const runs = body.aborted as string[];
+        return runs.length === 0
+          ? [`nothing to abort: no run of ${args[0]} is in progress`]
+          : [`aborted ${runs.join(', ')}: they fail at their window, roll back and clean up`];
+      },
+    );
   },
 };
 
 export const rollbackCommand: CliCommand = {
   name: 'rollback',
   summary: "fast-track: take all traffic off an environment's canary at once",
-  usage: 'vouch rollback <service> <environment>',
+  usage:
+    'vouch rollback <service> <environment> [--json]\n\nExit codes: 0 rolled back, 1 no canary was running, 2 an unknown service or environment.',
   async run(argv, ctx) {
     const args = oneService(argv, this.usage, ctx, 1);
     if (!args) return 2;
-    return report(ctx, await call(ctx, '/api/rollback', { service: args[0], environment: args[1] }));
+    return report(
+      ctx,
+      await call(ctx, '/api/rollback', { service: args[0], environment: args[1] }),
+      argv.includes('--json'),
+      (body) => [`${args[0]} ${args[1]}: ${body.reason}`],
+    );
   },
 };
 

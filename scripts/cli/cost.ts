@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readResourceJournal } from '../../lambdas/adapters/local/target/resourceJournal.ts';
 import { estimateLocalCost, renderCostTable } from '../../lambdas/core/cost/localEstimate.ts';
+import { findPlatformDir, NO_PLATFORM_HERE } from './platformFile.ts';
 import type { CliCommand } from './types.ts';
 
 /** Where the one-machine target journals the resources it creates (`<dataDir>/resources.jsonl`). */
@@ -23,7 +24,7 @@ the team dashboard (vouch-cost-<team>) shows it.
   --days N        window in days, a positive integer (default ${DEFAULT_DAYS})
   --journal FILE  resource journal to price (default ${DEFAULT_RESOURCE_JOURNAL}, or $VOUCH_RESOURCE_JOURNAL)
 
-Exit codes: 0 printed, 2 bad usage.`,
+Exit codes: 0 printed, 2 bad usage or an unknown team.`,
   async run(argv, ctx) {
     let values: { team?: string; days?: string; journal?: string };
     try {
@@ -44,12 +45,25 @@ Exit codes: 0 printed, 2 bad usage.`,
       ctx.err('vouch cost: --team needs a team name');
       return 2;
     }
-    const journal = resolve(
-      ctx.cwd,
-      values.journal ?? ctx.env.VOUCH_RESOURCE_JOURNAL ?? DEFAULT_RESOURCE_JOURNAL,
-    );
+    const explicit = values.journal ?? ctx.env.VOUCH_RESOURCE_JOURNAL;
+    const home = explicit === undefined ? findPlatformDir(ctx.cwd, ctx.env) : ctx.cwd;
+    if (home === undefined) {
+      ctx.err(NO_PLATFORM_HERE(ctx.cwd));
+      return 2;
+    }
+    const journal = resolve(home, explicit ?? DEFAULT_RESOURCE_JOURNAL);
+    const records = readResourceJournal(journal);
+    if (values.team !== undefined) {
+      const teams = [...new Set(records.map((r) => r.tags.team))].sort();
+      if (!teams.includes(values.team)) {
+        ctx.err(
+          `vouch cost: unknown team "${values.team}"; teams that ran here: ${teams.join(', ') || 'none yet'}`,
+        );
+        return 2;
+      }
+    }
     const now = new Date();
-    const priced = estimateLocalCost(readResourceJournal(journal), {
+    const priced = estimateLocalCost(records, {
       now,
       from: new Date(now.getTime() - days * 86_400_000),
       ...(values.team !== undefined && { team: values.team }),

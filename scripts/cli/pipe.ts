@@ -9,15 +9,18 @@ import {
   compileFlavour,
   FLAVOURS,
   type FlavourName,
+  loadFlavour,
   parseServiceSpec,
   runConfig,
   type ServiceSpec,
   SPEC_FILE,
   SpecError,
+  taskNames,
   UnknownTaskError,
 } from '../../lambdas/core/spec/index.ts';
 import { toMermaid } from '../../lambdas/core/spec/mermaid.ts';
 import { validateAsl } from '../../lambdas/core/spec/validateAsl.ts';
+import { findPlatformDir, findServiceDir } from './platformFile.ts';
 import { progressPrinter } from './progress.ts';
 import type { CliCommand, CliContext } from './types.ts';
 
@@ -50,7 +53,10 @@ Every problem is printed as file:line:column: path: what was expected.
 Exit codes: 0 valid, 2 invalid or not found.`,
   async run(argv, ctx) {
     const { positionals } = parseArgs({ args: argv, allowPositionals: true, options: {} });
-    const file = resolve(ctx.cwd, positionals[0] ?? SPEC_FILE);
+    const file =
+      positionals[0] !== undefined
+        ? resolve(ctx.cwd, positionals[0])
+        : resolve(findServiceDir(ctx.cwd) ?? ctx.cwd, SPEC_FILE);
     const spec = readSpec(file, ctx);
     if (!spec) return 2;
     const asl = validateAsl(compileFlavour(spec.pipe));
@@ -140,7 +146,9 @@ Exit codes: 0 the run SUCCEEDED, 1 it FAILED, 2 bad usage or spec.`,
         commit: { type: 'string' },
       },
     });
-    const dir = resolve(ctx.cwd, positionals[0] ?? '.');
+    // Without a folder, the service working copy the command was typed in (walking up to .vouch.yml).
+    const dir =
+      positionals[0] !== undefined ? resolve(ctx.cwd, positionals[0]) : (findServiceDir(ctx.cwd) ?? ctx.cwd);
     const file = resolve(dir, SPEC_FILE);
     if (!existsSync(file)) {
       ctx.out(`skipped: no ${SPEC_FILE} in ${relative(ctx.cwd, dir) || '.'}, so it is not a Vouch service`);
@@ -153,6 +161,12 @@ Exit codes: 0 the run SUCCEEDED, 1 it FAILED, 2 bad usage or spec.`,
     const mock = values.mock || spec.mock;
     if (!mock && values.fail.length > 0) {
       ctx.err('--fail needs --mock');
+      return 2;
+    }
+    const known = taskNames(loadFlavour(spec.pipe));
+    const unknown = values.fail.filter((t) => !known.includes(t));
+    if (unknown.length > 0) {
+      ctx.err(`--fail ${unknown.join(', ')}: no such task; the pipe's tasks are: ${known.join(', ')}`);
       return 2;
     }
     const commit =
@@ -188,16 +202,27 @@ Exit codes: 0 the run SUCCEEDED, 1 it FAILED, 2 bad usage or spec.`,
       });
       return result.status === 'SUCCEEDED' ? 0 : 1;
     }
-    const { runOnLocalPlatform } = await import('../platform/runHere.ts');
-    const result = await runOnLocalPlatform({
-      cwd: ctx.cwd,
-      serviceDir: dir,
-      spec,
-      definition,
-      input,
-      onHistory: print,
-      out: ctx.out,
-    });
-    return result.status === 'SUCCEEDED' ? 0 : 1;
+    const { runOnLocalPlatform, NotAGitRepositoryError, PlatformRunningError } = await import(
+      '../platform/runHere.ts'
+    );
+    try {
+      const result = await runOnLocalPlatform({
+        // The platform state of the folder it runs in (the Vouch clone for its own working copies).
+        cwd: findPlatformDir(ctx.cwd, ctx.env) ?? ctx.cwd,
+        serviceDir: dir,
+        spec,
+        definition,
+        input,
+        onHistory: print,
+        out: ctx.out,
+      });
+      return result.status === 'SUCCEEDED' ? 0 : 1;
+    } catch (error) {
+      if (error instanceof NotAGitRepositoryError || error instanceof PlatformRunningError) {
+        ctx.err(`vouch run: ${error.message}`);
+        return 2;
+      }
+      throw error;
+    }
   },
 };

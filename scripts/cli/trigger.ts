@@ -1,8 +1,8 @@
 // `vouch trigger`: sign and post a GitHub-style push for the current commit to the local platform's
 // webhook, or (--remote) start the run on AWS through the Step Functions API.
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { SFNClient } from '@aws-sdk/client-sfn';
@@ -39,8 +39,9 @@ Remote: starts the AWS execution through Step Functions StartExecution with your
 Run on every commit, from a git post-commit hook (in the service repo):
   ${POST_COMMIT_HOOK}
 
-Exit codes: 0 the endpoint accepted the push (2xx) or the execution started; 1 it refused or
-could not be reached; 2 bad usage or a repo that cannot be triggered.`;
+Exit codes: 0 a run started (or the push's run already exists); 1 the endpoint refused the push,
+started nothing (another branch, say) or could not be reached; 2 bad usage or a repository that cannot
+be triggered (no git, no commit, no .vouch.yml).`;
 
 interface PlatformFile {
   readonly webhookUrl?: string;
@@ -154,6 +155,10 @@ async function triggerLocal(
   }
 
   const { root, head, branch, repo } = await currentPush(ctx.cwd);
+  if ((await readFileAtCommit(root, head.sha)) === undefined)
+    throw new UsageError(
+      `${root} has no .vouch.yml at ${head.sha.slice(0, 12)}: it is not a Vouch service (run this in a service's working copy)`,
+    );
   const body = JSON.stringify(
     gitHubPushPayload({
       repo,
@@ -188,8 +193,11 @@ async function triggerLocal(
   }
   const line = `${response.status} ${answer.outcome ?? ''}: ${answer.reason ?? ''}${answer.execution ? ` (execution ${answer.execution})` : ''}`;
   const what = `${repo}@${head.sha.slice(0, 12)} on ${branch}`;
-  if (response.ok) {
+  // A push the endpoint accepted but that starts nothing (another branch, say) is not a started run:
+  // a CI gate or hook built on `vouch trigger` must see that.
+  if (response.ok && answer.outcome !== 'ignored') {
     ctx.out(`${what}: ${line}`);
+    if (answer.execution) ctx.out(`follow it: the platform's terminal, or vouch status ${spec(root)}`);
     return 0;
   }
   ctx.err(`${what}: ${line}`);
@@ -259,6 +267,15 @@ function readSecretFile(platform: PlatformFile, platformPath: string | undefined
     throw new UsageError(
       `cannot read the webhook secret file ${file}: ${error instanceof Error ? error.message : ''}`,
     );
+  }
+}
+
+/** The service name of the working copy's .vouch.yml, for the follow-up hint. */
+function spec(root: string): string {
+  try {
+    return parseRunSpec(readFileSync(resolve(root, '.vouch.yml'), 'utf8')).service;
+  } catch {
+    return '<service>';
   }
 }
 

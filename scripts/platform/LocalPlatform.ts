@@ -41,15 +41,11 @@ import { type AslDefinition, compileFlavour, type ServiceSpec } from '../../lamb
 import type { DeployTarget, Environment } from '../../lambdas/core/target/port.ts';
 import { SlotSampleRecorder } from '../../lambdas/core/target/slotEvidence.ts';
 import { type ControlApi, startControlApi } from './controlApi.ts';
+import { UnknownLocalEnvironmentError, UnknownLocalServiceError } from './errors.ts';
 
 const run = promisify(execFile);
 
-export class UnknownLocalServiceError extends Error {
-  constructor(service: string, known: string[]) {
-    super(`unknown service "${service}"; this platform knows: ${known.join(', ') || 'none yet'}`);
-    this.name = 'UnknownLocalServiceError';
-  }
-}
+export { UnknownLocalServiceError } from './errors.ts';
 
 export interface LocalPlatformOptions {
   /** Where `.vouch/` (data, images, outbox) lives. */
@@ -491,6 +487,7 @@ export class LocalPlatform {
 
   /** `vouch promote`: closes the service's open window now; the verdict uses the evidence so far. */
   async promoteNow(service: string, environment?: string) {
+    if (environment !== undefined) this.environmentOf(service, environment);
     const windows = (await this.openWindowsOf(service)).filter(
       (w) => !environment || w.environment === environment,
     );
@@ -526,8 +523,7 @@ export class LocalPlatform {
 
   /** `vouch rollback`: at once, the canary of an environment gets no traffic and stops; its run rolls back. */
   async rollbackNow(service: string, environment: string) {
-    const entry = this.services.get(service);
-    if (!entry) throw new UnknownLocalServiceError(service, [...this.services.keys()]);
+    this.environmentOf(service, environment);
     const env = this.target.list().find((e) => e.service === service && e.name === environment);
     if (!env) return { done: false, reason: `${service} has no ${environment} environment on this machine` };
     const before = await this.target.describe(env);
@@ -549,6 +545,14 @@ export class LocalPlatform {
   }
 
   readonly aborted = new Set<string>();
+
+  /** Refuses a service or environment name the platform does not know (the control API answers 404). */
+  private environmentOf(service: string, environment: string): void {
+    const entry = this.services.get(service);
+    if (!entry) throw new UnknownLocalServiceError(service, [...this.services.keys()]);
+    const known = entry.spec.environments.map((e) => e.name);
+    if (!known.includes(environment)) throw new UnknownLocalEnvironmentError(service, environment, known);
+  }
 
   async close(): Promise<void> {
     await this.api?.close();

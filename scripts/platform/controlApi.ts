@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import { readResourceJournal } from '../../lambdas/adapters/local/target/resourceJournal.ts';
 import { estimateLocalCost, renderCostTable } from '../../lambdas/core/cost/localEstimate.ts';
+import { UnknownLocalNameError } from './errors.ts';
 import type { LocalPlatform } from './LocalPlatform.ts';
 
 const MAX_BODY = 16 * 1024;
@@ -74,8 +75,7 @@ export async function startControlApi(platform: LocalPlatform, port = 0): Promis
   const server: Server = createServer((req, res) => {
     handle(platform, req, res).catch((error: unknown) => {
       if (error instanceof HttpError) send(res, error.status, { error: error.message });
-      else if (error instanceof Error && error.name === 'UnknownLocalServiceError')
-        send(res, 404, { error: error.message });
+      else if (error instanceof UnknownLocalNameError) send(res, 404, { error: error.message });
       else send(res, 500, { error: error instanceof Error ? error.message : String(error) });
     });
   });

@@ -6,6 +6,7 @@
  */
 import type {
   AllocatedVersion,
+  BuildEvent,
   DeployLock,
   PromotionInput,
   RunFinish,
@@ -54,6 +55,8 @@ export interface BuildRecords {
     waitSeconds: number;
   }): Promise<DeployLock>;
   releaseLock(request: { service: string; environment: string; owner: string }): Promise<boolean>;
+  /** A build's events in order: the run's own record of what it promoted. */
+  listEvents(service: string, version: number): Promise<BuildEvent[]>;
 }
 
 /** Per-slot samples of an environment's traffic in a time range (the proxy or the ALB's logs). */
@@ -460,6 +463,13 @@ export function createPipelineTasks(ports: PipelinePorts): Record<TaskType, Task
     async notify(input) {
       const version = (input.run.out.version as { version?: number } | undefined)?.version ?? 'none';
       const failed = input.run.error !== undefined;
+      // What this run promoted, as it recorded it: a run stopped early (run-to) released nowhere.
+      const promoted =
+        typeof version === 'number'
+          ? (await ports.builds.listEvents(input.run.service, version))
+              .filter((e) => e.kind === 'PROMOTION' && e.promotion === 'PROMOTED')
+              .map((e) => (e as { environment: string }).environment)
+          : [];
       const at = now().toISOString();
       await ports.notify.send({
         id: `${input.run.execution}#${input.task.name}`,
@@ -473,7 +483,9 @@ export function createPipelineTasks(ports: PipelinePorts): Record<TaskType, Task
           outcome: failed ? 'FAIL' : 'PASS',
           summary: failed
             ? `${input.run.error?.Error}: ${summaryOf(parseCause(input.run.error)).slice(0, 500)}`
-            : `version ${version} released to ${(input.run.config.releaseEnvironments as { name: string }[]).map((e) => e.name).join(', ')}`,
+            : promoted.length > 0
+              ? `version ${version} released to ${promoted.join(', ')}`
+              : `version ${version}: the run succeeded without releasing to any environment`,
         },
         window: { start: at, end: at },
       });

@@ -29,6 +29,7 @@ function fakeBuilds(overrides: Partial<BuildRecords> = {}): BuildRecords & { eve
     recordPromotion: async () => {},
     acquireLockWaiting: async () => ({}) as never,
     releaseLock: async () => true,
+    listEvents: async () => [],
     ...overrides,
   };
 }

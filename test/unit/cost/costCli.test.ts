@@ -80,11 +80,35 @@ describe('vouch cost', () => {
     expect(out.join('\n')).toMatch(/checkout\s+shop\s+prod/);
   });
 
-  it('says so when nothing was recorded', async () => {
-    const code = await run(['--team', 'nobody', '--journal', 'resources.jsonl']);
+  it('says so when nothing of a known team ran in the window', async () => {
+    // Prepare: search's only process started 5 h ago; a window ending now of 1 day holds it, so
+    // take a journal with search's process ended 3 days ago instead.
+    writeFileSync(
+      join(dir, 'old.jsonl'),
+      journal([
+        {
+          id: 'p',
+          kind: 'process',
+          tags: search,
+          environment: 'prod',
+          createdAt: hoursAgo(80),
+          endedAt: hoursAgo(73),
+        },
+      ]),
+    );
+    const code = await run(['--team', 'search', '--days', '1', '--journal', 'old.jsonl']);
     expect(code).toBe(0);
     expect(out).toEqual([
-      expect.stringMatching(/^ESTIMATE: no resources of team nobody recorded in .*resources\.jsonl/),
+      expect.stringMatching(/^ESTIMATE: no resources of team search recorded in .*old\.jsonl/),
+    ]);
+  });
+
+  it('refuses an unknown team with exit code 2 and names the known ones', async () => {
+    const code = await run(['--team', 'nobody', '--journal', 'resources.jsonl']);
+    expect(code).toBe(2);
+    expect(out).toEqual([]);
+    expect(err).toEqual([
+      expect.stringMatching(/unknown team "nobody"; teams that ran here: payments, search/),
     ]);
   });
 
