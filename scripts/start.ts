@@ -2,6 +2,8 @@
 // for your own pushes (`vouch trigger`). `npm start -- --once` stops after the story.
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { HistoryEntry } from '../lambdas/adapters/local/engine.ts';
+import { progressPrinter } from './cli/progress.ts';
 import { LocalPlatform } from './platform/LocalPlatform.ts';
 import { playStory } from './platform/story.ts';
 
@@ -41,6 +43,7 @@ process.on('SIGTERM', () => void shutdown(0));
 
 out(`  build data: dynalite at ${platform.table.endpoint} (persisted under .vouch/data)`);
 out(`  webhook:    ${platform.webhook?.url}`);
+out(`  dashboard:  ${platform.api?.url}/`);
 try {
   const releases = await playStory(platform, {
     exampleDir: join(root, 'examples', 'orders'),
@@ -58,8 +61,23 @@ try {
   await shutdown(1);
 }
 if (values.once) await shutdown(0);
+// Your own pushes show their steps as the story's did, each line prefixed with its run.
+const printers = new Map<string, (entry: HistoryEntry) => void>();
+platform.onProgress((execution, entry) => {
+  let print = printers.get(execution);
+  if (!print) {
+    const run = platform.executions.get(execution);
+    print = progressPrinter(out, `  ${run ? `${run.service}@${run.commit.slice(0, 8)}` : execution} `);
+    printers.set(execution, print);
+  }
+  print(entry);
+  if (entry.kind === 'finished') printers.delete(execution);
+});
 out('');
 out('The platform keeps running. Push your own versions of the example service:');
-out(`  cd ${join('.vouch', 'work', 'orders')} && edit, git commit -am "my change" && npx vouch trigger`);
-out('  npx vouch history orders    npx vouch where orders    npx vouch cost --team checkout');
+out(`  cd ${join('.vouch', 'work', 'orders')}, edit, then: git commit -am "my change" && npx vouch trigger`);
+out(
+  '  npx vouch status orders    npx vouch history orders    npx vouch where orders    npx vouch cost --team checkout',
+);
+out(`  the dashboard: ${platform.api?.url}/`);
 out('Ctrl-C stops it.');

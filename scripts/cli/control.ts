@@ -98,7 +98,12 @@ export const statusCommand: CliCommand = {
     const status = result.json as {
       services: { service: string; where: Record<string, { version: number }> }[];
       runs: { name: string; service: string; status: string; recent: string[] }[];
-      openWindows: { service: string; environment: string; step?: number; endsAt: string }[];
+      openWindows: {
+        service: string;
+        environment: string;
+        step?: number;
+        closesInRealSeconds: number;
+      }[];
     };
     for (const s of status.services) {
       const where = Object.entries(s.where).map(([env, v]) => `${env} v${v.version}`);
@@ -108,7 +113,7 @@ export const statusCommand: CliCommand = {
       ctx.out(`  run ${r.name}: ${r.status}  (${r.recent.at(-1) ?? 'starting'})`);
     for (const w of status.openWindows) {
       ctx.out(
-        `  open window: ${w.service} ${w.environment}${w.step ? ` at ${w.step}%` : ''}, ends ${w.endsAt}`,
+        `  open window: ${w.service} ${w.environment}${w.step ? ` at ${w.step} %` : ''}, closes in ${w.closesInRealSeconds} s`,
       );
     }
     return 0;

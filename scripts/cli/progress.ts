@@ -23,9 +23,7 @@ export function progressPrinter(out: (line: string) => void, prefix = ''): (entr
         break;
       case 'failed':
         if (entry.stateType !== 'Fail') {
-          out(
-            `${prefix}✗ ${entry.state}${where}${took}: ${entry.error}${entry.cause ? `: ${shorten(entry.cause)}` : ''}`,
-          );
+          out(`${prefix}✗ ${entry.state}${where}${took}: ${describeFailure(entry.error, entry.cause)}`);
         }
         break;
       case 'retried':
@@ -45,6 +43,36 @@ export function formatDuration(ms: number): string {
   if (ms < 1000) return `${ms} ms`;
   if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
   return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
+}
+
+const ERROR_WORDS: Readonly<Record<string, string>> = {
+  CanaryStepFailed: 'the canary judge failed the step',
+  VerificationFailed: 'the verification window failed',
+  Aborted: 'aborted by a person',
+  ManualRollback: 'rolled back by a person',
+  LockHeld: 'another run holds the deploy lock',
+};
+
+/**
+ * A failed state's error and cause as a sentence: the cause's own summary or reason (every Vouch task
+ * error carries one in its JSON), never a cut-off JSON object.
+ */
+export function describeFailure(error: string | undefined, cause: string | undefined): string {
+  const what = (error && ERROR_WORDS[error]) ?? error ?? 'failed';
+  if (!cause) return what;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(cause);
+  } catch {
+    return `${what}: ${shorten(cause)}`;
+  }
+  const fields = (parsed ?? {}) as Record<string, unknown>;
+  const verdict = (fields.verdict ?? {}) as Record<string, unknown>;
+  const reason = [fields.reason, fields.summary, verdict.summary, fields.errorMessage].find(
+    (v): v is string => typeof v === 'string' && v.trim() !== '',
+  );
+  if (reason) return `${what}: ${shorten(reason)}`;
+  return `${what}: ${shorten(cause)}`;
 }
 
 function shorten(text: string, max = 240): string {

@@ -481,6 +481,11 @@ export class LocalPlatform {
       step: w.step,
       startedAt: w.startedAt,
       endsAt: w.endsAt,
+      // The window's times are on the platform's clock (npm start runs it 20x); people wait in real time.
+      closesInRealSeconds: Math.max(
+        0,
+        Math.round((Date.parse(w.endsAt) - this.clock.now()) / this.clock.scale),
+      ),
     }));
     return { services, runs, openWindows };
   }

@@ -133,8 +133,25 @@ export async function playStory(platform: LocalPlatform, options: StoryOptions):
         );
       },
     );
+    restoreHealthyRelease(dir, options, out);
   } finally {
     unsubscribe();
   }
   return releases;
+}
+
+/**
+ * Release 3 was rolled back, but the working copy still holds it: a newcomer's first "edit, commit,
+ * trigger" would ship the regression again. Commit its revert (without pushing), so the working copy is
+ * on release 2's behaviour.
+ */
+function restoreHealthyRelease(dir: string, options: StoryOptions, out: (line: string) => void): void {
+  cpSync(join(options.exampleDir, 'release.json'), join(dir, 'release.json'));
+  git(dir, 'add', '--all');
+  git(dir, 'commit', '--quiet', '-m', 'Revert release 3: back to the healthy release (not pushed)');
+  const commit = git(dir, 'rev-parse', 'HEAD');
+  out('');
+  out(
+    `== the working copy ${dir} is on ${commit.slice(0, 8)}, a revert of release 3 (not pushed): it behaves like release 2, so your next push is healthy`,
+  );
 }

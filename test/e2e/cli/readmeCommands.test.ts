@@ -1,0 +1,176 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseServiceSpec } from '../../../lambdas/core/spec/index.ts';
+import { LocalPlatform } from '../../../scripts/platform/LocalPlatform.ts';
+import { prepareWorkingCopy } from '../../../scripts/platform/story.ts';
+
+/**
+ * The README's `vouch` commands, typed as a newcomer types them: `npx vouch …` and `npm run vouch -- …`
+ * as separate processes, from the folders the README names (the Vouch clone, and the service's working
+ * copy under `.vouch/work/orders`), against a running local platform. Each checks output and exit code.
+ *
+ * The clone is a folder of links to this repository's files with a `.vouch/` of its own, so the test
+ * neither reads nor disturbs a platform a developer runs in this checkout.
+ */
+const repo = new URL('../../../', import.meta.url).pathname;
+const clone = mkdtempSync(join(tmpdir(), 'vouch-readme-'));
+for (const name of readdirSync(repo)) {
+  if (name === '.vouch' || name === '.git') continue;
+  symlinkSync(join(repo, name), join(clone, name));
+}
+const work = join(clone, '.vouch', 'work', 'orders');
+
+interface Result {
+  readonly code: number;
+  readonly out: string;
+  readonly err: string;
+}
+
+/** Runs a shell command line as a person would type it, bounded in time. */
+function sh(line: string, cwd: string): Promise<Result> {
+  return new Promise((resolve) => {
+    const env = { ...process.env };
+    // The test runner's own variables must not leak into the commands it checks.
+    for (const key of Object.keys(env)) if (/^(npm_|INIT_CWD|VITEST|VOUCH_)/.test(key)) delete env[key];
+    execFile('sh', ['-c', line], { cwd, env, timeout: 120_000 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+      resolve({ code, out: stdout, err: stderr });
+    });
+  });
+}
+
+function git(...args: string[]): Promise<Result> {
+  return sh(`git -c user.name=t -c user.email=t@t ${args.join(' ')}`, work);
+}
+
+describe('the README commands, typed as documented', () => {
+  let platform: LocalPlatform;
+
+  beforeAll(async () => {
+    platform = await LocalPlatform.start({ cwd: clone, timeScale: 60, persist: true, out: () => {} });
+    const dir = prepareWorkingCopy(platform, join(repo, 'examples', 'orders'));
+    expect(dir).toBe(work);
+    await platform.registerService(parseServiceSpec(readFileSync(join(work, '.vouch.yml'), 'utf8')), work);
+    await git('add', '--all');
+    await git('commit', '--quiet', '-m', 'first');
+  }, 120_000);
+
+  afterAll(async () => {
+    await platform?.close();
+    rmSync(clone, { recursive: true, force: true });
+  });
+
+  it('npx vouch with no command prints the usage and exits 2; --help exits 0', async () => {
+    const bare = await sh('npx vouch', clone);
+    expect(bare.code).toBe(2);
+    expect(bare.out).toMatch(/usage: vouch <command>/);
+    const help = await sh('npx vouch --help', clone);
+    expect(help.code).toBe(0);
+    expect(help.out).toMatch(/commands:\n\s+validate/);
+    const unknown = await sh('npx vouch frobnicate', clone);
+    expect(unknown.code).toBe(2);
+    expect(unknown.err).toMatch(/unknown command "frobnicate"/);
+  }, 60_000);
+
+  it('validate, show and run --mock act on the working copy they are typed in', async () => {
+    const validate = await sh('npx vouch validate', work);
+    expect(validate).toMatchObject({
+      code: 0,
+      out: '.vouch.yml: valid (orders, pipe ec2-canary, team checkout)\n',
+    });
+    // npm run moves to the project root; the command still acts on the folder it was typed in.
+    const viaNpm = await sh('npm run -s vouch -- validate', work);
+    expect(viaNpm.code).toBe(0);
+    expect(viaNpm.out).toMatch(/\.vouch\.yml: valid \(orders/);
+    const show = await sh('npx vouch show --pipe ci', clone);
+    expect(show.code).toBe(0);
+    expect(show.out).toMatch(/^flowchart TD/);
+    const mock = await sh('npx vouch run --mock', work);
+    expect(mock.code, mock.err).toBe(0);
+    expect(mock.out).toMatch(/recorded order:\n\s+1\. version \(version\)/);
+  }, 90_000);
+
+  it('trigger starts the working copy HEAD on the running platform; the data commands read its table from the working copy', async () => {
+    const trigger = await sh('npx vouch trigger', work);
+    expect(trigger.code, trigger.err).toBe(0);
+    expect(trigger.out).toMatch(/201 started/);
+    const execution = trigger.out.match(/execution (\S+)\)/)?.[1] as string;
+    const run = platform.executions.get(execution);
+    expect(run).toBeDefined();
+    const result = await run?.done;
+    expect(result?.status).toBe('SUCCEEDED');
+
+    const history = await sh('npx vouch history orders', work);
+    expect(history.code).toBe(0);
+    expect(history.out).toMatch(/^v1\s+SUCCEEDED\s+[0-9a-f]{12}/m);
+    const where = await sh('npx vouch where orders', work);
+    expect(where.code).toBe(0);
+    expect(where.out).toMatch(/^prod\s+v1/m);
+    const events = await sh('npx vouch events orders 1', work);
+    expect(events.code).toBe(0);
+    expect(events.out).toMatch(/PROMOTED:prod/);
+    const status = await sh('npx vouch status orders', work);
+    expect(status.code).toBe(0);
+    expect(status.out).toMatch(/^orders: test v1|^orders: .*prod v1/m);
+    const cost = await sh('npx vouch cost --team checkout', clone);
+    expect(cost.code).toBe(0);
+    expect(cost.out).toMatch(/^ESTIMATE/);
+    // Nothing to act on is not success.
+    const promote = await sh('npx vouch promote orders', work);
+    expect(promote).toMatchObject({ code: 1, out: expect.stringMatching(/^nothing to promote/) });
+    const rollback = await sh('npx vouch rollback orders qa', work);
+    expect(rollback).toMatchObject({ code: 1, out: 'orders qa: no canary was running\n' });
+    // A reader that stops early (head) ends the command quietly.
+    const piped = await sh('npx vouch history orders | head -n 1; echo "status=$?"', work);
+    expect(piped.err).not.toMatch(/EPIPE|at .*\.ts:\d+/);
+    expect(piped.out).toMatch(/^VERSION/);
+  }, 300_000);
+
+  it('every unknown name exits 2 with a reason, for every command that takes one', async () => {
+    const lines = [
+      'npx vouch history nosuch',
+      'npx vouch where nosuch',
+      'npx vouch events nosuch 1',
+      'npx vouch events orders 99',
+      'npx vouch status nosuch',
+      'npx vouch promote nosuch',
+      'npx vouch promote orders --environment nosuch',
+      'npx vouch abort nosuch',
+      'npx vouch rollback nosuch qa',
+      'npx vouch rollback orders nosuch',
+      'npx vouch cost --team nosuch',
+      'npx vouch show --pipe nosuch',
+      'npx vouch run --mock --fail nosuch',
+      'npx vouch validate nosuch.yml',
+    ];
+    const results = await Promise.all(lines.map((line) => sh(line, work)));
+    results.forEach((result, i) => {
+      expect({ line: lines[i], code: result.code }).toEqual({ line: lines[i], code: 2 });
+      expect(result.err, lines[i]).toMatch(/nosuch|99/);
+      expect(result.err, lines[i]).not.toMatch(/\n\s+at /);
+    });
+  }, 180_000);
+
+  it('refuses what cannot run here with exit 2 and a reason, never a stack trace', async () => {
+    const loose = mkdtempSync(join(tmpdir(), 'vouch-loose-'));
+    try {
+      await sh(`cp ${join(repo, 'examples', 'orders', '.vouch.yml')} .`, loose);
+      const notGit = await sh(`node ${join(clone, 'scripts', 'vouch.mjs')} run`, loose);
+      expect(notGit.code).toBe(2);
+      expect(notGit.err).toMatch(/not a git repository/);
+      expect(notGit.err).not.toMatch(/\n\s+at /);
+      const noData = await sh(`node ${join(clone, 'scripts', 'vouch.mjs')} history`, loose);
+      expect(noData.code).toBe(2);
+      expect(noData.err).toMatch(/no Vouch platform data/);
+    } finally {
+      rmSync(loose, { recursive: true, force: true });
+    }
+    // A platform runs on this clone's state: a second one would fight it for the table.
+    const alongside = await sh('npx vouch run --run-to version', work);
+    expect(alongside.code).toBe(2);
+    expect(alongside.err).toMatch(/a local platform \(pid \d+\) is running/);
+  }, 60_000);
+});
