@@ -107,6 +107,12 @@ export function pipeToMermaid(pipe: Pick<PipeSpec, 'first' | 'main' | 'last'>, v
 
   /** A stage as one box, or with `each` and a service's view, one box per environment. */
   const stageBoxes = (stage: StageSpec, indent: string): Box[] => {
+    const [only, ...more] = stage.tasks;
+    if (only && more.length === 0 && only.type !== 'canary' && !stage.each && stage.onFailure.length === 0) {
+      // A box around one task would only repeat it (stage build around task build).
+      const id = idOf('task', only.name);
+      return [{ id, lines: [`${indent}${taskNode(only, id)}`] }];
+    }
     if (!stage.each) return [stageBox(stage, stageTitle(stage), [], indent)];
     if (!view) return [stageBox(stage, `${stage.stage}: each of ${stage.each}, one at a time`, [], indent)];
     return view.releaseEnvironments.map((env) => stageBox(stage, `${stage.stage} to ${env}`, [env], indent));

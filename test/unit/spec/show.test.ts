@@ -114,6 +114,10 @@ describe('vouch show', () => {
       expect(detail.split(', ')[0], `${name}'s detail repeats its name`).not.toBe(name);
     }
     expect(result.out).toMatch(/\["deploy-test<br\/><small>environment test, slot baseline, weight 100/);
+    // A stage of one task is that task, not a box named like it around it (stage build, task build).
+    const ci = await show(work, '--pipe', 'ci');
+    expect(labels(ci.out).filter((l) => l === 'build')).toEqual(['build']);
+    expect(ci.out).toMatch(/subgraph \w+\["checks: at the same time"\]/);
     expect(result.out).toMatch(/\["release-locks<br\/><small>unlock, all true/);
   });
 
