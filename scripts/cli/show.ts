@@ -36,6 +36,10 @@ Exit codes: 0 printed, 2 no ${SPEC_FILE} found, invalid, or an unknown flavour o
         'run-task': { type: 'string' },
       },
     });
+    if (positionals.length > 1 || (values.pipe !== undefined && positionals.length > 0)) {
+      ctx.err('vouch show draws one pipe: a service (its .vouch.yml) or a flavour (--pipe), not both');
+      return 2;
+    }
     let flavour: FlavourName;
     let view: ServiceView | undefined;
     if (values.pipe !== undefined) {

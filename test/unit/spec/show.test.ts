@@ -167,7 +167,7 @@ describe('vouch show', () => {
     expect(result.out).not.toMatch(/subgraph \w+\["release/);
   });
 
-  it('refuses with exit 2 and a reason: no .vouch.yml up from here, an unknown flavour or task, a bad spec', async () => {
+  it('refuses with exit 2 and a reason: no .vouch.yml up from here, an unknown flavour or task, a bad spec, two pipes', async () => {
     // Prepare
     const empty = join(work, 'not-a-service');
     mkdirSync(empty);
@@ -179,6 +179,7 @@ describe('vouch show', () => {
     const flavour = await show(work, '--pipe', 'k8s');
     const task = await show(work, '--pipe', 'ci', '--run-to', 'deploy');
     const invalid = await show(broken);
+    const both = await show(broken, '--pipe', 'ci', '.vouch.yml');
     // Assess
     expect(none.code).toBe(2);
     expect(none.err).toMatch(/no \.vouch\.yml in .*not-a-service or above.*--pipe/);
@@ -188,6 +189,8 @@ describe('vouch show', () => {
     expect(task.err).toMatch(/deploy/);
     expect(invalid.code).toBe(2);
     expect(invalid.err).toMatch(/\.vouch\.yml:2:\d+: service/);
-    expect(none.out + flavour.out + task.out + invalid.out).toBe('');
+    expect(both.code).toBe(2);
+    expect(both.err).toMatch(/not both/);
+    expect(none.out + flavour.out + task.out + invalid.out + both.out).toBe('');
   });
 });
