@@ -1,16 +1,7 @@
 import type { PipeSpec, StageSpec, TaskSpec } from './schema.ts';
 import type { ServiceSpec } from './serviceSpec.ts';
 
-/**
- * Draws a pipe as a Mermaid flowchart a person can read (`vouch show`; GitHub renders the same text as
- * a diagram). Stages are boxes with their tasks in order; a parallel stage's tasks sit side by side.
- * Failure paths are not drawn per task: one edge goes from the part that runs while all is well to
- * the part that always runs, and a stage with its own failure tasks (rollback) carries one note.
- *
- * With a service's view, the picture is that service's pipe: `each: releaseEnvironments` becomes one
- * box per environment (qa, prod) and a canary one node per traffic step (20 %, 50 %, 100 %).
- * Without it, the flavour is drawn generically. The exact state machine is `vouch show --asl`.
- */
+/** What a service's own picture draws in place of the flavour's generic `each` and canary. */
 export interface ServiceView {
   readonly service: string;
   /** The branch whose pushes start a run. */
@@ -47,6 +38,16 @@ export interface MermaidSize {
   readonly boxes: number;
 }
 
+/**
+ * Draws a pipe as a Mermaid flowchart a person can read (`vouch show`; GitHub renders the same text as
+ * a diagram). Stages are boxes with their tasks in order; a parallel stage's tasks sit side by side.
+ * Failure paths are not drawn per task: one edge goes from the part that runs while all is well to
+ * the part that always runs, and a stage with its own failure tasks (rollback) carries one note.
+ *
+ * With a service's view, the picture is that service's pipe: `each: releaseEnvironments` becomes one
+ * box per environment (qa, prod) and a canary one node per traffic step (20 %, 50 %, 100 %).
+ * Without it, the flavour is drawn generically. The exact state machine is `vouch show --asl`.
+ */
 export function pipeToMermaid(pipe: Pick<PipeSpec, 'first' | 'main' | 'last'>, view?: ServiceView): string {
   const lines: string[] = ['flowchart TD'];
   const used = new Set<string>();
@@ -141,7 +142,7 @@ export function pipeToMermaid(pipe: Pick<PipeSpec, 'first' | 'main' | 'last'>, v
   const chain = [main, last].filter((b): b is Box => b !== undefined).map((b) => b.id);
   lines.push(`  push --> ${chain[0] ?? 'outcome'}`);
   if (main && last) lines.push(`  ${main.id} -- "done, or at the first failure" --> ${last.id}`);
-  lines.push(`  ${chain.at(-1) ?? 'push'} --> outcome`);
+  if (chain.length > 0) lines.push(`  ${chain.at(-1)} --> outcome`);
   return lines.join('\n');
 }
 
