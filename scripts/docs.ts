@@ -1,8 +1,9 @@
-// Keeps the README's generated parts true: the example .vouch.yml and `vouch show` of each flavour.
+// Keeps the README's generated parts true: the example .vouch.yml, `vouch show` in the example
+// service's folder, and `vouch show --pipe` of each flavour.
 // `npm run docs` rewrites them; test/unit/readme.test.ts fails when they are out of date.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { compileFlavour, FLAVOURS } from '../lambdas/core/spec/index.ts';
-import { toMermaid } from '../lambdas/core/spec/mermaid.ts';
+import { FLAVOURS, loadFlavour, parseServiceSpec } from '../lambdas/core/spec/index.ts';
+import { pipeToMermaid, serviceView } from '../lambdas/core/spec/mermaid.ts';
 
 export const README = new URL('../README.md', import.meta.url);
 export const EXAMPLE_SPEC = new URL('../examples/orders/.vouch.yml', import.meta.url);
@@ -21,12 +22,19 @@ export function renderReadme(readme: string): string {
     '<!-- /example-spec -->',
     `\`\`\`yaml\n${readFileSync(EXAMPLE_SPEC, 'utf8').trimEnd()}\n\`\`\``,
   );
+  const example = parseServiceSpec(readFileSync(EXAMPLE_SPEC, 'utf8'));
+  text = replaceBetween(
+    text,
+    '<!-- vouch show example -->',
+    '<!-- /vouch show -->',
+    `\`npx vouch show examples/orders/.vouch.yml\`:\n\n\`\`\`mermaid\n${pipeToMermaid(loadFlavour(example.pipe), serviceView(example))}\n\`\`\``,
+  );
   for (const flavour of FLAVOURS) {
     text = replaceBetween(
       text,
       `<!-- vouch show ${flavour} -->`,
       '<!-- /vouch show -->',
-      `\`npx vouch show --pipe ${flavour}\`:\n\n\`\`\`mermaid\n${toMermaid(compileFlavour(flavour))}\n\`\`\``,
+      `\`npx vouch show --pipe ${flavour}\`:\n\n\`\`\`mermaid\n${pipeToMermaid(loadFlavour(flavour))}\n\`\`\``,
     );
   }
   return text;

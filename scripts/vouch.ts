@@ -3,7 +3,8 @@ import '../lambdas/adapters/local/polyfills.ts';
 import { buildCommands } from './cli/builds.ts';
 import { controlCommands } from './cli/control.ts';
 import { costCommand } from './cli/cost.ts';
-import { runCommand, showCommand, validateCommand } from './cli/pipe.ts';
+import { runCommand, validateCommand } from './cli/pipe.ts';
+import { showCommand } from './cli/show.ts';
 import { triggerCommand } from './cli/trigger.ts';
 import type { CliCommand, CliContext } from './cli/types.ts';
 

@@ -7,7 +7,6 @@ import type { RunInput } from '../../lambdas/core/pipeline/contract.ts';
 import {
   type CompileOptions,
   compileFlavour,
-  FLAVOURS,
   type FlavourName,
   loadFlavour,
   parseServiceSpec,
@@ -18,7 +17,6 @@ import {
   taskNames,
   UnknownTaskError,
 } from '../../lambdas/core/spec/index.ts';
-import { toMermaid } from '../../lambdas/core/spec/mermaid.ts';
 import { validateAsl } from '../../lambdas/core/spec/validateAsl.ts';
 import { findPlatformDir, findServiceDir } from './platformFile.ts';
 import { progressPrinter } from './progress.ts';
@@ -71,43 +69,7 @@ Exit codes: 0 valid, 2 invalid or not found.`,
   },
 };
 
-export const showCommand: CliCommand = {
-  name: 'show',
-  summary: 'print a pipe as a graph (Mermaid) or as its ASL',
-  usage: `vouch show [--pipe <flavour>] [--asl] [--run-to T | --run-task T] [file]
-
-Prints the pipe of ./.vouch.yml (or of a shipped flavour with --pipe: ${FLAVOURS.join(', ')})
-as a Mermaid flowchart; paste it in a Markdown file or https://mermaid.live to see it.
---asl prints the compiled Amazon States Language instead.`,
-  async run(argv, ctx) {
-    const { values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        pipe: { type: 'string' },
-        asl: { type: 'boolean', default: false },
-        'run-to': { type: 'string' },
-        'run-task': { type: 'string' },
-      },
-    });
-    let flavour: FlavourName;
-    if (values.pipe) {
-      if (!(FLAVOURS as readonly string[]).includes(values.pipe)) {
-        ctx.err(`unknown pipe "${values.pipe}"; shipped: ${FLAVOURS.join(', ')}`);
-        return 2;
-      }
-      flavour = values.pipe as FlavourName;
-    } else {
-      const spec = readSpec(resolve(ctx.cwd, positionals[0] ?? SPEC_FILE), ctx);
-      if (!spec) return 2;
-      flavour = spec.pipe;
-    }
-    const compiled = compileWith(flavour, { runTo: values['run-to'], runTask: values['run-task'] }, ctx);
-    if (!compiled) return 2;
-    ctx.out(values.asl ? JSON.stringify(compiled, null, 2) : toMermaid(compiled));
-    return 0;
-  },
-};
+// `vouch show` is in show.ts.
 
 function compileWith(flavour: FlavourName, options: CompileOptions, ctx: CliContext) {
   try {

@@ -130,7 +130,7 @@ export class LocalPlatform {
     });
     const metrics = new LocalMetricStore({ clock });
     const scheduler = new LocalScheduler({ clock, fetch: globalThis.fetch, sink: localMetricSink(metrics) });
-    const target = new LocalDeployTarget({ dataDir: join(stateDir, 'target') });
+    const target = new LocalDeployTarget({ dataDir: join(stateDir, 'target'), clock });
     const env = options.env ?? process.env;
     const platformRef: { current?: LocalPlatform } = {};
     const notifier = createLocalNotificationSink({

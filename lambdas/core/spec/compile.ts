@@ -145,7 +145,11 @@ export function taskNames(pipe: PipeSpec): string[] {
   ]);
 }
 
-function selectStages(pipe: PipeSpec, options: CompileOptions): Pick<PipeSpec, 'first' | 'main' | 'last'> {
+/** The stages a run with these options runs (what `compilePipe` compiles, and `vouch show` draws). */
+export function selectStages(
+  pipe: PipeSpec,
+  options: CompileOptions,
+): Pick<PipeSpec, 'first' | 'main' | 'last'> {
   if (options.runTask && options.runTo) throw new Error('run-to and run-task cannot be combined');
   const target = options.runTask ?? options.runTo;
   if (!target) return pipe;

@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import type { Clock } from '../../../core/evidence/clock.ts';
 import { EnvironmentNotFoundError, NoBaselineError, NoCanaryError } from '../../../core/target/errors.ts';
 import { checkTargetName, environmentId } from '../../../core/target/naming.ts';
 import type {
@@ -38,8 +39,10 @@ export interface LocalDeployTargetOptions {
   readonly dataDir: string;
   /** Loopback address for the proxies and the services. @default '127.0.0.1' */
   readonly host?: string;
-  /** Health check on start. @default { attempts: 100, intervalMs: 100, timeoutMs: 1000 } */
+  /** Health check on start. @default { intervalMs: 100, timeoutMs: 1000, deadlineMs: DEFAULT_HEALTH_DEADLINE_MS } */
   readonly health?: HealthCheckOptions;
+  /** The platform's clock: health-check deadlines are counted on it. @default the system clock */
+  readonly clock?: Clock;
   /** SIGTERM-to-SIGKILL grace for a slot replaced by a deploy or promoted away. Rollback and destroy kill at once. @default 2000 */
   readonly stopGraceMs?: number;
   /** Called for every request through any environment's proxy (see also `addRequestObserver`). */
@@ -240,6 +243,7 @@ export class LocalDeployTarget implements DeployTarget {
       },
       logFile: join(this.dataDir, 'logs', environment.id, `${slot}-v${version}-${Date.now()}.log`),
       health: this.options.health ?? {},
+      clock: this.options.clock,
     });
     const recordId = `process:${environment.id}:${slot}:${proc.pid}:${randomBytes(2).toString('hex')}`;
     this.journal.create({

@@ -10,6 +10,7 @@ import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type Clock, systemClock } from '../../../core/evidence/clock.ts';
 import { InvalidRunSpecError, ServiceStartError } from '../../../core/target/errors.ts';
 
 const PARENT_WATCH = join(dirname(fileURLToPath(import.meta.url)), 'parentWatch.cjs');
@@ -102,13 +103,22 @@ async function freePort(host: string): Promise<number> {
   throw new ServiceStartError('No free loopback port found');
 }
 
+/**
+ * How long a new process has to answer its health path, in the platform's time: five minutes, as an
+ * instance booting behind the load balancer gets on AWS (the EC2 target waits up to 6 min for healthy
+ * targets). On a clock running 20x that is 15 s of real time.
+ */
+export const DEFAULT_HEALTH_DEADLINE_MS = 300_000;
+
 export interface HealthCheckOptions {
-  /** @default 100 */
+  /** Give up after this many attempts even before the deadline. @default no limit but the deadline */
   readonly attempts?: number;
-  /** Pause between attempts. @default 100 */
+  /** Pause between attempts (real time: a polling cadence). @default 100 */
   readonly intervalMs?: number;
-  /** Timeout of one attempt. @default 1000 */
+  /** Timeout of one attempt (real time: how long the service may take to answer). @default 1000 */
   readonly timeoutMs?: number;
+  /** The deadline for the whole check, counted on the platform's clock. @default DEFAULT_HEALTH_DEADLINE_MS */
+  readonly deadlineMs?: number;
 }
 
 export interface StartServiceOptions {
@@ -120,6 +130,8 @@ export interface StartServiceOptions {
   /** Service stdout and stderr are appended here. */
   readonly logFile: string;
   readonly health: HealthCheckOptions;
+  /** The platform's clock: the health-check deadline runs on it. @default systemClock */
+  readonly clock?: Clock;
 }
 
 export interface ServiceProcess {
@@ -130,9 +142,9 @@ export interface ServiceProcess {
   readonly exited: Promise<void>;
 }
 
-function probeHealth(url: string, timeoutMs: number): Promise<number> {
+function probeHealth(url: string, timeoutMs: number, signal: AbortSignal): Promise<number> {
   return new Promise((resolveStatus, reject) => {
-    const req = request(url, { method: 'GET', timeout: timeoutMs, agent: false }, (res) => {
+    const req = request(url, { method: 'GET', timeout: timeoutMs, agent: false, signal }, (res) => {
       res.resume();
       res.on('end', () => resolveStatus(res.statusCode ?? 0));
       res.on('error', reject);
@@ -143,7 +155,18 @@ function probeHealth(url: string, timeoutMs: number): Promise<number> {
   });
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Waits `ms`, or less when `signal` aborts first. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolvePause) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolvePause();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
 
 /** Up to this many starts when a process dies early because another process took its port. */
 const PORT_RACE_RETRIES = 3;
@@ -224,22 +247,33 @@ async function startOnce(
   });
 
   const url = `http://${options.host}:${port}`;
-  const attempts = options.health.attempts ?? 100;
+  const attempts = options.health.attempts ?? Number.POSITIVE_INFINITY;
   const intervalMs = options.health.intervalMs ?? 100;
   const timeoutMs = options.health.timeoutMs ?? 1000;
+  const deadlineMs = options.health.deadlineMs ?? DEFAULT_HEALTH_DEADLINE_MS;
+  // The deadline is platform time (a scaled clock in the story, virtual time in tests); it also
+  // aborts the attempt in flight, so a service that hangs on its health path fails at the deadline.
+  const expired = new AbortController();
+  const deadline = (options.clock ?? systemClock).setTimer(deadlineMs, () => expired.abort());
+  const startedAt = Date.now();
   let lastProblem = 'no answer';
-  for (let attempt = 0; attempt < attempts; attempt++) {
-    if (exitedEarly) break;
-    try {
-      const status = await probeHealth(`${url}${options.healthPath}`, timeoutMs);
-      if (status >= 200 && status < 300) {
-        return { pid: child.pid as number, port, url, child, exited };
+  let made = 0;
+  try {
+    while (made < attempts && !expired.signal.aborted && !exitedEarly) {
+      made++;
+      try {
+        const status = await probeHealth(`${url}${options.healthPath}`, timeoutMs, expired.signal);
+        if (status >= 200 && status < 300) {
+          return { pid: child.pid as number, port, url, child, exited };
+        }
+        lastProblem = `status ${status}`;
+      } catch (error) {
+        if (!expired.signal.aborted) lastProblem = (error as Error).message;
       }
-      lastProblem = `status ${status}`;
-    } catch (error) {
-      lastProblem = (error as Error).message;
+      await pause(intervalMs, expired.signal);
     }
-    await sleep(intervalMs);
+  } finally {
+    deadline.cancel();
   }
   if (exitedEarly) {
     await exited;
@@ -248,8 +282,11 @@ async function startOnce(
     throw new ServiceStartError(message);
   }
   await stopServiceProcess({ child, exited }, 0);
+  const why = expired.signal.aborted
+    ? `within its deadline of ${deadlineMs / 1000} s of platform time`
+    : `after ${made} attempts`;
   throw new ServiceStartError(
-    `${options.command} in ${options.cwd} was not healthy at ${options.healthPath} after ${attempts} attempts (${lastProblem}). Last output:\n${tail}`,
+    `${options.command} in ${options.cwd} was not healthy at ${options.healthPath} ${why} (${made} attempts, ${((Date.now() - startedAt) / 1000).toFixed(1)} s real time; last: ${lastProblem}). Last output:\n${tail}`,
   );
 }
 
