@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { createMemoryDeliveryLedger } from '../../../lambdas/core/webhook/deliveryLedger.ts';
 import { handleWebhook } from '../../../lambdas/core/webhook/handleWebhook.ts';
-import { createMemoryReplayGuard } from '../../../lambdas/core/webhook/replayGuard.ts';
 import { countingStarter, recordingLogger, SECRET, SPEC } from './fixtures.ts';
 import { generateRequest, isAuthentic, MAX_BODY, seededRandom } from './fuzzRequests.ts';
 
@@ -20,7 +20,7 @@ describe('webhook fuzz (core handler)', () => {
           : { found: false as const, reason: 'no spec' },
       starter,
       logger: recordingLogger(),
-      replayGuard: createMemoryReplayGuard(),
+      ledger: createMemoryDeliveryLedger(),
       limits: { maxBodyBytes: MAX_BODY },
     };
     const statuses = new Map<number, number>();
