@@ -116,14 +116,19 @@ export function repoPathOfRemote(url: string): string | undefined {
 
 /**
  * A LoadSpec for the local platform: `resolveWorkingCopy` maps a pushed repo name to the directory
- * of its working copy (undefined: we do not know that repo, so it is ignored like one without a spec).
+ * of its working copy, by exact owner/name (undefined: not a repo registered here, ignored with 200 as
+ * on AWS).
  */
 export function workingCopySpecLoader(
   resolveWorkingCopy: (repo: string) => string | undefined,
   parseSpec: ParseRunSpec = parseRunSpec,
 ): LoadSpec {
-  return specLoaderFrom(async (repo, commit) => {
+  const load = specLoaderFrom(async (repo, commit) => {
     const dir = resolveWorkingCopy(repo);
     return dir === undefined ? undefined : readFileAtCommit(dir, commit);
   }, parseSpec);
+  return async (repo, commit, host) =>
+    resolveWorkingCopy(repo) === undefined
+      ? { found: false, reason: `${repo} is not a registered service repo` }
+      : load(repo, commit, host);
 }
