@@ -20,6 +20,7 @@ import type { RunInput } from '../../../lambdas/core/pipeline/contract.ts';
 import {
   ExecutionStartError,
   SpecReadError,
+  UnknownCommitError,
   WebhookSecretError,
 } from '../../../lambdas/core/webhook/errors.ts';
 import { COMMIT, REPO, SPEC } from './fixtures.ts';
@@ -234,6 +235,20 @@ describe('GitLab repository files reader', () => {
       }),
       { status: 200 },
     );
+  it.each([
+    ['GitHub', createGitHubSpecReader, REPO, '{"message":"No commit found for the ref ffff","status":"404"}'],
+    ['GitLab', createGitLabSpecReader, 'acme/platform/shop', '{"message":"404 Commit Not Found"}'],
+  ] as const)(
+    '%s: a 404 for a commit the repository lacks is UnknownCommitError (422), for a file undefined',
+    async (_host, create, repo, noCommit) => {
+      const reader = (text: string) =>
+        create({ token: async () => 't', fetch: answer(() => new Response(text, { status: 404 })) });
+
+      await expect(reader(noCommit)(repo, COMMIT)).rejects.toBeInstanceOf(UnknownCommitError);
+      await expect(reader('{"message":"404 File Not Found"}')(repo, COMMIT)).resolves.toBeUndefined();
+    },
+  );
+
   it.each([
     ['GitHub', createGitHubSpecReader, REPO],
     ['GitLab', createGitLabSpecReader, 'acme/platform/shop'],

@@ -53,6 +53,8 @@ export function createGitHubSpecReader(
       },
       `${repo}/${path} at ${commit}`,
       options,
+      // GitHub answers 404 `No commit found for the ref <sha>` for a commit the repository lacks.
+      (message) => /No commit found for the ref/i.test(message),
     );
   };
 }

@@ -45,6 +45,8 @@ export function createGitLabSpecReader(
       { 'private-token': token, 'user-agent': 'vouch-webhook' },
       `${repo}/${path} at ${commit}`,
       options,
+      // GitLab answers 404 `404 Commit Not Found` for a commit the project lacks (`404 File Not Found` for a missing file).
+      (message) => /404 Commit Not Found/i.test(message),
     );
   };
 }

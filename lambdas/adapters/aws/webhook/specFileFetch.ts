@@ -1,4 +1,4 @@
-import { SpecReadError } from '../../../core/webhook/errors.ts';
+import { SpecReadError, UnknownCommitError } from '../../../core/webhook/errors.ts';
 
 /** The limits every git host reader applies, so GitHub and GitLab fail the same way. */
 export interface SpecFetchLimits {
@@ -9,11 +9,14 @@ export interface SpecFetchLimits {
 }
 
 export const DEFAULT_SPEC_TIMEOUT_MS = 5_000;
+/** How much of a 404's body is read to tell "no such commit" from "no such file". */
+const NOT_FOUND_BODY_BYTES = 4096;
 export const DEFAULT_SPEC_MAX_BYTES = 256 * 1024;
 
 /**
  * GETs one file from a git host API: the text, or undefined on 404 (no such file at that commit, or a
- * repository the token cannot see: both hosts answer 404 for either). Anything else is a
+ * repository the token cannot see: both hosts answer 404 for either), or UnknownCommitError (422) on
+ * a 404 whose message `isUnknownCommit` recognises (the host has no such commit). Anything else is a
  * SpecReadError (503): no answer in time, another status, a file over `maxBytes` (declared or read).
  * The body is read as a stream and abandoned past the limit, so a huge answer costs bounded memory.
  */
@@ -24,6 +27,7 @@ export async function fetchSpecFile(
   headers: Record<string, string>,
   what: string,
   limits: SpecFetchLimits,
+  isUnknownCommit: (notFoundBody: string) => boolean = () => false,
 ): Promise<string | undefined> {
   const maxBytes = limits.maxBytes ?? DEFAULT_SPEC_MAX_BYTES;
   let response: Response;
@@ -36,7 +40,8 @@ export async function fetchSpecFile(
     throw new SpecReadError(`${gitHost} did not answer for ${what}`, { cause: error });
   }
   if (response.status === 404) {
-    await response.body?.cancel();
+    const message = await readBounded(response, NOT_FOUND_BODY_BYTES).catch(() => '');
+    if (isUnknownCommit(message)) throw new UnknownCommitError(`${what}: ${gitHost} has no such commit`);
     return undefined;
   }
   if (!response.ok) {
@@ -69,4 +74,20 @@ export async function fetchSpecFile(
       : new SpecReadError(`${gitHost} broke off ${what}`, { cause: error });
   }
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Up to `maxBytes` of a body, then the rest is cancelled unread. */
+async function readBounded(response: Response, maxBytes: number): Promise<string> {
+  if (response.body === null) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  while (size < maxBytes) {
+    const { done, value } = await reader.read();
+    if (done) return Buffer.concat(chunks).toString('utf8');
+    chunks.push(value);
+    size += value.byteLength;
+  }
+  await reader.cancel();
+  return Buffer.concat(chunks).toString('utf8').slice(0, maxBytes);
 }
