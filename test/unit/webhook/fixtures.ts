@@ -113,7 +113,7 @@ export function smuggledFormBody(): string {
       defaultBranch: 'main',
       commit: COMMIT,
       before: PARENT,
-      message: `fix typo&payload=${encodeURIComponent(embedded)}`,
+      message: `fix typo&payload=${encodeURIComponent(embedded)}&`,
     }),
   );
 }

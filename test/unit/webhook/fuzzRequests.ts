@@ -115,7 +115,7 @@ function smuggledForm(r: Random): Draft {
       defaultBranch: 'main',
       commit: freshSha(r),
       before: PARENT,
-      message: `x&payload=${encodeURIComponent(embedded)}`,
+      message: `x&payload=${encodeURIComponent(embedded)}&`,
     }),
   );
   return {
