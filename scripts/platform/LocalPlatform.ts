@@ -243,6 +243,9 @@ export class LocalPlatform {
   /** Makes a service known: registered in the build data repository, its webhook pushes accepted. */
   async registerService(spec: ServiceSpec, repoDir: string): Promise<void> {
     const repo = await repoName(repoDir).catch(() => undefined);
+    if (repo === undefined)
+      this.out(`  ${spec.service}: ${repoDir} is not a git working copy; no push will match it`);
+    else this.out(`  ${spec.service}: webhook pushes of ${repo} start its pipe`);
     this.services.set(spec.service, {
       spec,
       repoDir: resolve(repoDir),
