@@ -1,16 +1,19 @@
-// Lambda entry for the git push webhook: API Gateway HTTP API (payload 2.0) or a Function URL.
+// Lambda entry for the git push webhook: API Gateway HTTP API (payload 2.0, repeated headers joined
+// with ", "), REST API (payload 1.0, `multiValueHeaders`) or a Function URL.
 import { Logger } from '@aws-lambda-powertools/logger';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
 import { createGitHubSpecReader } from '../adapters/aws/webhook/gitHubSpecReader.ts';
+import { createGitLabSpecReader } from '../adapters/aws/webhook/gitLabSpecReader.ts';
 import { createCachedSecretReader } from '../adapters/aws/webhook/secretReader.ts';
 import { createSfnStarter } from '../adapters/aws/webhook/sfnStarter.ts';
+import { DynamoDeliveryLedger } from '../adapters/dynamo/deliveryLedger.ts';
 import { requireEnv } from '../core/shared/env.ts';
 import { handleWebhook } from '../core/webhook/handleWebhook.ts';
 import { resolveLimits } from '../core/webhook/limits.ts';
 import { registeredSpecLoader } from '../core/webhook/registeredServices.ts';
-import { createMemoryReplayGuard } from '../core/webhook/replayGuard.ts';
 import { specLoaderFrom } from '../core/webhook/runSpec.ts';
 import type { WebhookDeps, WebhookReplyBody } from '../core/webhook/types.ts';
 
@@ -31,31 +34,38 @@ const services = z
   .parse(JSON.parse(requireEnv('VOUCH_SERVICES')));
 const webhookSecretName = requireEnv('VOUCH_WEBHOOK_SECRET_NAME');
 const gitTokenSecretName = requireEnv('VOUCH_GIT_TOKEN_SECRET_NAME');
+const tableName = requireEnv('VOUCH_BUILD_TABLE');
 
 const logger = new Logger({ serviceName: 'vouch-webhook' });
 const secrets = new SecretsManagerClient({});
 const sfn = new SFNClient({});
+const dynamo = new DynamoDBClient({});
+
+// One token secret serves both hosts: a GitHub token (contents:read) or a GitLab one (read_repository).
+const gitToken = createCachedSecretReader({ client: secrets, secretId: gitTokenSecretName });
+const readers = {
+  github: createGitHubSpecReader({ token: gitToken }),
+  gitlab: createGitLabSpecReader({ token: gitToken }),
+};
 
 const deps: WebhookDeps = {
   secret: createCachedSecretReader({ client: secrets, secretId: webhookSecretName }),
   loadSpec: registeredSpecLoader(
     services,
-    specLoaderFrom(
-      createGitHubSpecReader({
-        token: createCachedSecretReader({ client: secrets, secretId: gitTokenSecretName }),
-      }),
-    ),
+    specLoaderFrom((repo, commit, host) => readers[host](repo, commit)),
   ),
   starter: createSfnStarter({ client: sfn, stateMachineFor: (pipe) => stateMachines[pipe] }),
   logger,
-  // Per container only: catches a replayed body under a new delivery id while this container is warm.
-  replayGuard: createMemoryReplayGuard(),
+  // In the build table, shared by every container: one run per push, one body per delivery id.
+  ledger: new DynamoDeliveryLedger({ client: dynamo, tableName }),
 };
 const { maxBodyBytes } = resolveLimits(deps.limits);
 
 const httpEvent = z.object({
-  headers: z.record(z.string(), z.string()).optional(),
-  body: z.string().optional(),
+  headers: z.record(z.string(), z.string()).nullish(),
+  multiValueHeaders: z.record(z.string(), z.array(z.string())).nullish(),
+  body: z.string().nullish(),
+  httpMethod: z.string().optional(),
   isBase64Encoded: z.boolean().optional(),
   requestContext: z.object({ http: z.object({ method: z.string() }).optional() }).optional(),
 });
@@ -75,8 +85,10 @@ const json = (statusCode: number, body: WebhookReplyBody): HttpResult => ({
 export async function handler(event: unknown): Promise<HttpResult> {
   const parsed = httpEvent.safeParse(event);
   if (!parsed.success) return json(400, { outcome: 'rejected', reason: 'not an HTTP request event' });
-  const { headers = {}, body = '', isBase64Encoded = false, requestContext } = parsed.data;
-  const method = requestContext?.http?.method;
+  const { multiValueHeaders, isBase64Encoded = false, requestContext, httpMethod } = parsed.data;
+  const headers = parsed.data.headers ?? {};
+  const body = parsed.data.body ?? '';
+  const method = requestContext?.http?.method ?? httpMethod;
   if (method !== undefined && method !== 'POST')
     return json(405, { outcome: 'rejected', reason: 'only POST is accepted' });
   // Refuse before decoding: a string has at least as many UTF-8 bytes as characters, and 4 base64
@@ -86,6 +98,7 @@ export async function handler(event: unknown): Promise<HttpResult> {
     return json(413, { outcome: 'rejected', reason: `body is over the limit of ${maxBodyBytes} bytes` });
   }
   const raw = isBase64Encoded ? Buffer.from(body, 'base64') : body;
-  const answer = await handleWebhook({ headers, body: raw }, deps);
+  // Payload 1.0 keeps each line of a repeated header; 2.0 has only `headers`, joined with ", ".
+  const answer = await handleWebhook({ headers: multiValueHeaders ?? headers, body: raw }, deps);
   return json(answer.status, answer.body);
 }

@@ -201,6 +201,7 @@ export class PlatformStack extends Stack {
       handlerEntry('webhook'),
       'vouch-webhook',
       {
+        ...tableEnv,
         [RUNTIME_ENV.webhookSecretName]: config.platform.secrets.webhookSecret,
         [RUNTIME_ENV.gitTokenSecretName]: config.platform.secrets.gitToken,
         [RUNTIME_ENV.stateMachines]: this.toJsonString(

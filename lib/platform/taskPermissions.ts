@@ -4,6 +4,7 @@
  * a kind of resource; `PlatformStack` turns it into ARNs. `unscoped` (`*`) is allowed only with `why`:
  * the API has no resource-level permission (Service Authorization Reference, "Resource types" empty).
  */
+import { WEBHOOK_PREFIX } from '../../lambdas/adapters/dynamo/keys.ts';
 import { TASK_TYPES, type TaskType } from '../../lambdas/core/pipeline/contract.ts';
 
 /** Kinds of resources a grant may name; resolved to ARNs by the platform stack. */
@@ -271,8 +272,20 @@ const WINDOW_CLOSE: PermissionGrant[] = [
   { actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'], scope: 'stateMachines' },
 ];
 
+/**
+ * The webhook's delivery ledger (lambdas/adapters/dynamo/deliveryLedger.ts): conditional Put, consistent
+ * Get, Update (take over, mark started) and Delete (release) of its own items only: every key it
+ * writes starts with WEBHOOK#, and `dynamodb:LeadingKeys` holds the role to those partitions.
+ */
+const WEBHOOK_LEDGER: PermissionGrant = {
+  actions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+  scope: 'buildTable',
+  conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${WEBHOOK_PREFIX}*`] } },
+};
+
 export const HANDLER_PERMISSIONS: Readonly<Record<EventHandler, readonly PermissionGrant[]>> = {
   webhook: [
+    WEBHOOK_LEDGER,
     { actions: ['secretsmanager:GetSecretValue'], scope: 'webhookSecret' },
     { actions: ['secretsmanager:GetSecretValue'], scope: 'gitTokenSecret' },
     { actions: ['states:StartExecution'], scope: 'stateMachines' },

@@ -9,6 +9,7 @@ import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { createLocalWebhookServer } from '../../lambdas/adapters/local/webhookServer.ts';
 import type { RunInput } from '../../lambdas/core/pipeline/contract.ts';
+import { createMemoryDeliveryLedger } from '../../lambdas/core/webhook/deliveryLedger.ts';
 import { gitHubPushPayload, signedGitHubHeaders } from '../../lambdas/core/webhook/gitHubPush.ts';
 
 const SENDERS = 50;
@@ -104,6 +105,7 @@ export async function run(): Promise<void> {
         trunk: 'main',
         config: { releaseEnvironments: [] },
       }),
+      ledger: createMemoryDeliveryLedger(),
       starter: {
         async start(name: string, _input: RunInput) {
           started++;

@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:f
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { BuildRepository } from '../../lambdas/adapters/dynamo/buildRepository.ts';
+import { DynamoDeliveryLedger } from '../../lambdas/adapters/dynamo/deliveryLedger.ts';
 import { DynamoWindowStore } from '../../lambdas/adapters/dynamo/windowStore.ts';
 import { type LocalTable, startLocalTable } from '../../lambdas/adapters/local/dynalite.ts';
 import {
@@ -18,7 +19,7 @@ import {
   type LocalExecutionResult,
   runPipeLocally,
 } from '../../lambdas/adapters/local/engine.ts';
-import { workingCopySpecLoader } from '../../lambdas/adapters/local/gitWorkingCopy.ts';
+import { repoName, workingCopySpecLoader } from '../../lambdas/adapters/local/gitWorkingCopy.ts';
 import { localMetricSink } from '../../lambdas/adapters/local/metrics/localMetricSink.ts';
 import { LocalMetricStore } from '../../lambdas/adapters/local/metrics/metricStore.ts';
 import { LocalScheduler } from '../../lambdas/adapters/local/scheduler.ts';
@@ -72,6 +73,8 @@ interface ServiceEntry {
   readonly spec: ServiceSpec;
   /** The service's git working copy. */
   readonly repoDir: string;
+  /** owner/name as pushes name it (gitWorkingCopy.repoName); undefined when repoDir is not a git repo. */
+  readonly repo?: string;
 }
 
 export interface RunningExecution {
@@ -185,6 +188,8 @@ export class LocalPlatform {
       deps: {
         secret: this.webhookSecret,
         loadSpec: workingCopySpecLoader((repo) => this.repoDirOf(repo)),
+        // The same ledger as on AWS, in this platform's table: one run per push, one body per delivery id.
+        ledger: new DynamoDeliveryLedger({ client: this.table.client, tableName: this.table.tableName }),
         starter: {
           start: async (name, input) => {
             const existing = this.executions.get(name);
@@ -222,18 +227,26 @@ export class LocalPlatform {
     );
   }
 
+  /** The working copy registered as exactly `repo` (owner/name, case-insensitive like the git hosts). */
   private repoDirOf(repo: string): string | undefined {
+    const wanted = repo.toLowerCase();
     for (const entry of this.services.values()) {
-      if (entry.repoDir === repo || repo.endsWith(`/${entry.spec.service}`) || repo === entry.spec.service) {
-        return entry.repoDir;
-      }
+      if (entry.repo?.toLowerCase() === wanted) return entry.repoDir;
     }
     return undefined;
   }
 
   /** Makes a service known: registered in the build data repository, its webhook pushes accepted. */
   async registerService(spec: ServiceSpec, repoDir: string): Promise<void> {
-    this.services.set(spec.service, { spec, repoDir: resolve(repoDir) });
+    const repo = await repoName(repoDir).catch(() => undefined);
+    if (repo === undefined)
+      this.out(`  ${spec.service}: ${repoDir} is not a git working copy; no push will match it`);
+    else this.out(`  ${spec.service}: webhook pushes of ${repo} start its pipe`);
+    this.services.set(spec.service, {
+      spec,
+      repoDir: resolve(repoDir),
+      ...(repo === undefined ? {} : { repo }),
+    });
     await this.builds.registerService({
       service: spec.service,
       team: spec.team,

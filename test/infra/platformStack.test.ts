@@ -152,7 +152,16 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
   'vouch-task-decide': [...EVENTS, 'dynamodb:UpdateItem', ...CW_READ],
   'vouch-task-judge': [...EVENTS, ...PROVISION, 'ec2:DescribeInstances', 'cloudwatch:GetMetricData'],
   'vouch-task-notify': [...EVENTS, 'sns:Publish'],
-  'vouch-webhook': ['secretsmanager:GetSecretValue', 'states:StartExecution', 'states:DescribeExecution'],
+  'vouch-webhook': [
+    'secretsmanager:GetSecretValue',
+    'states:StartExecution',
+    'states:DescribeExecution',
+    // The delivery ledger, on WEBHOOK# partitions only (asserted below).
+    'dynamodb:PutItem',
+    'dynamodb:GetItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:DeleteItem',
+  ],
   'vouch-alarm-event': [
     'dynamodb:GetItem',
     'dynamodb:UpdateItem',
@@ -262,6 +271,17 @@ describe('platform stack: Lambdas', () => {
     const lock = permissionsOf('vouch-task-lock');
     // Assess
     expect(lock.get('dynamodb:PutItem')).toEqual([table]);
+    const webhook = permissionsOf('vouch-webhook');
+    for (const action of [
+      'dynamodb:PutItem',
+      'dynamodb:GetItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+    ]) {
+      expect(webhook.get(action), action).toEqual([
+        `${table} if {"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["WEBHOOK#*"]}}`,
+      ]);
+    }
     expect(destroy.get('ec2:TerminateInstances')).toEqual([
       'arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:instance/* if {"Null":{"aws:ResourceTag/vouch:image-id":"false"}}',
     ]);

@@ -5,6 +5,12 @@ export function versionKey(version: number): string {
   return String(version).padStart(10, '0');
 }
 
+/**
+ * Every webhook ledger item's partition key starts with this, so the webhook's IAM policy can name
+ * only these partitions (`dynamodb:LeadingKeys`, lib/platform/taskPermissions.ts).
+ */
+export const WEBHOOK_PREFIX = 'WEBHOOK#';
+
 export const keys = {
   service: (service: string) => ({ pk: `SERVICE#${service}`, sk: 'SERVICE' }),
   build: (service: string, version: number) => ({
@@ -21,6 +27,13 @@ export const keys = {
     pk: `WINDOW#${service}#${environment}`,
     sk: 'WINDOW',
   }),
+  /** A webhook delivery id with the digest of its signed body (deliveryLedger.ts). */
+  webhookDelivery: (host: string, deliveryId: string) => ({
+    pk: `${WEBHOOK_PREFIX}DELIVERY#${host}#${deliveryId}`,
+    sk: 'DELIVERY',
+  }),
+  /** The owner of one push; `pushKey` is `<host>#<repo, lower case>#<ref>#<after>` (pushLedgerKey). */
+  webhookPush: (pushKey: string) => ({ pk: `${WEBHOOK_PREFIX}PUSH#${pushKey}`, sk: 'PUSH' }),
   /** Partition of one build's timeline: run events, task events and promotions. */
   timeline: (service: string, version: number) => `BUILD#${service}#${versionKey(version)}`,
   runEventSk: (at: string, phase: string) => `EV#${at}#run#${phase}`,

@@ -3,7 +3,7 @@
  * platform (dynalite) both create it from `BUILD_TABLE_SCHEMA`, so they cannot drift apart.
  *
  * Keys: `pk` (S) partition, `sk` (S) sort. One overloaded GSI `gsi1` (`gsi1pk`, `gsi1sk`, ALL).
- * TTL attribute `expiresAt` (epoch seconds): only events and lock leftovers carry it.
+ * TTL attribute `expiresAt` (epoch seconds): only events, lock leftovers and the webhook ledger carry it.
  * Versions are zero-padded to 10 digits in keys so string order is numeric order.
  *
  * | item          | pk                         | sk                              | gsi1pk          | gsi1sk                       | TTL |
@@ -17,6 +17,8 @@
  * | promotion     | BUILD#<service>#<version>  | EV#<at>#promotion#<KIND>:<env>  |                 |                              | no  |
  * | deploy lock   | LOCK#<service>#<env>       | LOCK                            |                 |                              | yes |
  * | window        | WINDOW#<service>#<env>     | WINDOW                          |                 |                              | no  |
+ * | delivery      | WEBHOOK#DELIVERY#<host>#<id> | DELIVERY                      |                 |                              | yes |
+ * | push          | WEBHOOK#PUSH#<host>#<repo>#<ref>#<after> | PUSH            |                 |                              | yes |
  *
  * (a task event is in gsi1 only when it is a FAILED `done`: a sparse index of failures.)
  *
@@ -26,6 +28,11 @@
  * grace period once their build and execution items exist.
  * Build item: `{ service, team, version, commit, execution, status, allocatedAt, startedAt?,
  * finishedAt?, pipeShape? }`. Execution item: `{ execution, service, version, commit }`.
+ * Webhook ledger (lambdas/adapters/dynamo/deliveryLedger.ts), both kept 90 days (LEDGER_TTL_SECONDS,
+ * longer than GitHub's 3-day redelivery window), an expired one counting as absent:
+ * delivery item `{ host, delivery, bodyDigest (hex SHA-256 of the signed body), recordedAt }`, written
+ * once per delivery id; push item `{ execution, delivery, token, claimedAt, executionArn? }`, the one
+ * delivery (and run) that owns a push (host, repo in lower case, ref, after), written by conditional put.
  *
  * Access patterns, each one Query or GetItem, never a Scan:
  * - builds of a service, newest first, paged: Query pk=SERVICE#s, sk begins_with BUILD#, descending
@@ -34,7 +41,7 @@
  * - what runs where: Query pk=SERVICE#s, sk begins_with ENV#
  * - recent failures of a team: Query gsi1 gsi1pk=FAILURES#t, descending
  * - registered services: Query gsi1 gsi1pk=SERVICES
- * - the version of an execution, a lock, a window: GetItem
+ * - the version of an execution, a lock, a window, a webhook delivery or push: GetItem
  *
  * On AWS: on-demand billing, point-in-time recovery and encryption at rest (set by the CDK stack).
  */

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { basename } from 'node:path';
 import { promisify } from 'node:util';
-import { SpecReadError } from '../../core/webhook/errors.ts';
+import { SpecReadError, UnknownCommitError } from '../../core/webhook/errors.ts';
 import { COMMIT_SHA, REPO_NAME } from '../../core/webhook/pushEvent.ts';
 import { type ParseRunSpec, parseRunSpec, specLoaderFrom } from '../../core/webhook/runSpec.ts';
 import type { LoadSpec } from '../../core/webhook/types.ts';
@@ -22,7 +22,9 @@ async function git(dir: string, args: readonly string[]): Promise<string> {
 /**
  * `.vouch.yml` (or `path`) as committed at `commit`, or undefined when that commit has no such file.
  * The commit must be a full hex SHA, so a pushed value can never be read as a git option.
- * Throws SpecReadError when the commit is unknown or git fails: the working copy is behind, not the file absent.
+ * Throws UnknownCommitError (422) when the working copy has no such commit: the push named a commit
+ * this repository does not have (a wrong repository, or a commit not committed here), which is the
+ * sender's error. Throws SpecReadError (503) when git itself fails.
  */
 export async function readFileAtCommit(
   dir: string,
@@ -31,9 +33,14 @@ export async function readFileAtCommit(
 ): Promise<string | undefined> {
   if (!COMMIT_SHA.test(commit)) throw new SpecReadError(`not a full commit SHA: ${commit.slice(0, 80)}`);
   try {
+    await git(dir, ['rev-parse', '--git-dir']);
+  } catch (error) {
+    throw new SpecReadError(`${dir} is not a readable git working copy`, { cause: error });
+  }
+  try {
     await git(dir, ['cat-file', '-e', `${commit}^{commit}`]);
   } catch (error) {
-    throw new SpecReadError(`commit ${commit} is not in the working copy ${dir}`, { cause: error });
+    throw new UnknownCommitError(`commit ${commit} is not in the working copy ${dir}`, { cause: error });
   }
   try {
     // ls-tree answers "absent" with empty output, unlike `git show`, whose failure we could not tell apart.
@@ -109,14 +116,19 @@ export function repoPathOfRemote(url: string): string | undefined {
 
 /**
  * A LoadSpec for the local platform: `resolveWorkingCopy` maps a pushed repo name to the directory
- * of its working copy (undefined: we do not know that repo, so it is ignored like one without a spec).
+ * of its working copy, by exact owner/name (undefined: not a repo registered here, ignored with 200 as
+ * on AWS).
  */
 export function workingCopySpecLoader(
   resolveWorkingCopy: (repo: string) => string | undefined,
   parseSpec: ParseRunSpec = parseRunSpec,
 ): LoadSpec {
-  return specLoaderFrom(async (repo, commit) => {
+  const load = specLoaderFrom(async (repo, commit) => {
     const dir = resolveWorkingCopy(repo);
     return dir === undefined ? undefined : readFileAtCommit(dir, commit);
   }, parseSpec);
+  return async (repo, commit, host) =>
+    resolveWorkingCopy(repo) === undefined
+      ? { found: false, reason: `${repo} is not a registered service repo` }
+      : load(repo, commit, host);
 }

@@ -12,6 +12,10 @@ export interface LocalWebhookServerOptions {
   readonly port?: number;
   /** @default '/webhook' */
   readonly path?: string;
+  /** The request line and headers must arrive within this. @default 10_000 */
+  readonly headersTimeoutMs?: number;
+  /** The whole request must arrive within this. @default 15_000 */
+  readonly requestTimeoutMs?: number;
 }
 
 export interface LocalWebhookServer {
@@ -34,47 +38,67 @@ export async function createLocalWebhookServer(
   const path = options.path ?? '/webhook';
   const { maxBodyBytes } = resolveLimits(options.deps.limits);
 
-  const server = createServer((req, res) => {
-    const url = req.url ?? '/';
-    if (url.split('?')[0] !== path)
-      return send(res, 404, { outcome: 'rejected', reason: `no endpoint at ${clipPath(url)}` });
-    if (req.method !== 'POST') {
-      res.setHeader('allow', 'POST');
-      return send(res, 405, { outcome: 'rejected', reason: 'only POST is accepted' });
-    }
-    const declared = Number(req.headers['content-length'] ?? Number.NaN);
-    if (declared > maxBodyBytes)
-      return tooLarge(req, res, `body is ${declared} bytes; the limit is ${maxBodyBytes}`);
-
-    const chunks: Buffer[] = [];
-    let received = 0;
-    let stopped = false;
-    req.on('data', (chunk: Buffer) => {
-      if (stopped) return;
-      received += chunk.length;
-      if (received > maxBodyBytes) {
-        stopped = true;
-        chunks.length = 0;
-        tooLarge(req, res, `body exceeds the limit of ${maxBodyBytes} bytes`);
-        return;
+  // Node enforces headersTimeout/requestTimeout only when it sweeps its connections, every
+  // connectionsCheckingInterval (30 s by default), so a slow socket outlived both by up to 30 s. Sweep
+  // every tenth of the shorter timeout and take the sweep off each timeout, so each fires between
+  // its value minus one sweep and its value.
+  const headersTimeoutMs = options.headersTimeoutMs ?? 10_000;
+  const requestTimeoutMs = options.requestTimeoutMs ?? 15_000;
+  if (!(headersTimeoutMs > 0 && requestTimeoutMs > headersTimeoutMs)) {
+    throw new RangeError('the webhook server needs 0 < headersTimeoutMs < requestTimeoutMs');
+  }
+  const sweepMs = Math.max(1, Math.floor(headersTimeoutMs / 10));
+  const server = createServer(
+    {
+      connectionsCheckingInterval: sweepMs,
+      headersTimeout: headersTimeoutMs - sweepMs,
+      requestTimeout: requestTimeoutMs - sweepMs,
+    },
+    (req, res) => {
+      const url = req.url ?? '/';
+      if (url.split('?')[0] !== path)
+        return send(res, 404, { outcome: 'rejected', reason: `no endpoint at ${clipPath(url)}` });
+      if (req.method !== 'POST') {
+        res.setHeader('allow', 'POST');
+        return send(res, 405, { outcome: 'rejected', reason: 'only POST is accepted' });
       }
-      chunks.push(chunk);
-    });
-    req.on('error', () => {
-      stopped = true;
-    });
-    req.on('end', () => {
-      if (stopped) return;
-      handleWebhook({ headers: req.headers, body: Buffer.concat(chunks, received) }, options.deps).then(
-        (answer) => send(res, answer.status, answer.body),
-        // handleWebhook answers every failure itself; this only guards against a broken logger.
-        () => send(res, 500, { outcome: 'unavailable', reason: 'internal error' }),
-      );
-    });
-  });
-  // Slow senders cannot hold a socket forever (slowloris): the whole request must arrive in 15 s.
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 15_000;
+      const declared = Number(req.headers['content-length'] ?? Number.NaN);
+      if (declared > maxBodyBytes)
+        return tooLarge(req, res, `body is ${declared} bytes; the limit is ${maxBodyBytes}`);
+
+      const chunks: Buffer[] = [];
+      let received = 0;
+      let stopped = false;
+      req.on('data', (chunk: Buffer) => {
+        if (stopped) return;
+        received += chunk.length;
+        if (received > maxBodyBytes) {
+          stopped = true;
+          chunks.length = 0;
+          tooLarge(req, res, `body exceeds the limit of ${maxBodyBytes} bytes`);
+          return;
+        }
+        chunks.push(chunk);
+      });
+      req.on('error', () => {
+        stopped = true;
+      });
+      req.on('end', () => {
+        if (stopped) return;
+        // rawHeaders: Node joins (or, for Content-Type, drops) repeated lines in req.headers.
+        const request = {
+          headers: req.headers,
+          rawHeaders: req.rawHeaders,
+          body: Buffer.concat(chunks, received),
+        };
+        handleWebhook(request, options.deps).then(
+          (answer) => send(res, answer.status, answer.body),
+          // handleWebhook answers every failure itself; this only guards against a broken logger.
+          () => send(res, 500, { outcome: 'unavailable', reason: 'internal error' }),
+        );
+      });
+    },
+  );
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

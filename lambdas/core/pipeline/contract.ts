@@ -45,6 +45,11 @@ export interface RunInput {
   /** Execution name: on AWS the Step Functions execution name, derived from the webhook delivery id. */
   readonly execution: string;
   readonly pipe: string;
+  /**
+   * Set by the Step Functions starter, unique per StartExecution call, so that of racing starts of one
+   * execution name only the one that created it succeeds (lambdas/adapters/aws/webhook/sfnStarter.ts).
+   */
+  readonly startRequest?: string;
   /** A hotfix: canary steps are judged against the baseline only, so the running version's own alarm does not block the fix. */
   readonly hotfix?: boolean;
   /** The service's validated `.vouch.yml`, plus lists the state machine iterates on. */

@@ -1,4 +1,7 @@
-/** Errors of the webhook domain: each means "our side failed" (503), never "the sender erred". */
+/**
+ * Errors of the webhook domain. All but `UnknownCommitError` mean "our side failed" (503, redeliver
+ * later); `UnknownCommitError` means the sender named a commit its repository does not have (422).
+ */
 
 /** The webhook secret could not be read (Secrets Manager down, secret missing or empty). */
 export class WebhookSecretError extends Error {
@@ -21,5 +24,24 @@ export class ExecutionStartError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'ExecutionStartError';
+  }
+}
+
+/** The delivery ledger (the replay and idempotency guard in the build table) could not be read or written. */
+export class DeliveryLedgerError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'DeliveryLedgerError';
+  }
+}
+
+/**
+ * The pushed commit is not in the repository the push names (a working copy that lacks it, or a
+ * repository the sender got wrong): the sender's input is wrong, so it is answered 422, not 503.
+ */
+export class UnknownCommitError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'UnknownCommitError';
   }
 }

@@ -1,7 +1,14 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { verify } from '@octokit/webhooks-methods';
 import type { RunInput } from '../pipeline/contract.ts';
-import { ExecutionStartError, SpecReadError, WebhookSecretError } from './errors.ts';
+import { bodyDigest, type PushClaim, type PushIdentity, STALE_CLAIM_MS } from './deliveryLedger.ts';
+import {
+  DeliveryLedgerError,
+  ExecutionStartError,
+  SpecReadError,
+  UnknownCommitError,
+  WebhookSecretError,
+} from './errors.ts';
 import { executionNameFor, type GitHost } from './executionName.ts';
 import { jsonDepthExceeds, resolveLimits } from './limits.ts';
 import { COMMIT_SHA, type PushEvent, REPO_NAME, readPushEvent } from './pushEvent.ts';
@@ -18,9 +25,12 @@ import type {
  * Answers one git-host delivery. Status table (README "Webhooks"):
  *  201 started a pipeline run · 200 redelivery (existing run), ping, or a push that starts nothing
  *  (other branch, deletion, tag, no `.vouch.yml`) · 202 another event type, acknowledged and ignored
- *  400 malformed request · 401 signature/token missing or wrong · 409 a replayed push under a new
- *  delivery id · 413 body too large · 415 content type · 422 JSON that is not a usable push or spec
- *  503 our own dependency (secret store, git host, Step Functions) failed: redeliver later.
+ *  400 malformed request (also a repeated single header) · 401 signature/token missing or wrong
+ *  409 a delivery id already used for another body · 413 body too large · 415 not the body format the
+ *  endpoint is configured for · 422 not a usable push or spec, or a commit the repository lacks
+ *  503 our own dependency (secret store, ledger, git host, Step Functions) failed: redeliver later.
+ * Every delivery of one push (host, repository, ref, after) answers with the one run it started: 201
+ * only to the request that started it, 200 `existing` to every other, under any delivery id.
  * Authentication runs before the body is parsed, so nothing unauthenticated reaches the JSON parser.
  */
 export async function handleWebhook(request: WebhookRequest, deps: WebhookDeps): Promise<WebhookResponse> {
@@ -30,7 +40,8 @@ export async function handleWebhook(request: WebhookRequest, deps: WebhookDeps):
     if (
       error instanceof WebhookSecretError ||
       error instanceof SpecReadError ||
-      error instanceof ExecutionStartError
+      error instanceof ExecutionStartError ||
+      error instanceof DeliveryLedgerError
     ) {
       deps.logger.error('webhook dependency failed', { error: describe(error) });
       return reply(503, 'unavailable', `${error.message}; redeliver later`);
@@ -43,7 +54,8 @@ export async function handleWebhook(request: WebhookRequest, deps: WebhookDeps):
 
 async function answer(request: WebhookRequest, deps: WebhookDeps): Promise<WebhookResponse> {
   const limits = resolveLimits(deps.limits);
-  const headers = normalizeHeaders(request.headers);
+  const headers =
+    request.rawHeaders === undefined ? normalizeHeaders(request.headers) : rawHeaderMap(request.rawHeaders);
   const size =
     typeof request.body === 'string' ? Buffer.byteLength(request.body, 'utf8') : request.body.length;
   if (size > limits.maxBodyBytes) {
@@ -53,12 +65,18 @@ async function answer(request: WebhookRequest, deps: WebhookDeps): Promise<Webho
   const host = detectHost(headers);
   if (!host.ok) return reject(deps, 400, host.reason);
 
+  // The endpoint's configuration decides how the signed bytes are read; the header only has to agree.
+  const format = (host.host === 'github' ? deps.bodyFormats?.github : deps.bodyFormats?.gitlab) ?? 'json';
+  const expected = format === 'form' ? 'application/x-www-form-urlencoded' : 'application/json';
   const mediaType = headerValue(headers, 'content-type');
   if (mediaType === DUPLICATE) return reject(deps, 400, 'more than one Content-Type header');
   const media = mediaType?.split(';')[0]?.trim().toLowerCase();
-  const form = media === 'application/x-www-form-urlencoded' && host.host === 'github';
-  if (media !== 'application/json' && !form) {
-    return reject(deps, 415, `content type must be application/json, got ${media ?? 'none'}`);
+  if (media !== expected) {
+    return reject(
+      deps,
+      415,
+      `this endpoint reads ${host.host} deliveries as ${expected}, got ${clip(media ?? 'none')}`,
+    );
   }
   if (size === 0) return reject(deps, 400, 'empty body');
 
@@ -85,7 +103,7 @@ async function answer(request: WebhookRequest, deps: WebhookDeps): Promise<Webho
   if (!delivery.ok) return reject(deps, 400, delivery.reason);
 
   let json = text;
-  if (form) {
+  if (format === 'form') {
     const field = new URLSearchParams(text).get('payload');
     if (field === null) return reject(deps, 400, 'form body without a payload field');
     json = field;
@@ -106,10 +124,16 @@ async function answer(request: WebhookRequest, deps: WebhookDeps): Promise<Webho
 
   const parsed = readPushEvent(host.host, payload);
   if (!parsed.ok) return reject(deps, 422, parsed.reason);
-  return startForPush(host.host, delivery.id, parsed.push, deps);
+  return startForPush(host.host, delivery.id, bodyDigest(request.body), parsed.push, deps);
 }
 
-async function startForPush(host: GitHost, deliveryId: string, push: PushEvent, deps: WebhookDeps) {
+async function startForPush(
+  host: GitHost,
+  deliveryId: string,
+  digest: string,
+  push: PushEvent,
+  deps: WebhookDeps,
+) {
   const log = { host, delivery: deliveryId, repo: push.repo, ref: push.ref, commit: push.after };
   if (push.ref.startsWith('refs/tags/')) return ignored(deps, 'tag pushes do not start pipelines', log);
   if (!push.ref.startsWith('refs/heads/')) return ignored(deps, `ref ${clip(push.ref)} is not a branch`, log);
@@ -120,8 +144,9 @@ async function startForPush(host: GitHost, deliveryId: string, push: PushEvent, 
 
   let spec: Awaited<ReturnType<WebhookDeps['loadSpec']>>;
   try {
-    spec = await deps.loadSpec(push.repo, push.after);
+    spec = await deps.loadSpec(push.repo, push.after, host);
   } catch (error) {
+    if (error instanceof UnknownCommitError) return reject(deps, 422, clip(error.message, 200));
     throw error instanceof SpecReadError
       ? error
       : new SpecReadError(`could not read .vouch.yml of ${push.repo}`, { cause: error });
@@ -136,22 +161,48 @@ async function startForPush(host: GitHost, deliveryId: string, push: PushEvent, 
     return ignored(deps, `push to ${clip(branch)}; only ${trunk} starts the pipe of ${spec.service}`, log);
   }
 
-  const execution = executionNameFor(host, deliveryId);
-  if (deps.replayGuard !== undefined) {
-    let owner: string;
-    try {
-      owner = await deps.replayGuard.claim(
-        `${host}:${push.repo}:${push.ref}:${push.before}:${push.after}`,
-        execution,
+  const now = deps.now ?? Date.now;
+  const identity: PushIdentity = { host, repo: push.repo, ref: push.ref, after: push.after };
+  const own = executionNameFor(host, deliveryId);
+  let owner: PushClaim;
+  const mine: PushClaim = { execution: own, delivery: deliveryId, token: randomUUID(), claimedAt: now() };
+  try {
+    const seen = await deps.ledger.recordDelivery(host, deliveryId, digest, now());
+    if (seen === 'conflict') {
+      return reject(
+        deps,
+        409,
+        `delivery id ${clip(deliveryId)} was already used for another body; a delivery id names one body`,
       );
-    } catch (error) {
-      throw new ExecutionStartError('could not check the delivery ledger', { cause: error });
     }
-    if (owner !== execution) {
-      return reject(deps, 409, `this push was already delivered as ${owner}; a replay starts nothing`);
+    owner = await deps.ledger.claimPush(identity, mine, now());
+    // A claim that never started and whose request is long gone: take it over, keeping its run name
+    // so the push still has at most one run.
+    if (
+      owner.token !== mine.token &&
+      owner.executionArn === undefined &&
+      now() - owner.claimedAt > STALE_CLAIM_MS
+    ) {
+      const takeover: PushClaim = { ...mine, execution: owner.execution, delivery: owner.delivery };
+      if (await deps.ledger.takeOver(identity, owner.token, takeover, now())) owner = takeover;
     }
+  } catch (error) {
+    throw error instanceof DeliveryLedgerError
+      ? error
+      : new DeliveryLedgerError('could not check the delivery ledger', { cause: error });
   }
 
+  if (owner.token !== mine.token) {
+    // Another request owns this push: a redelivery, a replay under a new id, or a second webhook.
+    deps.logger.info('webhook push already owned', { ...log, execution: owner.execution });
+    const why =
+      owner.executionArn === undefined
+        ? `this push is being started as ${owner.execution} (delivery ${clip(owner.delivery)})`
+        : `this push already started ${owner.execution} (delivery ${clip(owner.delivery)})`;
+    return reply(200, 'existing', why, owner.execution, owner.executionArn);
+  }
+
+  const execution = owner.execution;
   const input: RunInput = {
     service: spec.service,
     team: spec.team,
@@ -168,10 +219,19 @@ async function startForPush(host: GitHost, deliveryId: string, push: PushEvent, 
   try {
     started = await deps.starter.start(execution, input);
   } catch (error) {
+    // Free the push, so the next delivery of it (a redelivery) starts it; if this fails too, the
+    // claim goes stale and is taken over after STALE_CLAIM_MS.
+    await deps.ledger.release(identity, mine.token).catch((releaseError: unknown) => {
+      deps.logger.error('webhook could not release a push claim', { ...log, error: describe(releaseError) });
+    });
     throw error instanceof ExecutionStartError
       ? error
       : new ExecutionStartError('could not start the pipeline', { cause: error });
   }
+  await deps.ledger.markStarted(identity, mine.token, started.executionArn).catch((markError: unknown) => {
+    // The run exists; an unmarked claim only means a late delivery answers "being started".
+    deps.logger.error('webhook could not mark a push started', { ...log, error: describe(markError) });
+  });
   if (started.alreadyExisted) {
     deps.logger.info('webhook redelivery: run exists', { ...log, execution });
     return reply(200, 'existing', 'this delivery already started a run', execution, started.executionArn);
@@ -243,8 +303,37 @@ function normalizeHeaders(raw: WebhookHeaders): Headers {
   return headers;
 }
 
+/** Node's rawHeaders: every line as sent, so a repeated header is seen even where Node joined or dropped it. */
+function rawHeaderMap(raw: readonly string[]): Headers {
+  const headers: Headers = new Map();
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const key = (raw[i] as string).toLowerCase();
+    headers.set(key, headers.has(key) ? DUPLICATE : (raw[i + 1] as string));
+  }
+  return headers;
+}
+
+/**
+ * Headers that must come once. Node's `req.headers` and API Gateway's payload 2.0 join repeated lines
+ * with ", ", so a comma in one of these (none of which legitimately holds one: event names, GUIDs,
+ * hex signatures, a media type without quoted parameters) means the header was sent more than once.
+ * (X-Gitlab-Token is compared whole, so a joined pair never matches the secret.)
+ */
+const SINGLE = new Set([
+  'content-type',
+  'x-github-event',
+  'x-github-delivery',
+  'x-hub-signature-256',
+  'x-hub-signature',
+  'x-gitlab-event',
+  'idempotency-key',
+  'x-gitlab-event-uuid',
+]);
+
 function headerValue(headers: Headers, name: string): string | undefined | typeof DUPLICATE {
-  return headers.get(name);
+  const value = headers.get(name);
+  if (typeof value === 'string' && SINGLE.has(name) && value.includes(',')) return DUPLICATE;
+  return value;
 }
 
 type HostCheck = { ok: true; host: GitHost; event: string } | { ok: false; reason: string };

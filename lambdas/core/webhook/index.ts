@@ -1,3 +1,4 @@
+export * from './deliveryLedger.ts';
 export * from './errors.ts';
 export * from './executionName.ts';
 export * from './gitHubPush.ts';
@@ -5,6 +6,5 @@ export * from './handleWebhook.ts';
 export * from './limits.ts';
 export * from './pushEvent.ts';
 export * from './registeredServices.ts';
-export * from './replayGuard.ts';
 export * from './runSpec.ts';
 export * from './types.ts';

@@ -97,5 +97,8 @@ export function isZeroSha(sha: string): boolean {
 }
 
 export const COMMIT_SHA = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
-/** owner/name on GitHub; group/subgroup/.../name on GitLab. */
-export const REPO_NAME = /^[A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+)+$/;
+/**
+ * owner/name on GitHub; group/subgroup/.../name on GitLab. No segment is only dots, so a name can
+ * never walk out of its place in an API URL (`../etc`).
+ */
+export const REPO_NAME = /^(?!\.+(?:\/|$))[A-Za-z0-9_.-]+(?:\/(?!\.+(?:\/|$))[A-Za-z0-9_.-]+)+$/;

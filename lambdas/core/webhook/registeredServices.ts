@@ -17,10 +17,10 @@ export interface RegisteredService {
 export function registeredSpecLoader(services: readonly RegisteredService[], load: LoadSpec): LoadSpec {
   // GitHub and GitLab repo paths are case-insensitive.
   const byRepo = new Map(services.map((s) => [s.repo.toLowerCase(), s]));
-  return async (repo, commit) => {
+  return async (repo, commit, host) => {
     const registered = byRepo.get(repo.toLowerCase());
     if (registered === undefined) return { found: false, reason: `${repo} is not a registered service repo` };
-    const spec = await load(repo, commit);
+    const spec = await load(repo, commit, host);
     if (!spec.found) return spec;
     const expected = {
       service: registered.name,

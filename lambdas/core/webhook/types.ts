@@ -1,4 +1,6 @@
 import type { RunConfig, RunInput } from '../pipeline/contract.ts';
+import type { DeliveryLedger } from './deliveryLedger.ts';
+import type { GitHost } from './executionName.ts';
 
 /** Header values as node:http and API Gateway hand them over (names in any case). */
 export type WebhookHeaders = Readonly<Record<string, string | readonly string[] | undefined>>;
@@ -6,6 +8,11 @@ export type WebhookHeaders = Readonly<Record<string, string | readonly string[] 
 /** One HTTP delivery, already read from the wire (the adapters bound its size while reading). */
 export interface WebhookRequest {
   readonly headers: WebhookHeaders;
+  /**
+   * Node's `req.rawHeaders` (name, value, name, value, ...): every header line as sent. When given it
+   * is read instead of `headers`, where Node has already joined or dropped repeated lines.
+   */
+  readonly rawHeaders?: readonly string[];
   readonly body: string | Uint8Array;
 }
 
@@ -46,6 +53,7 @@ export interface RunSpec {
 export type LoadSpec = (
   repo: string,
   commit: string,
+  host: GitHost,
 ) => Promise<{ found: false; reason: string; invalid?: boolean } | ({ found: true } & RunSpec)>;
 
 export interface StartedExecution {
@@ -61,12 +69,16 @@ export interface ExecutionStarter {
 }
 
 /**
- * Remembers which delivery first brought a push (repo, ref, before, after), so a captured, validly
- * signed body replayed under a new delivery id starts nothing: GitHub does not sign the delivery header.
+ * How an endpoint reads a host's signed body. The signature covers the body, not the Content-Type, so
+ * the format is the endpoint's configuration and a delivery in another one is refused (415), never
+ * reinterpreted. GitHub can be set to `form` (`application/x-www-form-urlencoded`, the JSON in `payload`);
+ * GitLab only sends JSON.
  */
-export interface ReplayGuard {
-  /** Records `deliveryKey` as the owner of `pushKey` unless one is recorded; returns the owner. */
-  claim(pushKey: string, deliveryKey: string): Promise<string>;
+export interface BodyFormats {
+  /** @default 'json' */
+  readonly github?: 'json' | 'form';
+  /** @default 'json' */
+  readonly gitlab?: 'json';
 }
 
 /** Structural subset of the Powertools Logger, so it can be passed straight in. */
@@ -92,8 +104,12 @@ export interface WebhookDeps {
   readonly loadSpec: LoadSpec;
   readonly starter: ExecutionStarter;
   readonly logger: WebhookLogger;
-  /** @default none: redelivery idempotency still holds through the execution name. */
-  readonly replayGuard?: ReplayGuard;
+  /** The replay and idempotency guard: one run per push, one body per delivery id. */
+  readonly ledger: DeliveryLedger;
+  /** @default { github: 'json', gitlab: 'json' } */
+  readonly bodyFormats?: BodyFormats;
+  /** Epoch milliseconds. @default Date.now */
+  readonly now?: () => number;
   /** @default DEFAULT_LIMITS */
   readonly limits?: Partial<WebhookLimits>;
 }

@@ -4,6 +4,7 @@ import {
   createLocalWebhookServer,
   type LocalWebhookServer,
 } from '../../../lambdas/adapters/local/webhookServer.ts';
+import { createMemoryDeliveryLedger } from '../../../lambdas/core/webhook/deliveryLedger.ts';
 import type { WebhookRequest } from '../../../lambdas/core/webhook/types.ts';
 import { countingStarter, recordingLogger, SECRET, SPEC } from '../../unit/webhook/fixtures.ts';
 import { generateRequest, isAuthentic, MAX_BODY, seededRandom } from '../../unit/webhook/fuzzRequests.ts';
@@ -19,6 +20,7 @@ beforeAll(async () => {
         repo === 'acme/shop' ? { found: true, ...SPEC } : { found: false, reason: 'no spec' },
       starter,
       logger: recordingLogger(),
+      ledger: createMemoryDeliveryLedger(),
       limits: { maxBodyBytes: MAX_BODY },
     },
   });

@@ -22,7 +22,8 @@ import {
   createLocalWebhookServer,
   type LocalWebhookServer,
 } from '../../../lambdas/adapters/local/webhookServer.ts';
-import { SpecReadError } from '../../../lambdas/core/webhook/errors.ts';
+import { createMemoryDeliveryLedger } from '../../../lambdas/core/webhook/deliveryLedger.ts';
+import { SpecReadError, UnknownCommitError } from '../../../lambdas/core/webhook/errors.ts';
 import { createTriggerCommand } from '../../../scripts/cli/trigger.ts';
 import { countingStarter, pushBody, recordingLogger, signedPush } from '../../unit/webhook/fixtures.ts';
 
@@ -85,6 +86,7 @@ beforeAll(async () => {
       loadSpec: workingCopySpecLoader((repo) => dirs[repo]),
       starter,
       logger: recordingLogger(),
+      ledger: createMemoryDeliveryLedger(),
       limits: { maxBodyBytes: 64 * 1024 },
     },
   });
@@ -124,8 +126,9 @@ describe('git working copy', () => {
     expect(await repoName(shopDir)).toBe('acme/shop');
   });
 
-  it('refuses an unknown commit or anything that is not a full SHA with SpecReadError', async () => {
-    await expect(readFileAtCommit(shopDir, 'f'.repeat(40))).rejects.toBeInstanceOf(SpecReadError);
+  it('refuses an unknown commit with UnknownCommitError, anything not a full SHA or not a repo with SpecReadError', async () => {
+    await expect(readFileAtCommit(shopDir, 'f'.repeat(40))).rejects.toBeInstanceOf(UnknownCommitError);
+    await expect(readFileAtCommit(root, 'f'.repeat(40))).rejects.toBeInstanceOf(SpecReadError);
     await expect(readFileAtCommit(shopDir, '--output=/tmp/x')).rejects.toThrow('not a full commit SHA');
   });
 
@@ -162,6 +165,8 @@ describe('local webhook server', () => {
   });
 
   it('answers the same delivery twice with one run (201, then 200 existing)', async () => {
+    // A new commit: the push of the first one already started its run in the test above.
+    git(shopDir, 'commit', '-q', '--allow-empty', '-m', 'second');
     const commit = (await headCommit(shopDir)).sha;
     const { headers, body } = await signedPush(
       pushBody({ repo: 'acme/shop', commit }),

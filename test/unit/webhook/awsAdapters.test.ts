@@ -13,15 +13,18 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createGitHubSpecReader } from '../../../lambdas/adapters/aws/webhook/gitHubSpecReader.ts';
+import { createGitLabSpecReader } from '../../../lambdas/adapters/aws/webhook/gitLabSpecReader.ts';
 import { createCachedSecretReader } from '../../../lambdas/adapters/aws/webhook/secretReader.ts';
 import { createSfnStarter, executionArnFor } from '../../../lambdas/adapters/aws/webhook/sfnStarter.ts';
 import type { RunInput } from '../../../lambdas/core/pipeline/contract.ts';
 import {
   ExecutionStartError,
   SpecReadError,
+  UnknownCommitError,
   WebhookSecretError,
 } from '../../../lambdas/core/webhook/errors.ts';
 import { COMMIT, REPO, SPEC } from './fixtures.ts';
+import { fakeStepFunctions } from './stepFunctionsFake.ts';
 
 const sfn = mockClient(SFNClient);
 const secrets = mockClient(SecretsManagerClient);
@@ -41,6 +44,7 @@ describe('Step Functions starter', () => {
     createSfnStarter({
       client: new SFNClient({}),
       stateMachineFor: (pipe) => (pipe === 'ec2-canary' ? MACHINE : undefined),
+      newStartRequest: () => 'start-1',
     });
 
   it('derives the execution ARN from the state machine ARN and the name', () => {
@@ -57,8 +61,25 @@ describe('Step Functions starter', () => {
     expect(sfn).toReceiveCommandWith(StartExecutionCommand, {
       stateMachineArn: MACHINE,
       name: NAME,
-      input: JSON.stringify(INPUT),
+      input: JSON.stringify({ ...INPUT, startRequest: 'start-1' }),
     });
+  });
+
+  it('case 4: of 50 concurrent starts of one name, only the one that created it is told it started it', async () => {
+    // Prepare: Step Functions as documented: the same name and input as a running execution succeeds.
+    const fake = fakeStepFunctions(sfn);
+    const concurrent = createSfnStarter({
+      client: new SFNClient({}),
+      stateMachineFor: () => MACHINE,
+    });
+
+    // Act
+    const answers = await Promise.all(Array.from({ length: 50 }, () => concurrent.start(NAME, INPUT)));
+
+    // Assess
+    expect(fake.created.size).toBe(1);
+    expect(answers.filter((a) => !a.alreadyExisted)).toHaveLength(1);
+    expect(new Set(answers.map((a) => a.executionArn))).toEqual(new Set([EXECUTION]));
   });
 
   it('answers with the existing execution and starts nothing when the name exists', async () => {
@@ -174,4 +195,98 @@ describe('GitHub contents reader', () => {
     );
     await expect(offline(REPO, COMMIT)).rejects.toBeInstanceOf(SpecReadError);
   });
+});
+
+describe('GitLab repository files reader', () => {
+  const calls: { url: string; init: RequestInit | undefined }[] = [];
+  const answer =
+    (make: () => Response): typeof globalThis.fetch =>
+    async (url, init) => {
+      calls.push({ url: String(url), init });
+      return make();
+    };
+  afterEach(() => {
+    calls.length = 0;
+  });
+
+  it('reads .vouch.yml at the pushed commit through the raw file endpoint, with the token', async () => {
+    const read = createGitLabSpecReader({
+      token: async () => 'glpat-token',
+      fetch: answer(() => new Response('pipe: ci\n', { status: 200 })),
+    });
+
+    const text = await read('acme/platform/shop', COMMIT);
+
+    expect(text).toBe('pipe: ci\n');
+    expect(calls[0]?.url).toBe(
+      `https://gitlab.com/api/v4/projects/acme%2Fplatform%2Fshop/repository/files/.vouch.yml/raw?ref=${COMMIT}`,
+    );
+    expect(calls[0]?.init?.headers).toMatchObject({ 'private-token': 'glpat-token' });
+  });
+
+  const big = 'x'.repeat(300 * 1024);
+  const streamed = () =>
+    new Response(
+      new ReadableStream({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode(big));
+          controller.close();
+        },
+      }),
+      { status: 200 },
+    );
+  it.each([
+    ['GitHub', createGitHubSpecReader, REPO, '{"message":"No commit found for the ref ffff","status":"404"}'],
+    ['GitLab', createGitLabSpecReader, 'acme/platform/shop', '{"message":"404 Commit Not Found"}'],
+  ] as const)(
+    '%s: a 404 for a commit the repository lacks is UnknownCommitError (422), for a file undefined',
+    async (_host, create, repo, noCommit) => {
+      const reader = (text: string) =>
+        create({ token: async () => 't', fetch: answer(() => new Response(text, { status: 404 })) });
+
+      await expect(reader(noCommit)(repo, COMMIT)).rejects.toBeInstanceOf(UnknownCommitError);
+      await expect(reader('{"message":"404 File Not Found"}')(repo, COMMIT)).resolves.toBeUndefined();
+    },
+  );
+
+  it.each([
+    ['GitHub', createGitHubSpecReader, REPO],
+    ['GitLab', createGitLabSpecReader, 'acme/platform/shop'],
+  ] as const)(
+    '%s: the same answers and limits (404, other status, too large, offline, token)',
+    async (host, create, repo) => {
+      const reader = (fetch: typeof globalThis.fetch, token = async () => 't') => create({ token, fetch });
+      const at = `${repo}/.vouch.yml at ${COMMIT}`;
+
+      await expect(
+        reader(answer(() => new Response('{}', { status: 404 })))(repo, COMMIT),
+      ).resolves.toBeUndefined();
+      await expect(reader(answer(() => new Response('', { status: 502 })))(repo, COMMIT)).rejects.toThrow(
+        new SpecReadError(`${host} answered 502 for ${at}`),
+      );
+      await expect(
+        reader(
+          answer(() => new Response(big, { status: 200, headers: { 'content-length': String(big.length) } })),
+        )(repo, COMMIT),
+      ).rejects.toThrow(new SpecReadError(`${at} is ${big.length} bytes; the limit is 262144`));
+      await expect(reader(answer(streamed))(repo, COMMIT)).rejects.toThrow(
+        new SpecReadError(`${at} is over 262144 bytes`),
+      );
+      const offline = (async () => {
+        throw new TypeError('fetch failed');
+      }) as typeof globalThis.fetch;
+      await expect(reader(offline)(repo, COMMIT)).rejects.toThrow(
+        new SpecReadError(`${host} did not answer for ${at}`),
+      );
+      await expect(
+        reader(
+          answer(() => new Response('')),
+          () => Promise.reject(new Error('denied')),
+        )(repo, COMMIT),
+      ).rejects.toThrow(new SpecReadError('could not read the git token'));
+      await expect(reader(answer(() => new Response('')))('acme/../etc', COMMIT)).rejects.toBeInstanceOf(
+        SpecReadError,
+      );
+    },
+  );
 });

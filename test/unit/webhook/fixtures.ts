@@ -2,6 +2,7 @@
 // Functions does), a spec loader over a table of repos, and a logger that records.
 import { sign } from '@octokit/webhooks-methods';
 import type { RunInput } from '../../../lambdas/core/pipeline/contract.ts';
+import { createMemoryDeliveryLedger } from '../../../lambdas/core/webhook/deliveryLedger.ts';
 import { gitHubPushPayload, signedGitHubHeaders } from '../../../lambdas/core/webhook/gitHubPush.ts';
 import type {
   ExecutionStarter,
@@ -71,14 +72,22 @@ export function fakeDeps(overrides: Partial<WebhookDeps> = {}) {
   const starter = countingStarter();
   const logger = recordingLogger();
   const loadSpec = specTable({ [REPO]: SPEC });
-  const deps: WebhookDeps = { secret: SECRET, loadSpec, starter, logger, ...overrides };
-  return { deps, starter, logger, loadSpec };
+  const ledger = createMemoryDeliveryLedger();
+  const deps: WebhookDeps = { secret: SECRET, loadSpec, starter, logger, ledger, ...overrides };
+  return { deps, starter, logger, loadSpec, ledger };
 }
 
+/** A push body; deterministic (fixed head commit time), so signing it twice gives the same bytes. */
 export function pushBody(overrides: Partial<Parameters<typeof gitHubPushPayload>[0]> = {}): string {
-  return JSON.stringify(
-    gitHubPushPayload({ repo: REPO, branch: 'main', commit: COMMIT, before: PARENT, ...overrides }),
-  );
+  const payload = gitHubPushPayload({
+    repo: REPO,
+    branch: 'main',
+    commit: COMMIT,
+    before: PARENT,
+    ...overrides,
+  });
+  const head = payload.head_commit as Record<string, unknown>;
+  return JSON.stringify({ ...payload, head_commit: { ...head, timestamp: '2026-01-01T00:00:00Z' } });
 }
 
 export async function signedPush(
@@ -87,6 +96,26 @@ export async function signedPush(
   secret = SECRET,
 ): Promise<{ headers: Record<string, string>; body: string }> {
   return { headers: await signedGitHubHeaders(secret, body, deliveryId), body };
+}
+
+/**
+ * The probe's body: a feature-branch push of acme/shop, valid JSON, whose commit message carries
+ * `&payload=<url-encoded trunk push of acme/billing>`. Read as a form, `payload` is that embedded push.
+ */
+export function smuggledFormBody(): string {
+  const embedded = JSON.stringify(
+    gitHubPushPayload({ repo: 'acme/billing', branch: 'main', commit: 'c'.repeat(40), before: PARENT }),
+  );
+  return JSON.stringify(
+    gitHubPushPayload({
+      repo: REPO,
+      branch: 'feature/x',
+      defaultBranch: 'main',
+      commit: COMMIT,
+      before: PARENT,
+      message: `fix typo&payload=${encodeURIComponent(embedded)}&`,
+    }),
+  );
 }
 
 export { sign };

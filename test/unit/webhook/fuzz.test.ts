@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { createMemoryDeliveryLedger } from '../../../lambdas/core/webhook/deliveryLedger.ts';
 import { handleWebhook } from '../../../lambdas/core/webhook/handleWebhook.ts';
-import { createMemoryReplayGuard } from '../../../lambdas/core/webhook/replayGuard.ts';
 import { countingStarter, recordingLogger, SECRET, SPEC } from './fixtures.ts';
 import { generateRequest, isAuthentic, MAX_BODY, seededRandom } from './fuzzRequests.ts';
 
@@ -20,10 +20,11 @@ describe('webhook fuzz (core handler)', () => {
           : { found: false as const, reason: 'no spec' },
       starter,
       logger: recordingLogger(),
-      replayGuard: createMemoryReplayGuard(),
+      ledger: createMemoryDeliveryLedger(),
       limits: { maxBodyBytes: MAX_BODY },
     };
     const statuses = new Map<number, number>();
+    const pushes = new Set<string>();
     const violations: string[] = [];
 
     // Act
@@ -38,11 +39,37 @@ describe('webhook fuzz (core handler)', () => {
       if (started > 0 && !isAuthentic(request))
         violations.push(`#${i}: started a run without a valid signature`);
       if (started > 1) violations.push(`#${i}: started ${started} runs`);
+      if (started === 1) {
+        // The run is the push the signed bytes say as JSON, never another reading of them (case 1),
+        // from a request whose single headers came once (case 5), and the push's first run (replays).
+        const input = starter.calls.at(-1)?.input;
+        const text = Buffer.from(request.body).toString('utf8');
+        const asJson = (() => {
+          try {
+            return JSON.parse(text) as { after?: unknown };
+          } catch {
+            return undefined;
+          }
+        })();
+        if (asJson?.after !== input?.commit)
+          violations.push(`#${i}: started ${input?.commit}, body says ${String(asJson?.after)}`);
+        const header = (name: string) =>
+          Object.entries(request.headers).find(([k]) => k.toLowerCase() === name)?.[1];
+        const gitLab = header('x-gitlab-event') !== undefined;
+        const id = gitLab
+          ? (header('idempotency-key') ?? header('x-gitlab-event-uuid'))
+          : header('x-github-delivery');
+        if (typeof id === 'string' && id.includes(','))
+          violations.push(`#${i}: started from a joined delivery id ${id}`);
+        const push = `${gitLab ? 'gitlab' : 'github'}#${input?.repo}#${input?.branch}#${input?.commit}`;
+        if (pushes.has(push)) violations.push(`#${i}: a second run for ${push}`);
+        pushes.add(push);
+      }
     }
 
     // Assess: no violation, and the generator reached every branch that matters.
     expect(violations.slice(0, 10)).toEqual([]);
-    for (const status of [200, 201, 202, 400, 401, 413, 415, 422]) {
+    for (const status of [200, 201, 202, 400, 401, 409, 413, 415, 422]) {
       expect(statuses.get(status) ?? 0, `status ${status} reached`).toBeGreaterThan(20);
     }
     expect(starter.calls.length).toBeGreaterThan(500);

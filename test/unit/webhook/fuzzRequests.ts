@@ -97,9 +97,63 @@ function deepJson(depth: number): string {
 
 /** A fresh delivery id per request, so valid pushes start runs rather than find existing ones. */
 let deliveries = 0;
+/** Recent signed GitHub pushes, for replays under new or reused delivery ids. */
+const recent: Draft[] = [];
+
+/**
+ * Issue 15's probe: a signed JSON feature-branch push whose commit message carries
+ * `&payload=<a trunk push of acme/shop>`, sent as form-encoded. Read as a form, it would be that push.
+ */
+function smuggledForm(r: Random): Draft {
+  const embedded = JSON.stringify(
+    gitHubPushPayload({ repo: REPO, branch: 'main', commit: freshSha(r), before: PARENT }),
+  );
+  const body = JSON.stringify(
+    gitHubPushPayload({
+      repo: REPO,
+      branch: 'feature/x',
+      defaultBranch: 'main',
+      commit: freshSha(r),
+      before: PARENT,
+      message: `x&payload=${encodeURIComponent(embedded)}&`,
+    }),
+  );
+  return {
+    body,
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-github-event': 'push',
+      'x-github-delivery': `fz-${++deliveries}`,
+      'x-hub-signature-256': hmac(SECRET, toBytes(body)),
+    },
+  };
+}
 
 export function generateRequest(r: Random): WebhookRequest {
-  const kind = pick(r, ['push', 'push', 'push', 'ping', 'other', 'gitlab', 'gitlab', 'form']);
+  const kind = pick(r, [
+    'push',
+    'push',
+    'push',
+    'ping',
+    'other',
+    'gitlab',
+    'gitlab',
+    'form',
+    'smuggle',
+    'replay',
+  ]);
+  if (kind === 'smuggle') return smuggledForm(r);
+  if (kind === 'replay' && recent.length > 0) {
+    // The same signed bytes again, under a new delivery id or (redelivery) the one it came with.
+    const old = pick(r, recent);
+    if (r() < 0.3) {
+      // Another validly signed body under a delivery id already used: 409.
+      const body = JSON.stringify(basePayload(r));
+      return { headers: { ...old.headers, 'x-hub-signature-256': hmac(SECRET, toBytes(body)) }, body };
+    }
+    const id = r() < 0.7 ? `fz-${++deliveries}` : old.headers['x-github-delivery'];
+    return { headers: { ...old.headers, 'x-github-delivery': id }, body: old.body };
+  }
   const draft: Draft = { headers: {}, body: '' };
   const delivery = `fz-${++deliveries}`;
   if (kind === 'gitlab') {
@@ -128,12 +182,35 @@ export function generateRequest(r: Random): WebhookRequest {
     draft.headers['x-hub-signature-256'] = hmac(SECRET, toBytes(draft.body));
   if (r() < 0.3) mutateAuth(r, draft);
   if (r() < 0.2) draft.body = typeof draft.body === 'string' ? Buffer.from(draft.body) : draft.body;
+  if (kind === 'push' && typeof draft.headers['x-hub-signature-256'] === 'string') {
+    recent.push(draft);
+    if (recent.length > 20) recent.shift();
+  }
   return draft;
 }
 
+/** Headers that must come once; Node and API Gateway join repeated lines with ", ". */
+const SINGLE_HEADERS = [
+  'content-type',
+  'x-github-event',
+  'x-github-delivery',
+  'x-hub-signature-256',
+  'x-gitlab-event',
+  'idempotency-key',
+  'x-gitlab-event-uuid',
+];
+
 function mutate(r: Random, d: Draft): void {
   const bytes = Buffer.from(toBytes(d.body));
-  switch (int(r, 12)) {
+  switch (int(r, 13)) {
+    case 12: {
+      // a repeated line, as node:http's req.headers and API Gateway's payload 2.0 join it
+      const name = pick(r, SINGLE_HEADERS);
+      const value = d.headers[name];
+      const first = typeof value === 'string' ? value : 'x';
+      d.headers[name] = `${first}, ${pick(r, [first, 'other', ''])}`;
+      break;
+    }
     case 0: // flip a byte
       if (bytes.length > 0) bytes[int(r, bytes.length)] = int(r, 256);
       d.body = bytes;

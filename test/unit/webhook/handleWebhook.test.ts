@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { handleWebhook } from '../../../lambdas/core/webhook/handleWebhook.ts';
-import { createMemoryReplayGuard } from '../../../lambdas/core/webhook/replayGuard.ts';
 import {
   COMMIT,
   fakeDeps,
@@ -291,12 +290,15 @@ describe('limits and malformed requests', () => {
 
     expect(res).toEqual({
       status: 415,
-      body: { outcome: 'rejected', reason: 'content type must be application/json, got text/plain' },
+      body: {
+        outcome: 'rejected',
+        reason: 'this endpoint reads github deliveries as application/json, got text/plain',
+      },
     });
   });
 
-  it("accepts GitHub's form-encoded payload= delivery, signed over the form body", async () => {
-    const { deps, starter } = fakeDeps();
+  it("accepts GitHub's form-encoded payload= delivery where the endpoint is configured for it", async () => {
+    const { deps, starter } = fakeDeps({ bodyFormats: { github: 'form' } });
     const form = `payload=${encodeURIComponent(pushBody())}`;
     const r = await signedPush(form);
 
@@ -362,18 +364,23 @@ describe('limits and malformed requests', () => {
 });
 
 describe('replays and dependency failures', () => {
-  it('with a replay guard, refuses a signed body replayed under a new delivery id (409)', async () => {
-    const { deps, starter } = fakeDeps({ replayGuard: createMemoryReplayGuard() });
+  it('answers a signed body replayed under a new delivery id with the run it started, starting nothing', async () => {
+    const { deps, starter } = fakeDeps();
+    const body = pushBody();
 
-    const first = await handleWebhook(await signedPush(pushBody(), 'delivery-1'), deps);
-    const again = await handleWebhook(await signedPush(pushBody(), 'delivery-1'), deps);
-    const replay = await handleWebhook(await signedPush(pushBody(), 'forged-delivery-2'), deps);
+    const first = await handleWebhook(await signedPush(body, 'delivery-1'), deps);
+    const again = await handleWebhook(await signedPush(body, 'delivery-1'), deps);
+    const replay = await handleWebhook(await signedPush(body, 'forged-delivery-2'), deps);
 
-    expect([first.status, again.status, replay.status]).toEqual([201, 200, 409]);
-    expect(replay.body.reason).toBe(
-      'this push was already delivered as gh-delivery-1; a replay starts nothing',
-    );
-    expect(starter.runs.size).toBe(1);
+    expect([first.status, again.status, replay.status]).toEqual([201, 200, 200]);
+    expect(replay.body).toEqual({
+      outcome: 'existing',
+      reason: 'this push already started gh-delivery-1 (delivery delivery-1)',
+      execution: 'gh-delivery-1',
+      executionArn: 'local:execution:gh-delivery-1',
+    });
+    expect(again.body.execution).toBe('gh-delivery-1');
+    expect(starter.calls).toHaveLength(1);
   });
 
   it('answers 503 when the starter is down, and a redelivery then starts the run', async () => {

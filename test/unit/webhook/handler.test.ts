@@ -5,12 +5,15 @@ import {
   SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { COMMIT, pushBody, REPO, SECRET, signedPush } from './fixtures.ts';
+import { COMMIT, PARENT, pushBody, REPO, SECRET, signedPush, smuggledFormBody } from './fixtures.ts';
 
 const sfn = mockClient(SFNClient);
 const secrets = mockClient(SecretsManagerClient);
+// The ledger's table (the shared-table behaviour is test/integration/webhook/lambdaLedger.test.ts).
+const dynamo = mockClient(DynamoDBDocumentClient);
 const MACHINE = 'arn:aws:states:eu-west-1:123456789012:stateMachine:vouch-ci';
 const SPEC_FILE = 'pipe: ci\nservice: shop\nteam: payments\nsolution: storefront\n';
 const fetched: string[] = [];
@@ -26,6 +29,7 @@ beforeAll(async () => {
   );
   vi.stubEnv('VOUCH_WEBHOOK_SECRET_NAME', 'vouch/webhook');
   vi.stubEnv('VOUCH_GIT_TOKEN_SECRET_NAME', 'vouch/git-token');
+  vi.stubEnv('VOUCH_BUILD_TABLE', 'vouch-builds');
   vi.stubGlobal('fetch', async (url: string) => {
     fetched.push(url);
     return new Response(SPEC_FILE, { status: 200 });
@@ -41,6 +45,9 @@ afterAll(() => {
 beforeEach(() => {
   sfn.reset();
   secrets.reset();
+  dynamo.reset();
+  dynamo.on(PutCommand).resolves({});
+  dynamo.on(UpdateCommand).resolves({});
   secrets.on(GetSecretValueCommand, { SecretId: 'vouch/webhook' }).resolves({ SecretString: SECRET });
   secrets.on(GetSecretValueCommand, { SecretId: 'vouch/git-token' }).resolves({ SecretString: 'ghp_token' });
   sfn.on(DescribeExecutionCommand).rejects(new ExecutionDoesNotExist({ message: 'no', $metadata: {} }));
@@ -92,5 +99,70 @@ describe('webhook Lambda handler', () => {
     expect(forged.statusCode).toBe(401);
     expect(get.statusCode).toBe(405);
     expect(sfn).not.toReceiveCommand(StartExecutionCommand);
+  });
+
+  it('case 1: refuses a signed JSON body re-sent as form-encoded with 415, starting nothing', async () => {
+    const { headers, body } = await signedPush(smuggledFormBody(), 'delivery-aws-form');
+
+    const res = await handler(
+      httpApiEvent({ ...headers, 'content-type': 'application/x-www-form-urlencoded' }, body),
+    );
+
+    expect(res.statusCode).toBe(415);
+    expect(sfn).not.toReceiveCommand(StartExecutionCommand);
+  });
+
+  it('case 5: sees repeated headers as HTTP API (joined with ", ") and REST API (multiValueHeaders) deliver them', async () => {
+    const { headers, body } = await signedPush(pushBody(), 'delivery-aws-h1');
+    const joined = httpApiEvent(
+      { ...headers, 'x-github-delivery': 'delivery-aws-h1, delivery-aws-h2' },
+      body,
+    );
+    const multi = {
+      resource: '/webhook',
+      httpMethod: 'POST',
+      headers: { ...headers, 'x-github-delivery': 'delivery-aws-h2' },
+      multiValueHeaders: {
+        ...Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, [v]])),
+        'x-github-delivery': ['delivery-aws-h1', 'delivery-aws-h2'],
+      },
+      body,
+      isBase64Encoded: false,
+    };
+
+    const answers = [await handler(joined), await handler(multi)];
+
+    expect(answers.map((a) => [a.statusCode, JSON.parse(a.body).reason])).toEqual([
+      [400, 'more than one x-github-delivery header'],
+      [400, 'more than one x-github-delivery header'],
+    ]);
+    expect(sfn).not.toReceiveCommand(StartExecutionCommand);
+  });
+
+  it("reads a GitLab project's .vouch.yml through GitLab's repository files API at the pushed commit", async () => {
+    const body = JSON.stringify({
+      object_kind: 'push',
+      ref: 'refs/heads/main',
+      before: PARENT,
+      after: COMMIT,
+      project: { path_with_namespace: REPO, default_branch: 'main' },
+    });
+    const headers = {
+      'content-type': 'application/json',
+      'x-gitlab-event': 'Push Hook',
+      'x-gitlab-token': SECRET,
+      'idempotency-key': 'gl-key-1',
+    };
+
+    const res = await handler(httpApiEvent(headers, body));
+
+    expect(res.statusCode).toBe(201);
+    expect(fetched.at(-1)).toBe(
+      `https://gitlab.com/api/v4/projects/acme%2Fshop/repository/files/.vouch.yml/raw?ref=${COMMIT}`,
+    );
+    expect(sfn).toReceiveCommandWith(StartExecutionCommand, {
+      stateMachineArn: MACHINE,
+      name: 'gl-gl-key-1',
+    });
   });
 });

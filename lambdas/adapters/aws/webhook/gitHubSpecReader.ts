@@ -1,17 +1,14 @@
 import { SpecReadError } from '../../../core/webhook/errors.ts';
 import { COMMIT_SHA, REPO_NAME } from '../../../core/webhook/pushEvent.ts';
+import { fetchSpecFile, type SpecFetchLimits } from './specFileFetch.ts';
 
-export interface GitHubSpecReaderOptions {
+export interface GitHubSpecReaderOptions extends SpecFetchLimits {
   /** A GitHub token with contents:read on the service repos (from Secrets Manager). */
   readonly token: () => Promise<string>;
   /** @default 'https://api.github.com' (GitHub Enterprise: https://HOST/api/v3) */
   readonly apiUrl?: string;
   /** @default '.vouch.yml' */
   readonly path?: string;
-  /** @default 5_000: the webhook must answer GitHub within 10 s. */
-  readonly timeoutMs?: number;
-  /** Largest file accepted. @default 256 KiB */
-  readonly maxBytes?: number;
   /** @default globalThis.fetch */
   readonly fetch?: typeof fetch;
 }
@@ -19,14 +16,14 @@ export interface GitHubSpecReaderOptions {
 /**
  * Reads `.vouch.yml` at a commit through the GitHub REST "get repository content" endpoint with the
  * raw media type. 404 means no such file at that commit (or a repo the token cannot see: GitHub
- * answers 404 for both), so the push is ignored; any other failure is a SpecReadError (503).
+ * answers 404 for both), so the push is ignored; any other failure is a SpecReadError (503). Errors and
+ * limits are fetchSpecFile's, shared with the GitLab reader.
  */
 export function createGitHubSpecReader(
   options: GitHubSpecReaderOptions,
 ): (repo: string, commit: string) => Promise<string | undefined> {
   const apiUrl = (options.apiUrl ?? 'https://api.github.com').replace(/\/+$/, '');
   const path = options.path ?? '.vouch.yml';
-  const maxBytes = options.maxBytes ?? 256 * 1024;
   const doFetch = options.fetch ?? globalThis.fetch;
 
   return async (repo, commit) => {
@@ -38,36 +35,26 @@ export function createGitHubSpecReader(
       .split('/')
       .map(encodeURIComponent)
       .join('/')}?ref=${commit}`;
-    let response: Response;
+    let token: string;
     try {
-      response = await doFetch(url, {
-        headers: {
-          accept: 'application/vnd.github.raw+json',
-          authorization: `Bearer ${await options.token()}`,
-          'user-agent': 'vouch-webhook',
-          'x-github-api-version': '2022-11-28',
-        },
-        signal: AbortSignal.timeout(options.timeoutMs ?? 5_000),
-      });
+      token = await options.token();
     } catch (error) {
-      throw new SpecReadError(`GitHub did not answer for ${repo}/${path}`, { cause: error });
+      throw new SpecReadError('could not read the git token', { cause: error });
     }
-    if (response.status === 404) {
-      await response.body?.cancel();
-      return undefined;
-    }
-    if (!response.ok) {
-      await response.body?.cancel();
-      throw new SpecReadError(`GitHub answered ${response.status} for ${repo}/${path} at ${commit}`);
-    }
-    const declared = Number(response.headers.get('content-length') ?? 0);
-    if (declared > maxBytes) {
-      await response.body?.cancel();
-      throw new SpecReadError(`${repo}/${path} is ${declared} bytes; the limit is ${maxBytes}`);
-    }
-    const text = await response.text();
-    if (Buffer.byteLength(text) > maxBytes)
-      throw new SpecReadError(`${repo}/${path} is over ${maxBytes} bytes`);
-    return text;
+    return fetchSpecFile(
+      'GitHub',
+      doFetch,
+      url,
+      {
+        accept: 'application/vnd.github.raw+json',
+        authorization: `Bearer ${token}`,
+        'user-agent': 'vouch-webhook',
+        'x-github-api-version': '2022-11-28',
+      },
+      `${repo}/${path} at ${commit}`,
+      options,
+      // GitHub answers 404 `No commit found for the ref <sha>` for a commit the repository lacks.
+      (message) => /No commit found for the ref/i.test(message),
+    );
   };
 }

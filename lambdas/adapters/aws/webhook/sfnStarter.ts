@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   DescribeExecutionCommand,
   ExecutionAlreadyExists,
@@ -11,6 +12,8 @@ import type { ExecutionStarter, StartedExecution } from '../../../core/webhook/t
 
 export interface SfnStarterOptions {
   readonly client: SFNClient;
+  /** Id of one StartExecution call (RunInput.startRequest). @default crypto.randomUUID */
+  readonly newStartRequest?: () => string;
   /** The state machine that runs `pipe` (one per flavour), or undefined for an unknown pipe. */
   readonly stateMachineFor: (pipe: string) => string | undefined;
 }
@@ -21,16 +24,20 @@ export function executionArnFor(stateMachineArn: string, name: string): string {
 }
 
 /**
- * Starts runs on Step Functions (Standard workflows), idempotent on the execution name:
+ * Starts runs on Step Functions (Standard workflows), idempotent on the execution name, and says
+ * truthfully whether this call started the run:
  * 1. DescribeExecution of the name's ARN: if it exists (any status, within Standard's 90-day name
  *    retention), that run is the answer and nothing is started.
- * 2. Otherwise StartExecution. Two deliveries racing past step 1 are still one run: Standard
- *    StartExecution with the same name and input returns the running execution, and with another input
- *    throws ExecutionAlreadyExists, which we answer with the existing execution too. (Express workflows
- *    do not enforce names, so this starter must not be used with them.)
+ * 2. Otherwise StartExecution, with a `startRequest` id unique to this call in the input. Standard
+ *    StartExecution with a running execution's name and the *same* input succeeds again ("idempotent"),
+ *    so racing callers with equal inputs would all be told they started it; with a different input it
+ *    throws ExecutionAlreadyExists. The unique id makes every caller but the one that created the
+ *    execution get ExecutionAlreadyExists, answered like a redelivery (alreadyExisted: true).
+ *    (Express workflows do not enforce names, so this starter must not be used with them.)
  */
 export function createSfnStarter(options: SfnStarterOptions): ExecutionStarter {
   const { client } = options;
+  const newStartRequest = options.newStartRequest ?? randomUUID;
   return {
     async start(executionName: string, input: RunInput): Promise<StartedExecution> {
       const stateMachineArn = options.stateMachineFor(input.pipe);
@@ -48,7 +55,11 @@ export function createSfnStarter(options: SfnStarterOptions): ExecutionStarter {
       }
       try {
         const started = await client.send(
-          new StartExecutionCommand({ stateMachineArn, name: executionName, input: JSON.stringify(input) }),
+          new StartExecutionCommand({
+            stateMachineArn,
+            name: executionName,
+            input: JSON.stringify({ ...input, startRequest: newStartRequest() }),
+          }),
         );
         return { executionArn: started.executionArn ?? executionArn, alreadyExisted: false };
       } catch (error) {
