@@ -122,7 +122,9 @@ export async function run(): Promise<void> {
     const { times, statuses, seconds } = await blast(server.url, agent, measured);
     const sorted = [...times].sort((a, b) => a - b);
     console.log('local webhook endpoint, valid signed trunk pushes over loopback HTTP (keep-alive)');
-    console.log('starter, spec loader and delivery ledger: in-memory (measures the endpoint, not git, the table or the engine)');
+    console.log(
+      'starter, spec loader and delivery ledger: in-memory (measures the endpoint, not git, the table or the engine)',
+    );
     console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}`);
     console.log(`senders: ${SENDERS} concurrent, requests: ${MEASURED} measured after ${WARMUP} warm-up`);
     console.log(
