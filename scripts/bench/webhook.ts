@@ -1,7 +1,7 @@
 // Webhook endpoint latency: how long the local loopback endpoint takes to answer a valid, signed
 // trunk push while 50 senders post at once. Real HTTP on 127.0.0.1 (keep-alive), the real handler
-// (HMAC check, JSON parse, push checks); the spec loader and the run starter are in-memory fakes, so
-// this measures the endpoint, not git or the pipeline engine.
+// (HMAC check, JSON parse, push checks); the spec loader, the run starter and the delivery ledger are
+// in memory, so this measures the endpoint, not git, the build table or the pipeline engine.
 import { randomUUID } from 'node:crypto';
 import { Agent, createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -122,7 +122,9 @@ export async function run(): Promise<void> {
     const { times, statuses, seconds } = await blast(server.url, agent, measured);
     const sorted = [...times].sort((a, b) => a - b);
     console.log('local webhook endpoint, valid signed trunk pushes over loopback HTTP (keep-alive)');
-    console.log('starter and spec loader: in-memory fakes (measures the endpoint, not git or the engine)');
+    console.log(
+      'starter, spec loader and delivery ledger: in-memory (measures the endpoint, not git, the table or the engine)',
+    );
     console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}`);
     console.log(`senders: ${SENDERS} concurrent, requests: ${MEASURED} measured after ${WARMUP} warm-up`);
     console.log(
