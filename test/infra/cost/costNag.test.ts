@@ -27,5 +27,5 @@ describe('cost constructs under cdk-nag and the tag aspect', { timeout: 120_000 
 
     // Assess
     expect(synth).not.toThrow();
-  });
+  }, 120_000); // synthesizing the whole app with every check takes ~25 s alone, more on a loaded machine
 });
