@@ -16,6 +16,8 @@
  * | task event    | BUILD#<service>#<version>  | EV#<at>#task#<task>#<phase>     | FAILURES#<team> | <at>#<service>#<v>#<task>    | yes |
  * | promotion     | BUILD#<service>#<version>  | EV#<at>#promotion#<KIND>:<env>  |                 |                              | no  |
  * | deploy lock   | LOCK#<service>#<env>       | LOCK                            |                 |                              | yes |
+ * | lock queue    | LOCK#<service>#<env>       | QUEUE                           |                 |                              | yes |
+ * | data marker   | PLATFORM                   | BUILD-DATA                      |                 |                              | no  |
  * | window        | WINDOW#<service>#<env>     | WINDOW                          |                 |                              | no  |
  *
  * (a task event is in gsi1 only when it is a FAILED `done`: a sparse index of failures.)
@@ -34,7 +36,10 @@
  * - what runs where: Query pk=SERVICE#s, sk begins_with ENV#
  * - recent failures of a team: Query gsi1 gsi1pk=FAILURES#t, descending
  * - registered services: Query gsi1 gsi1pk=SERVICES
- * - the version of an execution, a lock, a window: GetItem
+ * - the version of an execution, a lock, its queue, a window, the data marker: GetItem
+ * Deploy lock: `{ owner, version?, acquiredAt, leaseUntil (epoch ms), heldUntil (ISO) }`; its queue holds
+ * the one waiting run `{ waiter, version, queuedUntil }` (newest push wins the place). The data marker
+ * `{ dataId, createdAt }` tells a table that holds Vouch's history from an empty one (see buildData.ts).
  *
  * On AWS: on-demand billing, point-in-time recovery and encryption at rest (set by the CDK stack).
  */

@@ -27,8 +27,10 @@ function fakeBuilds(overrides: Partial<BuildRecords> = {}): BuildRecords & { eve
       events.push(e);
     },
     recordPromotion: async () => {},
-    acquireLockWaiting: async () => ({}) as never,
+    acquireOrQueueLock: async () => ({ status: 'acquired', lock: {} }) as never,
+    renewLock: async () => true,
     releaseLock: async () => true,
+    whereRuns: async () => ({}),
     ...overrides,
   };
 }
@@ -161,7 +163,7 @@ describe('taskHandler', () => {
     const logger = silent();
     const logged = vi.spyOn(logger, 'error');
     const builds = fakeBuilds({
-      acquireLockWaiting: async () => {
+      acquireOrQueueLock: async () => {
         throw held;
       },
     });
