@@ -33,10 +33,6 @@ describe('concurrent pushes and operator actions on the local platform', () => {
     if (!run) throw new Error(`no run ${execution}`);
     return run;
   };
-  const versionOf = (execution: string) => {
-    const out = runOf(execution).result?.output as { out?: { version?: { version?: number } } } | undefined;
-    return out?.out?.version?.version;
-  };
   const events = async (version: number) =>
     (await platform.builds.listEvents(SERVICE, version)).flatMap((e) =>
       e.kind === 'PROMOTION' ? [e.label] : [],
