@@ -40,6 +40,7 @@ import type { JsonValue, RunInput, TaskFunction, TaskInput } from '../../lambdas
 import { type ReconcileReport, reconcileService } from '../../lambdas/core/pipeline/reconcile.ts';
 import { createPipelineTasks, type PipelinePorts } from '../../lambdas/core/pipeline/tasks.ts';
 import { type AslDefinition, compileFlavour, type ServiceSpec } from '../../lambdas/core/spec/index.ts';
+import { evidenceEnvironment } from '../../lambdas/core/target/naming.ts';
 import type { DeployTarget, Environment } from '../../lambdas/core/target/port.ts';
 import { SlotSampleRecorder } from '../../lambdas/core/target/slotEvidence.ts';
 import { type ControlApi, startControlApi } from './controlApi.ts';
@@ -428,25 +429,40 @@ export class LocalPlatform {
 
   private readonly watchedEnvironments = new Map<
     string,
-    { service: string; name: string; scenarios: string[] }
+    { service: string; key: string; scenarios: string[]; alarms: string[] }
   >();
+
+  /** The key an environment's evidence is filed under: per run for an ephemeral one (naming.ts). */
+  private evidenceKeyOf(env: Pick<Environment, 'id' | 'service' | 'name' | 'ephemeral'>): string {
+    if (!env.ephemeral) return env.name;
+    const runKey = env.id.slice(`${env.service}.${env.name}.`.length);
+    return evidenceEnvironment(env.name, runKey);
+  }
 
   private watchEnvironment(env: Environment): void {
     const entry = this.services.get(env.service);
     if (!entry) return;
-    this.metrics.defineAlarms(alarmDefinitions(entry.spec.alarms, env.service, env.name));
+    const key = this.evidenceKeyOf(env);
+    const alarms = alarmDefinitions(entry.spec.alarms, env.service, key);
+    this.metrics.defineAlarms(alarms);
     const scenarios: string[] = [];
     for (const scenario of entry.spec.bots.scenarios) {
       const added = this.scheduler.addBot({
         service: env.service,
         environment: env.name,
+        evidenceEnvironment: key,
         scenario,
         baseUrl: env.proxyUrl,
         version: () => this.versionIn(env),
       });
       if (added) scenarios.push(scenario.name);
     }
-    this.watchedEnvironments.set(env.id, { service: env.service, name: env.name, scenarios });
+    this.watchedEnvironments.set(env.id, {
+      service: env.service,
+      key,
+      scenarios,
+      alarms: env.ephemeral ? alarms.map((a) => a.name) : [],
+    });
   }
 
   private readonly versions = new Map<string, string>();
@@ -463,7 +479,9 @@ export class LocalPlatform {
     const watched = this.watchedEnvironments.get(id);
     if (!watched) return;
     for (const scenario of watched.scenarios)
-      this.scheduler.removeBot(watched.service, watched.name, scenario);
+      this.scheduler.removeBot(watched.service, watched.key, scenario);
+    // A run's own test environment is gone for good: its alarms go with it.
+    this.metrics.removeAlarms(watched.alarms);
     this.watchedEnvironments.delete(id);
   }
 
@@ -472,13 +490,18 @@ export class LocalPlatform {
     return join(this.stateDir, 'target', 'resources.jsonl');
   }
 
-  /** Open windows of a service, in the order of its environments. */
+  /**
+   * Open windows of a service, in the order of its environments: the lasting ones, and the test
+   * environment of each run that has one here (its windows carry the run in their key).
+   */
   private async openWindowsOf(service: string) {
     const entry = this.services.get(service);
     if (!entry) throw new UnknownLocalServiceError(service, [...this.services.keys()]);
-    const found = await Promise.all(
-      entry.spec.environments.map((e) => this.windows.findOpenWindow(service, e.name)),
+    const live = this.target.list().filter((e) => e.service === service && e.ephemeral);
+    const keys = entry.spec.environments.flatMap((e) =>
+      e.ephemeral ? live.filter((l) => l.name === e.name).map((l) => this.evidenceKeyOf(l)) : [e.name],
     );
+    const found = await Promise.all(keys.map((key) => this.windows.findOpenWindow(service, key)));
     return found.filter((w) => w !== undefined);
   }
 

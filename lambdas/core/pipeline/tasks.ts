@@ -21,7 +21,7 @@ import type { CanarySpec } from '../canary/spec.ts';
 import { notificationVerdictFromCanary } from '../notify/fromCanaryVerdict.ts';
 import type { NotificationInput } from '../notify/notification.ts';
 import type { ResourceTags } from '../shared/tags.ts';
-import { environmentId, runKeyOf } from '../target/naming.ts';
+import { environmentId, evidenceEnvironment, runKeyOf } from '../target/naming.ts';
 import type { DeployTarget, Environment, EnvironmentDescription, Image, RunSpec } from '../target/port.ts';
 import type { JsonValue, RunState, TaskFunction, TaskInput, TaskType } from './contract.ts';
 import {
@@ -155,6 +155,13 @@ function environmentSpec(input: TaskInput, name: string): { name: string; epheme
   const found = envs?.find((e) => e.name === name);
   if (!found) throw new PipelineConfigError(`environment "${name}" is not in the service's environments`);
   return found;
+}
+
+/** Where the environment's evidence is filed: per run for an ephemeral environment (naming.ts). */
+function evidenceKeyOf(input: TaskInput, name: string): string {
+  return environmentSpec(input, name).ephemeral
+    ? evidenceEnvironment(name, runKeyOf(input.run.execution))
+    : name;
 }
 
 /** The traffic % of the canary step being run. */
@@ -332,7 +339,7 @@ export function createPipelineTasks(ports: PipelinePorts): Record<TaskType, Task
       const env = await environment(input);
       const result = await ports.bots.runOnce({
         run: input.run,
-        environment: env.name,
+        environment: evidenceKeyOf(input, env.name),
         baseUrl: env.proxyUrl,
         mode: input.task.params.mode === 'load' ? 'load' : 'functional',
       });
@@ -352,7 +359,7 @@ export function createPipelineTasks(ports: PipelinePorts): Record<TaskType, Task
     },
 
     async verify(input) {
-      const env = environmentOf(input);
+      const env = evidenceKeyOf(input, environmentOf(input));
       const params = {
         ...input.task.params,
         environment: env,
@@ -382,7 +389,7 @@ export function createPipelineTasks(ports: PipelinePorts): Record<TaskType, Task
     async decide(input) {
       const params = {
         ...input.task.params,
-        environment: environmentOf(input),
+        environment: evidenceKeyOf(input, environmentOf(input)),
         verification: windowConfig(input),
       };
       const result = (await ports.decide({
