@@ -83,6 +83,16 @@ describe('concurrent pushes and operator actions on the local platform', () => {
     }
     const where = await platform.builds.whereRuns(SERVICE);
     expect([where.qa?.version, where.prod?.version]).toEqual([vb, vb]);
+    // Each run's test window was its own: keyed by the run, not shared by the two test environments.
+    const testWindow = async (version: number) => {
+      const done = (await platform.builds.listEvents(SERVICE, version)).find(
+        (e) => e.kind === 'TASK' && e.task === 'verify-test' && e.phase === 'done',
+      );
+      const report = (done?.kind === 'TASK' ? done.report : undefined) as { verdict?: { environment?: string } };
+      return report?.verdict?.environment;
+    };
+    expect(await testWindow(va)).toBe(`test-${a}`);
+    expect(await testWindow(vb)).toBe(`test-${b}`);
     expect(await check()).toEqual([]);
   }, 240_000);
 
