@@ -14,15 +14,17 @@ import { prepareWorkingCopy } from '../../../scripts/platform/story.ts';
 const root = new URL('../../../', import.meta.url).pathname;
 export const EXAMPLE_DIR = join(root, 'examples', 'orders');
 export const SERVICE = 'orders';
-export const LASTING = ['qa', 'prod'] as const;
+export const LASTING = ['qa'] as const;
 
 /**
- * The example service with a short pipe: 60-second windows, 10-second periods for the traffic floor
+ * The example service with a short pipe: test and qa only, 60-second windows, 10-second periods for the traffic floor
  * too, and two canary steps, so a release takes
  * a few seconds of wall time at 20x. Everything else (bots, alarms, judge) is the example's own.
  */
 export function fastExampleYaml(): string {
   const spec = parse(readFileSync(join(EXAMPLE_DIR, '.vouch.yml'), 'utf8')) as Record<string, unknown>;
+  // One lasting environment: every case here is about who acts on qa (the story covers prod).
+  spec.environments = [{ name: 'test', ephemeral: true }, { name: 'qa' }];
   spec.verification = { windowSeconds: 60, minBotSamples: 12 };
   spec.canary = { ...(spec.canary as object), steps: [50, 100], minSamples: 10 };
   // The traffic floor on the example's 10-second periods, so a 60-second window sees it recover; and

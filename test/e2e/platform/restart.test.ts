@@ -97,7 +97,7 @@ describe('the local platform stopped mid-window, then restarted', () => {
   it.each([
     // Ctrl-C during release 1's first window in qa (it holds the qa lock).
     { signal: 'SIGINT' as const, releases: 1, step: false },
-    // Killed during release 2's canary in qa, with release 1 recorded in qa and prod.
+    // Killed during release 2's canary in qa, with release 1 recorded in qa.
     { signal: 'SIGKILL' as const, releases: 2, step: true },
   ])(
     '$signal: the run is ended ABORTED, its lock released, and where says what serves',
