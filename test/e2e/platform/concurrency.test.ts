@@ -88,7 +88,9 @@ describe('concurrent pushes and operator actions on the local platform', () => {
       const done = (await platform.builds.listEvents(SERVICE, version)).find(
         (e) => e.kind === 'TASK' && e.task === 'verify-test' && e.phase === 'done',
       );
-      const report = (done?.kind === 'TASK' ? done.report : undefined) as { verdict?: { environment?: string } };
+      const report = (done?.kind === 'TASK' ? done.report : undefined) as {
+        verdict?: { environment?: string };
+      };
       return report?.verdict?.environment;
     };
     expect(await testWindow(va)).toBe(`test-${a}`);
