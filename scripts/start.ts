@@ -3,6 +3,7 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { HistoryEntry } from '../lambdas/adapters/local/engine.ts';
+import { BuildDataLostError } from '../lambdas/core/builds/errors.ts';
 import { progressPrinter } from './cli/progress.ts';
 import { LocalPlatform } from './platform/LocalPlatform.ts';
 import { playStory } from './platform/story.ts';
@@ -10,6 +11,8 @@ import { playStory } from './platform/story.ts';
 const { values } = parseArgs({
   options: {
     once: { type: 'boolean', default: false },
+    // Start a new build history when .vouch/data is lost (the old folder is kept aside, renamed).
+    reset: { type: 'boolean', default: false },
     'time-scale': { type: 'string', default: process.env.VOUCH_TIME_SCALE ?? '20' },
   },
 });
@@ -29,7 +32,16 @@ process.on('warning', (warning) => {
 const root = new URL('..', import.meta.url).pathname;
 const out = (line: string) => console.log(line);
 out(`Vouch: starting the local platform in ${join(process.cwd(), '.vouch')} (clock ${timeScale}x)`);
-const platform = await LocalPlatform.start({ cwd: process.cwd(), timeScale, out });
+const platform = await LocalPlatform.start({
+  cwd: process.cwd(),
+  timeScale,
+  out,
+  resetBuildData: values.reset,
+}).catch((error: unknown) => {
+  if (!(error instanceof BuildDataLostError)) throw error;
+  console.error(`Vouch: ${error.message}`);
+  process.exit(1);
+});
 let closing = false;
 const shutdown = async (code: number) => {
   if (closing) return;

@@ -145,8 +145,9 @@ const PROVISION: PermissionGrant[] = [
 const TASK_CALLS: Readonly<Record<TaskType, readonly PermissionGrant[]>> = {
   // allocateVersion: the service counter (Update), idempotency by execution (BatchGet, BatchWrite); recordRunStarted.
   version: [table('dynamodb:UpdateItem', 'dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem')],
-  // acquireLockWaiting: conditional Put, findLock (Get, Query) to name the holder.
-  lock: [table('dynamodb:Query')],
+  // acquireOrQueueLock: the lock, its queue and the environment item (Get), conditional Puts, and
+  // leaving the queue once the lock is taken (conditional Delete).
+  lock: [table('dynamodb:DeleteItem')],
   // releaseLock: conditional Delete.
   unlock: [table('dynamodb:DeleteItem')],
   // recordRunFinished.
@@ -167,6 +168,8 @@ const TASK_CALLS: Readonly<Record<TaskType, readonly PermissionGrant[]>> = {
   ],
   provision: [...PROVISION, ELB_DESCRIBE()],
   deploy: [
+    // renewLock (conditional Update) before acting; whereRuns (Query): is this a first release there?
+    table('dynamodb:UpdateItem', 'dynamodb:Query'),
     ...PROVISION,
     ...LAUNCH_INSTANCES,
     {
@@ -185,7 +188,14 @@ const TASK_CALLS: Readonly<Record<TaskType, readonly PermissionGrant[]>> = {
   ],
   // runOnce: HTTP to the environment, metrics as EMF in the log stream.
   bots: [...PROVISION, ELB_DESCRIBE()],
-  shift: [...PROVISION, ...LISTENER_ROUTING, ELB_DESCRIBE(), EC2_DESCRIBE('ec2:DescribeInstances')],
+  shift: [
+    // renewLock: the run acts only while it holds the environment's lock (conditional Update).
+    table('dynamodb:UpdateItem'),
+    ...PROVISION,
+    ...LISTENER_ROUTING,
+    ELB_DESCRIBE(),
+    EC2_DESCRIBE('ec2:DescribeInstances'),
+  ],
   promote: [
     // recordPromotion: PROMOTED:<env> event and the environment item.
     table('dynamodb:UpdateItem'),

@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import { BuildRepository } from '../../lambdas/adapters/dynamo/buildRepository.ts';
 import { DynamoDeliveryLedger } from '../../lambdas/adapters/dynamo/deliveryLedger.ts';
 import { DynamoWindowStore } from '../../lambdas/adapters/dynamo/windowStore.ts';
+import { openPersistedTable } from '../../lambdas/adapters/local/buildData.ts';
 import { type LocalTable, startLocalTable } from '../../lambdas/adapters/local/dynalite.ts';
 import {
   type HistoryEntry,
@@ -37,8 +38,10 @@ import { createDecideTask, createLocalVerifyTask } from '../../lambdas/core/evid
 import { resumeAtWindowEnd, resumeOnAlarm, type WindowPorts } from '../../lambdas/core/evidence/window.ts';
 import { parseNotification } from '../../lambdas/core/notify/notification.ts';
 import type { JsonValue, RunInput, TaskFunction, TaskInput } from '../../lambdas/core/pipeline/contract.ts';
+import { type ReconcileReport, reconcileService } from '../../lambdas/core/pipeline/reconcile.ts';
 import { createPipelineTasks, type PipelinePorts } from '../../lambdas/core/pipeline/tasks.ts';
 import { type AslDefinition, compileFlavour, type ServiceSpec } from '../../lambdas/core/spec/index.ts';
+import { evidenceEnvironment } from '../../lambdas/core/target/naming.ts';
 import type { DeployTarget, Environment } from '../../lambdas/core/target/port.ts';
 import { SlotSampleRecorder } from '../../lambdas/core/target/slotEvidence.ts';
 import { type ControlApi, startControlApi } from './controlApi.ts';
@@ -47,6 +50,15 @@ import { UnknownLocalEnvironmentError, UnknownLocalServiceError } from './errors
 const run = promisify(execFile);
 
 export { UnknownLocalServiceError } from './errors.ts';
+/**
+ * The deploy lock's lease, in seconds of the platform's clock: a run that stops renewing it (the
+ * platform was killed) loses it after this long, 5 minutes at 1x, 15 s at 20x. Never under
+ * MIN_LEASE_WALL_SECONDS of wall time, so a busy machine's pauses cannot make a live holder lose it.
+ */
+export const LOCK_LEASE_CLOCK_SECONDS = 300;
+const MIN_LEASE_WALL_SECONDS = 10;
+/** How long the lock task waits in the queue, on the platform's clock, before the state machine's retry. */
+const LOCK_WAIT_CLOCK_SECONDS = 3600;
 
 export interface LocalPlatformOptions {
   /** Where `.vouch/` (data, images, outbox) lives. */
@@ -55,6 +67,11 @@ export interface LocalPlatformOptions {
   readonly timeScale?: number;
   /** Keep the build data on disk under `.vouch/data` (restarting keeps history). @default true */
   readonly persist?: boolean;
+  /**
+   * Start a new history knowingly when `.vouch/data` is lost (moved aside, not deleted); without it a
+   * lost or unreadable folder stops the start with BuildDataLostError. @default false
+   */
+  readonly resetBuildData?: boolean;
   /** Environment for the notifier: SLACK_BOT_TOKEN, SLACK_API_URL. @default process.env */
   readonly env?: NodeJS.ProcessEnv;
   /** Team -> Slack channel. @default '#<team>' */
@@ -124,7 +141,13 @@ export class LocalPlatform {
     const stateDir = join(options.cwd, '.vouch');
     mkdirSync(stateDir, { recursive: true });
     const clock = new ScaledClock(options.timeScale ?? 1);
-    const table = await startLocalTable(options.persist === false ? {} : { dataDir: join(stateDir, 'data') });
+    const table =
+      options.persist === false
+        ? await startLocalTable({})
+        : await openPersistedTable({
+            dataDir: join(stateDir, 'data'),
+            reset: options.resetBuildData === true,
+          });
     const builds = new BuildRepository({ client: table.client, tableName: table.tableName });
     const windows = new DynamoWindowStore({
       client: table.client,
@@ -161,6 +184,7 @@ export class LocalPlatform {
     });
     metrics.start();
     scheduler.start();
+    platform.startHeartbeat();
     await platform.startWebhook();
     platform.api = await startControlApi(platform, options.apiPort ?? 0);
     platform.writeInfo();
@@ -253,6 +277,10 @@ export class LocalPlatform {
       solution: spec.solution,
       repo: resolve(repoDir),
     });
+    if (!this.reconciled.has(spec.service)) {
+      this.reconciled.add(spec.service);
+      await this.reconcile(spec.service);
+    }
     this.writeInfo();
   }
 
@@ -331,8 +359,9 @@ export class LocalPlatform {
       },
       source: (r) => ({ source: this.exportCommit(entry.repoDir, r.service, r.commit) }),
       now: () => new Date(),
-      lockTtlSeconds: 3600,
-      lockWaitSeconds: 0,
+      lockTtlSeconds: this.lockLeaseSeconds,
+      lockWaitSeconds: LOCK_WAIT_CLOCK_SECONDS / this.clock.scale,
+      lockPollMs: 250,
     };
   }
 
@@ -408,25 +437,40 @@ export class LocalPlatform {
 
   private readonly watchedEnvironments = new Map<
     string,
-    { service: string; name: string; scenarios: string[] }
+    { service: string; key: string; scenarios: string[]; alarms: string[] }
   >();
+
+  /** The key an environment's evidence is filed under: per run for an ephemeral one (naming.ts). */
+  private evidenceKeyOf(env: Pick<Environment, 'id' | 'service' | 'name' | 'ephemeral'>): string {
+    if (!env.ephemeral) return env.name;
+    const runKey = env.id.slice(`${env.service}.${env.name}.`.length);
+    return evidenceEnvironment(env.name, runKey);
+  }
 
   private watchEnvironment(env: Environment): void {
     const entry = this.services.get(env.service);
     if (!entry) return;
-    this.metrics.defineAlarms(alarmDefinitions(entry.spec.alarms, env.service, env.name));
+    const key = this.evidenceKeyOf(env);
+    const alarms = alarmDefinitions(entry.spec.alarms, env.service, key);
+    this.metrics.defineAlarms(alarms);
     const scenarios: string[] = [];
     for (const scenario of entry.spec.bots.scenarios) {
       const added = this.scheduler.addBot({
         service: env.service,
         environment: env.name,
+        evidenceEnvironment: key,
         scenario,
         baseUrl: env.proxyUrl,
         version: () => this.versionIn(env),
       });
       if (added) scenarios.push(scenario.name);
     }
-    this.watchedEnvironments.set(env.id, { service: env.service, name: env.name, scenarios });
+    this.watchedEnvironments.set(env.id, {
+      service: env.service,
+      key,
+      scenarios,
+      alarms: env.ephemeral ? alarms.map((a) => a.name) : [],
+    });
   }
 
   private readonly versions = new Map<string, string>();
@@ -443,7 +487,9 @@ export class LocalPlatform {
     const watched = this.watchedEnvironments.get(id);
     if (!watched) return;
     for (const scenario of watched.scenarios)
-      this.scheduler.removeBot(watched.service, watched.name, scenario);
+      this.scheduler.removeBot(watched.service, watched.key, scenario);
+    // A run's own test environment is gone for good: its alarms go with it.
+    this.metrics.removeAlarms(watched.alarms);
     this.watchedEnvironments.delete(id);
   }
 
@@ -452,13 +498,18 @@ export class LocalPlatform {
     return join(this.stateDir, 'target', 'resources.jsonl');
   }
 
-  /** Open windows of a service, in the order of its environments. */
+  /**
+   * Open windows of a service, in the order of its environments: the lasting ones, and the test
+   * environment of each run that has one here (its windows carry the run in their key).
+   */
   private async openWindowsOf(service: string) {
     const entry = this.services.get(service);
     if (!entry) throw new UnknownLocalServiceError(service, [...this.services.keys()]);
-    const found = await Promise.all(
-      entry.spec.environments.map((e) => this.windows.findOpenWindow(service, e.name)),
+    const live = this.target.list().filter((e) => e.service === service && e.ephemeral);
+    const keys = entry.spec.environments.flatMap((e) =>
+      e.ephemeral ? live.filter((l) => l.name === e.name).map((l) => this.evidenceKeyOf(l)) : [e.name],
     );
+    const found = await Promise.all(keys.map((key) => this.windows.findOpenWindow(service, key)));
     return found.filter((w) => w !== undefined);
   }
 
@@ -572,7 +623,98 @@ export class LocalPlatform {
     if (!known.includes(environment)) throw new UnknownLocalEnvironmentError(service, environment, known);
   }
 
+  /** The deploy lock's lease in wall seconds: LOCK_LEASE_CLOCK_SECONDS of the platform's clock. */
+  get lockLeaseSeconds(): number {
+    return Math.max(MIN_LEASE_WALL_SECONDS, LOCK_LEASE_CLOCK_SECONDS / this.clock.scale);
+  }
+
+  private heartbeat?: NodeJS.Timeout;
+  /**
+   * The holders' heartbeat: every third of a lease, each run still running renews the locks it holds
+   * (a conditional update that changes nothing for a lock it does not hold). A run that stopped, with
+   * the platform killed under it, renews nothing, and its lock lapses after one lease.
+   */
+  private startHeartbeat(): void {
+    this.heartbeat = setInterval(
+      () => {
+        void this.renewLocks().catch((error: unknown) =>
+          this.out(`  ! lock heartbeat: ${error instanceof Error ? error.message : String(error)}`),
+        );
+      },
+      (this.lockLeaseSeconds * 1000) / 3,
+    );
+    this.heartbeat.unref();
+  }
+
+  private async renewLocks(): Promise<void> {
+    for (const execution of this.executions.values()) {
+      if (execution.result) continue;
+      const entry = this.services.get(execution.service);
+      for (const env of entry?.spec.environments.filter((e) => !e.ephemeral) ?? []) {
+        await this.builds.renewLock({
+          service: execution.service,
+          environment: env.name,
+          owner: execution.name,
+          ttlSeconds: this.lockLeaseSeconds,
+        });
+      }
+    }
+  }
+
+  private readonly reconciled = new Set<string>();
+  readonly reconciliations: ReconcileReport[] = [];
+
+  /**
+   * Reconciles a service with what runs here (lambdas/core/pipeline/reconcile.ts): runs left RUNNING
+   * by a platform that stopped or crashed are ended ABORTED, their locks released, their test
+   * environments destroyed, and `where` is corrected to what each environment serves. Runs once per
+   * service when this platform first registers it (at start, before any push is accepted for it).
+   */
+  async reconcile(service: string): Promise<ReconcileReport> {
+    const entry = this.services.get(service);
+    if (!entry) throw new UnknownLocalServiceError(service, [...this.services.keys()]);
+    const report = await reconcileService(
+      { service, team: entry.spec.team, environments: entry.spec.environments },
+      {
+        builds: this.builds,
+        isRunning: async (execution) => {
+          const running = this.executions.get(execution);
+          return running !== undefined && running.result === undefined;
+        },
+        destroyEnvironment: async (id) => {
+          this.unwatchEnvironment(id);
+          await this.target.destroy({ id });
+        },
+        serving: async (name, environment) => {
+          const env = this.target.list().find((e) => e.service === name && e.name === environment);
+          return env ? (await this.target.describe(env)).baseline?.version : undefined;
+        },
+        notify: async (notification) => {
+          const parsed = parseNotification({ channel: this.channelOf(notification.team), ...notification });
+          await this.notifier.deliver(parsed);
+        },
+      },
+    );
+    this.reconciliations.push(report);
+    for (const a of report.aborted) {
+      this.out(
+        `  reconciled ${service}: v${a.version} (${a.execution}) was left RUNNING; ended ABORTED` +
+          `${a.locksReleased.length ? `, released ${a.locksReleased.join(', ')}` : ''}`,
+      );
+    }
+    for (const l of report.locksReleased)
+      this.out(`  reconciled ${service}: released the ${l.environment} lock of ${l.owner}`);
+    for (const c of report.corrected) {
+      this.out(
+        `  reconciled ${service}: ${c.environment} was recorded as ${c.recorded === null ? 'nothing' : `v${c.recorded}`}` +
+          `, serves ${c.serving === null ? 'nothing' : `v${c.serving}`}`,
+      );
+    }
+    return report;
+  }
+
   async close(): Promise<void> {
+    if (this.heartbeat) clearInterval(this.heartbeat);
     await this.api?.close();
     await this.scheduler.stop();
     this.metrics.stop();

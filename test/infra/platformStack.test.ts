@@ -82,7 +82,8 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
     'dynamodb:BatchGetItem',
     'dynamodb:BatchWriteItem',
   ],
-  'vouch-task-lock': [...EVENTS, 'dynamodb:Query'],
+  // The lock, its queue and the environment item (Get), conditional Puts, leaving the queue (Delete).
+  'vouch-task-lock': [...EVENTS, 'dynamodb:DeleteItem'],
   'vouch-task-unlock': [...EVENTS, 'dynamodb:DeleteItem'],
   'vouch-task-report': [...EVENTS, 'dynamodb:UpdateItem'],
   'vouch-task-build': [...EVENTS, 'codebuild:StartBuild'],
@@ -98,6 +99,9 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
   'vouch-task-provision': [...EVENTS, ...PROVISION],
   'vouch-task-deploy': [
     ...EVENTS,
+    // renewLock before acting; whereRuns to tell a first release.
+    'dynamodb:UpdateItem',
+    'dynamodb:Query',
     ...PROVISION,
     ...LAUNCH,
     'elasticloadbalancing:ModifyTargetGroup',
@@ -113,6 +117,7 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
   'vouch-task-bots': [...EVENTS, ...PROVISION],
   'vouch-task-shift': [
     ...EVENTS,
+    'dynamodb:UpdateItem',
     ...PROVISION,
     'elasticloadbalancing:ModifyListener',
     'elasticloadbalancing:ModifyRule',

@@ -35,6 +35,7 @@ import {
   type EnvironmentState,
   type Failure,
   type JsonValue,
+  type LockAttempt,
   type LockRequest,
   type Page,
   type PageRequest,
@@ -47,6 +48,7 @@ import {
   parseTaskEvent,
   parseVersionRequest,
   promotionLabel,
+  type QueuedLockRequest,
   type RegisteredService,
   type RunFinish,
   type RunStart,
@@ -580,8 +582,10 @@ export class BuildRepository {
   async recordRunFinished(run: RunFinish): Promise<void> {
     const { service, version } = parseBuildRef(run.service, run.version);
     const at = parseIso(run.at, 'run finish time') ?? this.nowIso();
-    if (run.outcome !== 'SUCCEEDED' && run.outcome !== 'FAILED') {
-      throw new InvalidBuildInputError(`Invalid run outcome ${String(run.outcome)}: SUCCEEDED or FAILED`);
+    if (run.outcome !== 'SUCCEEDED' && run.outcome !== 'FAILED' && run.outcome !== 'ABORTED') {
+      throw new InvalidBuildInputError(
+        `Invalid run outcome ${String(run.outcome)}: SUCCEEDED, FAILED or ABORTED`,
+      );
     }
     checkSize('run report', run.report, this.maxReportBytes);
     try {
@@ -858,13 +862,72 @@ export class BuildRepository {
     });
   }
 
+  /**
+   * Builds of a service that are RUNNING, newest first (a Query over its builds, bounded to the most
+   * recent `limit`): what the reconciler compares with the runs the engine still has.
+   */
+  async listRunningBuilds(service: string, limit = 200): Promise<Build[]> {
+    const running: Build[] = [];
+    let cursor: string | undefined;
+    for (let seen = 0; seen < limit; ) {
+      const page = await this.listBuilds(service, { limit: Math.min(MAX_PAGE, limit - seen), cursor });
+      seen += page.items.length;
+      running.push(...page.items.filter((b) => b.status === 'RUNNING'));
+      cursor = page.cursor;
+      if (!cursor || page.items.length === 0) break;
+    }
+    return running;
+  }
+
+  /**
+   * Corrects what the build data says runs in an environment to what the target reports serving
+   * (the reconciler, after a crash): `undefined` when nothing serves there. False when they agreed.
+   */
+  async correctServing(
+    service: string,
+    environment: string,
+    serving: { version: number; commit: string } | undefined,
+  ): Promise<boolean> {
+    const recorded = (await this.whereRuns(service))[environment];
+    if (recorded?.version === serving?.version) return false;
+    const at = this.nowIso();
+    if (serving === undefined) {
+      await this.call('correctServing', () =>
+        this.db.send(
+          new DeleteCommand({ TableName: this.tableName, Key: keys.environment(service, environment) }),
+        ),
+      );
+    } else {
+      await this.call('correctServing', () =>
+        this.db.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: {
+              ...keys.environment(service, environment),
+              service,
+              environment,
+              version: serving.version,
+              commit: serving.commit,
+              since: at,
+              previousVersion: recorded?.version ?? 0,
+              previousCommit: recorded?.commit ?? '',
+            },
+          }),
+        ),
+      );
+    }
+    return true;
+  }
+
   // ---------------------------------------------------------------- deploy locks
 
   /**
    * Takes the deploy lock of (service, environment) for `ttlSeconds`: a conditional put that wins when
    * there is no lock, the lock has expired (a crashed pipeline), or the owner already holds it (renewal).
+   * The lease is `leaseUntil` (epoch ms); `heldUntil` is its ISO form. The table's TTL attribute
+   * (`expiresAt`) only sweeps leftovers a day later, so it must not be read back as the lease.
    */
-  async acquireLock(request: LockRequest): Promise<DeployLock> {
+  async acquireLock(request: LockRequest & { version?: number }): Promise<DeployLock> {
     const { service, environment, owner, ttlSeconds } = parseLockRequest(request);
     const now = this.now().getTime();
     const leaseUntil = now + Math.round(ttlSeconds * 1000);
@@ -874,6 +937,7 @@ export class BuildRepository {
       owner,
       acquiredAt: new Date(now).toISOString(),
       expiresAt: new Date(leaseUntil).toISOString(),
+      ...(request.version === undefined ? {} : { version: request.version }),
     };
     try {
       await this.db.send(
@@ -881,8 +945,13 @@ export class BuildRepository {
           TableName: this.tableName,
           Item: {
             ...keys.lock(service, environment),
-            ...lock,
+            service,
+            environment,
+            owner,
+            acquiredAt: lock.acquiredAt,
+            heldUntil: lock.expiresAt,
             leaseUntil,
+            ...(lock.version === undefined ? {} : { version: lock.version }),
             // Leftover locks disappear a day after expiry; correctness relies on `leaseUntil` only.
             [BUILD_TABLE_SCHEMA.timeToLiveAttribute]: Math.ceil(leaseUntil / 1000) + 86_400,
           },
@@ -894,13 +963,136 @@ export class BuildRepository {
       return lock;
     } catch (error) {
       if (!isConditionFailure(error)) throw toBuildDataError('acquireLock', error);
-      const holder = await this.get('acquireLock', keys.lock(service, environment), ['owner', 'expiresAt']);
-      throw new LockHeldError(
-        service,
-        environment,
-        holder?.owner === undefined ? undefined : String(holder.owner),
-        holder?.expiresAt === undefined ? undefined : String(holder.expiresAt),
+      const holder = await this.findLock(service, environment);
+      throw new LockHeldError(service, environment, holder?.owner, holder?.expiresAt);
+    }
+  }
+
+  /**
+   * One attempt at the deploy lock for a run that waits its turn, newest push first (as most
+   * delivery systems queue: a newer push supersedes an older one still waiting).
+   * - superseded: a newer version of the service holds the lock, waits for it, or already runs there;
+   *   this run must not deploy an older version over it.
+   * - acquired: the lock was free (or expired, or ours) and no newer run waits for it.
+   * - queued: this run is the one waiting (one waiter per lock: the queue is bounded by construction);
+   *   it comes back and tries again, and its entry lapses after `queueTtlSeconds` if it does not.
+   */
+  async acquireOrQueueLock(request: QueuedLockRequest): Promise<LockAttempt> {
+    const { service, environment, owner } = parseLockRequest(request);
+    const version = request.version;
+    const now = this.now().getTime();
+    const [holder, queue, running] = await Promise.all([
+      this.findLock(service, environment),
+      this.get('acquireOrQueueLock', keys.lockQueue(service, environment), [
+        'waiter',
+        'version',
+        'queuedUntil',
+      ]),
+      this.get('acquireOrQueueLock', keys.environment(service, environment), ['version', 'execution']),
+    ]);
+    const live = (h: DeployLock | undefined) => h && h.owner !== owner && Date.parse(h.expiresAt) > now;
+    if (live(holder) && holder?.version !== undefined && holder.version > version) {
+      return { status: 'superseded', by: holder.owner, byVersion: holder.version };
+    }
+    const queued = queue && queue.waiter !== owner && Number(queue.queuedUntil) > now ? queue : undefined;
+    if (queued && Number(queued.version) > version) {
+      return { status: 'superseded', by: String(queued.waiter), byVersion: Number(queued.version) };
+    }
+    if (running?.version !== undefined && Number(running.version) > version) {
+      return {
+        status: 'superseded',
+        by: String(running.execution ?? 'a newer release'),
+        byVersion: Number(running.version),
+      };
+    }
+    if (!queued) {
+      try {
+        const lock = await this.acquireLock(request);
+        await this.leaveQueue(service, environment, owner);
+        return { status: 'acquired', lock };
+      } catch (error) {
+        if (!(error instanceof LockHeldError)) throw error;
+      }
+    }
+    // Take (or keep) the one place in the queue, unless a newer run took it in the meantime.
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            ...keys.lockQueue(service, environment),
+            waiter: owner,
+            version,
+            queuedUntil: now + Math.round(request.queueTtlSeconds * 1000),
+            [BUILD_TABLE_SCHEMA.timeToLiveAttribute]: Math.ceil(now / 1000) + 86_400,
+          },
+          ConditionExpression:
+            'attribute_not_exists(#pk) OR #waiter = :owner OR #version < :version OR #queuedUntil <= :now',
+          ExpressionAttributeNames: {
+            '#pk': 'pk',
+            '#waiter': 'waiter',
+            '#version': 'version',
+            '#queuedUntil': 'queuedUntil',
+          },
+          ExpressionAttributeValues: { ':owner': owner, ':version': version, ':now': now },
+        }),
       );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw toBuildDataError('acquireOrQueueLock', error);
+      const newer = await this.get('acquireOrQueueLock', keys.lockQueue(service, environment), [
+        'waiter',
+        'version',
+      ]);
+      return { status: 'superseded', by: String(newer?.waiter), byVersion: Number(newer?.version) };
+    }
+    const current = await this.findLock(service, environment);
+    return {
+      status: 'queued',
+      ...(current?.owner ? { holder: current.owner } : {}),
+      ...(current?.expiresAt ? { heldUntil: current.expiresAt } : {}),
+    };
+  }
+
+  /** Removes `owner`'s queue entry of (service, environment), if it is still the waiter. */
+  async leaveQueue(service: string, environment: string, owner: string): Promise<boolean> {
+    return this.deleteIf('leaveQueue', keys.lockQueue(service, environment), '#waiter = :owner', {
+      names: { '#waiter': 'waiter' },
+      values: { ':owner': owner },
+    });
+  }
+
+  /**
+   * The holder's heartbeat: extends the lease by `ttlSeconds` from now. True while `owner` holds the
+   * lock, even if the lease ran out and nobody took it; false once another run holds it (or none).
+   */
+  async renewLock(request: LockRequest): Promise<boolean> {
+    const { service, environment, owner, ttlSeconds } = parseLockRequest(request);
+    const leaseUntil = this.now().getTime() + Math.round(ttlSeconds * 1000);
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.lock(service, environment),
+          UpdateExpression: 'SET #leaseUntil = :lease, #heldUntil = :held, #ttl = :ttl',
+          ConditionExpression: '#owner = :owner',
+          ExpressionAttributeNames: {
+            '#owner': 'owner',
+            '#leaseUntil': 'leaseUntil',
+            '#heldUntil': 'heldUntil',
+            '#ttl': BUILD_TABLE_SCHEMA.timeToLiveAttribute,
+          },
+          ExpressionAttributeValues: {
+            ':owner': owner,
+            ':lease': leaseUntil,
+            ':held': new Date(leaseUntil).toISOString(),
+            ':ttl': Math.ceil(leaseUntil / 1000) + 86_400,
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw toBuildDataError('renewLock', error);
     }
   }
 
@@ -931,21 +1123,15 @@ export class BuildRepository {
 
   /** Releases the lock if `owner` holds it; false when it expired and someone else took it (or none). */
   async releaseLock(request: { service: string; environment: string; owner: string }): Promise<boolean> {
-    try {
-      await this.db.send(
-        new DeleteCommand({
-          TableName: this.tableName,
-          Key: keys.lock(request.service, request.environment),
-          ConditionExpression: '#owner = :owner',
-          ExpressionAttributeNames: { '#owner': 'owner' },
-          ExpressionAttributeValues: { ':owner': request.owner },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw toBuildDataError('releaseLock', error);
-    }
+    const released = await this.deleteIf(
+      'releaseLock',
+      keys.lock(request.service, request.environment),
+      '#owner = :owner',
+      { names: { '#owner': 'owner' }, values: { ':owner': request.owner } },
+    );
+    // A run that ends while waiting (it holds no lock then) gives its place in the queue up.
+    if (!released) await this.leaveQueue(request.service, request.environment, request.owner);
+    return released;
   }
 
   /** The current lock of (service, environment), expired or not. */
@@ -955,9 +1141,46 @@ export class BuildRepository {
       'environment',
       'owner',
       'acquiredAt',
-      'expiresAt',
+      'heldUntil',
+      'leaseUntil',
+      'version',
     ]);
-    return item as DeployLock | undefined;
+    if (!item) return undefined;
+    return {
+      service: String(item.service),
+      environment: String(item.environment),
+      owner: String(item.owner),
+      acquiredAt: String(item.acquiredAt),
+      expiresAt:
+        item.heldUntil !== undefined
+          ? String(item.heldUntil)
+          : new Date(Number(item.leaseUntil)).toISOString(),
+      ...(item.version === undefined ? {} : { version: Number(item.version) }),
+    };
+  }
+
+  /** A conditional delete, as a boolean: false when the condition did not hold. */
+  private async deleteIf(
+    operation: string,
+    key: Item,
+    condition: string,
+    expression: { names: Record<string, string>; values: Record<string, unknown> },
+  ): Promise<boolean> {
+    try {
+      await this.db.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: key,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: expression.names,
+          ExpressionAttributeValues: expression.values,
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw toBuildDataError(operation, error);
+    }
   }
 
   // ---------------------------------------------------------------- plumbing

@@ -23,6 +23,11 @@ export const keys = {
   }),
   execution: (execution: string) => ({ pk: `EXECUTION#${execution}`, sk: 'EXECUTION' }),
   lock: (service: string, environment: string) => ({ pk: `LOCK#${service}#${environment}`, sk: 'LOCK' }),
+  /** The one run waiting for that lock (newest push wins the place). */
+  lockQueue: (service: string, environment: string) => ({
+    pk: `LOCK#${service}#${environment}`,
+    sk: 'QUEUE',
+  }),
   window: (service: string, environment: string) => ({
     pk: `WINDOW#${service}#${environment}`,
     sk: 'WINDOW',
@@ -34,6 +39,8 @@ export const keys = {
   }),
   /** The owner of one push; `pushKey` is `<host>#<repo, lower case>#<ref>#<after>` (pushLedgerKey). */
   webhookPush: (pushKey: string) => ({ pk: `${WEBHOOK_PREFIX}PUSH#${pushKey}`, sk: 'PUSH' }),
+  /** Written once when the table starts holding build data: an empty table without it is a new one. */
+  dataMarker: { pk: 'PLATFORM', sk: 'BUILD-DATA' },
   /** Partition of one build's timeline: run events, task events and promotions. */
   timeline: (service: string, version: number) => `BUILD#${service}#${versionKey(version)}`,
   runEventSk: (at: string, phase: string) => `EV#${at}#run#${phase}`,

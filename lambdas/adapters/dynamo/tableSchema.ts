@@ -16,6 +16,8 @@
  * | task event    | BUILD#<service>#<version>  | EV#<at>#task#<task>#<phase>     | FAILURES#<team> | <at>#<service>#<v>#<task>    | yes |
  * | promotion     | BUILD#<service>#<version>  | EV#<at>#promotion#<KIND>:<env>  |                 |                              | no  |
  * | deploy lock   | LOCK#<service>#<env>       | LOCK                            |                 |                              | yes |
+ * | lock queue    | LOCK#<service>#<env>       | QUEUE                           |                 |                              | yes |
+ * | data marker   | PLATFORM                   | BUILD-DATA                      |                 |                              | no  |
  * | window        | WINDOW#<service>#<env>     | WINDOW                          |                 |                              | no  |
  * | delivery      | WEBHOOK#DELIVERY#<host>#<id> | DELIVERY                      |                 |                              | yes |
  * | push          | WEBHOOK#PUSH#<host>#<repo>#<ref>#<after> | PUSH            |                 |                              | yes |
@@ -41,7 +43,11 @@
  * - what runs where: Query pk=SERVICE#s, sk begins_with ENV#
  * - recent failures of a team: Query gsi1 gsi1pk=FAILURES#t, descending
  * - registered services: Query gsi1 gsi1pk=SERVICES
- * - the version of an execution, a lock, a window, a webhook delivery or push: GetItem
+ * - the version of an execution, a lock, its queue, a window, the data marker, a webhook delivery or
+ *   push: GetItem
+ * Deploy lock: `{ owner, version?, acquiredAt, leaseUntil (epoch ms), heldUntil (ISO) }`; its queue holds
+ * the one waiting run `{ waiter, version, queuedUntil }` (newest push wins the place). The data marker
+ * `{ dataId, createdAt }` tells a table that holds Vouch's history from an empty one (see buildData.ts).
  *
  * On AWS: on-demand billing, point-in-time recovery and encryption at rest (set by the CDK stack).
  */

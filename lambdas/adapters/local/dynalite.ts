@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createBuildTable, DEFAULT_BUILD_TABLE_NAME } from '../dynamo/tableSchema.ts';
+import { openPersistedTable } from './buildData.ts';
 
 // dynalite is CommonJS without type declarations: this is the slice of its API used here.
 type DynaliteFactory = (options: {
@@ -127,7 +128,8 @@ export async function openLocalTable(options: { cwd: string; tableName?: string 
     }
     client.destroy(); // a stale file from a platform that has stopped
   }
-  return startLocalTable({ dataDir: join(vouchDir, 'data'), tableName });
+  // Started here on the platform's folder: refused, like the platform, when its data is lost.
+  return openPersistedTable({ dataDir: join(vouchDir, 'data'), tableName });
 }
 
 async function isServing(client: DynamoDBClient, tableName: string): Promise<boolean> {

@@ -17,7 +17,10 @@ import type { OpenWindow } from '../../core/evidence/windowStore.ts';
 
 export interface BotSchedule {
   readonly service: string;
+  /** The environment's name: which rate of the scenario applies. */
   readonly environment: string;
+  /** The key its metrics are filed under (a run's own test environment: naming.ts). @default environment */
+  readonly evidenceEnvironment?: string;
   readonly scenario: BotScenario;
   readonly baseUrl: string;
   /** Version deployed in the environment, read at each run (it changes with deploys). */
@@ -62,7 +65,11 @@ export class LocalScheduler {
 
   /** Adds (or replaces) a bot schedule; scenarios with no rate in the environment are not scheduled. */
   addBot(schedule: BotSchedule): boolean {
-    const key = JSON.stringify([schedule.service, schedule.environment, schedule.scenario.name]);
+    const key = JSON.stringify([
+      schedule.service,
+      schedule.evidenceEnvironment ?? schedule.environment,
+      schedule.scenario.name,
+    ]);
     this.removeKey(key);
     const rate = scenarioRate(schedule.scenario, schedule.environment);
     if (rate <= 0) return false;
@@ -72,6 +79,7 @@ export class LocalScheduler {
     return true;
   }
 
+  /** `environment`: the schedule's evidence key (its name unless it had one of its own). */
   removeBot(service: string, environment: string, scenario: string): void {
     this.removeKey(JSON.stringify([service, environment, scenario]));
   }
@@ -144,7 +152,7 @@ export class LocalScheduler {
           baseUrl: schedule.baseUrl,
           dimensions: {
             service: schedule.service,
-            environment: schedule.environment,
+            environment: schedule.evidenceEnvironment ?? schedule.environment,
             scenario: schedule.scenario.name,
             version: schedule.version(),
           },

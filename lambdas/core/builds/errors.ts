@@ -123,3 +123,24 @@ export class BuildDataUnavailableError extends BuildDataError {
     this.name = 'BuildDataUnavailableError';
   }
 }
+
+/**
+ * The build data a local platform had is gone or cannot be read: refusing to go on is the only safe
+ * answer, since a new table would hand out version 1 again. The message says where and what to do.
+ */
+export class BuildDataLostError extends BuildDataError {
+  constructor(
+    readonly path: string,
+    readonly problem: 'missing' | 'unreadable' | 'replaced',
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `The build data at ${path} is ${problem}: ${detail}. Vouch will not start over on its own (versions ` +
+        `would restart at 1 and the history would be lost). Restore ${path} from a backup, or start over ` +
+        'knowingly with `npm start -- --reset` (the old data is kept aside, renamed).',
+      options,
+    );
+    this.name = 'BuildDataLostError';
+  }
+}

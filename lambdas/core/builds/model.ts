@@ -26,7 +26,11 @@ export type PromotionKind = (typeof PROMOTION_KINDS)[number];
 export type TaskPhase = 'start' | 'done';
 export type TaskOutcome = 'SUCCEEDED' | 'FAILED';
 /** ABANDONED: the number was allocated but its request died and never came back (kept: no gaps). */
-export type BuildStatus = 'ALLOCATED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABANDONED';
+/**
+ * ABORTED: the run stopped without finishing (the platform was stopped or crashed while it ran); the
+ * reconciler records it, after releasing the run's locks and destroying its test environments.
+ */
+export type BuildStatus = 'ALLOCATED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED' | 'ABANDONED';
 
 export interface ServiceRegistration {
   readonly service: string;
@@ -85,7 +89,8 @@ export interface RunFinish {
   readonly execution: string;
   readonly service: string;
   readonly version: number;
-  readonly outcome: TaskOutcome;
+  /** ABORTED: ended by the reconciler, the run having stopped without finishing. */
+  readonly outcome: TaskOutcome | 'ABORTED';
   readonly at?: string;
   readonly report?: JsonValue;
 }
@@ -123,7 +128,7 @@ export type BuildEvent =
       readonly at: string;
       readonly phase: TaskPhase;
       readonly execution: string;
-      readonly outcome?: TaskOutcome;
+      readonly outcome?: TaskOutcome | 'ABORTED';
       readonly report?: JsonValue;
     }
   | {
@@ -194,8 +199,30 @@ export interface DeployLock {
   readonly environment: string;
   readonly owner: string;
   readonly acquiredAt: string;
+  /** When the lease ends unless the holder renews it (ISO 8601). */
   readonly expiresAt: string;
+  /** The version the holder releases, when it said (newer pushes supersede older queued ones). */
+  readonly version?: number;
 }
+
+/** A lock request that queues behind the holder, newest push first (see BuildRepository.acquireOrQueueLock). */
+export interface QueuedLockRequest extends LockRequest {
+  /** The version the run releases: a newer version supersedes an older one waiting for the same lock. */
+  readonly version: number;
+  /** How long a queue entry stands without the waiter coming back to it. */
+  readonly queueTtlSeconds: number;
+}
+
+/** What one attempt to take a lock gave: the lock, a place in the queue, or being superseded. */
+export type LockAttempt =
+  | { readonly status: 'acquired'; readonly lock: DeployLock }
+  | { readonly status: 'queued'; readonly holder?: string; readonly heldUntil?: string }
+  | {
+      readonly status: 'superseded';
+      /** The newer run (execution) and version that takes this run's place. */
+      readonly by: string;
+      readonly byVersion: number;
+    };
 
 /** `PROMOTED:qa`, `ROLLED_BACK:prod`; `PASSED_TEST` stands alone (the test environment is ephemeral). */
 export function promotionLabel(kind: PromotionKind, environment: string): string {

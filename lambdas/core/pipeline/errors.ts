@@ -54,3 +54,96 @@ export class CanaryStepFailedError extends Error {
     this.name = 'CanaryStepFailed';
   }
 }
+
+/**
+ * Another run holds the deploy lock and this run waits its turn (its place in the queue is kept in the
+ * build table). The state machine retries the lock task on it, which bounds the wait.
+ */
+export class LockQueuedError extends Error {
+  constructor(
+    readonly service: string,
+    readonly environment: string,
+    readonly holder: string | undefined,
+  ) {
+    super(
+      `${service} in ${environment} is being released by ${holder ?? 'another run'}; waiting in the queue`,
+    );
+    this.name = 'LockQueued';
+  }
+}
+
+/** A newer push of the service took this run's place: it releases nothing there (newest wins). */
+export class LockSupersededError extends Error {
+  constructor(
+    readonly service: string,
+    readonly environment: string,
+    readonly version: number,
+    readonly by: string,
+    readonly byVersion: number,
+  ) {
+    super(
+      `v${version} of ${service} is superseded in ${environment} by v${byVersion} (${by}): newest push wins, ` +
+        'so this run releases nothing there',
+    );
+    this.name = 'LockSuperseded';
+  }
+}
+
+/** The run acts on an environment whose deploy lock it does not hold (never got it, or lost it). */
+export class LockNotHeldError extends Error {
+  constructor(
+    readonly service: string,
+    readonly environment: string,
+    readonly execution: string,
+  ) {
+    super(
+      `${execution} does not hold the deploy lock of ${service} in ${environment}; it changes nothing there`,
+    );
+    this.name = 'LockNotHeld';
+  }
+}
+
+/** The canary under judgement is gone: a person rolled it back (`vouch rollback`). */
+export class CanaryRemovedError extends Error {
+  constructor(
+    readonly environment: string,
+    readonly version: number,
+  ) {
+    super(
+      JSON.stringify({
+        summary: `the canary v${version} in ${environment} was rolled back by a person; the release stops`,
+      }),
+    );
+    this.name = 'ManualRollback';
+  }
+}
+
+/** After promoting, the environment does not serve the version: nothing is recorded as PROMOTED. */
+export class PromotionNotServingError extends Error {
+  constructor(
+    readonly environment: string,
+    readonly version: number,
+    readonly serving: string | undefined,
+  ) {
+    super(
+      JSON.stringify({
+        summary: `${environment} serves ${serving ? `v${serving}` : 'nothing'} after promoting v${version}; not recorded as promoted`,
+      }),
+    );
+    this.name = 'PromotionNotServing';
+  }
+}
+
+/** The build data says a version runs in an environment that serves nothing: reconcile first. */
+export class EnvironmentDriftError extends Error {
+  constructor(
+    readonly environment: string,
+    readonly recorded: number,
+  ) {
+    super(
+      `the build data says v${recorded} runs in ${environment}, but it serves nothing; ` +
+        'restart the platform (it reconciles) or correct the record before releasing',
+    );
+    this.name = 'EnvironmentDrift';
+  }
+}

@@ -7,8 +7,11 @@
 import type {
   AllocatedVersion,
   BuildEvent,
-  DeployLock,
+  EnvironmentState,
+  LockAttempt,
+  LockRequest,
   PromotionInput,
+  QueuedLockRequest,
   RunFinish,
   TaskEventInput,
 } from '../builds/model.ts';
@@ -19,13 +22,19 @@ import type { CanarySpec } from '../canary/spec.ts';
 import { notificationVerdictFromCanary } from '../notify/fromCanaryVerdict.ts';
 import type { NotificationInput } from '../notify/notification.ts';
 import type { ResourceTags } from '../shared/tags.ts';
-import { environmentId, runKeyOf } from '../target/naming.ts';
+import { environmentId, evidenceEnvironment, runKeyOf } from '../target/naming.ts';
 import type { DeployTarget, Environment, EnvironmentDescription, Image, RunSpec } from '../target/port.ts';
 import type { JsonValue, RunState, TaskFunction, TaskInput, TaskType } from './contract.ts';
 import {
+  CanaryRemovedError,
   CanaryStepFailedError,
+  EnvironmentDriftError,
+  LockNotHeldError,
+  LockQueuedError,
+  LockSupersededError,
   MissingTaskResultError,
   PipelineConfigError,
+  PromotionNotServingError,
   VerificationFailedError,
 } from './errors.ts';
 
@@ -47,16 +56,14 @@ export interface BuildRecords {
   recordRunFinished(run: RunFinish): Promise<void>;
   recordTaskEvent(event: TaskEventInput): Promise<void>;
   recordPromotion(promotion: PromotionInput): Promise<void>;
-  acquireLockWaiting(request: {
-    service: string;
-    environment: string;
-    owner: string;
-    ttlSeconds: number;
-    waitSeconds: number;
-  }): Promise<DeployLock>;
+  acquireOrQueueLock(request: QueuedLockRequest): Promise<LockAttempt>;
+  /** The holder's heartbeat; false once the run does not hold the lock. */
+  renewLock(request: LockRequest): Promise<boolean>;
   releaseLock(request: { service: string; environment: string; owner: string }): Promise<boolean>;
   /** A build's events in order: the run's own record of what it promoted. */
   listEvents(service: string, version: number): Promise<BuildEvent[]>;
+  /** What the build data says runs in each environment: how a first release is told from a later one. */
+  whereRuns(service: string): Promise<Record<string, EnvironmentState>>;
 }
 
 /** Per-slot samples of an environment's traffic in a time range (the proxy or the ALB's logs). */
@@ -106,10 +113,21 @@ export interface PipelinePorts {
   /** Where the service's files are, to bake from (locally the repository folder). */
   readonly source: (run: RunState) => { source: string; overlays?: readonly string[] };
   readonly now?: () => Date;
-  /** How long a deploy lock is held before another run may take it over. @default 3600 */
+  /**
+   * The deploy lock's lease, in seconds of wall time: each acting task (deploy, shift, promote) renews
+   * it, and the platform's heartbeat renews it for the runs it has (the local platform converts a
+   * lease on its own clock). @default 3600
+   */
   readonly lockTtlSeconds?: number;
-  /** How long a run waits for another run's lock before failing. @default 0 (fail at once) */
+  /**
+   * How long the lock task waits in the queue before handing back to the state machine (error
+   * LockQueued, which it retries: the queue's bound is in the compiled Retry). @default 0
+   */
   readonly lockWaitSeconds?: number;
+  /** Between two looks at the queue while waiting. @default 1000 */
+  readonly lockPollMs?: number;
+  /** @default setTimeout */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 const tagsOf = (run: RunState): ResourceTags => ({
@@ -142,6 +160,13 @@ function environmentSpec(input: TaskInput, name: string): { name: string; epheme
   return found;
 }
 
+/** Where the environment's evidence is filed: per run for an ephemeral environment (naming.ts). */
+function evidenceKeyOf(input: TaskInput, name: string): string {
+  return environmentSpec(input, name).ephemeral
+    ? evidenceEnvironment(name, runKeyOf(input.run.execution))
+    : name;
+}
+
 /** The traffic % of the canary step being run. */
 function stepTraffic(input: TaskInput): number {
   const step = input.step as unknown as { traffic?: number } | number | undefined;
@@ -158,6 +183,30 @@ const json = (value: unknown): JsonValue => JSON.parse(JSON.stringify(value ?? n
 export function createPipelineTasks(ports: PipelinePorts): Record<TaskType, TaskFunction> {
   const now = ports.now ?? (() => new Date());
   const ttl = ports.lockTtlSeconds ?? 3600;
+  const sleep = ports.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+
+  /**
+   * A run acts on a lasting environment only while it holds its deploy lock: renewing the lease is the
+   * check (an ephemeral environment is the run's own and has no lock).
+   */
+  const holdsLock = async (input: TaskInput, name: string): Promise<boolean> => {
+    if (environmentSpec(input, name).ephemeral) return true;
+    return ports.builds.renewLock({
+      service: input.run.service,
+      environment: name,
+      owner: input.run.execution,
+      ttlSeconds: ttl,
+    });
+  };
+  const requireLock = async (input: TaskInput, name: string): Promise<void> => {
+    if (!(await holdsLock(input, name)))
+      throw new LockNotHeldError(input.run.service, name, input.run.execution);
+  };
+  /** Whether this iteration's deploy found the environment empty in the build data (set by deploy). */
+  const firstReleaseOf = (input: TaskInput): boolean => {
+    const deployed = input.scope?.['deploy-canary'] as { firstRelease?: unknown } | undefined;
+    return deployed?.firstRelease === true;
+  };
 
   /** The environment, provisioned if need be: a lasting one is looked up, an ephemeral one is the run's own. */
   const environment = async (input: TaskInput, name = environmentOf(input)): Promise<Environment> => {
@@ -196,14 +245,27 @@ export function createPipelineTasks(ports: PipelinePorts): Record<TaskType, Task
 
     async lock(input) {
       const env = environmentOf(input);
-      const lock = await ports.builds.acquireLockWaiting({
+      const request = {
         service: input.run.service,
         environment: env,
         owner: input.run.execution,
         ttlSeconds: ttl,
-        waitSeconds: ports.lockWaitSeconds ?? 0,
-      });
-      return json(lock);
+        version: versionOf(input),
+        // The place in the queue lapses if the waiter stops coming back (it comes back every poll).
+        queueTtlSeconds: Math.max(ttl, (ports.lockWaitSeconds ?? 0) + 60),
+      };
+      const deadline = now().getTime() + (ports.lockWaitSeconds ?? 0) * 1000;
+      for (;;) {
+        const attempt = await ports.builds.acquireOrQueueLock(request);
+        if (attempt.status === 'acquired') return json(attempt.lock);
+        if (attempt.status === 'superseded') {
+          throw new LockSupersededError(request.service, env, request.version, attempt.by, attempt.byVersion);
+        }
+        if (now().getTime() + (ports.lockPollMs ?? 1000) > deadline) {
+          throw new LockQueuedError(request.service, env, attempt.holder);
+        }
+        await sleep(ports.lockPollMs ?? 1000);
+      }
     },
 
     async unlock(input) {
@@ -259,9 +321,17 @@ export function createPipelineTasks(ports: PipelinePorts): Record<TaskType, Task
       if (!image?.id) throw new MissingTaskResultError(input.task.name, 'bake');
       const env = await environment(input);
       const version = versionOf(input);
+      await requireLock(input, env.name);
       const current = await ports.target.describe(env);
       // The first release of an environment has nothing to judge against: it becomes the baseline.
-      const firstRelease = input.task.params.slot === 'canary' && current.baseline === undefined;
+      // Decided from the build data (nothing recorded there), never from a missing canary.
+      let firstRelease = false;
+      if (input.task.params.slot === 'canary') {
+        const recorded = (await ports.builds.whereRuns(input.run.service))[env.name];
+        if (recorded && current.baseline === undefined)
+          throw new EnvironmentDriftError(env.name, recorded.version);
+        firstRelease = recorded === undefined && current.baseline === undefined;
+      }
       const slot = firstRelease || input.task.params.slot !== 'canary' ? 'baseline' : 'canary';
       const weight = typeof input.task.params.weight === 'number' ? input.task.params.weight : 0;
       const described = await ports.target.deploy(image, env, { slot, weight, version });
@@ -272,7 +342,7 @@ export function createPipelineTasks(ports: PipelinePorts): Record<TaskType, Task
       const env = await environment(input);
       const result = await ports.bots.runOnce({
         run: input.run,
-        environment: env.name,
+        environment: evidenceKeyOf(input, env.name),
         baseUrl: env.proxyUrl,
         mode: input.task.params.mode === 'load' ? 'load' : 'functional',
       });
@@ -292,7 +362,7 @@ export function createPipelineTasks(ports: PipelinePorts): Record<TaskType, Task
     },
 
     async verify(input) {
-      const env = environmentOf(input);
+      const env = evidenceKeyOf(input, environmentOf(input));
       const params = {
         ...input.task.params,
         environment: env,
@@ -322,7 +392,7 @@ export function createPipelineTasks(ports: PipelinePorts): Record<TaskType, Task
     async decide(input) {
       const params = {
         ...input.task.params,
-        environment: environmentOf(input),
+        environment: evidenceKeyOf(input, environmentOf(input)),
         verification: windowConfig(input),
       };
       const result = (await ports.decide({
@@ -339,8 +409,10 @@ export function createPipelineTasks(ports: PipelinePorts): Record<TaskType, Task
 
     async shift(input) {
       const env = await environment(input);
+      await requireLock(input, env.name);
+      if (firstReleaseOf(input)) return { skipped: 'first release of this environment', weight: 0 };
       const current = await ports.target.describe(env);
-      if (!current.canary) return { skipped: 'no canary: first release of this environment', weight: 0 };
+      if (!current.canary) throw new CanaryRemovedError(env.name, versionOf(input));
       return json(describe(await ports.target.shiftWeight(env, stepTraffic(input))));
     },
 
@@ -362,10 +434,11 @@ export function createPipelineTasks(ports: PipelinePorts): Record<TaskType, Task
               },
             }
           : null;
-      if (!current.canary) {
+      if (firstReleaseOf(input)) {
         // First release: nothing to compare with; the window (alarms, bot evidence) already passed.
         return { outcome: 'PASS', step: traffic, reason: 'first release: judged on its window alone' };
       }
+      if (!current.canary) throw new CanaryRemovedError(env.name, versionOf(input));
       if (traffic >= 100) {
         // At full traffic the baseline serves nothing: there is no comparison to make, and the
         // window's alarms and bot evidence (which just passed) are the judge of the last step.
@@ -394,11 +467,22 @@ export function createPipelineTasks(ports: PipelinePorts): Record<TaskType, Task
 
     async promote(input) {
       const env = await environment(input);
+      const version = versionOf(input);
+      await requireLock(input, env.name);
       const current = await ports.target.describe(env);
-      const described = current.canary ? await ports.target.promote(env) : current;
+      let described = current;
+      if (!firstReleaseOf(input)) {
+        if (current.canary?.version !== String(version)) throw new CanaryRemovedError(env.name, version);
+        described = await ports.target.promote(env);
+      }
+      // Recorded only for what the target reports serving: all traffic on this version, no canary.
+      described = await ports.target.describe(env);
+      if (described.baseline?.version !== String(version) || described.canary !== undefined) {
+        throw new PromotionNotServingError(env.name, version, described.baseline?.version);
+      }
       await ports.builds.recordPromotion({
         service: input.run.service,
-        version: versionOf(input),
+        version,
         environment: env.name,
         kind: 'PROMOTED',
         evidence: evidenceOf(input),
@@ -409,6 +493,13 @@ export function createPipelineTasks(ports: PipelinePorts): Record<TaskType, Task
 
     async rollback(input) {
       const env = await environment(input);
+      // A run that does not hold the lock (it never got it, or lost it) deployed nothing there that is
+      // still its own: rolling back would remove another run's canary.
+      if (!(await holdsLock(input, env.name))) {
+        return {
+          skipped: `this run does not hold the deploy lock of ${env.name}: nothing of its own to roll back`,
+        };
+      }
       // At once, before anything is recorded: users are on the canary until this returns.
       const described = await ports.target.rollback(env);
       const evidence = parseCause(input.error);

@@ -44,6 +44,14 @@ const TRANSIENT_ERRORS = [
   'TransientTaskError',
 ];
 
+/** Waiting for a deploy lock: up to LOCK_QUEUE_RETRY.MaxAttempts returns to the queue, then the run fails. */
+export const LOCK_QUEUE_RETRY = {
+  ErrorEquals: ['LockQueued'],
+  IntervalSeconds: 15,
+  MaxAttempts: 240,
+  BackoffRate: 1,
+} as const;
+
 /** Task timeouts. Step Functions' own default is 99999999 s; no task may hang a pipeline that long. */
 const TASK_TIMEOUT_SECONDS = 900;
 /** A callback task (a verification window of up to 24 h, a CodeBuild build) with room to spare. */
@@ -140,6 +148,7 @@ function describeOptions(o: CompileOptions): string {
 /** Every task name of a pipe, in declared order (onFailure tasks after their stage's tasks). */
 export function taskNames(pipe: PipeSpec): string[] {
   return [...pipe.first, ...pipe.main, ...pipe.last].flatMap((s) => [
+    ...s.acquire.map((t) => t.name),
     ...s.tasks.map((t) => t.name),
     ...s.onFailure.map((t) => t.name),
   ]);
@@ -161,7 +170,12 @@ export function selectStages(
     const stage = stages[index] as StageSpec;
     const taskIndex = stage.tasks.findIndex((t) => t.name === target);
     if (options.runTask) {
-      const only: StageSpec = { ...stage, tasks: [stage.tasks[taskIndex] as TaskSpec], parallel: false };
+      const only: StageSpec = {
+        ...stage,
+        acquire: [],
+        tasks: [stage.tasks[taskIndex] as TaskSpec],
+        parallel: false,
+      };
       return { first: [], main: [only], last: [] };
     }
     const cut: StageSpec = { ...stage, tasks: stage.tasks.slice(0, taskIndex + 1) };
@@ -265,6 +279,8 @@ function emitTask(
       BackoffRate: 2,
       JitterStrategy: 'FULL',
     },
+    // A run waiting for another's deploy lock comes back to its place in the queue: the queue's bound.
+    ...(type === 'lock' ? [LOCK_QUEUE_RETRY] : []),
   ];
   states[task.name] = state;
   applyFailure(state, task.name, failure);
@@ -316,6 +332,16 @@ function emitEach(stage: StageSpec, states: Record<string, AslState>, failure: F
     : undefined;
   let start = '';
   let previous = '';
+  // Acquire tasks fail the iteration straight away: nothing was taken, so there is nothing to undo.
+  const notAcquired = `${stage.stage}-not-acquired`;
+  for (const task of stage.acquire) {
+    const { start: s, end } = emitTask(task, inner, EACH, { next: notAcquired, resultPath: '$.error' });
+    if (!start) start = s;
+    if (previous) (inner[previous] as AslState).Next = s;
+    previous = end;
+  }
+  if (stage.acquire.length > 0)
+    inner[notAcquired] = { Type: 'Fail', ErrorPath: '$.error.Error', CausePath: '$.error.Cause' };
   for (const task of stage.tasks) {
     const { start: s, end } = emitTask(task, inner, EACH, compensation);
     if (!start) start = s;

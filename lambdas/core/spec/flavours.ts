@@ -58,6 +58,7 @@ function assertUniqueNames(pipe: PipeSpec, file: string): void {
   for (const stage of [...pipe.first, ...pipe.main, ...pipe.last]) {
     const names = [
       ...(stage.parallel || stage.each ? [stage.stage] : []),
+      ...stage.acquire.map((t) => t.name),
       ...stage.tasks.map((t) => t.name),
       ...stage.onFailure.map((t) => t.name),
     ];

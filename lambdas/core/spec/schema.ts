@@ -138,6 +138,12 @@ export const StageSpecSchema = z.strictObject({
   parallel: z.boolean().default(false),
   /** Run the stage once per item of a list in the run's config (a Map state, one item at a time). */
   each: z.enum(['releaseEnvironments']).optional(),
+  /**
+   * With `each`: tasks run first in every iteration, outside the `onFailure` scope. What they take
+   * (the deploy lock) decides whether the iteration may act at all, so their failure ends the
+   * iteration without compensation: a run that did not get the lock must not roll anything back.
+   */
+  acquire: z.array(TaskSpecSchema).default([]),
   tasks: z.array(TaskSpecSchema).min(1, 'expected at least one task'),
   /** Tasks run, in order, when any task of this stage fails; then the failure goes on (compensation). */
   onFailure: z.array(TaskSpecSchema).default([]),

@@ -25,3 +25,12 @@ export function runKeyOf(execution: string): string {
 export function environmentId(service: string, name: string, runKey?: string): string {
   return runKey === undefined ? `${service}.${name}` : `${service}.${name}.${runKey}`;
 }
+
+/**
+ * The key an environment's evidence is filed under (metric dimension, alarm names, verification
+ * window, window-end schedule): its name for a lasting environment; `<name>-<runKey>` for an
+ * ephemeral one, so two runs' test environments never share alarms or windows.
+ */
+export function evidenceEnvironment(name: string, runKey?: string): string {
+  return runKey === undefined ? name : `${name}-${runKey}`;
+}

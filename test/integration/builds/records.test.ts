@@ -317,6 +317,127 @@ describe('deploy locks', () => {
   });
 });
 
+describe('deploy lock leases and the queue (newest push wins)', () => {
+  const lock = (owner: string, version: number, environment = 'queue-qa') => ({
+    service: 'shop',
+    environment,
+    owner,
+    version,
+    ttlSeconds: 60,
+    queueTtlSeconds: 120,
+  });
+
+  it('names the holder with the lease end, not the table TTL a day later', async () => {
+    // Prepare
+    const repo = repository();
+    const taken = await repo.acquireLock({
+      service: 'shop',
+      environment: 'until',
+      owner: 'a',
+      ttlSeconds: 60,
+    });
+
+    // Act
+    const refused = repo.acquireLock({ service: 'shop', environment: 'until', owner: 'b', ttlSeconds: 60 });
+
+    // Assess
+    expect(taken.expiresAt).toBe(at(60));
+    await expect(refused).rejects.toThrow(`held by a until ${at(60)}`);
+    expect((await repo.findLock('shop', 'until'))?.expiresAt).toBe(at(60));
+  });
+
+  it('keeps a lease alive while its holder renews it, and lets it lapse once it stops', async () => {
+    // Prepare
+    const repo = repository();
+    const start = clock.now;
+    await repo.acquireLock({ service: 'shop', environment: 'beat', owner: 'holder', ttlSeconds: 60 });
+
+    // Act: renewed at 50 s, so at 100 s it still holds; then no renewal until 200 s.
+    clock.now = new Date(start.getTime() + 50_000);
+    const renewed = await repo.renewLock({
+      service: 'shop',
+      environment: 'beat',
+      owner: 'holder',
+      ttlSeconds: 60,
+    });
+    clock.now = new Date(start.getTime() + 100_000);
+    const stillHeld = repo.acquireLock({
+      service: 'shop',
+      environment: 'beat',
+      owner: 'other',
+      ttlSeconds: 60,
+    });
+    await expect(stillHeld).rejects.toBeInstanceOf(LockHeldError);
+    clock.now = new Date(start.getTime() + 200_000);
+    const takenOver = await repo.acquireLock({
+      service: 'shop',
+      environment: 'beat',
+      owner: 'other',
+      ttlSeconds: 60,
+    });
+    const renewedByOld = await repo.renewLock({
+      service: 'shop',
+      environment: 'beat',
+      owner: 'holder',
+      ttlSeconds: 60,
+    });
+    clock.now = start;
+
+    // Assess
+    expect(renewed).toBe(true);
+    expect(takenOver.owner).toBe('other');
+    expect(renewedByOld).toBe(false);
+  });
+
+  it("queues one waiter, lets a newer push take an older one's place, and hands the lock to the waiter", async () => {
+    // Prepare
+    const repo = repository();
+    const first = await repo.acquireOrQueueLock(lock('run-2', 2));
+
+    // Act
+    const older = await repo.acquireOrQueueLock(lock('run-3', 3));
+    const newer = await repo.acquireOrQueueLock(lock('run-4', 4));
+    const olderAgain = await repo.acquireOrQueueLock(lock('run-3', 3));
+    const stale = await repo.acquireOrQueueLock(lock('run-1', 1));
+    await repo.releaseLock({ service: 'shop', environment: 'queue-qa', owner: 'run-2' });
+    const handedOver = await repo.acquireOrQueueLock(lock('run-4', 4));
+
+    // Assess
+    expect(first.status).toBe('acquired');
+    expect(older).toMatchObject({ status: 'queued', holder: 'run-2' });
+    expect(newer).toMatchObject({ status: 'queued', holder: 'run-2' });
+    expect(olderAgain).toEqual({ status: 'superseded', by: 'run-4', byVersion: 4 });
+    // An older push than the one holding the lock never deploys over it.
+    expect(stale).toEqual({ status: 'superseded', by: 'run-2', byVersion: 2 });
+    expect(handedOver.status).toBe('acquired');
+    expect((await repo.findLock('shop', 'queue-qa'))?.owner).toBe('run-4');
+  });
+
+  it('supersedes a push older than the version already released there', async () => {
+    // Prepare: v1 of svc promoted in qa.
+    const repo = repository();
+    await repo.registerService({ service: 'newest', team: 'web', solution: 'retail', repo: 'org/newest' });
+    for (const n of [1, 2]) {
+      await repo.allocateVersion({ service: 'newest', commit: SHA, execution: `newest-${n}` });
+    }
+    await repo.recordPromotion({
+      service: 'newest',
+      version: 2,
+      environment: 'qa',
+      kind: 'PROMOTED',
+      evidence: {},
+      execution: 'newest-2',
+    });
+
+    // Act
+    const late = await repo.acquireOrQueueLock({ ...lock('newest-1', 1, 'qa'), service: 'newest' });
+
+    // Assess
+    expect(late).toMatchObject({ status: 'superseded', byVersion: 2 });
+    expect(await repo.findLock('newest', 'qa')).toBeUndefined();
+  });
+});
+
 describe('verification windows', () => {
   it('lets exactly one of two resumers close a window', async () => {
     // Prepare

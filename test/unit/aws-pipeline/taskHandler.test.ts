@@ -27,9 +27,11 @@ function fakeBuilds(overrides: Partial<BuildRecords> = {}): BuildRecords & { eve
       events.push(e);
     },
     recordPromotion: async () => {},
-    acquireLockWaiting: async () => ({}) as never,
+    acquireOrQueueLock: async () => ({ status: 'acquired', lock: {} }) as never,
+    renewLock: async () => true,
     releaseLock: async () => true,
     listEvents: async () => [],
+    whereRuns: async () => ({}),
     ...overrides,
   };
 }
@@ -162,7 +164,7 @@ describe('taskHandler', () => {
     const logger = silent();
     const logged = vi.spyOn(logger, 'error');
     const builds = fakeBuilds({
-      acquireLockWaiting: async () => {
+      acquireOrQueueLock: async () => {
         throw held;
       },
     });

@@ -135,7 +135,15 @@ describe('BuildRepository with a mocked DynamoDB', () => {
   it('names the holder when a lock condition fails', async () => {
     // Prepare
     dynamo.on(PutCommand).rejects(conditionFailed());
-    dynamo.on(GetCommand).resolves({ Item: { owner: 'run-0', expiresAt: '2030-01-01T00:10:00.000Z' } });
+    // As stored: the lease in `leaseUntil`/`heldUntil`, and the table's TTL attribute a day later.
+    dynamo.on(GetCommand).resolves({
+      Item: {
+        owner: 'run-0',
+        leaseUntil: Date.parse('2030-01-01T00:10:00.000Z'),
+        heldUntil: '2030-01-01T00:10:00.000Z',
+        expiresAt: Date.parse('2030-01-01T00:10:00.000Z') / 1000 + 86_400,
+      },
+    });
 
     // Act
     const act = repository().acquireLock({
@@ -152,7 +160,12 @@ describe('BuildRepository with a mocked DynamoDB', () => {
 
   it('reports a release by a non-owner as false, and other failures as errors', async () => {
     // Prepare
-    dynamo.on(DeleteCommand).rejectsOnce(conditionFailed()).rejects(new Error('socket hang up'));
+    // A release by a non-owner also gives up its place in the lock's queue (a second conditional delete).
+    dynamo
+      .on(DeleteCommand)
+      .rejectsOnce(conditionFailed())
+      .rejectsOnce(conditionFailed())
+      .rejects(new Error('socket hang up'));
     const repo = repository();
     const lock = { service: 'shop', environment: 'qa', owner: 'run-1' };
 

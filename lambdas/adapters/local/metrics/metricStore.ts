@@ -87,6 +87,12 @@ export class LocalMetricStore implements MetricSink, EvidenceReader {
     if (this.running) this.armTimers();
   }
 
+  /** Forgets alarms (an ephemeral environment's, once it is destroyed): they are no longer evaluated. */
+  removeAlarms(names: readonly string[]): void {
+    for (const name of names) this.alarms.delete(name);
+    if (this.running) this.armTimers();
+  }
+
   /** Subscribes to alarm state changes; returns the unsubscribe function. */
   onAlarmStateChange(listener: AlarmListener): () => void {
     this.listeners.add(listener);
