@@ -258,7 +258,11 @@ const TASK_CALLS: Readonly<Record<TaskType, readonly PermissionGrant[]>> = {
   ],
   // The canary and baseline series of the environment's target groups on the shared ALB.
   judge: [...PROVISION, ELB_DESCRIBE(), EC2_DESCRIBE('ec2:DescribeInstances'), METRIC_DATA],
-  notify: [{ actions: ['sns:Publish'], scope: 'notificationTopic' }],
+  notify: [
+    // What the run promoted, as it recorded it: one Query of the build's events.
+    table('dynamodb:Query'),
+    { actions: ['sns:Publish'], scope: 'notificationTopic' },
+  ],
 };
 
 /**

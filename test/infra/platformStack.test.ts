@@ -156,7 +156,7 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
   'vouch-task-verify': [...EVENTS, 'dynamodb:UpdateItem', 'scheduler:CreateSchedule', 'iam:PassRole'],
   'vouch-task-decide': [...EVENTS, 'dynamodb:UpdateItem', ...CW_READ],
   'vouch-task-judge': [...EVENTS, ...PROVISION, 'ec2:DescribeInstances', 'cloudwatch:GetMetricData'],
-  'vouch-task-notify': [...EVENTS, 'sns:Publish'],
+  'vouch-task-notify': [...EVENTS, 'dynamodb:Query', 'sns:Publish'],
   'vouch-webhook': [
     'secretsmanager:GetSecretValue',
     'states:StartExecution',

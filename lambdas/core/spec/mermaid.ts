@@ -88,7 +88,8 @@ export function pipeToMermaid(pipe: Pick<PipeSpec, 'first' | 'main' | 'last'>, v
     const direction = stage.parallel ? 'TB' : 'LR';
     const out: string[] = [`${indent}subgraph ${id}["${text(title)}"]`, `${indent}  direction ${direction}`];
     let previous: string | undefined;
-    for (const task of stage.tasks) {
+    // `acquire` tasks (the deploy lock) run first, outside the stage's rollback scope.
+    for (const task of [...stage.acquire, ...stage.tasks]) {
       const steps = task.type === 'canary' && view ? view.canarySteps : [undefined];
       for (const step of steps) {
         const node = idOf('task', task.name, ...suffix, ...(step ? [step.traffic] : []));

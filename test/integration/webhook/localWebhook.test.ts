@@ -182,7 +182,7 @@ describe('local webhook server', () => {
     expect(starter.runs.size).toBe(1);
   });
 
-  it('ignores a push to a feature branch and a repo without .vouch.yml', async () => {
+  it('a push that starts nothing is not a started run: exit 1 for a feature branch (the endpoint ignores it), 2 for a repo without .vouch.yml (nothing is posted)', async () => {
     git(shopDir, 'checkout', '-q', '-b', 'feature');
     git(shopDir, 'commit', '-q', '--allow-empty', '-m', 'feature work');
     const feature = cli(shopDir);
@@ -192,9 +192,9 @@ describe('local webhook server', () => {
     const plainCode = await createTriggerCommand().run([], plain.ctx);
     git(shopDir, 'checkout', '-q', 'main');
 
-    expect([featureCode, plainCode]).toEqual([0, 0]);
-    expect(feature.out[0]).toMatch(/200 ignored: push to feature; only main starts the pipe of shop$/);
-    expect(plain.out[0]).toMatch(/200 ignored: acme\/plain has no \.vouch\.yml at [0-9a-f]{40}$/);
+    expect([featureCode, plainCode]).toEqual([1, 2]);
+    expect(feature.err[0]).toMatch(/200 ignored: push to feature; only main starts the pipe of shop$/);
+    expect(plain.err[0]).toMatch(/has no \.vouch\.yml at [0-9a-f]{12}: it is not a Vouch service/);
     expect(starter.calls).toHaveLength(0);
   });
 

@@ -9,6 +9,7 @@ import {
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
+  QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -114,6 +115,22 @@ describe('version task Lambda', () => {
 
 describe('notify task Lambda', () => {
   it('publishes the run outcome as a notification the notifier parses', async () => {
+    // Prepare: the build's timeline holds the run's promotion to qa (one Query reads it).
+    ddb.on(QueryCommand).resolves({
+      Items: [
+        {
+          pk: keys.timeline(SERVICE, VERSION),
+          sk: 'EV#2026-01-01T00:00:00.000Z#promotion#PROMOTED:qa',
+          kind: 'PROMOTION',
+          at: '2026-01-01T00:00:00.000Z',
+          promotion: 'PROMOTED',
+          label: 'PROMOTED:qa',
+          environment: 'qa',
+          evidence: null,
+          execution: EXECUTION,
+        },
+      ],
+    });
     // Act
     const result = await handler('notify')(taskEvent('notify', { out: AFTER_VERSION }));
 
