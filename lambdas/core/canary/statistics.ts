@@ -240,3 +240,157 @@ export function restrictedProportions(
   const r1 = Math.min(1, Math.max(delta, 2 * u * Math.cos(w) - b / (3 * a)));
   return [r1, r1 - delta];
 }
+
+/** Regularized incomplete beta I_x(a, b): Numerical Recipes `betai` with Lentz's continued fraction. */
+export function regularizedBeta(x: number, a: number, b: number): number {
+  if (x <= 0) return 0;
+  if (x >= 1) return 1;
+  const front = Math.exp(logGamma(a + b) - logGamma(a) - logGamma(b) + a * Math.log(x) + b * Math.log(1 - x));
+  // The continued fraction converges fast for x < (a + 1) / (a + b + 2); use the symmetry otherwise.
+  if (x < (a + 1) / (a + b + 2)) return (front * betaContinuedFraction(x, a, b)) / a;
+  return 1 - (front * betaContinuedFraction(1 - x, b, a)) / b;
+}
+
+function betaContinuedFraction(x: number, a: number, b: number): number {
+  const tiny = 1e-300;
+  let c = 1;
+  let d = 1 - ((a + b) * x) / (a + 1);
+  if (Math.abs(d) < tiny) d = tiny;
+  d = 1 / d;
+  let h = d;
+  for (let m = 1; m <= 300; m++) {
+    const m2 = 2 * m;
+    let aa = (m * (b - m) * x) / ((a + m2 - 1) * (a + m2));
+    d = 1 + aa * d;
+    if (Math.abs(d) < tiny) d = tiny;
+    c = 1 + aa / c;
+    if (Math.abs(c) < tiny) c = tiny;
+    d = 1 / d;
+    h *= d * c;
+    aa = (-(a + m) * (a + b + m) * x) / ((a + m2) * (a + m2 + 1));
+    d = 1 + aa * d;
+    if (Math.abs(d) < tiny) d = tiny;
+    c = 1 + aa / c;
+    if (Math.abs(c) < tiny) c = tiny;
+    d = 1 / d;
+    const delta = d * c;
+    h *= delta;
+    if (Math.abs(delta - 1) < 1e-14) break;
+  }
+  return h;
+}
+
+/** Upper tail of Student's t with `df` degrees of freedom, P(T >= t) (SciPy `stats.t.sf`). */
+export function studentTUpperTail(t: number, df: number): number {
+  if (Number.isNaN(t)) return Number.NaN;
+  if (t === Number.POSITIVE_INFINITY) return 0;
+  if (t === Number.NEGATIVE_INFINITY) return 1;
+  const tail = 0.5 * regularizedBeta(df / (df + t * t), df / 2, 0.5);
+  return t >= 0 ? tail : 1 - tail;
+}
+
+/** The t with P(T >= t) = p (SciPy `stats.t.isf`), by bisection on the monotone upper tail. */
+export function studentTQuantileUpper(p: number, df: number): number {
+  let lo = -1e3;
+  let hi = 1e3;
+  for (let i = 0; i < 200 && hi - lo > 1e-10; i++) {
+    const mid = (lo + hi) / 2;
+    if (studentTUpperTail(mid, df) > p) lo = mid;
+    else hi = mid;
+  }
+  return (lo + hi) / 2;
+}
+
+/** The z with P(Z >= z) = p, by bisection on normalUpperTail (p-values here need no more than 1e-7). */
+export function normalQuantileUpper(p: number): number {
+  let lo = -40;
+  let hi = 40;
+  for (let i = 0; i < 200 && hi - lo > 1e-12; i++) {
+    const mid = (lo + hi) / 2;
+    if (normalUpperTail(mid) > p) lo = mid;
+    else hi = mid;
+  }
+  return (lo + hi) / 2;
+}
+
+/**
+ * Holm's step-down procedure (Holm 1979): with m p-values sorted ascending, reject the j-th smallest
+ * (j from 0) while p_(j) <= alpha / (m - j); stop at the first that is not. Controls the family-wise
+ * error rate at alpha like Bonferroni, and is never less powerful. Returns, per input, whether it is
+ * rejected and the level it was compared with. Absent p-values (untested signals) still count in m.
+ */
+export function holm(
+  pValues: readonly (number | undefined)[],
+  alpha: number,
+): { rejected: boolean; level: number }[] {
+  const m = pValues.length;
+  const order = pValues
+    .map((p, index) => ({ p, index }))
+    .filter((e): e is { p: number; index: number } => e.p !== undefined)
+    .sort((a, b) => a.p - b.p);
+  const out = pValues.map(() => ({ rejected: false, level: alpha / Math.max(1, m) }));
+  let stopped = false;
+  order.forEach(({ p, index }, j) => {
+    const level = alpha / (m - j);
+    out[index] = { rejected: !stopped && p <= level, level };
+    if (!(p <= level)) stopped = true;
+  });
+  return out;
+}
+
+/**
+ * Mean and sample standard deviation (n - 1): Welford's pass on values scaled by the largest
+ * magnitude, so values near the largest double neither overflow the sum nor the squares.
+ */
+export function meanAndSd(values: ArrayLike<number>): { mean: number; sd: number } {
+  let scale = 0;
+  for (let i = 0; i < values.length; i++) scale = Math.max(scale, Math.abs(values[i] as number));
+  if (scale === 0 || !Number.isFinite(scale)) scale = 1;
+  let m = 0;
+  let s = 0;
+  for (let i = 0; i < values.length; i++) {
+    const x = (values[i] as number) / scale;
+    const delta = x - m;
+    m += delta / (i + 1);
+    s += delta * (x - m);
+  }
+  const n = values.length;
+  return { mean: n > 0 ? m * scale : Number.NaN, sd: n > 1 ? Math.sqrt(s / (n - 1)) * scale : Number.NaN };
+}
+
+/** P(X >= k) for X ~ Binomial(n, p), through the incomplete beta (I_p(k, n - k + 1)). */
+export function binomialUpperTail(k: number, n: number, p: number): number {
+  if (k <= 0) return 1;
+  if (k > n) return 0;
+  return regularizedBeta(p, k, n - k + 1);
+}
+
+/** One-sided upper (1 - gamma) Clopper-Pearson bound of a binomial proportion with k of n. */
+export function clopperPearsonUpper(k: number, n: number, gamma: number): number {
+  if (k >= n) return 1;
+  // The p with P(X <= k | p) = gamma, i.e. P(X >= k + 1 | p) = 1 - gamma; the tail grows with p.
+  let lo = k / n;
+  let hi = 1;
+  for (let i = 0; i < 100; i++) {
+    const mid = (lo + hi) / 2;
+    if (binomialUpperTail(k + 1, n, mid) < 1 - gamma) lo = mid;
+    else hi = mid;
+  }
+  return hi;
+}
+
+/**
+ * Exact margin test for few errors, where the score test's normal approximation fails (one canary
+ * error in 30 requests is not evidence of +0.5 pp): Berger & Boos (1994). The baseline rate is a
+ * nuisance; take its (1 - gamma) upper confidence bound U, and the p-value is
+ * P(X_canary >= observed | rate U + margin) + gamma, valid for any true baseline rate.
+ */
+export function proportionGreaterByMarginExact(
+  canary: { readonly requests: number; readonly failed: number },
+  baseline: { readonly requests: number; readonly failed: number },
+  margin: number,
+  gamma = 0.001,
+): number {
+  const upper = clopperPearsonUpper(baseline.failed, baseline.requests, gamma);
+  return Math.min(1, binomialUpperTail(canary.failed, canary.requests, Math.min(1, upper + margin)) + gamma);
+}
