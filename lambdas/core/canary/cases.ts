@@ -26,23 +26,28 @@ export type JudgeCasesResult =
   | { readonly ok: false; readonly problems: readonly JudgeCaseProblem[] };
 
 /** Splits the input into cases with their line numbers: one JSON document, else one case per line. */
-function casesOf(text: string): { line: number; source: string; value?: unknown; error?: string }[] {
+interface RawCase {
+  readonly line: number;
+  readonly value?: unknown;
+  readonly error?: string;
+}
+
+function casesOf(text: string): RawCase[] {
   const trimmed = text.trim();
   if (trimmed === '') return [];
   try {
     // A whole document that parses is one case (it may span lines, pretty-printed).
     const value: unknown = JSON.parse(trimmed);
-    if (!Array.isArray(value))
-      return [{ line: text.slice(0, text.search(/\S/)).split('\n').length, source: trimmed, value }];
+    if (!Array.isArray(value)) return [{ line: text.slice(0, text.search(/\S/)).split('\n').length, value }];
   } catch {
     // Not one document: JSON Lines.
   }
-  return text.split('\n').flatMap((source, i) => {
+  return text.split('\n').flatMap((source, i): RawCase[] => {
     if (source.trim() === '') return [];
     try {
-      return [{ line: i + 1, source, value: JSON.parse(source) as unknown }];
+      return [{ line: i + 1, value: JSON.parse(source) as unknown }];
     } catch (error) {
-      return [{ line: i + 1, source, error: `not JSON: ${(error as Error).message}` }];
+      return [{ line: i + 1, error: `not JSON: ${(error as Error).message}` }];
     }
   });
 }
