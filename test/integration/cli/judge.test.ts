@@ -39,7 +39,7 @@ function file(name: string, text: string): string {
 }
 
 describe('vouch judge', () => {
-  it("judges the README's example case: FAIL on latencyP50, exit 1", async () => {
+  it("judges the README's example case: FAIL on latencyP50, errorRate too thin to tell, exit 1", async () => {
     const { code, out } = await cli(['judge', 'examples/judge/case.json']);
 
     expect(code).toBe(1);
@@ -48,9 +48,11 @@ describe('vouch judge', () => {
     expect(verdict.outcome).toBe('FAIL');
     expect(verdict.decisive).toBe('latencyP50');
     expect(verdict.signals.map((s: { signal: string; outcome: string }) => [s.signal, s.outcome])).toEqual([
-      ['errorRate', 'PASS'],
+      ['errorRate', 'INCONCLUSIVE'],
       ['latencyP50', 'FAIL'],
     ]);
+    expect(verdict.signals[0].reason).toMatch(/a window of 5 min at this traffic/);
+    expect(verdict.signals[1].reason).toMatch(/canary p50 80\.1 ms vs baseline 49\.7 ms \(\+62\.0 %/);
   });
 
   it('gives one verdict per JSON line, in order, and exit 0 when none fails', async () => {
