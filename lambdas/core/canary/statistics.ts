@@ -32,68 +32,6 @@ function erfc(x: number): number {
   return x >= 0 ? r : 2 - r;
 }
 
-export interface MannWhitneyResult {
-  /** U of the first (canary) sample: pairs where canary > baseline, ties counted half. */
-  readonly U: number;
-  readonly z: number;
-  /** One-sided p-value for "canary is stochastically greater than baseline". */
-  readonly p: number;
-  /** Common-language effect size U / (n1 n2): P(random canary value > random baseline value). */
-  readonly cles: number;
-  /** Cliff's delta, 2 * CLES - 1, in [-1, 1]. */
-  readonly cliffsDelta: number;
-  /** Sum over tie groups of t^3 - t, used in the variance correction. */
-  readonly tieTerm: number;
-}
-
-/**
- * Mann-Whitney U test, one-sided (canary greater), normal approximation with tie correction and a
- * continuity correction of 0.5 (as SciPy's `mannwhitneyu(..., alternative='greater', method='asymptotic')`).
- * Kayenta's NetflixACAJudge uses the same test (MannWhitney classifier). Inputs must be sorted ascending:
- * the judge sorts once and reuses the arrays for percentiles, and a merge walk ranks in O(n1 + n2).
- */
-export function mannWhitneyGreater(
-  canarySorted: ArrayLike<number>,
-  baselineSorted: ArrayLike<number>,
-): MannWhitneyResult {
-  const n1 = canarySorted.length;
-  const n2 = baselineSorted.length;
-  const n = n1 + n2;
-  let i = 0;
-  let j = 0;
-  let rank = 0; // ranks assigned so far
-  let rankSumCanary = 0;
-  let tieTerm = 0;
-  while (i < n1 || j < n2) {
-    const a = i < n1 ? (canarySorted[i] as number) : Number.POSITIVE_INFINITY;
-    const b = j < n2 ? (baselineSorted[j] as number) : Number.POSITIVE_INFINITY;
-    const v = Math.min(a, b);
-    let fromCanary = 0;
-    let fromBaseline = 0;
-    while (i < n1 && canarySorted[i] === v) {
-      i++;
-      fromCanary++;
-    }
-    while (j < n2 && baselineSorted[j] === v) {
-      j++;
-      fromBaseline++;
-    }
-    const t = fromCanary + fromBaseline;
-    const averageRank = rank + (t + 1) / 2;
-    rankSumCanary += fromCanary * averageRank;
-    tieTerm += t * t * t - t;
-    rank += t;
-  }
-  const U = rankSumCanary - (n1 * (n1 + 1)) / 2;
-  const mean = (n1 * n2) / 2;
-  const variance = ((n1 * n2) / 12) * (n + 1 - tieTerm / (n * (n - 1)));
-  const sd = Math.sqrt(variance);
-  const z = sd > 0 ? (U - mean - 0.5) / sd : 0;
-  const p = sd > 0 ? normalUpperTail(z) : 1;
-  const cles = n1 * n2 > 0 ? U / (n1 * n2) : 0.5;
-  return { U, z, p, cles, cliffsDelta: 2 * cles - 1, tieTerm };
-}
-
 export interface ProportionTestResult {
   readonly test: 'two-proportion-z' | 'fisher-exact';
   /** The z statistic (two-proportion test only). */
@@ -105,12 +43,8 @@ export interface ProportionTestResult {
 }
 
 /**
- * Is the canary's failure proportion greater than the baseline's?
- *
- * Why not Mann-Whitney here: on 0/1 data the tie-corrected MWU z is exactly the pooled two-proportion z
- * times sqrt((N-1)/N) (both are the 2x2 linear-by-linear statistic), so ranking adds nothing, costs
- * O(N log N) and needs one sample per request. From counts the test is O(1) and works on CloudWatch
- * sums. When an expected cell count is below 5 (rare errors, small canary) the normal approximation
+ * Is the canary's failure proportion greater than the baseline's? From counts: O(1), and works on
+ * CloudWatch sums. When an expected cell count is below 5 (rare errors, small canary) the normal approximation
  * is poor, so Fisher's exact conditional test (hypergeometric upper tail) is used instead.
  */
 export function proportionGreater(
@@ -164,31 +98,6 @@ export function logGamma(x: number): number {
   const t = y + 7.5;
   for (let i = 1; i < 9; i++) a += (LANCZOS[i] as number) / (y + i);
   return 0.5 * Math.log(2 * Math.PI) + (y + 0.5) * Math.log(t) - t + Math.log(a);
-}
-
-/** Quantile of sorted data with linear interpolation between order statistics (Hyndman-Fan type 7, numpy default). */
-export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
-  const n = sorted.length;
-  if (n === 0) return Number.NaN;
-  const h = (n - 1) * q;
-  const lo = Math.floor(h);
-  const hi = Math.min(n - 1, lo + 1);
-  const a = sorted[lo] as number;
-  const b = sorted[hi] as number;
-  return a + (h - lo) * (b - a);
-}
-
-export function mean(values: ArrayLike<number>): number {
-  let sum = 0;
-  for (let i = 0; i < values.length; i++) sum += values[i] as number;
-  return values.length > 0 ? sum / values.length : Number.NaN;
-}
-
-/** Sorted numeric copy (Float64Array sorts numerically, and fast). */
-export function sortedCopy(values: ArrayLike<number>): Float64Array {
-  const out = Float64Array.from(values as ArrayLike<number>);
-  out.sort();
-  return out;
 }
 
 /**

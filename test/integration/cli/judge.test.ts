@@ -1,6 +1,6 @@
 // `vouch judge`: cases in, one verdict per case out, bad lines named with exit 2.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -129,5 +129,17 @@ describe('vouch judge', () => {
         .split('\n')
         .map((l) => JSON.parse(l).outcome),
     ).toEqual(['PASS', 'FAIL']);
+  });
+});
+
+describe('README', () => {
+  it('shows examples/judge/case.json verbatim, so the documented case is the one judged above', () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const block = readme.slice(
+      readme.indexOf('<!-- judge-example -->'),
+      readme.indexOf('<!-- /judge-example -->'),
+    );
+    const example = readFileSync(join(root, 'examples', 'judge', 'case.json'), 'utf8').trimEnd();
+    expect(block).toContain(`\`\`\`json\n${example}\n\`\`\``);
   });
 });
