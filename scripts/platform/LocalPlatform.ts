@@ -115,7 +115,9 @@ export class LocalPlatform {
     this.clock = clock;
     this.metrics = metrics;
     // The judge's periods are clock seconds, like windows and alarm periods; the proxy times on the wall.
-    this.samples = new SlotSampleRecorder({ timeScale: clock.scale });
+    this.samples = new SlotSampleRecorder({
+      clockOf: (wall) => clock.now() - (Date.now() - wall) * clock.scale,
+    });
     this.out = options.out ?? ((line) => console.log(line));
   }
 

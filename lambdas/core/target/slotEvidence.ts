@@ -50,10 +50,11 @@ export interface SlotSampleRecorderOptions {
   /** Samples older than this (relative to the newest) are dropped. @default 3_600_000 (one hour) */
   readonly retainMs?: number;
   /**
-   * Clock seconds per wall second, when the platform's clock runs faster than the proxy's (`npm start`
-   * runs 20x): periods are clock seconds, as windows and alarm periods are. @default 1
+   * The platform clock's time of a wall-clock instant, when that clock runs faster than the proxy's
+   * (`npm start` runs 20x): periods are clock seconds and start at clock times, as windows and alarm
+   * periods do. @default the wall clock itself
    */
-  readonly timeScale?: number;
+  readonly clockOf?: (wallMs: number) => number;
 }
 
 /**
@@ -64,11 +65,11 @@ export interface SlotSampleRecorderOptions {
 export class SlotSampleRecorder {
   private readonly kept = new Map<string, Kept[]>();
   private readonly retainMs: number;
-  private readonly timeScale: number;
+  private readonly clockOf: (wallMs: number) => number;
 
   constructor(options: SlotSampleRecorderOptions = {}) {
     this.retainMs = options.retainMs ?? 3_600_000;
-    this.timeScale = options.timeScale ?? 1;
+    this.clockOf = options.clockOf ?? ((wallMs) => wallMs);
   }
 
   readonly observe: SlotRequestObserver = (request) => {
@@ -84,15 +85,18 @@ export class SlotSampleRecorder {
   };
 
   /**
-   * Each slot's series for requests that arrived in [fromMs, toMs), in periods of `periodSeconds` on
-   * the platform's clock, aligned as CloudWatch aligns datapoints; a period without requests is absent. The first
+   * Each slot's series for requests that arrived in [fromMs, toMs) (wall clock, as the proxy timed
+   * them), in periods of `periodSeconds` on the platform's clock, aligned as CloudWatch aligns
+   * datapoints; a period without requests is absent. The first
    * and last period may be partial: both slots' are, over the same stretch of time, so they still pair.
    */
   samples(environmentId: string, fromMs: number, toMs: number, periodSeconds: number): CanarySeries {
     const side = (slot: Slot) =>
       periodsOf(
-        (this.kept.get(`${environmentId}\u0000${slot}`) ?? []).filter((k) => k.at >= fromMs && k.at < toMs),
-        periodSeconds / this.timeScale,
+        (this.kept.get(`${environmentId}\u0000${slot}`) ?? [])
+          .filter((k) => k.at >= fromMs && k.at < toMs)
+          .map((k) => ({ ...k, at: this.clockOf(k.at) })),
+        periodSeconds,
       );
     return { baseline: side('baseline'), canary: side('canary') };
   }

@@ -81,3 +81,19 @@ describe('SlotSampleRecorder', () => {
     expect(recorder.samples('orders.prod', 0, 2_000, 60).baseline.map((p) => p.requests)).toEqual([1]);
   });
 });
+
+describe('SlotSampleRecorder on a faster platform clock', () => {
+  it('cuts periods of clock seconds, stamped with clock times', () => {
+    // Prepare: the platform clock runs 20x from clock time 0 at wall time 1,000 ms.
+    const recorder = new SlotSampleRecorder({ clockOf: (wall) => (wall - 1_000) * 20 });
+    for (const wall of [1_000, 1_200, 1_499, 1_500, 1_900])
+      recorder.observe({ ...base, at: wall, latencyMs: 5 });
+    // Act: 10 clock seconds are 0.5 wall seconds.
+    const series = recorder.samples('orders.prod', 1_000, 2_000, 10);
+    // Assess
+    expect(series.baseline.map((p) => [p.start, p.requests])).toEqual([
+      ['1970-01-01T00:00:00.000Z', 3],
+      ['1970-01-01T00:00:10.000Z', 2],
+    ]);
+  });
+});
