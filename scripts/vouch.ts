@@ -3,6 +3,7 @@ import '../lambdas/adapters/local/polyfills.ts';
 import { buildCommands } from './cli/builds.ts';
 import { controlCommands } from './cli/control.ts';
 import { costCommand } from './cli/cost.ts';
+import { judgeCommand } from './cli/judge.ts';
 import { runCommand, validateCommand } from './cli/pipe.ts';
 import { showCommand } from './cli/show.ts';
 import { triggerCommand } from './cli/trigger.ts';
@@ -16,6 +17,7 @@ export const COMMANDS: readonly CliCommand[] = [
   ...controlCommands,
   ...buildCommands,
   costCommand,
+  judgeCommand,
 ];
 
 export function usage(commands: readonly CliCommand[] = COMMANDS): string {

@@ -107,7 +107,7 @@ export class LocalPlatform {
   readonly stateDir: string;
   readonly clock: ScaledClock;
   readonly metrics: LocalMetricStore;
-  readonly samples = new SlotSampleRecorder();
+  readonly samples: SlotSampleRecorder;
   readonly tokens = new LocalTaskTokens();
   readonly executions = new Map<string, RunningExecution>();
   readonly services = new Map<string, ServiceEntry>();
@@ -130,6 +130,10 @@ export class LocalPlatform {
     this.stateDir = join(options.cwd, '.vouch');
     this.clock = clock;
     this.metrics = metrics;
+    // The judge's periods are clock seconds, like windows and alarm periods; the proxy times on the wall.
+    this.samples = new SlotSampleRecorder({
+      clockOf: (wall) => clock.now() - (Date.now() - wall) * clock.scale,
+    });
     this.out = options.out ?? ((line) => console.log(line));
   }
 

@@ -5,13 +5,14 @@
  * canary:
  *   steps: [1, 5, { traffic: 10, windowSeconds: 900 }, 25, 50, 100]
  *   windowSeconds: 300            # every step's window unless the step says otherwise
+ *   periodSeconds: 60             # one datapoint per slot per period (CloudWatch's ALB metrics: 60)
  *   decay:                        # the signals judged, and how much worse the canary may be
  *     errorRate: { absolute: 0.005 }   # canary error rate may be up to 0.5 percentage points higher
  *     latencyP50: { relative: 0.10 }   # canary p50 may be up to 10 % higher than the baseline's
  *     latencyP99: { relative: 0.20 }
- *   minSamples: { errorRate: 500, latencyP99: 500 }   # or one number for every signal
- *   minEffectSize: 0.03           # Cliff's delta (latency, saturation) / Cohen's h (errors)
- *   alpha: 0.05                   # family-wise, split across the tests of a step (Bonferroni)
+ *   alpha: 0.05                   # family-wise, across the step's signals (Holm)
+ *   maxDetectableRatio: 2         # INCONCLUSIVE when the data could only detect > 2x the allowed decay
+ *   minPeriods: 3                 # fewer periods with traffic on both slots: INCONCLUSIVE
  *   onInconclusive: extend        # extend | fail | pause
  *   maxExtensions: 1              # with `extend`: after this many extensions, fail
  * ```
@@ -28,13 +29,12 @@ export const DEFAULT_DECAY: Readonly<Partial<Record<CanarySignal, AllowedDecay>>
   latencyP99: { relative: 0.2 },
 };
 
-/** Below these counts a side's estimate is too noisy to act on: the signal is INCONCLUSIVE. */
-export const DEFAULT_MIN_SAMPLES: Readonly<Record<CanarySignal, number>> = {
-  errorRate: 500, // requests; at 1 % errors that is ~5 failures
-  latencyP50: 100,
-  latencyP90: 200,
-  latencyP99: 500, // p99 needs ~5 points beyond it to be more than one sample's value
-  saturation: 30,
+/** Keys earlier versions accepted, and what replaced them: refused with this message, never ignored. */
+const REPLACED_KEYS: Readonly<Record<string, string>> = {
+  minSamples:
+    'minSamples was replaced: the judge now decides INCONCLUSIVE by power (maxDetectableRatio) on paired periods (minPeriods, periodSeconds); remove it',
+  minEffectSize:
+    'minEffectSize was replaced: each signal is tested against its allowed decay, so a negligible shift cannot fail a step; remove it',
 };
 
 export type AllowedDecay = { readonly absolute: number } | { readonly relative: number };
@@ -62,17 +62,23 @@ export const CanarySpecSchema = z
       .default([...DEFAULT_CANARY_STEPS]),
     windowSeconds: z.number().int().positive().optional(),
     decay: z.partialRecord(SignalNameSchema, DecayEntrySchema).default({ ...DEFAULT_DECAY }),
-    minSamples: z
-      .union([z.number().int().positive(), z.partialRecord(SignalNameSchema, z.number().int().positive())])
-      .default({}),
-    minEffectSize: z.number().min(0).max(1).default(0.03),
+    // CloudWatch publishes ALB metrics per 60 s; on AWS a shorter period is rounded up to 60.
+    periodSeconds: z.number().int().min(1).max(3600).default(60),
     // Family-wise, and each test is against the decay margin (not against "no difference"), so a
     // healthy canary fails far less often than alpha; see judge.ts.
     alpha: z.number().gt(0).lt(0.5).default(0.05),
+    maxDetectableRatio: z.number().gt(1).default(2),
+    minPeriods: z.number().int().min(2).default(3),
+    minSamples: z.unknown().optional(),
+    minEffectSize: z.unknown().optional(),
     onInconclusive: z.enum(['extend', 'fail', 'pause']).default('extend'),
     maxExtensions: z.number().int().min(0).max(10).default(1),
   })
   .superRefine((spec, ctx) => {
+    for (const [key, message] of Object.entries(REPLACED_KEYS)) {
+      if (spec[key as keyof typeof spec] !== undefined)
+        ctx.addIssue({ code: 'custom', path: [key], message });
+    }
     const traffic = spec.steps.map((s) => (typeof s === 'number' ? s : s.traffic));
     traffic.forEach((t, i) => {
       if (!(t > 0 && t <= 100)) {
@@ -115,15 +121,7 @@ export const CanarySpecSchema = z
       }
     }
   })
-  .transform((spec) => {
-    const minSamples = Object.fromEntries(
-      CANARY_SIGNALS.map((s) => [
-        s,
-        typeof spec.minSamples === 'number'
-          ? spec.minSamples
-          : (spec.minSamples[s] ?? DEFAULT_MIN_SAMPLES[s]),
-      ]),
-    ) as Record<CanarySignal, number>;
+  .transform(({ minSamples: _minSamples, minEffectSize: _minEffectSize, ...spec }) => {
     return {
       ...spec,
       steps: spec.steps.map((s) => {
@@ -134,7 +132,6 @@ export const CanarySpecSchema = z
           : { traffic: step.traffic, windowSeconds };
       }),
       decay: spec.decay as Partial<Record<CanarySignal, AllowedDecay>>,
-      minSamples,
     };
   });
 
@@ -145,7 +142,13 @@ export type CanaryStep = CanarySpec['steps'][number];
 /** The judge's part of a spec: everything except the traffic steps. */
 export type CanaryJudgeConfig = Pick<
   CanarySpec,
-  'decay' | 'minSamples' | 'minEffectSize' | 'alpha' | 'onInconclusive' | 'maxExtensions'
+  | 'decay'
+  | 'periodSeconds'
+  | 'alpha'
+  | 'maxDetectableRatio'
+  | 'minPeriods'
+  | 'onInconclusive'
+  | 'maxExtensions'
 >;
 
 /** Parses the `canary` key (absent -> all defaults); refuses with a message that says what to fix. */

@@ -32,68 +32,6 @@ function erfc(x: number): number {
   return x >= 0 ? r : 2 - r;
 }
 
-export interface MannWhitneyResult {
-  /** U of the first (canary) sample: pairs where canary > baseline, ties counted half. */
-  readonly U: number;
-  readonly z: number;
-  /** One-sided p-value for "canary is stochastically greater than baseline". */
-  readonly p: number;
-  /** Common-language effect size U / (n1 n2): P(random canary value > random baseline value). */
-  readonly cles: number;
-  /** Cliff's delta, 2 * CLES - 1, in [-1, 1]. */
-  readonly cliffsDelta: number;
-  /** Sum over tie groups of t^3 - t, used in the variance correction. */
-  readonly tieTerm: number;
-}
-
-/**
- * Mann-Whitney U test, one-sided (canary greater), normal approximation with tie correction and a
- * continuity correction of 0.5 (as SciPy's `mannwhitneyu(..., alternative='greater', method='asymptotic')`).
- * Kayenta's NetflixACAJudge uses the same test (MannWhitney classifier). Inputs must be sorted ascending:
- * the judge sorts once and reuses the arrays for percentiles, and a merge walk ranks in O(n1 + n2).
- */
-export function mannWhitneyGreater(
-  canarySorted: ArrayLike<number>,
-  baselineSorted: ArrayLike<number>,
-): MannWhitneyResult {
-  const n1 = canarySorted.length;
-  const n2 = baselineSorted.length;
-  const n = n1 + n2;
-  let i = 0;
-  let j = 0;
-  let rank = 0; // ranks assigned so far
-  let rankSumCanary = 0;
-  let tieTerm = 0;
-  while (i < n1 || j < n2) {
-    const a = i < n1 ? (canarySorted[i] as number) : Number.POSITIVE_INFINITY;
-    const b = j < n2 ? (baselineSorted[j] as number) : Number.POSITIVE_INFINITY;
-    const v = Math.min(a, b);
-    let fromCanary = 0;
-    let fromBaseline = 0;
-    while (i < n1 && canarySorted[i] === v) {
-      i++;
-      fromCanary++;
-    }
-    while (j < n2 && baselineSorted[j] === v) {
-      j++;
-      fromBaseline++;
-    }
-    const t = fromCanary + fromBaseline;
-    const averageRank = rank + (t + 1) / 2;
-    rankSumCanary += fromCanary * averageRank;
-    tieTerm += t * t * t - t;
-    rank += t;
-  }
-  const U = rankSumCanary - (n1 * (n1 + 1)) / 2;
-  const mean = (n1 * n2) / 2;
-  const variance = ((n1 * n2) / 12) * (n + 1 - tieTerm / (n * (n - 1)));
-  const sd = Math.sqrt(variance);
-  const z = sd > 0 ? (U - mean - 0.5) / sd : 0;
-  const p = sd > 0 ? normalUpperTail(z) : 1;
-  const cles = n1 * n2 > 0 ? U / (n1 * n2) : 0.5;
-  return { U, z, p, cles, cliffsDelta: 2 * cles - 1, tieTerm };
-}
-
 export interface ProportionTestResult {
   readonly test: 'two-proportion-z' | 'fisher-exact';
   /** The z statistic (two-proportion test only). */
@@ -105,12 +43,8 @@ export interface ProportionTestResult {
 }
 
 /**
- * Is the canary's failure proportion greater than the baseline's?
- *
- * Why not Mann-Whitney here: on 0/1 data the tie-corrected MWU z is exactly the pooled two-proportion z
- * times sqrt((N-1)/N) (both are the 2x2 linear-by-linear statistic), so ranking adds nothing, costs
- * O(N log N) and needs one sample per request. From counts the test is O(1) and works on CloudWatch
- * sums. When an expected cell count is below 5 (rare errors, small canary) the normal approximation
+ * Is the canary's failure proportion greater than the baseline's? From counts: O(1), and works on
+ * CloudWatch sums. When an expected cell count is below 5 (rare errors, small canary) the normal approximation
  * is poor, so Fisher's exact conditional test (hypergeometric upper tail) is used instead.
  */
 export function proportionGreater(
@@ -166,31 +100,6 @@ export function logGamma(x: number): number {
   return 0.5 * Math.log(2 * Math.PI) + (y + 0.5) * Math.log(t) - t + Math.log(a);
 }
 
-/** Quantile of sorted data with linear interpolation between order statistics (Hyndman-Fan type 7, numpy default). */
-export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
-  const n = sorted.length;
-  if (n === 0) return Number.NaN;
-  const h = (n - 1) * q;
-  const lo = Math.floor(h);
-  const hi = Math.min(n - 1, lo + 1);
-  const a = sorted[lo] as number;
-  const b = sorted[hi] as number;
-  return a + (h - lo) * (b - a);
-}
-
-export function mean(values: ArrayLike<number>): number {
-  let sum = 0;
-  for (let i = 0; i < values.length; i++) sum += values[i] as number;
-  return values.length > 0 ? sum / values.length : Number.NaN;
-}
-
-/** Sorted numeric copy (Float64Array sorts numerically, and fast). */
-export function sortedCopy(values: ArrayLike<number>): Float64Array {
-  const out = Float64Array.from(values as ArrayLike<number>);
-  out.sort();
-  return out;
-}
-
 /**
  * Is the canary's failure proportion greater than the baseline's by more than `margin` (absolute)?
  * With margin 0 this is `proportionGreater`. With a margin, the Farrington-Manning score test
@@ -239,4 +148,158 @@ export function restrictedProportions(
   const w = (Math.PI + Math.acos(ratio)) / 3;
   const r1 = Math.min(1, Math.max(delta, 2 * u * Math.cos(w) - b / (3 * a)));
   return [r1, r1 - delta];
+}
+
+/** Regularized incomplete beta I_x(a, b): Numerical Recipes `betai` with Lentz's continued fraction. */
+export function regularizedBeta(x: number, a: number, b: number): number {
+  if (x <= 0) return 0;
+  if (x >= 1) return 1;
+  const front = Math.exp(logGamma(a + b) - logGamma(a) - logGamma(b) + a * Math.log(x) + b * Math.log(1 - x));
+  // The continued fraction converges fast for x < (a + 1) / (a + b + 2); use the symmetry otherwise.
+  if (x < (a + 1) / (a + b + 2)) return (front * betaContinuedFraction(x, a, b)) / a;
+  return 1 - (front * betaContinuedFraction(1 - x, b, a)) / b;
+}
+
+function betaContinuedFraction(x: number, a: number, b: number): number {
+  const tiny = 1e-300;
+  let c = 1;
+  let d = 1 - ((a + b) * x) / (a + 1);
+  if (Math.abs(d) < tiny) d = tiny;
+  d = 1 / d;
+  let h = d;
+  for (let m = 1; m <= 300; m++) {
+    const m2 = 2 * m;
+    let aa = (m * (b - m) * x) / ((a + m2 - 1) * (a + m2));
+    d = 1 + aa * d;
+    if (Math.abs(d) < tiny) d = tiny;
+    c = 1 + aa / c;
+    if (Math.abs(c) < tiny) c = tiny;
+    d = 1 / d;
+    h *= d * c;
+    aa = (-(a + m) * (a + b + m) * x) / ((a + m2) * (a + m2 + 1));
+    d = 1 + aa * d;
+    if (Math.abs(d) < tiny) d = tiny;
+    c = 1 + aa / c;
+    if (Math.abs(c) < tiny) c = tiny;
+    d = 1 / d;
+    const delta = d * c;
+    h *= delta;
+    if (Math.abs(delta - 1) < 1e-14) break;
+  }
+  return h;
+}
+
+/** Upper tail of Student's t with `df` degrees of freedom, P(T >= t) (SciPy `stats.t.sf`). */
+export function studentTUpperTail(t: number, df: number): number {
+  if (Number.isNaN(t)) return Number.NaN;
+  if (t === Number.POSITIVE_INFINITY) return 0;
+  if (t === Number.NEGATIVE_INFINITY) return 1;
+  const tail = 0.5 * regularizedBeta(df / (df + t * t), df / 2, 0.5);
+  return t >= 0 ? tail : 1 - tail;
+}
+
+/** The t with P(T >= t) = p (SciPy `stats.t.isf`), by bisection on the monotone upper tail. */
+export function studentTQuantileUpper(p: number, df: number): number {
+  let lo = -1e3;
+  let hi = 1e3;
+  for (let i = 0; i < 200 && hi - lo > 1e-10; i++) {
+    const mid = (lo + hi) / 2;
+    if (studentTUpperTail(mid, df) > p) lo = mid;
+    else hi = mid;
+  }
+  return (lo + hi) / 2;
+}
+
+/** The z with P(Z >= z) = p, by bisection on normalUpperTail (p-values here need no more than 1e-7). */
+export function normalQuantileUpper(p: number): number {
+  let lo = -40;
+  let hi = 40;
+  for (let i = 0; i < 200 && hi - lo > 1e-12; i++) {
+    const mid = (lo + hi) / 2;
+    if (normalUpperTail(mid) > p) lo = mid;
+    else hi = mid;
+  }
+  return (lo + hi) / 2;
+}
+
+/**
+ * Holm's step-down procedure (Holm 1979): with m p-values sorted ascending, reject the j-th smallest
+ * (j from 0) while p_(j) <= alpha / (m - j); stop at the first that is not. Controls the family-wise
+ * error rate at alpha like Bonferroni, and is never less powerful. Returns, per input, whether it is
+ * rejected and the level it was compared with. Absent p-values (untested signals) still count in m.
+ */
+export function holm(
+  pValues: readonly (number | undefined)[],
+  alpha: number,
+): { rejected: boolean; level: number }[] {
+  const m = pValues.length;
+  const order = pValues
+    .map((p, index) => ({ p, index }))
+    .filter((e): e is { p: number; index: number } => e.p !== undefined)
+    .sort((a, b) => a.p - b.p);
+  const out = pValues.map(() => ({ rejected: false, level: alpha / Math.max(1, m) }));
+  let stopped = false;
+  order.forEach(({ p, index }, j) => {
+    const level = alpha / (m - j);
+    out[index] = { rejected: !stopped && p <= level, level };
+    if (!(p <= level)) stopped = true;
+  });
+  return out;
+}
+
+/**
+ * Mean and sample standard deviation (n - 1): Welford's pass on values scaled by the largest
+ * magnitude, so values near the largest double neither overflow the sum nor the squares.
+ */
+export function meanAndSd(values: ArrayLike<number>): { mean: number; sd: number } {
+  let scale = 0;
+  for (let i = 0; i < values.length; i++) scale = Math.max(scale, Math.abs(values[i] as number));
+  if (scale === 0 || !Number.isFinite(scale)) scale = 1;
+  let m = 0;
+  let s = 0;
+  for (let i = 0; i < values.length; i++) {
+    const x = (values[i] as number) / scale;
+    const delta = x - m;
+    m += delta / (i + 1);
+    s += delta * (x - m);
+  }
+  const n = values.length;
+  return { mean: n > 0 ? m * scale : Number.NaN, sd: n > 1 ? Math.sqrt(s / (n - 1)) * scale : Number.NaN };
+}
+
+/** P(X >= k) for X ~ Binomial(n, p), through the incomplete beta (I_p(k, n - k + 1)). */
+export function binomialUpperTail(k: number, n: number, p: number): number {
+  if (k <= 0) return 1;
+  if (k > n) return 0;
+  return regularizedBeta(p, k, n - k + 1);
+}
+
+/** One-sided upper (1 - gamma) Clopper-Pearson bound of a binomial proportion with k of n. */
+export function clopperPearsonUpper(k: number, n: number, gamma: number): number {
+  if (k >= n) return 1;
+  // The p with P(X <= k | p) = gamma, i.e. P(X >= k + 1 | p) = 1 - gamma; the tail grows with p.
+  let lo = k / n;
+  let hi = 1;
+  for (let i = 0; i < 100; i++) {
+    const mid = (lo + hi) / 2;
+    if (binomialUpperTail(k + 1, n, mid) < 1 - gamma) lo = mid;
+    else hi = mid;
+  }
+  return hi;
+}
+
+/**
+ * Exact margin test for few errors, where the score test's normal approximation fails (one canary
+ * error in 30 requests is not evidence of +0.5 pp): Berger & Boos (1994). The baseline rate is a
+ * nuisance; take its (1 - gamma) upper confidence bound U, and the p-value is
+ * P(X_canary >= observed | rate U + margin) + gamma, valid for any true baseline rate.
+ */
+export function proportionGreaterByMarginExact(
+  canary: { readonly requests: number; readonly failed: number },
+  baseline: { readonly requests: number; readonly failed: number },
+  margin: number,
+  gamma = 0.001,
+): number {
+  const upper = clopperPearsonUpper(baseline.failed, baseline.requests, gamma);
+  return Math.min(1, binomialUpperTail(canary.failed, canary.requests, Math.min(1, upper + margin)) + gamma);
 }

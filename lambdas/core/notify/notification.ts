@@ -27,6 +27,15 @@ export const NotificationSignalSchema = z.strictObject({
   allowed: z.number(),
   unit: z.enum(['absolute', 'relative']),
   p: z.number().optional(),
+  /** Unit of `observed` and `baseline`: ms for latency, ratio (0.01 = 1 %) for rates. */
+  valueUnit: z.enum(['ms', 'ratio']).optional(),
+  /** The test the verdict used, e.g. paired-t-log-ratio, farrington-manning. */
+  test: z.string().optional(),
+  /** Smallest change (in `unit`) the test could have detected, and how many periods of how long it compared. */
+  detectable: z.number().optional(),
+  periods: z.number().int().optional(),
+  periodSeconds: z.number().int().positive().optional(),
+  /** Requests each slot served in the compared periods. */
   samples: z.strictObject({ baseline: z.number().int(), canary: z.number().int() }).optional(),
   reason: z.string().optional(),
 });
@@ -35,6 +44,8 @@ export const NotificationSignalSchema = z.strictObject({
 export const NotificationChartSchema = z.strictObject({
   title: z.string().min(1),
   unit: z.string().default(''),
+  /** The y axis title, with its unit, e.g. "p50 latency per 60 s period (ms)". */
+  axisLabel: z.string().optional(),
   series: z.array(MetricSeriesSchema).default([]),
   /** The allowed value (baseline + decay), drawn as a horizontal line. */
   threshold: z.number().optional(),

@@ -57,14 +57,13 @@ function escapeMrkdwn(text: string): string {
   return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
 }
 
-function formatValue(
-  value: number | null | undefined,
-  unit: 'absolute' | 'relative',
-  isRate: boolean,
-): string {
+/** A signal's value with its unit: latency in ms, rates in %. */
+function formatValue(value: number | null | undefined, s: NotificationSignal): string {
   if (value === null || value === undefined) return 'n/a';
-  if (unit === 'absolute' || isRate) return `${(value * 100).toFixed(2)} %`;
-  return Number.isInteger(value) ? String(value) : value.toFixed(1);
+  const valueUnit = s.valueUnit ?? (s.unit === 'absolute' ? 'ratio' : undefined);
+  if (valueUnit === 'ratio') return `${(value * 100).toFixed(2)} %`;
+  const number = Number.isInteger(value) ? String(value) : value.toFixed(1);
+  return valueUnit === 'ms' ? `${number} ms` : number;
 }
 
 function formatChange(value: number | null | undefined, unit: 'absolute' | 'relative'): string {
@@ -74,13 +73,29 @@ function formatChange(value: number | null | undefined, unit: 'absolute' | 'rela
     : `${value >= 0 ? '+' : ''}${(value * 100).toFixed(1)} %`;
 }
 
+const TEST_NAMES: Record<string, string> = {
+  'paired-t-log-ratio': 'paired t-test of per-period log ratios',
+  'farrington-manning': 'Farrington-Manning test of summed counts',
+  'berger-boos-exact': 'exact Berger-Boos test of summed counts',
+  'fisher-exact': "Fisher's exact test of summed counts",
+  'two-proportion-z': 'two-proportion z-test of summed counts',
+};
+
 function signalLine(s: NotificationSignal): string {
-  const isRate = s.unit === 'absolute';
-  const observed = formatValue(s.observed, s.unit, isRate);
-  const baseline = formatValue(s.baseline, s.unit, isRate);
-  const p = s.p === undefined ? '' : `, p=${s.p.toPrecision(3)}`;
-  const samples = s.samples ? `, n=${s.samples.canary}/${s.samples.baseline}` : '';
-  return `${s.outcome === 'FAIL' ? ':x:' : s.outcome === 'PASS' ? ':white_check_mark:' : ':grey_question:'} *${escapeMrkdwn(s.signal)}*: observed ${observed} vs baseline ${baseline} (${formatChange(s.effect, s.unit)}, allowed ${formatChange(s.allowed, s.unit)}${p}${samples})`;
+  const observed = formatValue(s.observed, s);
+  const baseline = formatValue(s.baseline, s);
+  const details = [
+    `${formatChange(s.effect, s.unit)}, allowed ${formatChange(s.allowed, s.unit)}`,
+    s.test && s.test !== 'none' ? (TEST_NAMES[s.test] ?? s.test) : undefined,
+    s.p === undefined ? undefined : `p=${s.p.toPrecision(3)}`,
+    s.detectable === undefined ? undefined : `detectable ${formatChange(s.detectable, s.unit)}`,
+    s.periods === undefined
+      ? undefined
+      : `${s.periods} periods${s.periodSeconds === undefined ? '' : ` of ${s.periodSeconds} s`}`,
+    s.samples ? `${s.samples.canary} canary / ${s.samples.baseline} baseline requests` : undefined,
+  ].filter((d): d is string => d !== undefined);
+  const mark = s.outcome === 'FAIL' ? ':x:' : s.outcome === 'PASS' ? ':white_check_mark:' : ':grey_question:';
+  return `${mark} *${escapeMrkdwn(s.signal)}*: observed ${observed} vs baseline ${baseline} (${details.join(', ')})`;
 }
 
 const OUTCOME_EMOJI: Record<string, string> = {

@@ -16,10 +16,11 @@ import type {
   TaskEventInput,
 } from '../builds/model.ts';
 import { decideCanaryStep } from '../canary/decide.ts';
-import type { CanarySideSamples, CanaryVerdict } from '../canary/judge.ts';
+import type { CanaryVerdict } from '../canary/judge.ts';
 import { judgeCanaryStep } from '../canary/judge.ts';
+import type { CanarySeries } from '../canary/periods.ts';
 import type { CanarySpec } from '../canary/spec.ts';
-import { notificationVerdictFromCanary } from '../notify/fromCanaryVerdict.ts';
+import { chartFromCanaryVerdict, notificationVerdictFromCanary } from '../notify/fromCanaryVerdict.ts';
 import type { NotificationInput } from '../notify/notification.ts';
 import type { ResourceTags } from '../shared/tags.ts';
 import { environmentId, evidenceEnvironment, runKeyOf } from '../target/naming.ts';
@@ -66,15 +67,17 @@ export interface BuildRecords {
   whereRuns(service: string): Promise<Record<string, EnvironmentState>>;
 }
 
-/** Per-slot samples of an environment's traffic in a time range (the proxy or the ALB's logs). */
+/**
+ * Each slot's per-period series of an environment's traffic in a time range: CloudWatch GetMetricData
+ * per slot target group on AWS, the local metric store here; the same shape either way.
+ */
 export interface CanarySamplesPort {
   samples(
     environmentId: string,
     fromMs: number,
     toMs: number,
-  ):
-    | Record<'baseline' | 'canary', CanarySideSamples>
-    | Promise<Record<'baseline' | 'canary', CanarySideSamples>>;
+    periodSeconds: number,
+  ): CanarySeries | Promise<CanarySeries>;
 }
 
 /** Runs a service's build or test command (locally a process; on AWS a CodeBuild build). */
@@ -453,9 +456,9 @@ export function createPipelineTasks(ports: PipelinePorts): Record<TaskType, Task
       const windowFrom = window?.samplesWindow?.from ?? to - 60_000;
       const from =
         extensions > 0 && previous?.window ? Math.min(previous.window.from, windowFrom) : windowFrom;
-      const samples = await ports.samples.samples(env.id, from, to);
       const config = canaryConfig(input);
-      const verdict = judgeCanaryStep({ baseline: samples.baseline, canary: samples.canary, config });
+      const samples = await ports.samples.samples(env.id, from, to, config.periodSeconds);
+      const verdict = judgeCanaryStep({ ...samples, config });
       const decision = decideCanaryStep(verdict, extensions, config);
       const result = { ...verdict, step: traffic, decision, window: { from, to } };
       if (decision.action === 'advance') return json({ ...result, outcome: 'PASS' });
@@ -670,6 +673,14 @@ function rollbackNotification(input: TaskInput, environment: string, evidence: J
   const version = (input.run.out.version as { version?: number } | undefined)?.version ?? 'unknown';
   const start = e.window ? new Date(e.window.from).toISOString() : (e.windowStart ?? at);
   const end = e.window ? new Date(e.window.to).toISOString() : (e.windowEnd ?? at);
+  const chart =
+    e.verdict &&
+    chartFromCanaryVerdict(e.verdict, {
+      service: input.run.service,
+      environment,
+      ...(typeof e.step === 'number' ? { step: e.step } : {}),
+      versions: { canary: `v${version}` },
+    });
   return {
     id: `${input.run.execution}#rollback#${environment}`,
     service: input.run.service,
@@ -689,6 +700,7 @@ function rollbackNotification(input: TaskInput, environment: string, evidence: J
           summary: `${input.error?.Error ?? 'failure'}: ${summaryOf(evidence).slice(0, 800)}`,
         },
     window: { start, end },
+    ...(chart ? { chart } : {}),
   };
 }
 

@@ -1,10 +1,11 @@
 /**
  * Turns the proxy's per-request reports into evidence: metric samples for the metric store (alarms,
- * dashboards) and per-slot samples for the canary judge. Real traffic through the proxy is judged
+ * dashboards) and, for the canary judge, each slot's per-period series in the shape CloudWatch gives
+ * on AWS (requests, 5xx, latency p50/p90/p99 per period). Real traffic through the proxy is judged
  * the same way as bot traffic: a request failed when the service answered 5xx (or could not be
  * reached, 502); 4xx is the caller's mistake, not the release's.
  */
-import type { CanarySideSamples } from '../canary/judge.ts';
+import { type CanarySeries, periodsOf } from '../canary/periods.ts';
 import { METRIC, type MetricSample } from '../evidence/metrics.ts';
 import type { Slot, SlotRequest, SlotRequestObserver } from './port.ts';
 
@@ -48,18 +49,27 @@ interface Kept {
 export interface SlotSampleRecorderOptions {
   /** Samples older than this (relative to the newest) are dropped. @default 3_600_000 (one hour) */
   readonly retainMs?: number;
+  /**
+   * The platform clock's time of a wall-clock instant, when that clock runs faster than the proxy's
+   * (`npm start` runs 20x): periods are clock seconds and start at clock times, as windows and alarm
+   * periods do. @default the wall clock itself
+   */
+  readonly clockOf?: (wallMs: number) => number;
 }
 
 /**
  * Keeps the latency and failure of every proxied request per environment and slot, so a judge step
- * can ask for exactly the requests of its window. Pass `recorder.observe` as the target's `onRequest`.
+ * can ask for the per-period series of exactly its window. Pass `recorder.observe` as the target's
+ * `onRequest`.
  */
 export class SlotSampleRecorder {
   private readonly kept = new Map<string, Kept[]>();
   private readonly retainMs: number;
+  private readonly clockOf: (wallMs: number) => number;
 
   constructor(options: SlotSampleRecorderOptions = {}) {
     this.retainMs = options.retainMs ?? 3_600_000;
+    this.clockOf = options.clockOf ?? ((wallMs) => wallMs);
   }
 
   readonly observe: SlotRequestObserver = (request) => {
@@ -74,17 +84,20 @@ export class SlotSampleRecorder {
     this.kept.set(key, list);
   };
 
-  /** The samples of each slot for requests that arrived in [fromMs, toMs). */
-  samples(environmentId: string, fromMs: number, toMs: number): Record<Slot, CanarySideSamples> {
-    const side = (slot: Slot): CanarySideSamples => {
-      const inWindow = (this.kept.get(`${environmentId}\u0000${slot}`) ?? []).filter(
-        (k) => k.at >= fromMs && k.at < toMs,
+  /**
+   * Each slot's series for requests that arrived in [fromMs, toMs) (wall clock, as the proxy timed
+   * them), in periods of `periodSeconds` on the platform's clock, aligned as CloudWatch aligns
+   * datapoints; a period without requests is absent. The first
+   * and last period may be partial: both slots' are, over the same stretch of time, so they still pair.
+   */
+  samples(environmentId: string, fromMs: number, toMs: number, periodSeconds: number): CanarySeries {
+    const side = (slot: Slot) =>
+      periodsOf(
+        (this.kept.get(`${environmentId}\u0000${slot}`) ?? [])
+          .filter((k) => k.at >= fromMs && k.at < toMs)
+          .map((k) => ({ ...k, at: this.clockOf(k.at) })),
+        periodSeconds,
       );
-      return {
-        latencyMs: inWindow.map((k) => k.latencyMs),
-        errors: { requests: inWindow.length, failed: inWindow.filter((k) => k.failed).length },
-      };
-    };
     return { baseline: side('baseline'), canary: side('canary') };
   }
 }

@@ -1,9 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalPlatform } from '../../../scripts/platform/LocalPlatform.ts';
 import { playStory, pushToTrunk, type StoryRelease } from '../../../scripts/platform/story.ts';
+import { decodePng, inkedPixels } from '../../integration/notify/decodePng.ts';
 import { type LocalSlack, startLocalSlack } from '../../integration/notify/localSlack.ts';
 
 /**
@@ -95,6 +96,28 @@ describe('the local platform story', () => {
     expect(message).toMatch(/latencyP50/);
     expect(message).toMatch(/observed \*?[0-9.]+/);
     expect(message).toMatch(/allowed \+50/);
+    // Units on the numbers, the test used, the detectable effect and the periods compared.
+    expect(message).toMatch(/observed [0-9.]+ ms vs baseline [0-9.]+ ms/);
+    expect(message).toMatch(/paired t-test of per-period log ratios/);
+    expect(message).toMatch(/detectable \+[0-9.]+ %/);
+    expect(message).toMatch(/[0-9]+ periods of 10 s/);
+  });
+
+  it("attaches the chart of both slots' per-period p50 to the rollback: a PNG with title, legend and axis titles", async () => {
+    // The chart the rollback message carries, as the notifier rendered it into .vouch/outbox/charts.
+    const dir = join(cwd, '.vouch', 'outbox', 'charts');
+    const charts = readdirSync(dir).filter((f) => /rollback/.test(f) && f.endsWith('.png'));
+    expect(charts).toHaveLength(1);
+    const img = await decodePng(readFileSync(join(dir, charts[0] as string)));
+    expect([img.width, img.height]).toEqual([800, 400]);
+    expect(inkedPixels(img, 200, 0, 600, 30)).toBeGreaterThan(100); // title
+    expect(inkedPixels(img, 150, 370, 650, 400)).toBeGreaterThan(100); // legend
+    expect(inkedPixels(img, 0, 100, 22, 300)).toBeGreaterThan(50); // y axis title (unit)
+    // The same chart went to Slack, in the rollback message's thread, titled with the signal.
+    const uploaded = slack.files.filter((f) => /p50 latency in qa at 20 % canary: FAIL/.test(f.title ?? ''));
+    expect(uploaded).toHaveLength(1);
+    // The upload's body (multipart) carries the very PNG that was decoded above.
+    expect(uploaded[0]?.bytes.includes(readFileSync(join(dir, charts[0] as string)))).toBe(true);
   });
 
   it('answers people on its API: status, and clear refusals for what cannot be done', async () => {

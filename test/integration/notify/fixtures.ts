@@ -26,7 +26,12 @@ export function rolledBackNotification(overrides: Partial<Notification> = {}): N
           effect: 0.42,
           allowed: 0.2,
           unit: 'relative',
+          valueUnit: 'ms',
+          test: 'paired-t-log-ratio',
           p: 1.2e-9,
+          detectable: 0.12,
+          periods: 5,
+          periodSeconds: 60,
           samples: { baseline: 4000, canary: 1000 },
         },
         {
@@ -37,6 +42,7 @@ export function rolledBackNotification(overrides: Partial<Notification> = {}): N
           effect: 0.001,
           allowed: 0.005,
           unit: 'absolute',
+          valueUnit: 'ratio',
           p: 0.41,
           samples: { baseline: 4000, canary: 1000 },
         },
@@ -44,12 +50,13 @@ export function rolledBackNotification(overrides: Partial<Notification> = {}): N
     },
     window: { start: at(10), end: at(15) },
     chart: {
-      title: 'orders latencyP99 (ms)',
+      title: 'orders p99 latency in prod at 5 % canary: FAIL (latencyP99)',
       unit: 'ms',
+      axisLabel: 'p99 latency per 60 s period (ms)',
       threshold: 264.1,
       series: [
         {
-          label: 'canary',
+          label: 'canary v3',
           points: Array.from({ length: 20 }, (_, i) => ({ t: at(i), v: i >= 10 ? 312 : 221 })),
         },
         { label: 'baseline', points: Array.from({ length: 20 }, (_, i) => ({ t: at(i), v: 220 })) },

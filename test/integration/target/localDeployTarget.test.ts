@@ -103,9 +103,11 @@ describe('LocalDeployTarget with the orders example', () => {
     expect(answers.every((a) => a.status === 200)).toBe(true);
     expect(seen).toHaveLength(500);
     expect(seen.filter((r) => r.slot === 'canary')).toHaveLength(100);
-    const judged = recorder.samples(env.id, 0, Date.now() + 1);
-    expect(judged.canary.errors).toEqual({ requests: 100, failed: 0 });
-    expect(judged.baseline.latencyMs).toHaveLength(400);
+    const judged = recorder.samples(env.id, 0, Date.now() + 1, 3600);
+    const total = (periods: typeof judged.canary, key: 'requests' | 'errors') =>
+      periods.reduce((sum, p) => sum + p[key], 0);
+    expect([total(judged.canary, 'requests'), total(judged.canary, 'errors')]).toEqual([100, 0]);
+    expect(total(judged.baseline, 'requests')).toBe(400);
     expect(seen[0]).toMatchObject({
       service: 'orders',
       environment: 'test',

@@ -15,6 +15,8 @@ import {
 } from '../../../lambdas/adapters/aws/pipeline/cloudWatchCanarySamples.ts';
 import { CanaryTargetGroupsNotFoundError } from '../../../lambdas/adapters/aws/pipeline/errors.ts';
 import { ephemeralTargetGroupNames } from '../../../lambdas/adapters/aws/target/Ec2DeployTarget.ts';
+import { judgeCanaryStep } from '../../../lambdas/core/canary/judge.ts';
+import { parseCanarySpec } from '../../../lambdas/core/canary/spec.ts';
 
 const cw = mockClient(CloudWatchClient);
 const elb = mockClient(ElasticLoadBalancingV2Client);
@@ -62,64 +64,98 @@ describe('alignedRange', () => {
 });
 
 describe('cloudWatchCanarySamples', () => {
-  it('turns one paginated GetMetricData into per-slot latency series (ms) and summed counts', async () => {
-    // Prepare: the second page continues the series of the first.
+  const t = (minute: number) => new Date(FROM + minute * 60_000);
+  const samples = () =>
+    cloudWatchCanarySamples(cw as unknown as CloudWatchClient, {
+      loadBalancerArn: ALB,
+      targetGroups: async () => ({ baseline: BASELINE, canary: CANARY }),
+    });
+
+  it('joins one paginated GetMetricData by timestamp into per-period series per slot (ms, counts)', async () => {
+    // Prepare: the second page continues the series of the first; the canary had no 5XX in minute 0
+    // (ALB publishes no datapoint then) and no traffic at all in minute 2.
     cw.on(GetMetricDataCommand)
       .resolvesOnce({
         MetricDataResults: [
-          { Id: 'latency_baseline', Values: [0.1, 0.12] },
-          { Id: 'requests_baseline', Values: [600, 620] },
-          { Id: 'failed_baseline', Values: [1] },
-          { Id: 'latency_canary', Values: [0.2] },
-          { Id: 'requests_canary', Values: [30] },
+          { Id: 'latencyp50_baseline', Timestamps: [t(0), t(1)], Values: [0.1, 0.12] },
+          { Id: 'latencyp90_baseline', Timestamps: [t(0), t(1)], Values: [0.2, 0.22] },
+          { Id: 'latencyp99_baseline', Timestamps: [t(0), t(1)], Values: [0.4, 0.44] },
+          { Id: 'requests_baseline', Timestamps: [t(0), t(1)], Values: [600, 620] },
+          { Id: 'errors_baseline', Timestamps: [t(1)], Values: [1] },
+          { Id: 'latencyp50_canary', Timestamps: [t(0)], Values: [0.2] },
+          { Id: 'latencyp90_canary', Timestamps: [t(0)], Values: [0.3] },
+          { Id: 'latencyp99_canary', Timestamps: [t(0)], Values: [0.5] },
+          { Id: 'requests_canary', Timestamps: [t(0)], Values: [30] },
         ],
         NextToken: 'page-2',
       })
       .resolvesOnce({
         MetricDataResults: [
-          { Id: 'latency_baseline', Values: [0.11] },
-          { Id: 'requests_baseline', Values: [580] },
-          { Id: 'latency_canary', Values: [0.25, 0.3] },
-          { Id: 'requests_canary', Values: [31, 29] },
-          { Id: 'failed_canary', Values: [4, 2] },
+          { Id: 'latencyp50_baseline', Timestamps: [t(2)], Values: [0.11] },
+          { Id: 'latencyp90_baseline', Timestamps: [t(2)], Values: [0.21] },
+          { Id: 'latencyp99_baseline', Timestamps: [t(2)], Values: [0.41] },
+          { Id: 'requests_baseline', Timestamps: [t(2)], Values: [580] },
+          { Id: 'latencyp50_canary', Timestamps: [t(1)], Values: [0.25] },
+          { Id: 'latencyp90_canary', Timestamps: [t(1)], Values: [0.35] },
+          { Id: 'latencyp99_canary', Timestamps: [t(1)], Values: [0.55] },
+          { Id: 'requests_canary', Timestamps: [t(1)], Values: [31] },
+          { Id: 'errors_canary', Timestamps: [t(1)], Values: [4] },
         ],
       });
-    const samples = cloudWatchCanarySamples(cw as unknown as CloudWatchClient, {
-      loadBalancerArn: ALB,
-      targetGroups: async () => ({ baseline: BASELINE, canary: CANARY }),
-    });
 
     // Act
-    const result = await samples.samples('shop.qa', FROM, TO);
+    const result = await samples().samples('shop.qa', FROM, TO, 60);
 
     // Assess
-    expect(result.baseline.latencyMs).toEqual([100, 120, 110]);
-    expect(result.canary.latencyMs).toEqual([200, 250, 300]);
-    expect(result.baseline.errors).toEqual({ requests: 1800, failed: 1 });
-    expect(result.canary.errors).toEqual({ requests: 90, failed: 6 });
+    expect(result.baseline).toEqual([
+      { start: t(0).toISOString(), requests: 600, errors: 0, latencyMs: { p50: 100, p90: 200, p99: 400 } },
+      { start: t(1).toISOString(), requests: 620, errors: 1, latencyMs: { p50: 120, p90: 220, p99: 440 } },
+      { start: t(2).toISOString(), requests: 580, errors: 0, latencyMs: { p50: 110, p90: 210, p99: 410 } },
+    ]);
+    expect(result.canary).toEqual([
+      { start: t(0).toISOString(), requests: 30, errors: 0, latencyMs: { p50: 200, p90: 300, p99: 500 } },
+      { start: t(1).toISOString(), requests: 31, errors: 4, latencyMs: { p50: 250, p90: 350, p99: 550 } },
+    ]);
+    expect(result.source?.dimensions.canary).toEqual([
+      { Name: 'TargetGroup', Value: 'targetgroup/shop-qa-b/9c1e0a3b5d7f2468' },
+      { Name: 'LoadBalancer', Value: 'app/shared/50dc6c495c0c9188' },
+    ]);
     expect(cw).toReceiveCommandTimes(GetMetricDataCommand, 2);
     expect(cw).toReceiveCommandWith(GetMetricDataCommand, {
       StartTime: new Date(FROM),
       EndTime: new Date(TO),
       NextToken: 'page-2',
+      MetricDataQueries: expect.arrayContaining(
+        (['p50', 'p90', 'p99'] as const).map((p) =>
+          expect.objectContaining({
+            Id: `latency${p}_canary`,
+            MetricStat: {
+              Metric: {
+                Namespace: 'AWS/ApplicationELB',
+                MetricName: 'TargetResponseTime',
+                Dimensions: [
+                  { Name: 'TargetGroup', Value: 'targetgroup/shop-qa-b/9c1e0a3b5d7f2468' },
+                  { Name: 'LoadBalancer', Value: 'app/shared/50dc6c495c0c9188' },
+                ],
+              },
+              Period: 60,
+              Stat: p,
+            },
+          }),
+        ),
+      ),
+    });
+    expect(cw).toReceiveCommandWith(GetMetricDataCommand, {
       MetricDataQueries: expect.arrayContaining([
         expect.objectContaining({
-          Id: 'latency_canary',
-          MetricStat: {
-            Metric: {
-              Namespace: 'AWS/ApplicationELB',
-              MetricName: 'TargetResponseTime',
-              Dimensions: [
-                { Name: 'TargetGroup', Value: 'targetgroup/shop-qa-b/9c1e0a3b5d7f2468' },
-                { Name: 'LoadBalancer', Value: 'app/shared/50dc6c495c0c9188' },
-              ],
-            },
-            Period: 60,
-            Stat: 'p50',
-          },
+          Id: 'requests_baseline',
+          MetricStat: expect.objectContaining({
+            Metric: expect.objectContaining({ MetricName: 'RequestCount' }),
+            Stat: 'Sum',
+          }),
         }),
         expect.objectContaining({
-          Id: 'failed_baseline',
+          Id: 'errors_baseline',
           MetricStat: expect.objectContaining({
             Metric: expect.objectContaining({ MetricName: 'HTTPCode_Target_5XX_Count' }),
             Stat: 'Sum',
@@ -129,16 +165,56 @@ describe('cloudWatchCanarySamples', () => {
     });
   });
 
-  it('gives empty series and zero counts for a side that served nothing', async () => {
+  it('asks for whole minutes: ALB metrics have one datapoint per 60 s', async () => {
     cw.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
-    const samples = cloudWatchCanarySamples(cw as unknown as CloudWatchClient, {
-      loadBalancerArn: ALB,
-      targetGroups: async () => ({ baseline: BASELINE, canary: CANARY }),
+
+    await samples().samples('shop.qa', FROM, TO, 10);
+    await samples().samples('shop.qa', FROM, TO, 90);
+
+    const periods = cw
+      .commandCalls(GetMetricDataCommand)
+      .map((c) => c.args[0].input.MetricDataQueries?.[0]?.MetricStat?.Period);
+    expect(periods).toEqual([60, 120]);
+  });
+
+  it('gives an empty series for a slot that served nothing, and skips a period without latency', async () => {
+    cw.on(GetMetricDataCommand).resolves({
+      MetricDataResults: [{ Id: 'requests_baseline', Timestamps: [t(0)], Values: [5] }],
     });
 
-    const result = await samples.samples('shop.qa', FROM, TO);
+    const result = await samples().samples('shop.qa', FROM, TO, 60);
 
-    expect(result.canary).toEqual({ latencyMs: [], errors: { requests: 0, failed: 0 } });
+    expect(result.canary).toEqual([]);
+    expect(result.baseline).toEqual([]);
+  });
+
+  it('feeds the judge directly: a canary twice as slow in every minute fails latencyP50', async () => {
+    const minutes = [0, 1, 2, 3, 4];
+    const series = (id: string, values: number[]) => ({ Id: id, Timestamps: minutes.map(t), Values: values });
+    const jitter = [1, 1.05, 0.97, 1.02, 0.99];
+    cw.on(GetMetricDataCommand).resolves({
+      MetricDataResults: [
+        ...(['p50', 'p90', 'p99'] as const).flatMap((p, i) => [
+          series(
+            `latency${p}_baseline`,
+            jitter.map((j) => 0.05 * (i + 1) * j),
+          ),
+          series(
+            `latency${p}_canary`,
+            jitter.map((j) => 0.1 * (i + 1) * (2 - j)),
+          ),
+        ]),
+        series('requests_baseline', [900, 910, 880, 905, 890]),
+        series('requests_canary', [100, 98, 101, 99, 102]),
+      ],
+    });
+    const result = await samples().samples('shop.qa', FROM, TO, 60);
+
+    const verdict = judgeCanaryStep({ ...result, config: parseCanarySpec({}) });
+
+    expect(verdict.outcome).toBe('FAIL');
+    expect(verdict.decisive).toBe('latencyP50');
+    expect(verdict.series?.source?.namespace).toBe('AWS/ApplicationELB');
   });
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CanarySpecError } from '../../../lambdas/core/canary/errors.ts';
-import { DEFAULT_MIN_SAMPLES, parseCanarySpec } from '../../../lambdas/core/canary/spec.ts';
+import { parseCanarySpec } from '../../../lambdas/core/canary/spec.ts';
 
 describe('canary spec', () => {
   it('defaults to steps 1, 5, 10, 25, 50, 100, extend-once, and the documented decay', () => {
@@ -9,13 +9,14 @@ describe('canary spec', () => {
     expect(spec.onInconclusive).toBe('extend');
     expect(spec.maxExtensions).toBe(1);
     expect(spec.alpha).toBe(0.05);
-    expect(spec.minEffectSize).toBe(0.03);
+    expect(spec.periodSeconds).toBe(60);
+    expect(spec.maxDetectableRatio).toBe(2);
+    expect(spec.minPeriods).toBe(3);
     expect(spec.decay).toEqual({
       errorRate: { absolute: 0.005 },
       latencyP50: { relative: 0.1 },
       latencyP99: { relative: 0.2 },
     });
-    expect(spec.minSamples).toEqual(DEFAULT_MIN_SAMPLES);
   });
 
   it('applies per-step window overrides over the spec-wide window', () => {
@@ -30,11 +31,13 @@ describe('canary spec', () => {
     ]);
   });
 
-  it('takes one minimum sample count for all signals, or per signal', () => {
-    expect(parseCanarySpec({ minSamples: 50 }).minSamples.latencyP99).toBe(50);
-    const spec = parseCanarySpec({ minSamples: { errorRate: 2000 } });
-    expect(spec.minSamples.errorRate).toBe(2000);
-    expect(spec.minSamples.latencyP99).toBe(DEFAULT_MIN_SAMPLES.latencyP99);
+  it('refuses the replaced minSamples and minEffectSize keys, saying what replaced them', () => {
+    expect(() => parseCanarySpec({ minSamples: 25 })).toThrow(
+      /canary\.minSamples: minSamples was replaced: the judge now decides INCONCLUSIVE by power/,
+    );
+    expect(() => parseCanarySpec({ minEffectSize: 0.03 })).toThrow(
+      /canary\.minEffectSize: minEffectSize was replaced/,
+    );
   });
 
   it.each([
@@ -47,6 +50,10 @@ describe('canary spec', () => {
     [{ decay: { throughput: { relative: 0.1 } } }, /decay/],
     [{ onInconclusive: 'ignore' }, /onInconclusive/],
     [{ alpha: 0.7 }, /alpha/],
+    [{ periodSeconds: 0 }, /periodSeconds/],
+    [{ maxDetectableRatio: 1 }, /maxDetectableRatio/],
+    [{ minPeriods: 1 }, /minPeriods/],
+    [{ decay: { saturation: { relative: 0.1 } } }, /decay/],
     [{ judge: 'kayenta' }, /Unrecognized key/],
   ])('refuses %j', (raw, message) => {
     expect(() => parseCanarySpec(raw)).toThrow(CanarySpecError);

@@ -1,74 +1,63 @@
-// The local chart renderer produces a valid PNG: signature, IHDR, CRCs, an IDAT that inflates to the raster.
-import { inflateSync } from 'node:zlib';
+// The local chart: chart.js on @napi-rs/canvas. The PNG is decoded and its pixels checked: title,
+// legend and axis titles are drawn where chart.js puts them, both slots' lines and the allowed line.
 import { describe, expect, it } from 'vitest';
-import {
-  crc32,
-  encodePng,
-  PNG_SIGNATURE,
-  renderMetricChartPng,
-} from '../../../lambdas/adapters/local/chart/index.ts';
+import { metricChartConfig, renderMetricChartPng } from '../../../lambdas/adapters/local/chart/index.ts';
+import type { NotificationChart } from '../../../lambdas/core/notify/notification.ts';
+import { type DecodedPng, decodePng, inkedPixels as inked } from '../../integration/notify/decodePng.ts';
 import { rolledBackNotification } from '../../integration/notify/fixtures.ts';
 
-function chartOf(n = rolledBackNotification()) {
-  if (!n.chart) throw new Error('fixture has a chart');
-  return { chart: n.chart, window: n.window };
+function chartOf(): NotificationChart {
+  const chart = rolledBackNotification().chart;
+  if (!chart) throw new Error('fixture has a chart');
+  return chart;
 }
 
-function chunks(png: Buffer): Array<{ type: string; data: Buffer; crcOk: boolean }> {
-  const out = [];
-  let o = 8;
-  while (o < png.length) {
-    const length = png.readUInt32BE(o);
-    const type = png.toString('ascii', o + 4, o + 8);
-    const data = png.subarray(o + 8, o + 8 + length);
-    const crcOk = png.readUInt32BE(o + 8 + length) === crc32(png.subarray(o + 4, o + 8 + length));
-    out.push({ type, data, crcOk });
-    o += 12 + length;
-  }
-  return out;
-}
-
-describe('PNG chart', () => {
-  it('computes the standard CRC-32 check value', () => {
-    expect(crc32(Buffer.from('123456789'))).toBe(0xcbf43926);
-  });
-
-  it('renders a valid PNG of the requested size', () => {
-    // Prepare
-    const input = chartOf();
-    // Act
-    const png = renderMetricChartPng({ ...input, width: 400, height: 200 });
-    // Assess
-    expect(png.subarray(0, 8).equals(PNG_SIGNATURE)).toBe(true);
-    const list = chunks(png);
-    expect(list.map((c) => c.type)).toEqual(['IHDR', 'IDAT', 'IEND']);
-    expect(list.every((c) => c.crcOk)).toBe(true);
-    const ihdr = list[0]?.data as Buffer;
-    expect([ihdr.readUInt32BE(0), ihdr.readUInt32BE(4), ihdr[8], ihdr[9]]).toEqual([400, 200, 8, 2]);
-    const raw = inflateSync(list[1]?.data as Buffer);
-    expect(raw.length).toBe((400 * 3 + 1) * 200);
-  });
-
-  it('draws the window shaded, the threshold and the series', () => {
-    const png = renderMetricChartPng({ ...chartOf(), width: 400, height: 200 });
-    const raw = inflateSync(chunks(png)[1]?.data as Buffer);
-    const colours = new Set<string>();
-    for (let y = 0; y < 200; y++) {
-      for (let x = 0; x < 400; x++) {
-        const i = y * 1201 + 1 + x * 3;
-        colours.add(`${raw[i]},${raw[i + 1]},${raw[i + 2]}`);
-      }
+function hasColour(img: DecodedPng, rgb: [number, number, number]): boolean {
+  for (let y = 0; y < img.height; y++)
+    for (let x = 0; x < img.width; x++) {
+      const [r, g, b] = img.pixel(x, y);
+      if (
+        Math.abs((r as number) - rgb[0]) < 12 &&
+        Math.abs((g as number) - rgb[1]) < 12 &&
+        Math.abs((b as number) - rgb[2]) < 12
+      )
+        return true;
     }
-    expect(colours).toContain('255,236,200'); // window
-    expect(colours).toContain('230,120,0'); // threshold
-    expect(colours).toContain('214,39,40'); // canary
-    expect(colours).toContain('31,119,180'); // baseline
+  return false;
+}
+
+describe('metricChartConfig', () => {
+  it('has the title, a legend per series and the allowed line, and axis titles with units', () => {
+    const config = metricChartConfig(chartOf());
+    expect(config.options?.plugins?.title).toMatchObject({ display: true, text: chartOf().title });
+    expect(config.options?.plugins?.legend).toMatchObject({ display: true });
+    expect(config.data.datasets.map((d) => d.label)).toEqual(['canary v3', 'baseline', 'allowed (ms)']);
+    const scales = config.options?.scales as Record<string, { title?: { text?: string } }>;
+    expect(scales.y?.title?.text).toBe('p99 latency per 60 s period (ms)');
+    expect(scales.x?.title?.text).toBe('period start (UTC)');
+  });
+});
+
+describe('renderMetricChartPng', () => {
+  it('renders a PNG of the asked size with ink in the title, legend and axis-title areas', async () => {
+    // Act
+    const img = await decodePng(renderMetricChartPng({ chart: chartOf(), width: 800, height: 400 }));
+    // Assess
+    expect([img.width, img.height]).toEqual([800, 400]);
+    expect(img.pixel(2, 2)).toEqual([255, 255, 255, 255]); // white background, not transparent
+    expect(inked(img, 200, 0, 600, 30)).toBeGreaterThan(100); // title, centred on top
+    expect(inked(img, 150, 370, 650, 400)).toBeGreaterThan(100); // legend, at the bottom
+    expect(inked(img, 0, 100, 22, 300)).toBeGreaterThan(50); // y axis title, rotated on the left
+    expect(hasColour(img, [31, 119, 180])).toBe(true); // first series
+    expect(hasColour(img, [214, 39, 40])).toBe(true); // second series
+    expect(hasColour(img, [230, 120, 0])).toBe(true); // allowed line
   });
 
-  it('encodes a raster pixel for pixel', () => {
-    const pixels = new Uint8Array([255, 0, 0, 0, 255, 0, 0, 0, 255, 9, 9, 9]);
-    const png = encodePng({ width: 2, height: 2, pixels });
-    const raw = inflateSync(chunks(png)[1]?.data as Buffer);
-    expect([...raw]).toEqual([0, 255, 0, 0, 0, 255, 0, 0, 0, 0, 255, 9, 9, 9]);
+  it('draws nothing in the title area when the chart has no title text to draw', async () => {
+    // The same check on a blank title must fail: the title test above measures the title.
+    const img = await decodePng(
+      renderMetricChartPng({ chart: { ...chartOf(), title: ' ' }, width: 800, height: 400 }),
+    );
+    expect(inked(img, 200, 0, 600, 30)).toBe(0);
   });
 });

@@ -20,7 +20,10 @@ import { createLocalChartPort } from '../../../lambdas/adapters/local/chart/inde
 import { createLocalOutbox, readOutbox } from '../../../lambdas/adapters/local/outbox.ts';
 import type { DeliveryResult, NotificationSink } from '../../../lambdas/adapters/slack/ports.ts';
 import { classifySlackError } from '../../../lambdas/adapters/slack/retry.ts';
+import { judgeCanaryStep } from '../../../lambdas/core/canary/judge.ts';
+import { parseCanarySpec } from '../../../lambdas/core/canary/spec.ts';
 import { NotificationDeadLetteredError } from '../../../lambdas/core/notify/errors.ts';
+import { chartFromCanaryVerdict } from '../../../lambdas/core/notify/fromCanaryVerdict.ts';
 import type { Notification } from '../../../lambdas/core/notify/notification.ts';
 import { rolledBackNotification } from '../../integration/notify/fixtures.ts';
 
@@ -106,8 +109,13 @@ describe('CloudWatch chart', () => {
     const widget = metricWidgetFor(withMetric()) as Record<string, unknown>;
     expect(widget.start).toBe('2026-11-21T12:05:00.000Z');
     expect(widget.end).toBe('2026-11-21T12:20:00.000Z');
+    expect(widget.title).toBe('orders p99 latency in prod at 5 % canary: FAIL (latencyP99)');
+    expect(widget.legend).toEqual({ position: 'bottom' });
+    expect(widget.yAxis).toEqual({
+      left: { label: 'p99 latency per 60 s period (ms)', showUnits: false, min: 0 },
+    });
     expect(widget.annotations).toEqual({
-      horizontal: [{ label: 'allowed', value: 264.1, color: '#e67800' }],
+      horizontal: [{ label: 'allowed (264.1 ms)', value: 264.1, color: '#e67800' }],
       vertical: [
         [
           { label: 'verification window', value: '2026-11-21T12:10:00.000Z', color: '#ffe0a0' },
@@ -115,6 +123,64 @@ describe('CloudWatch chart', () => {
         ],
       ],
     });
+  });
+
+  it("charts a judged step from the slots' own ALB metrics: one labelled line per slot, in ms", () => {
+    // Prepare: a verdict on series read from CloudWatch (their source names each slot's target group).
+    const minute = (m: number, p50: number) => ({
+      start: new Date(Date.UTC(2026, 10, 21, 12, m)).toISOString(),
+      requests: 600,
+      errors: 0,
+      latencyMs: { p50, p90: p50 * 2, p99: p50 * 3 },
+    });
+    const dims = (tg: string) => [
+      { Name: 'TargetGroup', Value: `targetgroup/${tg}/1` },
+      { Name: 'LoadBalancer', Value: 'app/shared/2' },
+    ];
+    const verdict = judgeCanaryStep({
+      baseline: [0, 1, 2, 3, 4].map((m) => minute(m, 50 + m)),
+      canary: [0, 1, 2, 3, 4].map((m) => minute(m, 100 + 2 * m)),
+      source: {
+        namespace: 'AWS/ApplicationELB',
+        periodSeconds: 60,
+        dimensions: { baseline: dims('a'), canary: dims('b') },
+      },
+      config: parseCanarySpec({}),
+    });
+    // Act
+    const chart = chartFromCanaryVerdict(verdict, {
+      service: 'orders',
+      environment: 'prod',
+      step: 5,
+      versions: { baseline: 'v2', canary: 'v3' },
+    });
+    const widget = metricWidgetFor({ ...rolledBackNotification(), chart } as Notification) as {
+      metrics: unknown[][];
+    };
+    // Assess: raw seconds hidden, one visible ms line per slot with its version in the legend.
+    expect(widget.metrics).toEqual([
+      [
+        'AWS/ApplicationELB',
+        'TargetResponseTime',
+        'TargetGroup',
+        'targetgroup/a/1',
+        'LoadBalancer',
+        'app/shared/2',
+        { id: 'baseline_s', stat: 'p50', visible: false },
+      ],
+      [{ expression: 'baseline_s * 1000', id: 'baseline_ms', label: 'baseline v2 p50 (ms)' }],
+      [
+        'AWS/ApplicationELB',
+        'TargetResponseTime',
+        'TargetGroup',
+        'targetgroup/b/1',
+        'LoadBalancer',
+        'app/shared/2',
+        { id: 'canary_s', stat: 'p50', visible: false },
+      ],
+      [{ expression: 'canary_s * 1000', id: 'canary_ms', label: 'canary v3 p50 (ms)' }],
+    ]);
+    expect(chart?.axisLabel).toBe('p50 latency per 60 s period (ms)');
   });
 
   it('draws nothing without a CloudWatch metric, and wraps SDK errors', async () => {

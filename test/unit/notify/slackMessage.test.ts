@@ -15,6 +15,15 @@ import {
 } from '../../../lambdas/core/notify/slackMessage.ts';
 import { rolledBackNotification } from '../../integration/notify/fixtures.ts';
 
+/** Ten one-minute periods of one slot: `requests` per period, `errors` of them failed, p50 in ms. */
+const periods = (requests: number, errors: number, p50 = 50) =>
+  Array.from({ length: 10 }, (_, m) => ({
+    start: new Date(Date.UTC(2026, 10, 21, 12, m)).toISOString(),
+    requests,
+    errors,
+    latencyMs: { p50, p90: p50 * 2, p99: p50 * 4 },
+  }));
+
 function sectionTexts(blocks: ReturnType<typeof buildSlackMessage>['blocks']): string[] {
   return blocks.flatMap((b) =>
     b.type === 'section' ? [b.text?.text ?? '', ...(b.fields ?? []).map((f) => f.text)] : [],
@@ -40,7 +49,7 @@ describe('buildSlackMessage', () => {
     // The failing signal leads, with observed vs allowed
     expect(message.blocks[2]).toMatchObject({ type: 'section' });
     expect(sectionTexts([message.blocks[2] as (typeof message.blocks)[number]])[0]).toBe(
-      ':x: *latencyP99*: observed 312.5 vs baseline 220.1 (+42.0 %, allowed +20.0 %, p=1.20e-9, n=1000/4000)',
+      ':x: *latencyP99*: observed 312.5 ms vs baseline 220.1 ms (+42.0 %, allowed +20.0 %, paired t-test of per-period log ratios, p=1.20e-9, detectable +12.0 %, 5 periods of 60 s, 1000 canary / 4000 baseline requests)',
     );
     expect(text).toContain('2026-11-21T12:10:00.000Z → 2026-11-21T12:15:00.000Z');
     expect(message.truncated).toBe(false);
@@ -132,8 +141,8 @@ describe('notification model', () => {
   });
   it('carries a canary verdict over with its numbers', () => {
     const verdict = judgeCanaryStep({
-      baseline: { errors: { requests: 4000, failed: 40 } },
-      canary: { errors: { requests: 1000, failed: 80 } },
+      baseline: periods(400, 4),
+      canary: periods(100, 8),
       config: parseCanarySpec({ decay: { errorRate: { absolute: 0.005 } } }),
     });
     const v = notificationVerdictFromCanary(verdict);
@@ -144,6 +153,10 @@ describe('notification model', () => {
       baseline: 0.01,
       allowed: 0.005,
       unit: 'absolute',
+      valueUnit: 'ratio',
+      test: 'farrington-manning',
+      periods: 10,
+      periodSeconds: 60,
       samples: { baseline: 4000, canary: 1000 },
     });
     expect(parseNotification({ ...rolledBackNotification(), verdict: v }).verdict).toEqual(v);
@@ -151,11 +164,11 @@ describe('notification model', () => {
 });
 
 describe('canaryNotification', () => {
-  it('builds a valid notification whose chart threshold is the baseline plus the allowed decay', () => {
+  it('builds a valid notification whose chart shows both slots per period, in %, with the allowed line', () => {
     // Prepare: a canary with 8 % errors against 1 %
     const verdict = judgeCanaryStep({
-      baseline: { errors: { requests: 4000, failed: 40 } },
-      canary: { errors: { requests: 1000, failed: 80 } },
+      baseline: periods(400, 4),
+      canary: periods(100, 8),
       config: parseCanarySpec({ decay: { errorRate: { absolute: 0.005 } } }),
     });
     // Act
@@ -170,12 +183,16 @@ describe('canaryNotification', () => {
       event: 'ROLLED_BACK',
       verdict,
       window: { start: '2026-11-21T12:00:00Z', end: '2026-11-21T12:05:00Z' },
-      series: [{ label: 'canary', points: [{ t: '2026-11-21T12:01:00Z', v: 0.08 }] }],
     });
     // Assess
     expect(parseNotification(n)).toEqual(n);
     expect(n.id).toBe('exec-1#prod#5#ROLLED_BACK');
-    expect(n.chart?.threshold).toBeCloseTo(0.015, 12);
+    expect(n.chart?.threshold).toBeCloseTo(1.5, 10); // % : baseline 1 % + 0.5 pp
+    expect(n.chart?.unit).toBe('%');
+    expect(n.chart?.axisLabel).toBe('error rate per 60 s period (%)');
+    expect(n.chart?.series.map((s) => s.label)).toEqual(['baseline', 'canary v3']);
+    expect(n.chart?.series[1]?.points).toHaveLength(10);
+    expect(n.chart?.series[1]?.points[0]?.v).toBeCloseTo(8, 10);
     expect(n.verdict.decisive).toBe('errorRate');
   });
 });

@@ -1,5 +1,6 @@
 /**
- * The AWS ChartPort: CloudWatch draws the metric around the window with GetMetricWidgetImage.
+ * The AWS ChartPort: CloudWatch draws the metric around the window with GetMetricWidgetImage: title,
+ * a legend with one series per slot, the y axis labelled with its unit, the allowed value as a line.
  * Widget syntax: https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch-Metric-Widget-Structure.html
  * (a vertical annotation given as a pair of points shades a band: the verification window).
  */
@@ -32,10 +33,25 @@ export function metricWidgetFor(notification: Notification): Record<string, unkn
     period: chart.cloudwatch.period,
     ...(chart.cloudwatch.region ? { region: chart.cloudwatch.region } : {}),
     metrics: chart.cloudwatch.metrics,
+    // Each series is labelled (its slot and version) in the legend; the y axis says the unit.
+    legend: { position: 'bottom' },
+    yAxis: { left: { label: chart.axisLabel ?? chart.unit, showUnits: false, min: 0 } },
     annotations: {
       ...(chart.threshold === undefined
         ? {}
-        : { horizontal: [{ label: 'allowed', value: chart.threshold, color: '#e67800' }] }),
+        : {
+            horizontal: [
+              {
+                label:
+                  `allowed (${chart.threshold.toFixed(chart.unit === '%' ? 2 : 1)} ${chart.unit})`.replace(
+                    ' ()',
+                    '',
+                  ),
+                value: chart.threshold,
+                color: '#e67800',
+              },
+            ],
+          }),
       vertical: [
         [
           { label: 'verification window', value: notification.window.start, color: '#ffe0a0' },

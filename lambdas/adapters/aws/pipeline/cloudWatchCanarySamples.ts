@@ -1,8 +1,9 @@
 /**
- * The canary judge's samples on AWS. Per-request latencies are not in CloudWatch, so, as Kayenta does,
- * the judge compares metric time series: each slot's target group gives one latency datapoint per
- * period (the ALB's `TargetResponseTime`, seconds -> ms) and request and 5XX counts summed over the
- * window. One GetMetricData call (paginated) reads both slots.
+ * The canary judge's series on AWS. Per-request latencies are not in CloudWatch, so, as Kayenta does,
+ * the judge compares metric time series: per period and per slot target group, the ALB's
+ * `RequestCount` (Sum), `HTTPCode_Target_5XX_Count` (Sum) and `TargetResponseTime` p50/p90/p99
+ * (seconds -> ms), joined by timestamp into the shape the local metric store gives
+ * (lambdas/core/canary/periods.ts). One GetMetricData call (paginated) reads both slots.
  */
 import {
   type CloudWatchClient,
@@ -16,7 +17,7 @@ import {
   type TargetGroup,
   TargetGroupNotFoundException,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import type { CanarySideSamples } from '../../../core/canary/judge.ts';
+import type { CanaryPeriod, CanarySeries } from '../../../core/canary/periods.ts';
 import { ephemeralTargetGroupNames } from '../target/Ec2DeployTarget.ts';
 import { fromTagList, TAG } from '../target/tags.ts';
 import { CanaryTargetGroupsNotFoundError } from './errors.ts';
@@ -108,18 +109,15 @@ export interface CloudWatchCanarySamplesOptions {
   readonly targetGroups: TargetGroupFinder;
   /** The shared ALB every environment's target groups are behind (EC2_TARGET_ENV.loadBalancerArn). */
   readonly loadBalancerArn: string;
-  /** ALB metrics are published per 60 s; a shorter period returns no finer data. @default 60 */
-  readonly periodSeconds?: number;
-  /** Statistic of each latency datapoint. @default 'p50' */
-  readonly latencyStatistic?: 'p50' | 'p90' | 'p99' | 'Average';
 }
 
 export interface AsyncCanarySamples {
-  samples(
-    environmentId: string,
-    fromMs: number,
-    toMs: number,
-  ): Promise<Record<CanarySlot, CanarySideSamples>>;
+  samples(environmentId: string, fromMs: number, toMs: number, periodSeconds: number): Promise<CanarySeries>;
+}
+
+/** ALB metrics are standard resolution: one datapoint per 60 s, so a period is a whole number of minutes. */
+export function albPeriodSeconds(periodSeconds: number): number {
+  return Math.max(60, Math.ceil(periodSeconds / 60) * 60);
 }
 
 const SLOTS: readonly CanarySlot[] = ['baseline', 'canary'];
@@ -143,22 +141,24 @@ export function alignedRange(
   return { start: new Date(start), end: new Date(end) };
 }
 
+const PERCENTILES = ['p50', 'p90', 'p99'] as const;
+
 export function cloudWatchCanarySamples(
   cw: CloudWatchClient,
   options: CloudWatchCanarySamplesOptions,
 ): AsyncCanarySamples {
-  const period = options.periodSeconds ?? 60;
-  const latencyStat = options.latencyStatistic ?? 'p50';
   const loadBalancer = loadBalancerDimension(options.loadBalancerArn);
 
   return {
-    async samples(environmentId, fromMs, toMs) {
+    async samples(environmentId, fromMs, toMs, periodSeconds) {
+      const period = albPeriodSeconds(periodSeconds);
       const groups = await options.targetGroups(environmentId);
+      const dimensionsOf = (slot: CanarySlot) => [
+        { Name: 'TargetGroup', Value: targetGroupDimension(groups[slot]) },
+        { Name: 'LoadBalancer', Value: loadBalancer },
+      ];
       const queries: MetricDataQuery[] = SLOTS.flatMap((slot) => {
-        const dimensions = [
-          { Name: 'TargetGroup', Value: targetGroupDimension(groups[slot]) },
-          { Name: 'LoadBalancer', Value: loadBalancer },
-        ];
+        const dimensions = dimensionsOf(slot);
         const metric = (id: string, name: string, stat: string): MetricDataQuery => ({
           Id: `${id}_${slot}`,
           MetricStat: {
@@ -169,13 +169,14 @@ export function cloudWatchCanarySamples(
           ReturnData: true,
         });
         return [
-          metric('latency', 'TargetResponseTime', latencyStat),
+          ...PERCENTILES.map((p) => metric(`latency${p}`, 'TargetResponseTime', p)),
           metric('requests', 'RequestCount', 'Sum'),
-          metric('failed', 'HTTPCode_Target_5XX_Count', 'Sum'),
+          metric('errors', 'HTTPCode_Target_5XX_Count', 'Sum'),
         ];
       });
       const { start, end } = alignedRange(fromMs, toMs, period);
-      const values = new Map<string, number[]>();
+      // Query id -> timestamp (ms) -> value.
+      const values = new Map<string, Map<number, number>>();
       let NextToken: string | undefined;
       do {
         const page = await cw.send(
@@ -190,20 +191,44 @@ export function cloudWatchCanarySamples(
         // A page may hold part of a series; the next page continues it (GetMetricData pagination).
         for (const result of page.MetricDataResults ?? []) {
           if (result.Id === undefined) continue;
-          const list = values.get(result.Id) ?? [];
-          list.push(...(result.Values ?? []));
-          values.set(result.Id, list);
+          const series = values.get(result.Id) ?? new Map<number, number>();
+          (result.Timestamps ?? []).forEach((t, i) => {
+            const v = result.Values?.[i];
+            if (v !== undefined) series.set(new Date(t).getTime(), v);
+          });
+          values.set(result.Id, series);
         }
         NextToken = page.NextToken;
       } while (NextToken !== undefined);
 
-      const sum = (id: string) => (values.get(id) ?? []).reduce((total, v) => total + v, 0);
-      const side = (slot: CanarySlot): CanarySideSamples => ({
-        latencyMs: (values.get(`latency_${slot}`) ?? []).map((seconds) => seconds * 1000),
-        // No 5XX datapoint in a period means no 5XX: ALB publishes count metrics only when non-zero.
-        errors: { requests: sum(`requests_${slot}`), failed: sum(`failed_${slot}`) },
-      });
-      return { baseline: side('baseline'), canary: side('canary') };
+      const side = (slot: CanarySlot): CanaryPeriod[] => {
+        const at = (id: string, t: number) => values.get(`${id}_${slot}`)?.get(t);
+        const periods: CanaryPeriod[] = [];
+        for (const [t, requests] of [...(values.get(`requests_${slot}`) ?? [])].sort(([a], [b]) => a - b)) {
+          const latency = PERCENTILES.map((p) => at(`latency${p}`, t));
+          // A period without traffic is absent, as the judge expects; one with requests but no latency
+          // datapoint cannot be compared either.
+          if (requests <= 0 || latency.some((v) => v === undefined)) continue;
+          const [p50, p90, p99] = latency as [number, number, number];
+          periods.push({
+            start: new Date(t).toISOString(),
+            requests,
+            // No 5XX datapoint in a period means no 5XX: ALB publishes count metrics only when non-zero.
+            errors: at('errors', t) ?? 0,
+            latencyMs: { p50: p50 * 1000, p90: p90 * 1000, p99: p99 * 1000 },
+          });
+        }
+        return periods;
+      };
+      return {
+        baseline: side('baseline'),
+        canary: side('canary'),
+        source: {
+          namespace: 'AWS/ApplicationELB',
+          periodSeconds: period,
+          dimensions: { baseline: dimensionsOf('baseline'), canary: dimensionsOf('canary') },
+        },
+      };
     },
   };
 }
