@@ -3,10 +3,10 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
+import { readFunctionEnv } from '../adapters/aws/functionEnvironment.ts';
 import { createGitHubSpecReader } from '../adapters/aws/webhook/gitHubSpecReader.ts';
 import { createCachedSecretReader } from '../adapters/aws/webhook/secretReader.ts';
 import { createSfnStarter } from '../adapters/aws/webhook/sfnStarter.ts';
-import { requireEnv } from '../core/shared/env.ts';
 import { handleWebhook } from '../core/webhook/handleWebhook.ts';
 import { resolveLimits } from '../core/webhook/limits.ts';
 import { registeredSpecLoader } from '../core/webhook/registeredServices.ts';
@@ -14,10 +14,10 @@ import { createMemoryReplayGuard } from '../core/webhook/replayGuard.ts';
 import { specLoaderFrom } from '../core/webhook/runSpec.ts';
 import type { WebhookDeps, WebhookReplyBody } from '../core/webhook/types.ts';
 
-// Names as lib/platform/runtimeEnvironment.ts RUNTIME_ENV sets them.
+const env = readFunctionEnv('webhook');
 const stateMachines = z
   .record(z.string(), z.string().startsWith('arn:'))
-  .parse(JSON.parse(requireEnv('VOUCH_STATE_MACHINES')));
+  .parse(JSON.parse(env.VOUCH_STATE_MACHINES));
 const services = z
   .array(
     z.object({
@@ -28,9 +28,9 @@ const services = z
       solution: z.string(),
     }),
   )
-  .parse(JSON.parse(requireEnv('VOUCH_SERVICES')));
-const webhookSecretName = requireEnv('VOUCH_WEBHOOK_SECRET_NAME');
-const gitTokenSecretName = requireEnv('VOUCH_GIT_TOKEN_SECRET_NAME');
+  .parse(JSON.parse(env.VOUCH_SERVICES));
+const webhookSecretName = env.VOUCH_WEBHOOK_SECRET_NAME;
+const gitTokenSecretName = env.VOUCH_GIT_TOKEN_SECRET_NAME;
 
 const logger = new Logger({ serviceName: 'vouch-webhook' });
 const secrets = new SecretsManagerClient({});

@@ -56,7 +56,6 @@ describe('platform config', () => {
     });
     const service = config.services[0];
     expect(service?.scenarios).toEqual([]);
-    expect(service?.botIntervalMinutes).toBe(1);
     expect(service?.environments[0]?.ephemeral).toBe(false);
     // The `.vouch.yml` alarm defaults: every signal on, saturation off.
     expect(service?.alarms.errorRate).toMatchObject({ enabled: true, thresholdPercent: 5 });

@@ -308,6 +308,9 @@ describe('cold start', () => {
     vi.stubEnv(RUNTIME_ENV.windowScheduleGroup, 'vouch-windows');
     vi.stubEnv(RUNTIME_ENV.windowEndFunctionArn, 'arn:aws:lambda:eu-west-1:111122223333:function:window-end');
     vi.stubEnv(RUNTIME_ENV.windowEndRoleArn, 'arn:aws:iam::111122223333:role/window-end');
+    vi.stubEnv(RUNTIME_ENV.runBotScheduleGroup, 'vouch-run-bots');
+    vi.stubEnv(RUNTIME_ENV.botFunctionArn, 'arn:aws:lambda:eu-west-1:111122223333:function:bot');
+    vi.stubEnv(RUNTIME_ENV.botRoleArn, 'arn:aws:iam::111122223333:role/run-bots');
     const { TASK_TYPES } = await import('../../../lambdas/core/pipeline/contract.ts');
 
     // Act

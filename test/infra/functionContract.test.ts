@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import {
+  envContractOf,
+  FUNCTION_ENV,
+  RUNTIME_ENV,
+  readFunctionEnv,
+} from '../../lambdas/adapters/aws/functionEnvironment.ts';
+import { TASK_TYPES, type TaskType } from '../../lambdas/core/pipeline/contract.ts';
+import { TASK_LAMBDA_TIMEOUT_SECONDS } from '../../lambdas/core/pipeline/taskTimeouts.ts';
+import { functionEnvironment } from '../../lib/platform/runtimeEnvironment.ts';
+import { propsOf, resourcesOf, synthVouch } from './support/vouchApp.ts';
+
+/** One wiring: each Lambda of the template gets exactly its contract's variables, and runs as long as its waits. */
+
+const vouch = synthVouch();
+
+function functions(): Map<string, Record<string, unknown>> {
+  const out = new Map<string, Record<string, unknown>>();
+  for (const fn of Object.values(resourcesOf(vouch.platform, 'AWS::Lambda::Function'))) {
+    const vars = (propsOf(fn).Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables;
+    const name = vars?.POWERTOOLS_SERVICE_NAME;
+    if (typeof name === 'string') out.set(name, propsOf(fn));
+  }
+  return out;
+}
+
+/** The template's variables as the function would see them: a reference or joined ARN becomes a string. */
+function deployedEnvironment(props: Record<string, unknown>): NodeJS.ProcessEnv {
+  const vars = (props.Environment as { Variables: Record<string, unknown> }).Variables;
+  return Object.fromEntries(
+    Object.entries(vars).map(([k, v]) => [k, typeof v === 'string' ? v : `resolved:${JSON.stringify(v)}`]),
+  );
+}
+
+const CONTRACTED = [...TASK_TYPES, 'webhook', 'alarmEvent', 'windowEnd', 'bot'] as const;
+const serviceName = (fn: (typeof CONTRACTED)[number]) =>
+  (TASK_TYPES as readonly string[]).includes(fn)
+    ? `vouch-task-${fn}`
+    : {
+        webhook: 'vouch-webhook',
+        alarmEvent: 'vouch-alarm-event',
+        windowEnd: 'vouch-window-end',
+        bot: 'vouch-bot',
+      }[fn as 'webhook'];
+
+describe('the environment contract (lambdas/adapters/aws/functionEnvironment.ts) on the synthesized template', () => {
+  it.each(CONTRACTED)(
+    '%s: its handler reads its template environment, which sets nothing else of Vouch',
+    (fn) => {
+      // Prepare
+      const props = functions().get(serviceName(fn));
+      expect(props, fn).toBeDefined();
+      const env = deployedEnvironment(props as Record<string, unknown>);
+      const contract = FUNCTION_ENV[envContractOf(fn)];
+      // Act
+      const read = readFunctionEnv(envContractOf(fn), env);
+      // Assess
+      const own = Object.keys(env).filter((k) => k.startsWith('VOUCH_'));
+      for (const key of own) expect(Object.keys(contract.shape), `${fn} sets ${key}`).toContain(key);
+      expect(Object.keys(read).sort()).toEqual(
+        Object.keys(contract.shape)
+          .filter((k) => env[k] !== undefined)
+          .sort(),
+      );
+    },
+  );
+
+  it('the window resumers name the schedule group verify creates window ends in', () => {
+    const verify = deployedEnvironment(functions().get('vouch-task-verify') ?? {});
+    const alarm = deployedEnvironment(functions().get('vouch-alarm-event') ?? {});
+    expect(alarm[RUNTIME_ENV.windowScheduleGroup]).toBe('vouch-windows');
+    expect(JSON.stringify(verify[RUNTIME_ENV.windowScheduleGroup])).toContain('vouch-windows');
+  });
+
+  it('synth refuses a function environment without a variable its contract requires, naming it', () => {
+    expect(() => functionEnvironment('verify', { [RUNTIME_ENV.buildTable]: 'builds' })).toThrow(
+      /VOUCH_WINDOW_SCHEDULE_GROUP/,
+    );
+    expect(() =>
+      functionEnvironment('lock', { [RUNTIME_ENV.buildTable]: 'builds', [RUNTIME_ENV.botRoleArn]: 'x' }),
+    ).toThrow(/does not read VOUCH_BOT_ROLE_ARN/);
+  });
+});
+
+describe('defect 4: each task Lambda runs as long as its waits', () => {
+  it.each(TASK_TYPES)('vouch-task-%s has its timeout from TASK_LAMBDA_TIMEOUT_SECONDS', (type: TaskType) => {
+    expect(functions().get(`vouch-task-${type}`)?.Timeout).toBe(TASK_LAMBDA_TIMEOUT_SECONDS[type]);
+  });
+
+  it('bake outlives its 13-minute wait and deploy its 8-minute one', () => {
+    expect(Number(functions().get('vouch-task-bake')?.Timeout)).toBeGreaterThan(13 * 60);
+    expect(Number(functions().get('vouch-task-deploy')?.Timeout)).toBeGreaterThan(8 * 60);
+  });
+});
