@@ -44,6 +44,7 @@ export function buildVouchApp(app: App, options: VouchAppOptions): VouchStacks {
       service,
       botFunction,
       stateMachineArns,
+      buildTableArn: platform.buildTable.table.tableArn,
       ...(serviceRouting ? { routing: serviceRouting } : {}),
     });
     stack.addStackDependency(platform);

@@ -14,6 +14,8 @@ export interface ServiceStackProps extends StackProps {
   readonly botFunction: lambda.IFunction;
   /** The pipeline state machines whose build and test tasks this service's CodeBuild project answers. */
   readonly stateMachineArns: readonly string[];
+  /** The platform's build table: the CodeBuild project reads its task tokens there. */
+  readonly buildTableArn: string;
   /**
    * Where the service's lasting environments are routed, when its flavour deploys to the EC2 target:
    * their target-group pair and listener rule are created here. @default none (the flavour does not deploy)
@@ -91,6 +93,7 @@ export class ServiceStack extends Stack {
       service: service.name,
       repo: service.repo,
       stateMachineArns: props.stateMachineArns,
+      buildTableArn: props.buildTableArn,
     });
   }
 }

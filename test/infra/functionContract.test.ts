@@ -92,3 +92,20 @@ describe('defect 4: each task Lambda runs as long as its waits', () => {
     expect(Number(functions().get('vouch-task-deploy')?.Timeout)).toBeGreaterThan(8 * 60);
   });
 });
+
+describe("risk: the build reads its task token from the table, its own service's items only", () => {
+  it("grants the CodeBuild project's role GetItem on TASKTOKEN#<service>#* of the build table", () => {
+    const template = vouch.services.get('orders');
+    const statements = Object.values(
+      resourcesOf(template ?? expect.unreachable(), 'AWS::IAM::Policy'),
+    ).flatMap(
+      (p) =>
+        (propsOf(p).PolicyDocument as { Statement: { Action: unknown; Condition?: unknown }[] }).Statement,
+    );
+    const getItem = statements.filter((s) => s.Action === 'dynamodb:GetItem');
+    expect(getItem).toHaveLength(1);
+    expect(getItem[0]?.Condition).toEqual({
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['TASKTOKEN#orders#*'] },
+    });
+  });
+});

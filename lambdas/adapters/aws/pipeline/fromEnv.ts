@@ -24,6 +24,7 @@ import type {
 import { BuildRepository } from '../../dynamo/buildRepository.ts';
 import { DynamoWindowStore } from '../../dynamo/windowStore.ts';
 import { codeBuildCommandPort } from '../codebuild/startBuild.ts';
+import { dynamoTaskTokenItems } from '../codebuild/taskTokenItems.ts';
 import { AwsEnvironmentError } from '../errors.ts';
 import { cloudWatchEvidence } from '../evidence/cloudWatchEvidence.ts';
 import { emfMetricSink } from '../evidence/emfMetricSink.ts';
@@ -87,11 +88,14 @@ export function notifyFromEnv(env: Settings<typeof V.notificationTopicArn>): Not
 
 /** Build and test in the service's CodeBuild project: its `.vouch.yml` command; build uploads to the artifact bucket. */
 export function commandsFromEnv(
-  env: Settings<typeof V.buildProjectPrefix | typeof V.artifactBucket>,
+  env: Settings<typeof V.buildProjectPrefix | typeof V.artifactBucket | typeof V.buildTable>,
+  dynamo = new DynamoDBClient({}),
 ): CommandPort {
   return codeBuildCommandPort(new CodeBuildClient({}), {
     projectPrefix: env[V.buildProjectPrefix],
     artifactBucket: env[V.artifactBucket],
+    // The task token waits in the build table for the build, never in its environment.
+    tokens: dynamoTaskTokenItems(dynamo, env[V.buildTable]),
   });
 }
 
