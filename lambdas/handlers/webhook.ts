@@ -3,7 +3,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
-import { readFunctionEnv } from '../adapters/aws/functionEnvironment.ts';
+import { decodeServiceRegistry, readFunctionEnv } from '../adapters/aws/functionEnvironment.ts';
 import { createGitHubSpecReader } from '../adapters/aws/webhook/gitHubSpecReader.ts';
 import { createCachedSecretReader } from '../adapters/aws/webhook/secretReader.ts';
 import { createSfnStarter } from '../adapters/aws/webhook/sfnStarter.ts';
@@ -28,7 +28,7 @@ const services = z
       solution: z.string(),
     }),
   )
-  .parse(JSON.parse(env.VOUCH_SERVICES));
+  .parse(decodeServiceRegistry(env.VOUCH_SERVICES));
 const webhookSecretName = env.VOUCH_WEBHOOK_SECRET_NAME;
 const gitTokenSecretName = env.VOUCH_GIT_TOKEN_SECRET_NAME;
 

@@ -16,6 +16,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference.js';
 import type { Construct } from 'constructs';
+import { encodeServiceRegistry } from '../../lambdas/adapters/aws/functionEnvironment.ts';
 import { EC2_TARGET_ENV } from '../../lambdas/adapters/aws/target/config.ts';
 import { TASK_TYPES, type TaskType } from '../../lambdas/core/pipeline/contract.ts';
 import { TASK_LAMBDA_TIMEOUT_SECONDS } from '../../lambdas/core/pipeline/taskTimeouts.ts';
@@ -253,7 +254,8 @@ export class PlatformStack extends Stack {
         [RUNTIME_ENV.stateMachines]: this.toJsonString(
           Object.fromEntries([...stateMachines].map(([name, m]) => [name, m.stateMachine.stateMachineArn])),
         ),
-        [RUNTIME_ENV.services]: JSON.stringify(
+        // Compressed: Lambda's 4 KB for all variables held about 35 services as plain JSON.
+        [RUNTIME_ENV.services]: encodeServiceRegistry(
           config.services.map((s) => ({
             name: s.name,
             repo: s.repo,

@@ -1,5 +1,8 @@
+import { App } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import {
+  decodeServiceRegistry,
+  encodeServiceRegistry,
   envContractOf,
   FUNCTION_ENV,
   RUNTIME_ENV,
@@ -7,6 +10,7 @@ import {
 } from '../../lambdas/adapters/aws/functionEnvironment.ts';
 import { TASK_TYPES, type TaskType } from '../../lambdas/core/pipeline/contract.ts';
 import { TASK_LAMBDA_TIMEOUT_SECONDS } from '../../lambdas/core/pipeline/taskTimeouts.ts';
+import { PlatformStack } from '../../lib/platform/PlatformStack.ts';
 import { functionEnvironment } from '../../lib/platform/runtimeEnvironment.ts';
 import { propsOf, resourcesOf, synthVouch } from './support/vouchApp.ts';
 
@@ -107,5 +111,61 @@ describe("risk: the build reads its task token from the table, its own service's
     expect(getItem[0]?.Condition).toEqual({
       'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['TASKTOKEN#orders#*'] },
     });
+  });
+});
+
+describe("risk: the webhook's service registry and Lambda's 4 KB of variables", () => {
+  const registry = (n: number) =>
+    Array.from({ length: n }, (_, i) => ({
+      // Varied like real names, so compression is not flattered by repetition.
+      name: `${['orders', 'catalog', 'payments', 'search', 'shipping', 'ledger'][i % 6]}-${(i * 7919).toString(36)}`,
+      repo: `${['acme', 'example-org', 'shop-team'][i % 3]}/${(i * 104729).toString(36)}-svc`,
+      flavour: i % 2 ? 'ec2-canary' : 'ci',
+      team: `team-${(i * 31).toString(36)}`,
+      solution: `solution-${i % 13}`,
+    }));
+
+  it('the template carries the registry compressed, and the webhook reads back exactly the config', () => {
+    const env = deployedEnvironment(functions().get('vouch-webhook') ?? {});
+    expect(env[RUNTIME_ENV.services]).toMatch(/^br64:/);
+    expect(decodeServiceRegistry(String(env[RUNTIME_ENV.services]))).toEqual(
+      vouch.config.services.map(({ name, repo, flavour, team, solution }) => ({
+        name,
+        repo,
+        flavour,
+        team,
+        solution,
+      })),
+    );
+  });
+
+  it('150 services fit where plain JSON stopped at about 35', () => {
+    const plain = JSON.stringify(registry(150)).length;
+    const encoded = encodeServiceRegistry(registry(150)).length;
+    expect(plain).toBeGreaterThan(4096);
+    expect(encoded).toBeLessThan(3000);
+  });
+
+  it('synth refuses a registry that would not fit, naming the function', () => {
+    const config = { ...vouch.config, services: [] };
+    const app = new App();
+    const tooMany = registry(2000).map((s) => ({ ...s, flavour: 'ci' }));
+    expect(encodeServiceRegistry(tooMany).length).toBeGreaterThan(4096);
+    expect(
+      () =>
+        new PlatformStack(app, 'TooBig', {
+          config: {
+            ...config,
+            services: tooMany.map((s) => ({
+              ...s,
+              environments: [],
+              scenarios: [],
+              alarms: vouch.config.services[0]?.alarms,
+            })),
+          } as never,
+          flavours: vouch.flavours,
+          bundle: false,
+        }),
+    ).toThrow(/vouch-webhook: its environment variables take about \d+ bytes, over Lambda's 4096/);
   });
 });

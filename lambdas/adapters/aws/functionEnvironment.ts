@@ -4,6 +4,7 @@
  * code never imports `lib/`). A variable a function reads is in its schema, and the stack sets exactly the
  * variables of its function's schema (test/infra checks both on the synthesized template).
  */
+import { brotliCompressSync, brotliDecompressSync } from 'node:zlib';
 import { z } from 'zod';
 import type { TaskType } from '../../core/pipeline/contract.ts';
 import { AwsEnvironmentError } from './errors.ts';
@@ -152,4 +153,26 @@ export function envContractOf(
 ): FunctionWithEnv {
   if (fn === 'alarmEvent' || fn === 'windowEnd') return 'windowResumer';
   return fn;
+}
+
+/**
+ * The webhook's service registry in its variable: JSON compressed with Brotli, base64, prefixed `br64:`.
+ * Lambda allows 4 KB for all of a function's variables; plain JSON reached it at about 35 services,
+ * compressed it holds several hundred (README), and the stack refuses at synth what would not fit.
+ * Kept in the template rather than a file or parameter, so the registry is what `cdk synth` wrote.
+ */
+export function encodeServiceRegistry(services: readonly unknown[]): string {
+  return `br64:${brotliCompressSync(Buffer.from(JSON.stringify(services))).toString('base64')}`;
+}
+
+/** Reads `encodeServiceRegistry`'s form, or plain JSON (hand-set variables, tests). */
+export function decodeServiceRegistry(value: string): unknown {
+  const text = value.startsWith('br64:')
+    ? brotliDecompressSync(Buffer.from(value.slice('br64:'.length), 'base64')).toString('utf8')
+    : value;
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new AwsEnvironmentError(`${RUNTIME_ENV.services} is neither br64: nor JSON`, { cause: error });
+  }
 }
