@@ -56,7 +56,7 @@ describe("defect 7: each lasting environment's target-group pair and listener ru
       const rule = rules.find((r) => JSON.stringify(r.Conditions).includes(new URL(env.baseUrl).hostname));
       expect(rule, env.name).toMatchObject({ ListenerArn: target?.listenerArn });
       const forward = (
-        rule?.Actions as {
+        (rule?.Actions ?? []) as {
           ForwardConfig: { TargetGroups: { TargetGroupArn: { Ref: string }; Weight: number }[] };
         }[]
       )[0];
