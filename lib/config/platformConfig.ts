@@ -36,16 +36,15 @@ export const EnvironmentConfigSchema = z.strictObject({
 });
 
 // A bare name was the old form: refused with what to write instead, never silently scheduled.
-const ScenarioEntry = z.union([
-  z.string().transform((name, ctx) => {
-    ctx.addIssue({
-      code: 'custom',
-      message: `scenario "${name}": give the whole scenario as in .vouch.yml bots.scenarios (name, steps, rate), not only its name; the schedules carry it to the bot Lambda`,
-    });
-    return z.NEVER;
-  }),
-  BotScenarioSchema,
-]);
+const ScenarioEntry = z.preprocess((value, ctx) => {
+  if (typeof value !== 'string') return value;
+  ctx.addIssue({
+    code: 'custom',
+    input: value,
+    message: `scenario "${value}": give the whole scenario as in .vouch.yml bots.scenarios (name, steps, rate), not only its name; the schedules carry it to the bot Lambda`,
+  });
+  return z.NEVER;
+}, BotScenarioSchema);
 
 export const ServiceConfigSchema = z.strictObject({
   name: ResourceName,

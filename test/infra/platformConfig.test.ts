@@ -106,3 +106,21 @@ describe('platform config', () => {
     expect(message).toContain('services[0].name: lowercase letters, digits and dashes');
   });
 });
+
+describe('bot scenarios in the platform config (defect 2: the schedules carry the whole scenario)', () => {
+  it('refuses a bare scenario name, saying what to write instead', () => {
+    const problem = problemOf(`${MINIMAL}    scenarios: [place-order]\n`);
+    expect(problem).toMatch(
+      /scenario "place-order": give the whole scenario as in \.vouch\.yml bots\.scenarios/,
+    );
+  });
+
+  it('takes the scenario as .vouch.yml has it, with its defaults', () => {
+    const config = parsePlatformConfig(
+      `${MINIMAL}    scenarios:\n      - name: browse\n        steps: [{ path: /orders/1 }]\n`,
+      'platform.yml',
+      FLAVOURS,
+    );
+    expect(config.services[0]?.scenarios[0]).toMatchObject({ name: 'browse', rate: { default: 1 } });
+  });
+});

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { CodeBuildClient, StartBuildCommand } from '@aws-sdk/client-codebuild';
-import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -13,7 +14,7 @@ import { VOUCH_BUILDSPEC_FILE } from '../../../lib/service/ServiceBuildProject.t
 import { AFTER_VERSION, SERVICE, taskEvent } from '../aws-pipeline/fixtures.ts';
 
 const codebuild = mockClient(CodeBuildClient);
-const dynamo = mockClient(DynamoDBClient);
+const dynamo = mockClient(DynamoDBDocumentClient);
 afterEach(() => {
   codebuild.reset();
   dynamo.reset();
@@ -25,7 +26,7 @@ describe('risk: the task token is never a CodeBuild environment variable', () =>
   it('stores the token in the build table and gives the build only its key', async () => {
     // Prepare
     codebuild.on(StartBuildCommand).resolves({ build: { id: 'vouch-shop:1' } });
-    dynamo.on(PutItemCommand).resolves({});
+    dynamo.on(PutCommand).resolves({});
     const port = codeBuildCommandPort(new CodeBuildClient({ region: 'eu-west-1' }), {
       artifactBucket: 'vouch-artifacts-111122223333-eu-west-1',
       tokens: dynamoTaskTokenItems(new DynamoDBClient({ region: 'eu-west-1' }), 'builds', () => 0),
@@ -36,14 +37,9 @@ describe('risk: the task token is never a CodeBuild environment variable', () =>
       timeoutSeconds: 600,
     });
     // Assess
-    expect(dynamo).toReceiveCommandWith(PutItemCommand, {
+    expect(dynamo).toReceiveCommandWith(PutCommand, {
       TableName: 'builds',
-      Item: {
-        pk: { S: taskTokenKey(SERVICE, TOKEN) },
-        sk: { S: 'TOKEN' },
-        token: { S: TOKEN },
-        expiresAt: { N: String(10 * 3600) },
-      },
+      Item: { pk: taskTokenKey(SERVICE, TOKEN), sk: 'TOKEN', token: TOKEN, expiresAt: 10 * 3600 },
     });
     const variables =
       codebuild.commandCalls(StartBuildCommand)[0]?.args[0].input.environmentVariablesOverride ?? [];

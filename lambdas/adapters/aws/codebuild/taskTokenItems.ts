@@ -5,7 +5,8 @@
  * gets only the item's key; its role may read items of its own service's token prefix only.
  */
 import { createHash } from 'node:crypto';
-import { type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 
 /** `pk` prefix of token items: `TASKTOKEN#<service>#<32 hex of the token's SHA-256>`, `sk` TOKEN. */
 export const TASK_TOKEN_KEY_PREFIX = 'TASKTOKEN#';
@@ -31,18 +32,19 @@ export function dynamoTaskTokenItems(
   tableName: string,
   now: () => number = Date.now,
 ): TaskTokenStore {
+  const doc = DynamoDBDocumentClient.from(client);
   return {
     async store(service, token) {
       const key = taskTokenKey(service, token);
       // Unconditional: a retried invocation writes the same token under the same key.
-      await client.send(
-        new PutItemCommand({
+      await doc.send(
+        new PutCommand({
           TableName: tableName,
           Item: {
-            pk: { S: key },
-            sk: { S: TASK_TOKEN_SORT_KEY },
-            token: { S: token },
-            expiresAt: { N: String(Math.floor(now() / 1000) + TOKEN_ITEM_TTL_SECONDS) },
+            pk: key,
+            sk: TASK_TOKEN_SORT_KEY,
+            token,
+            expiresAt: Math.floor(now() / 1000) + TOKEN_ITEM_TTL_SECONDS,
           },
         }),
       );
