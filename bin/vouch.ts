@@ -6,7 +6,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { compileFlavour, FLAVOURS } from '../lambdas/core/spec/index.ts';
 import { buildVouchApp } from '../lib/app/index.ts';
 import { requireCostTags } from '../lib/aspects/index.ts';
-import { loadPlatformConfig, PlatformConfigError } from '../lib/config/index.ts';
+import { loadPlatformConfig, MissingPrerequisiteError, PlatformConfigError } from '../lib/config/index.ts';
 
 // Service stacks import the bot Lambda's ARN from the platform stack: strong references (an export
 // CloudFormation will not delete while a service stack uses it), stated rather than defaulted.
@@ -22,7 +22,7 @@ try {
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   app.synth();
 } catch (error) {
-  if (error instanceof PlatformConfigError) {
+  if (error instanceof PlatformConfigError || error instanceof MissingPrerequisiteError) {
     console.error(error.message);
     process.exit(1);
   }

@@ -5,22 +5,22 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
+import { decodeServiceRegistry, readFunctionEnv } from '../adapters/aws/functionEnvironment.ts';
 import { createGitHubSpecReader } from '../adapters/aws/webhook/gitHubSpecReader.ts';
 import { createGitLabSpecReader } from '../adapters/aws/webhook/gitLabSpecReader.ts';
 import { createCachedSecretReader } from '../adapters/aws/webhook/secretReader.ts';
 import { createSfnStarter } from '../adapters/aws/webhook/sfnStarter.ts';
 import { DynamoDeliveryLedger } from '../adapters/dynamo/deliveryLedger.ts';
-import { requireEnv } from '../core/shared/env.ts';
 import { handleWebhook } from '../core/webhook/handleWebhook.ts';
 import { resolveLimits } from '../core/webhook/limits.ts';
 import { registeredSpecLoader } from '../core/webhook/registeredServices.ts';
 import { specLoaderFrom } from '../core/webhook/runSpec.ts';
 import type { WebhookDeps, WebhookReplyBody } from '../core/webhook/types.ts';
 
-// Names as lib/platform/runtimeEnvironment.ts RUNTIME_ENV sets them.
+const env = readFunctionEnv('webhook');
 const stateMachines = z
   .record(z.string(), z.string().startsWith('arn:'))
-  .parse(JSON.parse(requireEnv('VOUCH_STATE_MACHINES')));
+  .parse(JSON.parse(env.VOUCH_STATE_MACHINES));
 const services = z
   .array(
     z.object({
@@ -31,10 +31,10 @@ const services = z
       solution: z.string(),
     }),
   )
-  .parse(JSON.parse(requireEnv('VOUCH_SERVICES')));
-const webhookSecretName = requireEnv('VOUCH_WEBHOOK_SECRET_NAME');
-const gitTokenSecretName = requireEnv('VOUCH_GIT_TOKEN_SECRET_NAME');
-const tableName = requireEnv('VOUCH_BUILD_TABLE');
+  .parse(decodeServiceRegistry(env.VOUCH_SERVICES));
+const webhookSecretName = env.VOUCH_WEBHOOK_SECRET_NAME;
+const gitTokenSecretName = env.VOUCH_GIT_TOKEN_SECRET_NAME;
+const tableName = env.VOUCH_BUILD_TABLE;
 
 const logger = new Logger({ serviceName: 'vouch-webhook' });
 const secrets = new SecretsManagerClient({});

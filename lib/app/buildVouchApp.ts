@@ -1,7 +1,9 @@
 import type { App } from 'aws-cdk-lib';
+import { MissingPrerequisiteError } from '../config/errors.ts';
 import type { PlatformConfig } from '../config/platformConfig.ts';
-import { PlatformStack } from '../platform/PlatformStack.ts';
-import { ServiceStack } from '../service/ServiceStack.ts';
+import { placeholdersOf } from '../platform/PipelineStateMachine.ts';
+import { PlatformStack, TARGET_TASK_TYPES } from '../platform/PlatformStack.ts';
+import { ServiceStack, type ServiceStackProps } from '../service/ServiceStack.ts';
 
 export interface VouchAppOptions {
   readonly config: PlatformConfig;
@@ -33,16 +35,69 @@ export function buildVouchApp(app: App, options: VouchAppOptions): VouchStacks {
   const stateMachineArns = [...platform.stateMachines.values()].map((m) => m.stateMachine.stateMachineArn);
   const botFunction = platform.handlers.get('bot')?.function;
   if (botFunction === undefined) throw new Error('the platform stack has no bot Lambda');
+  const routing = lastingEnvironmentRouting(options);
   const services = new Map<string, ServiceStack>();
   for (const service of options.config.services) {
+    const serviceRouting = routing.get(service.name);
     const stack = new ServiceStack(app, `${prefix}-${service.name}`, {
-      description: `Vouch: bots, alarms, dashboard and build project of ${service.name}`,
+      description: `Vouch: bots, alarms, dashboard, build project and routing of ${service.name}`,
       service,
       botFunction,
       stateMachineArns,
+      buildTableArn: platform.buildTable.table.tableArn,
+      ...(serviceRouting ? { routing: serviceRouting } : {}),
     });
     stack.addStackDependency(platform);
     services.set(service.name, stack);
   }
   return { platform, services };
+}
+
+/** The flavours whose pipes use a task type in `types`. */
+function flavoursUsing(flavours: ReadonlyMap<string, object>, types: readonly string[]): Set<string> {
+  const keys = new Set(types.map((t) => `TaskFn_${t}`));
+  return new Set(
+    [...flavours].filter(([, asl]) => placeholdersOf(asl).some((k) => keys.has(k))).map(([name]) => name),
+  );
+}
+
+/**
+ * The routing of every lasting environment of a deploying service, with a listener rule priority each:
+ * 1, 2, 3, ... in config order, below the ephemeral rules' floor. A deploying service without
+ * `platform.ec2Target` fails synth, naming what to set.
+ */
+function lastingEnvironmentRouting(
+  options: VouchAppOptions,
+): Map<string, NonNullable<ServiceStackProps['routing']>> {
+  const onTarget = flavoursUsing(options.flavours, TARGET_TASK_TYPES);
+  const deploying = flavoursUsing(options.flavours, ['deploy']);
+  const target = options.config.platform.ec2Target;
+  const out = new Map<string, NonNullable<ServiceStackProps['routing']>>();
+  let priority = 0;
+  for (const service of options.config.services) {
+    if (!onTarget.has(service.flavour)) continue;
+    if (target === undefined) {
+      throw new MissingPrerequisiteError(
+        `service ${service.name} uses flavour ${service.flavour}, which bakes or deploys on EC2 behind an ALB, but platform.ec2Target is not set: give vpcId, loadBalancerArn, listenerArn, loadBalancerDnsName, testDomain, launchTemplateId, baseImageId and instanceRoleArn of resources in your account`,
+      );
+    }
+    if (!deploying.has(service.flavour)) continue;
+    const priorities: Record<string, number> = {};
+    for (const environment of service.environments.filter((e) => !e.ephemeral)) {
+      priority += 1;
+      if (priority >= target.rulePriorityFloor) {
+        throw new MissingPrerequisiteError(
+          `listener rule priority ${priority} of ${service.name}/${environment.name} reaches platform.ec2Target.rulePriorityFloor (${target.rulePriorityFloor}), where ephemeral environments' rules start: raise the floor`,
+        );
+      }
+      priorities[environment.name] = priority;
+    }
+    out.set(service.name, {
+      vpcId: target.vpcId,
+      listenerArn: target.listenerArn,
+      servicePort: target.servicePort,
+      priorities,
+    });
+  }
+  return out;
 }

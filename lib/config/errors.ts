@@ -7,3 +7,11 @@ export class PlatformConfigError extends Error {
     this.file = file;
   }
 }
+
+/** Something the stacks need from the account is not configured: says what to set (README "Deploying to AWS"). */
+export class MissingPrerequisiteError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(`${message}\nSee README.md, "Deploying to AWS", for what must exist before cdk deploy.`, options);
+    this.name = 'MissingPrerequisiteError';
+  }
+}

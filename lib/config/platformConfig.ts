@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ec2TargetConfigSchema } from '../../lambdas/adapters/aws/target/config.ts';
-import { AlarmsSpecSchema } from '../../lambdas/core/evidence/spec.ts';
+import { AlarmsSpecSchema, BotScenarioSchema } from '../../lambdas/core/evidence/spec.ts';
 import { SpecError } from '../../lambdas/core/spec/errors.ts';
 import { parseYamlSource, validateYaml } from '../../lambdas/core/spec/yamlSource.ts';
 import { PlatformConfigError } from './errors.ts';
@@ -35,6 +35,17 @@ export const EnvironmentConfigSchema = z.strictObject({
   ephemeral: z.boolean().default(false),
 });
 
+// A bare name was the old form: refused with what to write instead, never silently scheduled.
+const ScenarioEntry = z.preprocess((value, ctx) => {
+  if (typeof value !== 'string') return value;
+  ctx.addIssue({
+    code: 'custom',
+    input: value,
+    message: `scenario "${value}": give the whole scenario as in .vouch.yml bots.scenarios (name, steps, rate), not only its name; the schedules carry it to the bot Lambda`,
+  });
+  return z.NEVER;
+}, BotScenarioSchema);
+
 export const ServiceConfigSchema = z.strictObject({
   name: ResourceName,
   /** `owner/name` of the service's GitHub repository. */
@@ -43,10 +54,11 @@ export const ServiceConfigSchema = z.strictObject({
   team: z.string().min(1),
   solution: ResourceName,
   environments: z.array(EnvironmentConfigSchema).min(1),
-  /** Bot scenarios (names from the service's `.vouch.yml`) the schedules run. @default [] */
-  scenarios: z.array(ResourceName).default([]),
-  /** Minutes between two scheduled bot runs of a scenario. @default 1 */
-  botIntervalMinutes: z.int().min(1).max(60).default(1),
+  /**
+   * Bot scenarios the schedules of lasting environments run: the service's `.vouch.yml` `bots.scenarios`,
+   * whole (name, steps, rate), because each schedule carries its scenario to the bot Lambda. @default []
+   */
+  scenarios: z.array(ScenarioEntry).default([]),
   /** Golden-signal alarm thresholds: the `alarms` section of `.vouch.yml`. @default every signal at its default */
   alarms: AlarmsSpecSchema.prefault({}),
 });

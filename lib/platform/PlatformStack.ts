@@ -16,8 +16,10 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference.js';
 import type { Construct } from 'constructs';
+import { encodeServiceRegistry } from '../../lambdas/adapters/aws/functionEnvironment.ts';
 import { EC2_TARGET_ENV } from '../../lambdas/adapters/aws/target/config.ts';
 import { TASK_TYPES, type TaskType } from '../../lambdas/core/pipeline/contract.ts';
+import { TASK_LAMBDA_TIMEOUT_SECONDS } from '../../lambdas/core/pipeline/taskTimeouts.ts';
 import type { PlatformConfig } from '../config/platformConfig.ts';
 import { CostCollector, TeamCostDashboard } from '../cost/index.ts';
 import { AlarmStateChangeRule } from './AlarmStateChangeRule.ts';
@@ -26,7 +28,8 @@ import { BuildTable } from './BuildTable.ts';
 import { handlerEntry, PROJECT_ROOT, taskEntry } from './bundling.ts';
 import { NotificationChannel } from './NotificationChannel.ts';
 import { PipelineStateMachine } from './PipelineStateMachine.ts';
-import { BUILD_PROJECT_PREFIX, RUNTIME_ENV } from './runtimeEnvironment.ts';
+import { RunBotScheduling } from './RunBotScheduling.ts';
+import { BUILD_PROJECT_PREFIX, functionEnvironment, RUNTIME_ENV } from './runtimeEnvironment.ts';
 import {
   EVENT_HANDLERS,
   type EventHandler,
@@ -76,6 +79,7 @@ export class PlatformStack extends Stack {
   readonly stateMachines: ReadonlyMap<string, PipelineStateMachine>;
   readonly notifications: NotificationChannel;
   readonly windowEnd: WindowEndScheduling;
+  readonly runBots: RunBotScheduling;
   readonly webhook: WebhookEndpoint;
   readonly costCollector: CostCollector;
 
@@ -136,17 +140,46 @@ export class PlatformStack extends Stack {
       serviceName: string,
       environment: Record<string, string>,
       description: string,
-    ) => new VouchFunction(this, id, { entry, serviceName, environment, description, bundle });
+      timeout?: Duration,
+    ) =>
+      new VouchFunction(this, id, {
+        entry,
+        serviceName,
+        environment,
+        description,
+        bundle,
+        ...(timeout ? { timeout } : {}),
+      });
 
-    // Event handlers that the task Lambdas reference come first (window end), the rest after the state machines.
+    // Event handlers that the task Lambdas reference come first (window end, bot), the rest after the
+    // state machines. The window-end group's name is fixed, so the resumers name it without a reference.
+    const windowScheduleGroup = 'vouch-windows';
+    const resumerEnv = functionEnvironment('windowResumer', {
+      ...tableEnv,
+      [RUNTIME_ENV.windowScheduleGroup]: windowScheduleGroup,
+    });
     const windowEndFn = fn(
       'WindowEnd',
       handlerEntry('windowEnd'),
       'vouch-window-end',
-      tableEnv,
+      resumerEnv,
       'Vouch: closes a verification window at its end',
     );
-    this.windowEnd = new WindowEndScheduling(this, 'WindowEndScheduling', { handler: windowEndFn.function });
+    this.windowEnd = new WindowEndScheduling(this, 'WindowEndScheduling', {
+      handler: windowEndFn.function,
+      scheduleGroupName: windowScheduleGroup,
+    });
+    // A scheduled invocation runs up to 60 scenarios spread over 50 s (plannedBots), each step with its
+    // latency budget: two minutes.
+    const botFn = fn(
+      'Bot',
+      handlerEntry('bot'),
+      'vouch-bot',
+      functionEnvironment('bot', {}),
+      'Vouch: runs one bot scenario against an environment',
+      Duration.minutes(2),
+    );
+    this.runBots = new RunBotScheduling(this, 'RunBotScheduling', { botFunction: botFn.function });
 
     const targetEnv = ec2TargetEnvironment(config);
     const taskFunctions = new Map<TaskType, VouchFunction>();
@@ -166,10 +199,25 @@ export class PlatformStack extends Stack {
         environment[RUNTIME_ENV.windowEndFunctionArn] = windowEndFn.function.functionArn;
         environment[RUNTIME_ENV.windowEndRoleArn] = this.windowEnd.role.roleArn;
       }
+      // A run's test environment gets its bots at its first deploy; destroy removes them.
+      if (type === 'deploy' || type === 'destroy')
+        environment[RUNTIME_ENV.runBotScheduleGroup] = this.runBots.scheduleGroupName;
+      if (type === 'deploy') {
+        environment[RUNTIME_ENV.botFunctionArn] = botFn.function.functionArn;
+        environment[RUNTIME_ENV.botRoleArn] = this.runBots.role.roleArn;
+      }
       const id = `Task${type[0]?.toUpperCase()}${type.slice(1)}`;
       taskFunctions.set(
         type,
-        fn(id, taskEntry(type), `vouch-task-${type}`, environment, `Vouch pipeline task: ${type}`),
+        fn(
+          id,
+          taskEntry(type),
+          `vouch-task-${type}`,
+          // Checked against the task's contract: a variable it needs and does not get fails synth.
+          functionEnvironment(type, environment),
+          `Vouch pipeline task: ${type}`,
+          Duration.seconds(TASK_LAMBDA_TIMEOUT_SECONDS[type]),
+        ),
       );
     }
     this.taskFunctions = taskFunctions;
@@ -200,14 +248,15 @@ export class PlatformStack extends Stack {
       'Webhook',
       handlerEntry('webhook'),
       'vouch-webhook',
-      {
+      functionEnvironment('webhook', {
         ...tableEnv,
         [RUNTIME_ENV.webhookSecretName]: config.platform.secrets.webhookSecret,
         [RUNTIME_ENV.gitTokenSecretName]: config.platform.secrets.gitToken,
         [RUNTIME_ENV.stateMachines]: this.toJsonString(
           Object.fromEntries([...stateMachines].map(([name, m]) => [name, m.stateMachine.stateMachineArn])),
         ),
-        [RUNTIME_ENV.services]: JSON.stringify(
+        // Compressed: Lambda's 4 KB for all variables held about 35 services as plain JSON.
+        [RUNTIME_ENV.services]: encodeServiceRegistry(
           config.services.map((s) => ({
             name: s.name,
             repo: s.repo,
@@ -216,22 +265,15 @@ export class PlatformStack extends Stack {
             solution: s.solution,
           })),
         ),
-      },
+      }),
       'Vouch: Git push webhook, starts pipeline executions',
     );
     const alarmEventFn = fn(
       'AlarmEvent',
       handlerEntry('alarmEvent'),
       'vouch-alarm-event',
-      tableEnv,
+      resumerEnv,
       'Vouch: fails an open window on an alarm',
-    );
-    const botFn = fn(
-      'Bot',
-      handlerEntry('bot'),
-      'vouch-bot',
-      {},
-      'Vouch: runs one bot scenario against an environment',
     );
     const notifierFn = new VouchFunction(this, 'Notifier', {
       entry: handlerEntry('notifier'),
@@ -334,7 +376,12 @@ export class PlatformStack extends Stack {
         arn('ec2', 'volume', '*'),
         ...launchTemplates.map((id) => arn('ec2', 'launch-template', id)),
       ],
-      ec2Images: [images, arn('ec2', 'snapshot', '*')],
+      // Snapshot ARNs have no account part: arn:${Partition}:ec2:${Region}::snapshot/${SnapshotId}
+      // (Service Authorization Reference, Amazon EC2 resource types).
+      ec2Images: [
+        images,
+        this.formatArn({ service: 'ec2', resource: 'snapshot', resourceName: '*', account: '' }),
+      ],
       targetListeners: [listener],
       targetListenerRules: [listenerRules],
       targetGroups: [arn('elasticloadbalancing', 'targetgroup', '*/*')],
@@ -345,6 +392,8 @@ export class PlatformStack extends Stack {
       ],
       windowSchedules: [arn('scheduler', 'schedule', `${this.windowEnd.scheduleGroupName}/*`)],
       windowEndRole: [this.windowEnd.role.roleArn],
+      runBotSchedules: [arn('scheduler', 'schedule', `${this.runBots.scheduleGroupName}/*`)],
+      runBotRole: [this.runBots.role.roleArn],
       buildProjects: [arn('codebuild', 'project', `${BUILD_PROJECT_PREFIX}*`)],
       notificationTopic: [this.notifications.topic.topicArn],
       vouchAlarms: [arn('cloudwatch', 'alarm', `${ALARM_NAME_PREFIX}*`, ArnFormat.COLON_RESOURCE_NAME)],
@@ -392,6 +441,9 @@ const WILDCARD_REASONS: Readonly<Record<ResourceScope, string>> = {
   windowSchedules:
     "the one-time window-end schedules verify creates at run time, in Vouch's own schedule group",
   windowEndRole: 'the window-end scheduler role',
+  runBotSchedules:
+    "the per-run bot schedules deploy creates for a run's test environment, in Vouch's run-bots group",
+  runBotRole: 'the run-bots scheduler role',
   buildProjects: 'the per-service CodeBuild projects (vouch-<service>) that the service stacks create',
   notificationTopic: 'the notification topic',
   vouchAlarms:

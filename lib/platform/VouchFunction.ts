@@ -56,6 +56,7 @@ export class VouchFunction extends Construct {
     });
     this.logGroup.grantWrite(this.role);
 
+    checkEnvironmentSize(props.serviceName, props.environment ?? {});
     const bundle = props.bundle ?? true;
     this.function = new NodejsFunction(this, 'Function', {
       entry: props.entry,
@@ -116,3 +117,24 @@ function queueDestination(queue: sqs.IQueue): lambda.IDestination {
 // The stub that `bundle: false` deploys: answers nothing useful, so it is never mistaken for the handler.
 const STUB =
   "exports.handler = async () => { throw new Error('vouch: stub code, synthesised without bundling'); };";
+
+/** Lambda: "The total size of all environment variables doesn't exceed 4 KB" (Lambda quotas). */
+export const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096;
+/** An unresolved reference (an ARN, a name) is counted at this many bytes: the longest an ARN here gets. */
+const TOKEN_ESTIMATE_BYTES = 256;
+
+/**
+ * Refuses at synth a function whose variables would not fit Lambda's 4 KB, naming it, instead of a
+ * deploy failing in CloudFormation. References are counted at their longest.
+ */
+function checkEnvironmentSize(serviceName: string, environment: Readonly<Record<string, string>>): void {
+  const estimate = (text: string) =>
+    Buffer.byteLength(text.replace(/\$\{Token\[[^\]]+\]\}/g, 'x'.repeat(TOKEN_ESTIMATE_BYTES)));
+  // The Powertools variables VouchFunction adds, counted generously.
+  const size = 256 + Object.entries(environment).reduce((n, [k, v]) => n + estimate(k) + estimate(v), 0);
+  if (size > LAMBDA_ENVIRONMENT_LIMIT_BYTES) {
+    throw new Error(
+      `${serviceName}: its environment variables take about ${size} bytes, over Lambda's ${LAMBDA_ENVIRONMENT_LIMIT_BYTES}; for the webhook, that is the service registry (fewer or shorter service entries)`,
+    );
+  }
+}

@@ -17,7 +17,7 @@ export type ResourceScope =
   | 'ec2LaunchedResources'
   /** What RunInstances touches besides the instance: image, subnet, security group, ENI, volume, launch template. */
   | 'ec2LaunchResources'
-  /** AMIs and their snapshots (CreateImage, CreateTags on the new image). */
+  /** AMIs and their snapshots (CreateImage, CreateTags on the new image and its snapshots). */
   | 'ec2Images'
   /** Listeners of the deploy target's load balancer. */
   | 'targetListeners'
@@ -33,6 +33,10 @@ export type ResourceScope =
   | 'windowSchedules'
   /** The role EventBridge Scheduler assumes to invoke the window-end Lambda. */
   | 'windowEndRole'
+  /** Per-run bot schedules of ephemeral environments, in Vouch's run-bots group. */
+  | 'runBotSchedules'
+  /** The role EventBridge Scheduler assumes to invoke the bot Lambda for them. */
+  | 'runBotRole'
   /** CodeBuild projects named `vouch-*` (one per service, in the service stacks). */
   | 'buildProjects'
   /** The notification topic. */
@@ -185,6 +189,13 @@ const TASK_CALLS: Readonly<Record<TaskType, readonly PermissionGrant[]>> = {
     TERMINATE_INSTANCES,
     ELB_DESCRIBE('elasticloadbalancing:DescribeTargetHealth'),
     EC2_DESCRIBE('ec2:DescribeImages', 'ec2:DescribeInstances'),
+    // The first deploy of a run's ephemeral environment schedules its bots (runBotSchedules.ts).
+    { actions: ['scheduler:CreateSchedule'], scope: 'runBotSchedules' },
+    {
+      actions: ['iam:PassRole'],
+      scope: 'runBotRole',
+      conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+    },
   ],
   // runOnce: HTTP to the environment, metrics as EMF in the log stream.
   bots: [...PROVISION, ELB_DESCRIBE()],
@@ -240,6 +251,9 @@ const TASK_CALLS: Readonly<Record<TaskType, readonly PermissionGrant[]>> = {
     },
     ELB_DESCRIBE(),
     EC2_DESCRIBE('ec2:DescribeInstances'),
+    // The run's bot schedules go first (found by their name prefix).
+    { actions: ['scheduler:DeleteSchedule'], scope: 'runBotSchedules' },
+    unscoped(['scheduler:ListSchedules'], 'scheduler:ListSchedules supports no resource-level permissions'),
   ],
   verify: [
     // DynamoWindowStore: open the window (Put), read and update it.
@@ -284,6 +298,8 @@ const WINDOW_CLOSE: PermissionGrant[] = [
   METRIC_DATA,
   // Task-token callbacks are authorised on the state machine that issued the token.
   { actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'], scope: 'stateMachines' },
+  // A window an alarm closed early has its pending end schedule deleted (windowEndSchedule.ts).
+  { actions: ['scheduler:DeleteSchedule'], scope: 'windowSchedules' },
 ];
 
 /**

@@ -3,31 +3,24 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
+import { plannedBots } from '../../lambdas/core/evidence/botSchedulePlan.ts';
+import type { BotScenario } from '../../lambdas/core/evidence/spec.ts';
 import type { EnvironmentConfig } from '../config/platformConfig.ts';
 
 export interface BotSchedulesProps {
   readonly service: string;
   readonly environments: readonly EnvironmentConfig[];
-  /** Scenario names from the service's `.vouch.yml`. */
-  readonly scenarios: readonly string[];
+  /** The service's bot scenarios (`.vouch.yml` `bots.scenarios`), whole. */
+  readonly scenarios: readonly BotScenario[];
   /** The platform's bot Lambda. */
   readonly botFunction: lambda.IFunction;
-  /** @default Duration.minutes(1) */
-  readonly interval?: Duration;
-}
-
-/** What the bot Lambda receives from a schedule: which scenario to run where. */
-export interface BotScheduleInput {
-  readonly service: string;
-  readonly environment: string;
-  readonly baseUrl: string;
-  readonly scenario: string;
 }
 
 /**
- * The bots of a service: one EventBridge Scheduler schedule per (environment, scenario), in the
- * service's own schedule group, invoking the bot Lambda. Ephemeral environments exist only during a
- * pipeline run, whose `bots` task drives them, so their schedules are created disabled.
+ * The bots of a service's lasting environments: one EventBridge Scheduler schedule per (environment,
+ * scenario) that runs there (`plannedBots`, the same choice as the local platform and the per-run
+ * schedules), in the service's own schedule group, invoking the bot Lambda with the whole scenario.
+ * Ephemeral environments get theirs per run, at their first deploy (runBotSchedules.ts), on the run's host.
  */
 export class BotSchedules extends Construct {
   readonly group: scheduler.ScheduleGroup;
@@ -50,31 +43,28 @@ export class BotSchedules extends Construct {
       }),
     );
     const schedules = new Map<string, scheduler.Schedule>();
-    for (const environment of props.environments) {
-      for (const scenario of props.scenarios) {
-        const input: BotScheduleInput = {
-          service: props.service,
-          environment: environment.name,
-          baseUrl: environment.baseUrl,
-          scenario,
-        };
-        const key = `${environment.name}-${scenario}`;
+    for (const environment of props.environments.filter((e) => !e.ephemeral)) {
+      const bots = plannedBots(
+        { service: props.service, environment: environment.name, baseUrl: environment.baseUrl },
+        props.scenarios,
+      );
+      for (const bot of bots) {
+        const key = `${environment.name}-${bot.scenario.name}`;
         schedules.set(
           key,
           new scheduler.Schedule(this, key, {
             scheduleGroup: this.group,
             scheduleName: key,
-            description: `Vouch bot ${scenario} against ${props.service} in ${environment.name}`,
-            schedule: scheduler.ScheduleExpression.rate(props.interval ?? Duration.minutes(1)),
-            enabled: !environment.ephemeral,
+            description: `Vouch bot ${bot.scenario.name} against ${props.service} in ${environment.name}`,
+            schedule: scheduler.ScheduleExpression.rate(Duration.minutes(bot.everyMinutes)),
             target: {
               // Bound by hand rather than through aws-scheduler-targets' LambdaInvoke, which also grants
               // `<function>:*` (every version and alias); the schedules invoke the unqualified ARN only.
               bind: () => ({
                 arn: props.botFunction.functionArn,
                 role: this.role,
-                input: scheduler.ScheduleTargetInput.fromObject(input),
-                // A missed run is superseded by the next one a minute later: no retries piling up.
+                input: scheduler.ScheduleTargetInput.fromObject(bot.input),
+                // A missed run is superseded by the next one: no retries piling up.
                 retryPolicy: { maximumRetryAttempts: 0 },
               }),
             },

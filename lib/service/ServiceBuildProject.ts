@@ -7,6 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference.js';
 import { Construct } from 'constructs';
 import { parse } from 'yaml';
+import { TASK_TOKEN_KEY_PREFIX } from '../../lambdas/adapters/aws/codebuild/taskTokenItems.ts';
 import { PROJECT_ROOT } from '../platform/bundling.ts';
 import { artifactBucketName, buildProjectName, RUNTIME_ENV } from '../platform/runtimeEnvironment.ts';
 
@@ -30,6 +31,8 @@ export interface ServiceBuildProjectProps {
   readonly repo: string;
   /** ARNs of the pipeline state machines whose task tokens the build answers. */
   readonly stateMachineArns: readonly string[];
+  /** The build table, where the build reads its task token (its service's items only). @default none: the build cannot read a stored token */
+  readonly buildTableArn?: string;
   /** @default codebuild.LinuxArmBuildImage.AMAZON_LINUX_2023_STANDARD_3_0 */
   readonly buildImage?: codebuild.IBuildImage;
   /** @default logs.RetentionDays.ONE_MONTH */
@@ -81,6 +84,21 @@ export class ServiceBuildProject extends Construct {
         resources: [...props.stateMachineArns],
       }),
     );
+    // The task token the build hands back waits in the build table (taskTokenItems.ts): this
+    // service's token items only.
+    if (props.buildTableArn !== undefined) {
+      this.project.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['dynamodb:GetItem'],
+          resources: [props.buildTableArn],
+          conditions: {
+            'ForAllValues:StringLike': {
+              'dynamodb:LeadingKeys': [`${TASK_TOKEN_KEY_PREFIX}${props.service}#*`],
+            },
+          },
+        }),
+      );
+    }
     // The build task's upload (`aws s3 cp` to VOUCH_ARTIFACT_URI): this service's prefix only.
     const artifacts = Arn.format(
       { service: 's3', region: '', account: '', resource: bucketName, resourceName: `${props.service}/*` },

@@ -1,8 +1,9 @@
-import { Duration, Stack, type StackProps, Tags } from 'aws-cdk-lib';
+import { Stack, type StackProps, Tags } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import type { ServiceConfig } from '../config/platformConfig.ts';
 import { BotSchedules } from './BotSchedules.ts';
+import { EnvironmentRouting } from './EnvironmentRouting.ts';
 import { GoldenSignalAlarms } from './GoldenSignalAlarms.ts';
 import { ServiceBuildProject } from './ServiceBuildProject.ts';
 import { ServiceDashboard } from './ServiceDashboard.ts';
@@ -13,6 +14,19 @@ export interface ServiceStackProps extends StackProps {
   readonly botFunction: lambda.IFunction;
   /** The pipeline state machines whose build and test tasks this service's CodeBuild project answers. */
   readonly stateMachineArns: readonly string[];
+  /** The platform's build table: the CodeBuild project reads its task tokens there. */
+  readonly buildTableArn: string;
+  /**
+   * Where the service's lasting environments are routed, when its flavour deploys to the EC2 target:
+   * their target-group pair and listener rule are created here. @default none (the flavour does not deploy)
+   */
+  readonly routing?: {
+    readonly vpcId: string;
+    readonly listenerArn: string;
+    readonly servicePort?: number;
+    /** The listener rule priority of each lasting environment, by name. */
+    readonly priorities: Readonly<Record<string, number>>;
+  };
 }
 
 /**
@@ -25,6 +39,7 @@ export class ServiceStack extends Stack {
   readonly bots: BotSchedules;
   readonly dashboard: ServiceDashboard;
   readonly build: ServiceBuildProject;
+  readonly routing: ReadonlyMap<string, EnvironmentRouting>;
 
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     super(scope, id, props);
@@ -45,12 +60,30 @@ export class ServiceStack extends Stack {
       );
     }
     this.alarms = alarms;
+    const routing = new Map<string, EnvironmentRouting>();
+    for (const environment of props.routing ? service.environments.filter((e) => !e.ephemeral) : []) {
+      const target = props.routing;
+      const priority = target?.priorities[environment.name];
+      if (target === undefined || priority === undefined)
+        throw new Error(`no listener rule priority for ${service.name}/${environment.name}`);
+      routing.set(
+        environment.name,
+        new EnvironmentRouting(this, `Routing-${environment.name}`, {
+          service: service.name,
+          environment,
+          vpcId: target.vpcId,
+          listenerArn: target.listenerArn,
+          ...(target.servicePort === undefined ? {} : { servicePort: target.servicePort }),
+          priority,
+        }),
+      );
+    }
+    this.routing = routing;
     this.bots = new BotSchedules(this, 'Bots', {
       service: service.name,
       environments: service.environments,
       scenarios: service.scenarios,
       botFunction: props.botFunction,
-      interval: Duration.minutes(service.botIntervalMinutes),
     });
     this.dashboard = new ServiceDashboard(this, 'Dashboard', {
       service: service.name,
@@ -60,6 +93,7 @@ export class ServiceStack extends Stack {
       service: service.name,
       repo: service.repo,
       stateMachineArns: props.stateMachineArns,
+      buildTableArn: props.buildTableArn,
     });
   }
 }

@@ -1,4 +1,5 @@
 export * from './BotSchedules.ts';
+export * from './EnvironmentRouting.ts';
 export * from './GoldenSignalAlarms.ts';
 export * from './ServiceBuildProject.ts';
 export * from './ServiceDashboard.ts';

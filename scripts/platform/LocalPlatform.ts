@@ -32,10 +32,12 @@ import {
 import { createLocalNotificationSink, type NotificationSink } from '../../lambdas/adapters/slack/index.ts';
 import { alarmDefinitions } from '../../lambdas/core/evidence/alarms.ts';
 import { botRuns } from '../../lambdas/core/evidence/botRuns.ts';
+import { plannedBots } from '../../lambdas/core/evidence/botSchedulePlan.ts';
 import { ScaledClock } from '../../lambdas/core/evidence/clock.ts';
 import { LocalTaskTokens, TaskFailure } from '../../lambdas/core/evidence/localTaskTokens.ts';
 import { createDecideTask, createLocalVerifyTask } from '../../lambdas/core/evidence/tasks.ts';
 import { resumeAtWindowEnd, resumeOnAlarm, type WindowPorts } from '../../lambdas/core/evidence/window.ts';
+import { createWindowPorts } from '../../lambdas/core/evidence/windowPorts.ts';
 import { parseNotification } from '../../lambdas/core/notify/notification.ts';
 import type { JsonValue, RunInput, TaskFunction, TaskInput } from '../../lambdas/core/pipeline/contract.ts';
 import { type ReconcileReport, reconcileService } from '../../lambdas/core/pipeline/reconcile.ts';
@@ -197,13 +199,12 @@ export class LocalPlatform {
 
   /** Ports of the verification windows: resumed by the metric store's alarms and the scheduler's window ends. */
   windowPorts(): WindowPorts {
-    return {
+    return createWindowPorts({
       windows: this.windows,
       evidence: this.metrics,
       tokens: this.tokens,
       clock: this.clock,
-      delivery: 'failure',
-    };
+    });
   }
 
   private async startWebhook(): Promise<void> {
@@ -458,7 +459,12 @@ export class LocalPlatform {
     const alarms = alarmDefinitions(entry.spec.alarms, env.service, key);
     this.metrics.defineAlarms(alarms);
     const scenarios: string[] = [];
-    for (const scenario of entry.spec.bots.scenarios) {
+    // Which bots run for a new environment: the same choice as the schedules on AWS (plannedBots).
+    const bots = plannedBots(
+      { service: env.service, environment: env.name, baseUrl: env.proxyUrl },
+      entry.spec.bots.scenarios,
+    );
+    for (const { scenario } of bots) {
       const added = this.scheduler.addBot({
         service: env.service,
         environment: env.name,

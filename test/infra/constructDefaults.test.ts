@@ -6,7 +6,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { BUILD_TABLE_SCHEMA } from '../../lambdas/adapters/dynamo/tableSchema.ts';
-import { AlarmsSpecSchema } from '../../lambdas/core/evidence/spec.ts';
+import { AlarmsSpecSchema, BotScenarioSchema } from '../../lambdas/core/evidence/spec.ts';
 import {
   AlarmStateChangeRule,
   ArtifactBucket,
@@ -167,12 +167,12 @@ describe('construct defaults', () => {
     });
   });
 
-  it('BotSchedules: every minute', () => {
+  it("BotSchedules: a scenario's default rate (one a minute) is a schedule every minute", () => {
     const stack = newStack();
     new BotSchedules(stack, 'Bots', {
       service: 'orders',
       environments: [{ name: 'prod', baseUrl: 'https://orders.example.com', ephemeral: false }],
-      scenarios: ['browse'],
+      scenarios: [BotScenarioSchema.parse({ name: 'browse', steps: [{ path: '/' }] })],
       botFunction: stubFunction(stack),
     });
     Template.fromStack(stack).hasResourceProperties('AWS::Scheduler::Schedule', {

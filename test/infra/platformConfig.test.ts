@@ -56,7 +56,6 @@ describe('platform config', () => {
     });
     const service = config.services[0];
     expect(service?.scenarios).toEqual([]);
-    expect(service?.botIntervalMinutes).toBe(1);
     expect(service?.environments[0]?.ephemeral).toBe(false);
     // The `.vouch.yml` alarm defaults: every signal on, saturation off.
     expect(service?.alarms.errorRate).toMatchObject({ enabled: true, thresholdPercent: 5 });
@@ -105,5 +104,23 @@ describe('platform config', () => {
     const message = problemOf(MINIMAL.replace('name: orders', 'name: Orders_Service'));
     // Assess
     expect(message).toContain('services[0].name: lowercase letters, digits and dashes');
+  });
+});
+
+describe('bot scenarios in the platform config (defect 2: the schedules carry the whole scenario)', () => {
+  it('refuses a bare scenario name, saying what to write instead', () => {
+    const problem = problemOf(`${MINIMAL}    scenarios: [place-order]\n`);
+    expect(problem).toMatch(
+      /scenario "place-order": give the whole scenario as in \.vouch\.yml bots\.scenarios/,
+    );
+  });
+
+  it('takes the scenario as .vouch.yml has it, with its defaults', () => {
+    const config = parsePlatformConfig(
+      `${MINIMAL}    scenarios:\n      - name: browse\n        steps: [{ path: /orders/1 }]\n`,
+      'platform.yml',
+      FLAVOURS,
+    );
+    expect(config.services[0]?.scenarios[0]).toMatchObject({ name: 'browse', rate: { default: 1 } });
   });
 });

@@ -113,6 +113,8 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
     'elasticloadbalancing:DescribeTargetHealth',
     'ec2:DescribeImages',
     'ec2:DescribeInstances',
+    // Bots of the run's test environment (runBotSchedules.ts).
+    'scheduler:CreateSchedule',
   ],
   'vouch-task-bots': [...EVENTS, ...PROVISION],
   'vouch-task-shift': [
@@ -152,6 +154,9 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
     'elasticloadbalancing:DeleteRule',
     'elasticloadbalancing:DeleteTargetGroup',
     'ec2:DescribeInstances',
+    // The run's bot schedules (runBotSchedules.ts).
+    'scheduler:ListSchedules',
+    'scheduler:DeleteSchedule',
   ],
   'vouch-task-verify': [...EVENTS, 'dynamodb:UpdateItem', 'scheduler:CreateSchedule', 'iam:PassRole'],
   'vouch-task-decide': [...EVENTS, 'dynamodb:UpdateItem', ...CW_READ],
@@ -173,6 +178,7 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
     ...CW_READ,
     'states:SendTaskSuccess',
     'states:SendTaskFailure',
+    'scheduler:DeleteSchedule',
   ],
   'vouch-window-end': [
     'dynamodb:GetItem',
@@ -180,6 +186,7 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
     ...CW_READ,
     'states:SendTaskSuccess',
     'states:SendTaskFailure',
+    'scheduler:DeleteSchedule',
   ],
   'vouch-bot': [],
   // lib/cost/CostCollector.ts (its own engineer's table): Cost Explorer, its metrics, its COST# items.
@@ -214,6 +221,7 @@ const UNSCOPABLE = new Set([
   'ce:ListCostAllocationTags',
   'ce:UpdateCostAllocationTagsStatus',
   'cloudwatch:PutMetricData',
+  'scheduler:ListSchedules',
 ]);
 
 describe('platform stack: Lambdas', () => {
@@ -299,6 +307,16 @@ describe('platform stack: Lambdas', () => {
     ]);
     expect(deploy.get('iam:PassRole')).toEqual([
       `${target?.instanceRoleArn} if {"StringEquals":{"iam:PassedToService":"ec2.amazonaws.com"}}`,
+      `${flattenCfnReference(vouch.stacks.platform.resolve(vouch.stacks.platform.runBots.role.roleArn))} if {"StringEquals":{"iam:PassedToService":"scheduler.amazonaws.com"}}`,
+    ]);
+    expect(deploy.get('scheduler:CreateSchedule')).toEqual([
+      'arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/vouch-run-bots/*',
+    ]);
+    expect(destroy.get('scheduler:DeleteSchedule')).toEqual([
+      'arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/vouch-run-bots/*',
+    ]);
+    expect(permissionsOf('vouch-alarm-event').get('scheduler:DeleteSchedule')).toEqual([
+      'arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/vouch-windows/*',
     ]);
     expect(deploy.get('ec2:RunInstances')).toContain(
       `arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:launch-template/${target?.launchTemplateId}`,
@@ -312,6 +330,14 @@ describe('platform stack: Lambdas', () => {
     expect(permissionsOf('vouch-task-verify').get('scheduler:CreateSchedule')).toEqual([
       'arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/vouch-windows/*',
     ]);
+    // Defect 5: snapshot ARNs have no account part, and CreateImage tags the snapshots it creates.
+    const bake = permissionsOf('vouch-task-bake');
+    const snapshots = 'arn:<AWS::Partition>:ec2:<AWS::Region>::snapshot/*';
+    expect(bake.get('ec2:CreateImage')).toContain(snapshots);
+    expect(bake.get('ec2:CreateTags')).toContain(
+      `${snapshots} if {"StringEquals":{"ec2:CreateAction":"CreateImage"}}`,
+    );
+    expect(JSON.stringify([...bake.values()])).not.toContain(':<AWS::AccountId>:snapshot/');
     expect(permissionsOf('vouch-window-end').get('states:SendTaskSuccess')).toEqual(
       [...vouch.flavours.keys()].map(
         (f) => `arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:stateMachine:vouch-${f}`,

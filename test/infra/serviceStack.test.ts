@@ -2,6 +2,8 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { alarmName } from '../../lambdas/core/evidence/alarms.ts';
+import { ManualClock } from '../../lambdas/core/evidence/clock.ts';
+import { BotRunEventSchema, handleBotRun } from '../../lambdas/core/evidence/events.ts';
 import { METRIC_NAMESPACE } from '../../lambdas/core/evidence/metrics.ts';
 import { RUNTIME_ENV } from '../../lib/platform/runtimeEnvironment.ts';
 import {
@@ -91,23 +93,26 @@ describe('service stacks', () => {
     });
   });
 
-  it('schedules each bot scenario in each environment, disabled where the environment is ephemeral', () => {
+  it('schedules each bot scenario of each lasting environment with the whole scenario the bot Lambda parses', async () => {
     // Prepare
     const orders = vouch.config.services.find((s) => s.name === 'orders');
     const botFunction = vouch.stacks.platform.handlers.get('bot')?.function;
+    const lasting = (orders?.environments ?? []).filter((e) => !e.ephemeral);
     // Act
     const schedules = Object.values(resourcesOf(template('orders'), 'AWS::Scheduler::Schedule')).map(
       (s) => s.Properties ?? {},
     );
-    // Assess
-    expect(schedules).toHaveLength((orders?.environments.length ?? 0) * (orders?.scenarios.length ?? 0));
-    for (const env of orders?.environments ?? []) {
+    // Assess: the test environment has none here (its host is per run: deploy schedules its bots).
+    expect(lasting.length).toBeGreaterThan(0);
+    expect(schedules).toHaveLength(lasting.length * (orders?.scenarios.length ?? 0));
+    expect(schedules.map((s) => s.Name)).not.toContain(expect.stringMatching(/^test-/));
+    for (const env of lasting) {
       for (const scenario of orders?.scenarios ?? []) {
-        const schedule = schedules.find((s) => s.Name === `${env.name}-${scenario}`);
-        expect(schedule, `${env.name}/${scenario}`).toMatchObject({
+        const schedule = schedules.find((s) => s.Name === `${env.name}-${scenario.name}`);
+        expect(schedule, `${env.name}/${scenario.name}`).toMatchObject({
           GroupName: 'vouch-orders-bots',
           ScheduleExpression: 'rate(1 minute)',
-          State: env.ephemeral ? 'DISABLED' : 'ENABLED',
+          State: 'ENABLED',
           Target: {
             Arn: { 'Fn::ImportValue': expect.stringContaining('BotFunction') },
             RetryPolicy: { MaximumRetryAttempts: 0 },
@@ -116,7 +121,18 @@ describe('service stacks', () => {
         const input = JSON.parse(
           String((propsOf({ Properties: schedule }).Target as { Input: string }).Input),
         );
-        expect(input).toEqual({ service: 'orders', environment: env.name, baseUrl: env.baseUrl, scenario });
+        // Defect 2: what the bot Lambda parses, scenario object and all; rate 40/min = 40 runs a minute.
+        const event = BotRunEventSchema.parse(input);
+        expect(event).toMatchObject({ service: 'orders', environment: env.name, baseUrl: env.baseUrl });
+        expect(event.scenario).toEqual(scenario);
+        expect(event.runs).toBe(Math.min(60, Math.round(scenario.rate.default ?? 0)));
+        // The bot handler runs it (no EvidenceSpecError on the schedule's input).
+        const results = await handleBotRun(input, {
+          fetch: async () => new Response(JSON.stringify({ item: 'coffee beans', id: 1 }), { status: 201 }),
+          clock: new ManualClock(0),
+          sleep: async () => undefined,
+        });
+        expect(results).toHaveLength(event.runs);
       }
     }
     expect(botFunction).toBeDefined();

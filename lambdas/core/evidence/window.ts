@@ -28,6 +28,8 @@ export interface TaskTokenPort {
 /** Port: arranges for `resumeAtWindowEnd` to run when the window ends (one-time schedule / clock timer). */
 export interface WindowEndScheduler {
   scheduleWindowEnd(window: OpenWindow): Promise<void>;
+  /** Removes the window's pending end (it closed early, on an alarm). @default nothing to remove */
+  cancelWindowEnd?(window: OpenWindow): Promise<void>;
 }
 
 /** The slice of a logger the windows use; Powertools Logger fits it. */
@@ -49,6 +51,8 @@ export interface WindowPorts {
   readonly logger?: EvidenceLogger;
   /** @default 'output' */
   readonly delivery?: VerdictDelivery;
+  /** Where a window closed before its end has its pending end schedule removed. @default none */
+  readonly windowEnds?: Pick<WindowEndScheduler, 'cancelWindowEnd'>;
 }
 
 const DEFAULTS = VerificationSpecSchema.parse({});
@@ -355,8 +359,23 @@ async function deliver(
       environment: window.environment,
     });
   }
+  if (verdict.trigger !== 'windowEnd') await cancelPendingEnd(window, ports);
   await ports.onVerdict?.(verdict);
   return { verdict, delivery };
+}
+
+/** A window closed early leaves no pending end behind (its schedule would otherwise block nothing but linger). */
+async function cancelPendingEnd(window: OpenWindow, ports: WindowPorts): Promise<void> {
+  try {
+    await ports.windowEnds?.cancelWindowEnd?.(window);
+  } catch (error) {
+    // The verdict is delivered; a schedule left behind fires on a closed window, which is a no-op.
+    ports.logger?.warn('could not remove the window-end schedule', {
+      service: window.service,
+      environment: window.environment,
+      error: (error as Error).name,
+    });
+  }
 }
 
 /** The verify task's output: `{ verdict }`, so the state machine branches on `$.verdict.outcome`. */

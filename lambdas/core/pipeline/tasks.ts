@@ -20,6 +20,7 @@ import type { CanaryVerdict } from '../canary/judge.ts';
 import { judgeCanaryStep } from '../canary/judge.ts';
 import type { CanarySeries } from '../canary/periods.ts';
 import type { CanarySpec } from '../canary/spec.ts';
+import { type BotScenario, BotsSpecSchema } from '../evidence/spec.ts';
 import { chartFromCanaryVerdict, notificationVerdictFromCanary } from '../notify/fromCanaryVerdict.ts';
 import type { NotificationInput } from '../notify/notification.ts';
 import type { ResourceTags } from '../shared/tags.ts';
@@ -103,6 +104,15 @@ export interface NotifyPort {
   send(notification: NotificationInput): Promise<void>;
 }
 
+/**
+ * The scheduled bots of an ephemeral environment, started when the run first deploys there and stopped
+ * when it destroys it (on AWS per-run schedules; which bots run is `plannedBots`). Returns the scenarios.
+ */
+export interface EnvironmentBotsPort {
+  start(environment: Environment, scenarios: readonly BotScenario[]): Promise<string[]>;
+  stop(environmentId: string): Promise<string[]>;
+}
+
 export interface PipelinePorts {
   readonly builds: BuildRecords;
   readonly target: DeployTarget;
@@ -113,6 +123,11 @@ export interface PipelinePorts {
   readonly bots: BotRunsPort;
   readonly commands: CommandPort;
   readonly notify: NotifyPort;
+  /**
+   * Bots of ephemeral environments (AWS). @default none: the local platform starts an environment's bots
+   * itself at its first deploy
+   */
+  readonly environmentBots?: EnvironmentBotsPort;
   /** Where the service's files are, to bake from (locally the repository folder). */
   readonly source: (run: RunState) => { source: string; overlays?: readonly string[] };
   readonly now?: () => Date;
@@ -179,6 +194,11 @@ function stepTraffic(input: TaskInput): number {
   return traffic;
 }
 
+/** The bot scenarios of the run's `.vouch.yml` (validated there; parsed again for their type). */
+function scenariosOf(input: TaskInput): BotScenario[] {
+  return BotsSpecSchema.parse(input.run.config.bots ?? {}).scenarios;
+}
+
 const canaryConfig = (input: TaskInput) => input.run.config.canary as unknown as CanarySpec;
 
 const json = (value: unknown): JsonValue => JSON.parse(JSON.stringify(value ?? null)) as JsonValue;
@@ -211,9 +231,25 @@ export function createPipelineTasks(ports: PipelinePorts): Record<TaskType, Task
     return deployed?.firstRelease === true;
   };
 
-  /** The environment, provisioned if need be: a lasting one is looked up, an ephemeral one is the run's own. */
+  /**
+   * The environment, provisioned if need be: a lasting one is looked up, an ephemeral one is the run's own.
+   * An ephemeral one the run's provision task already created is taken from its result, so later tasks
+   * (running in parallel, e.g. the tests stage) never provision it again with a new created-at tag.
+   */
   const environment = async (input: TaskInput, name = environmentOf(input)): Promise<Environment> => {
     const spec = environmentSpec(input, name);
+    if (spec.ephemeral) {
+      const id = environmentId(input.run.service, name, runKeyOf(input.run.execution));
+      const provisioned = Object.values(input.run.out).find(
+        (out) =>
+          out !== null &&
+          typeof out === 'object' &&
+          !Array.isArray(out) &&
+          out.id === id &&
+          typeof out.proxyUrl === 'string',
+      );
+      if (provisioned !== undefined) return provisioned as unknown as Environment;
+    }
     return ports.target.provision(input.run.service, name, {
       ephemeral: spec.ephemeral,
       tags: tagsOf(input.run),
@@ -338,7 +374,12 @@ export function createPipelineTasks(ports: PipelinePorts): Record<TaskType, Task
       const slot = firstRelease || input.task.params.slot !== 'canary' ? 'baseline' : 'canary';
       const weight = typeof input.task.params.weight === 'number' ? input.task.params.weight : 0;
       const described = await ports.target.deploy(image, env, { slot, weight, version });
-      return json({ ...(describe(described) as Record<string, JsonValue>), firstRelease });
+      // Bots start once something runs there (before, every request would be a 502).
+      const bots =
+        env.ephemeral && ports.environmentBots
+          ? { bots: await ports.environmentBots.start(env, scenariosOf(input)) }
+          : {};
+      return json({ ...(describe(described) as Record<string, JsonValue>), firstRelease, ...bots });
     },
 
     async bots(input) {
@@ -525,8 +566,10 @@ export function createPipelineTasks(ports: PipelinePorts): Record<TaskType, Task
       }
       // Looked up by its id, not provisioned: a retried destroy must not create what it just removed.
       const id = environmentId(input.run.service, name, runKeyOf(input.run.execution));
+      // Bots first: a bot hitting a target that is gone would count as the service failing.
+      const botsStopped = (await ports.environmentBots?.stop(id)) ?? [];
       await ports.target.destroy({ id });
-      return { destroyed: id };
+      return { destroyed: id, botsStopped };
     },
 
     async report(input): Promise<JsonValue> {

@@ -1,4 +1,5 @@
 import type { TaskType } from '../pipeline/contract.ts';
+import { taskStateTimeoutSeconds } from '../pipeline/taskTimeouts.ts';
 import { UnknownTaskError } from './errors.ts';
 import type { PipeSpec, StageSpec, TaskSpec } from './schema.ts';
 
@@ -52,10 +53,21 @@ export const LOCK_QUEUE_RETRY = {
   BackoffRate: 1,
 } as const;
 
-/** Task timeouts. Step Functions' own default is 99999999 s; no task may hang a pipeline that long. */
-const TASK_TIMEOUT_SECONDS = 900;
+/**
+ * A Lambda that ran out of time (the runtime's `Sandbox.Timedout`; `Lambda.Unknown` when the service
+ * cannot say more) or a bounded wait that gave up (WaiterTimeoutError): bake, provision and deploy are
+ * re-entrant, so a retry resumes the wait where the EC2 resources are (lambdas/adapters/aws/target/errors.ts).
+ */
+const RESUMABLE_ERRORS = ['Sandbox.Timedout', 'Lambda.Unknown', 'WaiterTimeoutError'];
+
 /** A callback task (a verification window of up to 24 h, a CodeBuild build) with room to spare. */
 const CALLBACK_TIMEOUT_SECONDS = 25 * 3600;
+/**
+ * A build or test callback: the longest command `.vouch.yml` allows (8 h, spec/schema.ts) plus an hour for
+ * CodeBuild's queue and provisioning. A build killed before post_build (which sends the token) then fails
+ * the run with States.Timeout after that, not after a day.
+ */
+const COMMAND_CALLBACK_TIMEOUT_SECONDS = 9 * 3600;
 /** A whole run, including every verification window (Standard workflows allow up to a year). */
 const EXECUTION_TIMEOUT_SECONDS = 7 * 24 * 3600;
 
@@ -189,7 +201,8 @@ export function selectStages(
 
 function firstStateName(stage: StageSpec): string {
   if (stage.parallel || stage.each) return stage.stage;
-  return (stage.tasks[0] as TaskSpec).name;
+  const task = stage.tasks[0] as TaskSpec;
+  return task.type === 'build' || task.type === 'test' ? `${task.name}-has-command` : task.name;
 }
 
 /** Emits a stage's states; returns its first state and the state whose Next continues the pipe. */
@@ -206,8 +219,11 @@ function emitStage(
       Comment: `Stage ${stage.stage}: tasks run at the same time; results in order at ${scope.out}.${stage.stage}`,
       Branches: stage.tasks.map((task) => {
         const branchStates: Record<string, AslState> = {};
-        emitTask(task, branchStates, scope, undefined, { resultPath: '$.result', outputPath: '$.result' });
-        return { StartAt: task.name, States: branchStates };
+        const { start } = emitTask(task, branchStates, scope, undefined, {
+          resultPath: '$.result',
+          outputPath: '$.result',
+        });
+        return { StartAt: start, States: branchStates };
       }),
       ResultPath: `${scope.out}.${stage.stage}`,
     };
@@ -261,13 +277,13 @@ function emitTask(
           FunctionName: `\${${substitutionKey(type)}}`,
           Payload: { ...payload, 'token.$': '$$.Task.Token' },
         },
-        TimeoutSeconds: CALLBACK_TIMEOUT_SECONDS,
+        TimeoutSeconds: type === 'verify' ? CALLBACK_TIMEOUT_SECONDS : COMMAND_CALLBACK_TIMEOUT_SECONDS,
       }
     : {
         Type: 'Task',
         Resource: `\${${substitutionKey(type)}}`,
         Parameters: payload,
-        TimeoutSeconds: TASK_TIMEOUT_SECONDS,
+        TimeoutSeconds: taskStateTimeoutSeconds(type),
       };
   state.ResultPath = paths.resultPath ?? `${scope.out}.${task.name}`;
   if (paths.outputPath) state.OutputPath = paths.outputPath;
@@ -281,12 +297,48 @@ function emitTask(
     },
     // A run waiting for another's deploy lock comes back to its place in the queue: the queue's bound.
     ...(type === 'lock' ? [LOCK_QUEUE_RETRY] : []),
+    // Once more after a Lambda or waiter timeout: the retried task resumes its wait.
+    { ErrorEquals: RESUMABLE_ERRORS, IntervalSeconds: 5, MaxAttempts: 2, BackoffRate: 1 },
   ];
   states[task.name] = state;
   applyFailure(state, task.name, failure);
   if (type === 'verify') addDecideOnTimeout(task, state, states, payload);
   if (paths.outputPath) state.End = true;
+  if (type === 'build' || type === 'test') {
+    return { start: skipWithoutCommand(task.name, type, state, states, scope), end: task.name };
+  }
   return { start: task.name, end: task.name };
+}
+
+/**
+ * `build` and `test` wait for a task token that only their CodeBuild build sends: without a command in
+ * `.vouch.yml` no build starts, so the state machine skips the Task instead of entering it (a token
+ * nobody sends would hold the run until the Task's timeout). The task function's own `skipped` answer is
+ * the same, for the engines that call it directly.
+ */
+function skipWithoutCommand(
+  name: string,
+  type: 'build' | 'test',
+  task: AslState,
+  states: Record<string, AslState>,
+  scope: Scope,
+): string {
+  const choice = `${name}-has-command`;
+  const skipped = `${name}-skipped`;
+  states[choice] = {
+    Type: 'Choice',
+    Comment: `${name} runs only when .vouch.yml has ${type}.command`,
+    Choices: [{ Variable: `${scope.run}.config.${type}.command`, IsPresent: true, Next: name }],
+    Default: skipped,
+  };
+  states[skipped] = {
+    Type: 'Pass',
+    Result: { skipped: `no ${type}.command in .vouch.yml` },
+    ResultPath: task.ResultPath,
+    ...(task.OutputPath ? { OutputPath: task.OutputPath } : {}),
+    Next: `@follow:${name}`,
+  };
+  return choice;
 }
 
 /**
@@ -308,7 +360,7 @@ function addDecideOnTimeout(
     Comment: `Closes ${task.name} when its timeout fired before the window-end schedule`,
     Resource: `\${${substitutionKey('decide')}}`,
     Parameters: { ...payload, task: { name, type: 'decide', params: task.params } },
-    TimeoutSeconds: TASK_TIMEOUT_SECONDS,
+    TimeoutSeconds: taskStateTimeoutSeconds('decide'),
     ResultPath: verify.ResultPath,
     ...(verify.OutputPath ? { OutputPath: verify.OutputPath } : {}),
     Retry: verify.Retry,

@@ -1,10 +1,13 @@
 // The bots task on AWS: every bot scenario once against the environment, metrics as EMF.
+import { readFunctionEnv } from '../../adapters/aws/functionEnvironment.ts';
 import { botsFromEnv, buildRecordsFromEnv } from '../../adapters/aws/pipeline/fromEnv.ts';
 import { taskHandler } from '../../adapters/aws/pipeline/taskHandler.ts';
 import { ec2DeployTargetFromEnv } from '../../adapters/aws/target/fromEnv.ts';
 
+const env = readFunctionEnv('bots');
+
 export const handler = taskHandler('bots', {
-  builds: buildRecordsFromEnv(),
-  target: ec2DeployTargetFromEnv(),
+  builds: buildRecordsFromEnv(env),
+  target: ec2DeployTargetFromEnv(env),
   bots: botsFromEnv(),
 });

@@ -1,9 +1,14 @@
-// The destroy task on AWS: the EC2 + ALB deploy target, and the build data repository.
-import { buildRecordsFromEnv } from '../../adapters/aws/pipeline/fromEnv.ts';
+// The destroy task on AWS: the EC2 + ALB deploy target, the build data repository, and the per-run bot
+// schedules it deletes first.
+import { readFunctionEnv } from '../../adapters/aws/functionEnvironment.ts';
+import { buildRecordsFromEnv, environmentBotsFromEnv } from '../../adapters/aws/pipeline/fromEnv.ts';
 import { taskHandler } from '../../adapters/aws/pipeline/taskHandler.ts';
 import { ec2DeployTargetFromEnv } from '../../adapters/aws/target/fromEnv.ts';
 
+const env = readFunctionEnv('destroy');
+
 export const handler = taskHandler('destroy', {
-  builds: buildRecordsFromEnv(),
-  target: ec2DeployTargetFromEnv(),
+  builds: buildRecordsFromEnv(env),
+  target: ec2DeployTargetFromEnv(env),
+  environmentBots: environmentBotsFromEnv(env),
 });

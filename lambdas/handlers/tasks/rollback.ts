@@ -1,10 +1,13 @@
 // The rollback task on AWS: canary weight to 0 and stopped, ROLLED_BACK recorded, the team told (SNS).
+import { readFunctionEnv } from '../../adapters/aws/functionEnvironment.ts';
 import { buildRecordsFromEnv, notifyFromEnv } from '../../adapters/aws/pipeline/fromEnv.ts';
 import { taskHandler } from '../../adapters/aws/pipeline/taskHandler.ts';
 import { ec2DeployTargetFromEnv } from '../../adapters/aws/target/fromEnv.ts';
 
+const env = readFunctionEnv('rollback');
+
 export const handler = taskHandler('rollback', {
-  builds: buildRecordsFromEnv(),
-  target: ec2DeployTargetFromEnv(),
-  notify: notifyFromEnv(),
+  builds: buildRecordsFromEnv(env),
+  target: ec2DeployTargetFromEnv(env),
+  notify: notifyFromEnv(env),
 });

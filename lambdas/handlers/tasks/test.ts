@@ -1,6 +1,12 @@
 // The test task on AWS (lambda:invoke.waitForTaskToken): starts the service's CodeBuild project with
 // the task token; the buildspec resumes the state.
+import { readFunctionEnv } from '../../adapters/aws/functionEnvironment.ts';
 import { buildRecordsFromEnv, commandsFromEnv } from '../../adapters/aws/pipeline/fromEnv.ts';
 import { taskHandler } from '../../adapters/aws/pipeline/taskHandler.ts';
 
-export const handler = taskHandler('test', { builds: buildRecordsFromEnv(), commands: commandsFromEnv() });
+const env = readFunctionEnv('test');
+
+export const handler = taskHandler('test', {
+  builds: buildRecordsFromEnv(env),
+  commands: commandsFromEnv(env),
+});

@@ -1,5 +1,6 @@
 // The version task on AWS: the build data repository only.
+import { readFunctionEnv } from '../../adapters/aws/functionEnvironment.ts';
 import { buildRecordsFromEnv } from '../../adapters/aws/pipeline/fromEnv.ts';
 import { taskHandler } from '../../adapters/aws/pipeline/taskHandler.ts';
 
-export const handler = taskHandler('version', { builds: buildRecordsFromEnv() });
+export const handler = taskHandler('version', { builds: buildRecordsFromEnv(readFunctionEnv('version')) });

@@ -16,7 +16,8 @@ import { validateAsl } from '../../../lambdas/core/spec/validateAsl.ts';
 
 function inputFor(pipe: string, extra = ''): RunInput {
   const spec = parseServiceSpec(
-    `pipe: ${pipe}\nservice: orders\nteam: checkout\nsolution: webshop\ncanary:\n  steps: [10, 100]\n${extra}`,
+    // With build and test commands, so their tasks run (without one, the state machine skips them).
+    `pipe: ${pipe}\nservice: orders\nteam: checkout\nsolution: webshop\nbuild:\n  command: make\ntest:\n  command: make test\ncanary:\n  steps: [10, 100]\n${extra}`,
   );
   return {
     service: spec.service,

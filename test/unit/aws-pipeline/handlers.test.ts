@@ -15,6 +15,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MissingTaskTokenError } from '../../../lambdas/adapters/aws/codebuild/errors.ts';
+import { taskTokenKey } from '../../../lambdas/adapters/aws/codebuild/taskTokenItems.ts';
 import {
   TaskEventInvalidError,
   TaskTypeMismatchError,
@@ -213,7 +214,7 @@ describe('rollback task Lambda', () => {
 describe('build task Lambda', () => {
   const withBuild = { build: { command: 'npm run build', timeoutSeconds: 600 } };
 
-  it("starts the service's CodeBuild project at the commit with the task token", async () => {
+  it("starts the service's CodeBuild project at the commit with the task token's key in the table", async () => {
     // Prepare
     codebuild.on(StartBuildCommand).resolves({ build: { id: 'vouch-shop:b-1' } });
 
@@ -224,15 +225,23 @@ describe('build task Lambda', () => {
 
     // Assess
     expect(result).toEqual({ kind: 'build', buildId: 'vouch-shop:b-1', projectName: 'vouch-shop' });
+    expect(ddb).toReceiveCommandWith(PutCommand, {
+      TableName: TABLE,
+      Item: expect.objectContaining({ pk: taskTokenKey(SERVICE, 'token-1'), token: 'token-1' }),
+    });
     expect(codebuild).toReceiveCommandWith(StartBuildCommand, {
       projectName: 'vouch-shop',
       sourceVersion: COMMIT,
       environmentVariablesOverride: expect.arrayContaining([
-        { name: 'VOUCH_TASK_TOKEN', value: 'token-1', type: 'PLAINTEXT' },
+        { name: 'VOUCH_TASK_TOKEN_TABLE', value: TABLE, type: 'PLAINTEXT' },
+        { name: 'VOUCH_TASK_TOKEN_KEY', value: taskTokenKey(SERVICE, 'token-1'), type: 'PLAINTEXT' },
         { name: 'VOUCH_TASK', value: 'build', type: 'PLAINTEXT' },
         { name: 'VOUCH_VERSION', value: '7', type: 'PLAINTEXT' },
       ]),
     });
+    const variables =
+      codebuild.commandCalls(StartBuildCommand)[0]?.args[0].input.environmentVariablesOverride;
+    expect(JSON.stringify(variables)).not.toContain('token-1');
   });
 
   it(".vouch.yml's build.command runs in CodeBuild, which uploads to where bake looks by convention", async () => {
@@ -325,6 +334,9 @@ describe('cold start', () => {
     vi.stubEnv(RUNTIME_ENV.windowScheduleGroup, 'vouch-windows');
     vi.stubEnv(RUNTIME_ENV.windowEndFunctionArn, 'arn:aws:lambda:eu-west-1:111122223333:function:window-end');
     vi.stubEnv(RUNTIME_ENV.windowEndRoleArn, 'arn:aws:iam::111122223333:role/window-end');
+    vi.stubEnv(RUNTIME_ENV.runBotScheduleGroup, 'vouch-run-bots');
+    vi.stubEnv(RUNTIME_ENV.botFunctionArn, 'arn:aws:lambda:eu-west-1:111122223333:function:bot');
+    vi.stubEnv(RUNTIME_ENV.botRoleArn, 'arn:aws:iam::111122223333:role/run-bots');
     const { TASK_TYPES } = await import('../../../lambdas/core/pipeline/contract.ts');
 
     // Act

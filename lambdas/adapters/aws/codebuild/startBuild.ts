@@ -15,6 +15,7 @@ import {
   CodeBuildStartError,
   MissingTaskTokenError,
 } from './errors.ts';
+import type { TaskTokenStore } from './taskTokenItems.ts';
 
 export type CodeBuildTask = 'build' | 'test';
 
@@ -47,6 +48,11 @@ export interface CodeBuildStarterOptions {
   readonly projectPrefix?: string;
   /** The artifact bucket (RUNTIME_ENV.artifactBucket) a build task uploads to. @default none: no upload */
   readonly artifactBucket?: string;
+  /**
+   * Where the task token is kept for the build (taskTokenItems.ts): the build gets the item's key, never
+   * the token. The Lambdas always set it. @default none: the token is a PLAINTEXT variable (tests only)
+   */
+  readonly tokens?: TaskTokenStore;
 }
 
 /** CodeBuild's timeoutInMinutesOverride accepts 5 to 2160 (API reference, StartBuild). */
@@ -65,8 +71,11 @@ export async function startCodeBuild(
   options: CodeBuildStarterOptions = {},
 ): Promise<StartedBuild> {
   const projectName = `${options.projectPrefix ?? 'vouch-'}${request.service}`;
+  const stored = await options.tokens?.store(request.service, request.token);
   const variables: Record<string, string> = {
-    VOUCH_TASK_TOKEN: request.token,
+    ...(stored
+      ? { VOUCH_TASK_TOKEN_TABLE: stored.table, VOUCH_TASK_TOKEN_KEY: stored.key }
+      : { VOUCH_TASK_TOKEN: request.token }),
     VOUCH_TASK: request.task,
     VOUCH_SERVICE: request.service,
     VOUCH_COMMIT: request.commit,

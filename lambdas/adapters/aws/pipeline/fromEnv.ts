@@ -1,7 +1,7 @@
 /**
  * The ports of the task Lambdas as a handler builds them at module scope: bare SDK clients, settings
- * from the environment variables the platform stack sets (lib/platform/runtimeEnvironment.ts), read
- * with `requireEnv` so a misconfigured function fails at cold start. Each builds only its own clients.
+ * from the function's environment contract (functionEnvironment.ts), which the handler reads once with
+ * `readFunctionEnv` so a misconfigured function fails at cold start. Each builds only its own clients.
  */
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
@@ -10,20 +10,27 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { RUNTIME_ENV } from '../../../../lib/platform/runtimeEnvironment.ts';
 import { botRuns } from '../../../core/evidence/botRuns.ts';
 import { systemClock } from '../../../core/evidence/clock.ts';
 import { METRIC_NAMESPACE } from '../../../core/evidence/metrics.ts';
 import { createDecideTask, createVerifyTask } from '../../../core/evidence/tasks.ts';
 import type { RunState, TaskFunction } from '../../../core/pipeline/contract.ts';
-import type { BotRunsPort, CommandPort, NotifyPort } from '../../../core/pipeline/tasks.ts';
-import { requireEnv } from '../../../core/shared/env.ts';
+import type {
+  BotRunsPort,
+  CommandPort,
+  EnvironmentBotsPort,
+  NotifyPort,
+} from '../../../core/pipeline/tasks.ts';
 import { BuildRepository } from '../../dynamo/buildRepository.ts';
 import { DynamoWindowStore } from '../../dynamo/windowStore.ts';
 import { codeBuildCommandPort } from '../codebuild/startBuild.ts';
+import { dynamoTaskTokenItems } from '../codebuild/taskTokenItems.ts';
+import { AwsEnvironmentError } from '../errors.ts';
 import { cloudWatchEvidence } from '../evidence/cloudWatchEvidence.ts';
 import { emfMetricSink } from '../evidence/emfMetricSink.ts';
+import { runBotSchedules } from '../evidence/runBotSchedules.ts';
 import { windowEndSchedules } from '../evidence/windowEndSchedule.ts';
+import { RUNTIME_ENV as V } from '../functionEnvironment.ts';
 import { EC2_TARGET_ENV } from '../target/config.ts';
 import { bucketArtifactSource } from './artifactSource.ts';
 import {
@@ -33,51 +40,70 @@ import {
 } from './cloudWatchCanarySamples.ts';
 import { snsNotify } from './snsNotify.ts';
 
-type Env = NodeJS.ProcessEnv;
+/** Settings as `readFunctionEnv` returns them: each factory names the variables it needs. */
+type Settings<K extends string> = { readonly [P in K]: string };
 
 /** The build data repository: every task reports its start and end there, so every task Lambda wires it. */
 export function buildRecordsFromEnv(
+  env: Settings<typeof V.buildTable>,
   dynamo = new DynamoDBClient({}),
-  env: Env = process.env,
 ): BuildRepository {
-  return new BuildRepository({ client: dynamo, tableName: requireEnv(RUNTIME_ENV.buildTable, env) });
+  return new BuildRepository({ client: dynamo, tableName: env[V.buildTable] });
 }
 
 /** Verify on AWS: records the window and its one-time end schedule; the token resumes the state. */
-export function verifyFromEnv(dynamo = new DynamoDBClient({}), env: Env = process.env): TaskFunction {
+export function verifyFromEnv(
+  env: Settings<
+    | typeof V.buildTable
+    | typeof V.windowEndFunctionArn
+    | typeof V.windowEndRoleArn
+    | typeof V.windowScheduleGroup
+  >,
+  dynamo = new DynamoDBClient({}),
+): TaskFunction {
   return createVerifyTask({
-    windows: new DynamoWindowStore({ client: dynamo, tableName: requireEnv(RUNTIME_ENV.buildTable, env) }),
+    windows: new DynamoWindowStore({ client: dynamo, tableName: env[V.buildTable] }),
     scheduler: windowEndSchedules(new SchedulerClient({}), {
-      targetArn: requireEnv(RUNTIME_ENV.windowEndFunctionArn, env),
-      roleArn: requireEnv(RUNTIME_ENV.windowEndRoleArn, env),
-      groupName: requireEnv(RUNTIME_ENV.windowScheduleGroup, env),
+      targetArn: env[V.windowEndFunctionArn],
+      roleArn: env[V.windowEndRoleArn],
+      groupName: env[V.windowScheduleGroup],
     }),
   });
 }
 
 /** Decide after a verify timeout: the window and its CloudWatch evidence. */
-export function decideFromEnv(dynamo = new DynamoDBClient({}), env: Env = process.env): TaskFunction {
+export function decideFromEnv(
+  env: Settings<typeof V.buildTable>,
+  dynamo = new DynamoDBClient({}),
+): TaskFunction {
   return createDecideTask({
-    windows: new DynamoWindowStore({ client: dynamo, tableName: requireEnv(RUNTIME_ENV.buildTable, env) }),
+    windows: new DynamoWindowStore({ client: dynamo, tableName: env[V.buildTable] }),
     evidence: cloudWatchEvidence(new CloudWatchClient({})),
   });
 }
 
-export function notifyFromEnv(env: Env = process.env): NotifyPort {
-  return snsNotify(new SNSClient({}), { topicArn: requireEnv(RUNTIME_ENV.notificationTopicArn, env) });
+export function notifyFromEnv(env: Settings<typeof V.notificationTopicArn>): NotifyPort {
+  return snsNotify(new SNSClient({}), { topicArn: env[V.notificationTopicArn] });
 }
 
 /** Build and test in the service's CodeBuild project: its `.vouch.yml` command; build uploads to the artifact bucket. */
-export function commandsFromEnv(env: Env = process.env): CommandPort {
+export function commandsFromEnv(
+  env: Settings<typeof V.buildProjectPrefix | typeof V.artifactBucket | typeof V.buildTable>,
+  dynamo = new DynamoDBClient({}),
+): CommandPort {
   return codeBuildCommandPort(new CodeBuildClient({}), {
-    projectPrefix: requireEnv(RUNTIME_ENV.buildProjectPrefix, env),
-    artifactBucket: requireEnv(RUNTIME_ENV.artifactBucket, env),
+    projectPrefix: env[V.buildProjectPrefix],
+    artifactBucket: env[V.artifactBucket],
+    // The task token waits in the build table for the build, never in its environment.
+    tokens: dynamoTaskTokenItems(dynamo, env[V.buildTable]),
   });
 }
 
 /** Bake's source: the reported artifact, else the build's conventional upload in the artifact bucket. */
-export function artifactSourceFromEnv(env: Env = process.env): (run: RunState) => { source: string } {
-  return bucketArtifactSource(requireEnv(RUNTIME_ENV.artifactBucket, env));
+export function artifactSourceFromEnv(
+  env: Settings<typeof V.artifactBucket>,
+): (run: RunState) => { source: string } {
+  return bucketArtifactSource(env[V.artifactBucket]);
 }
 
 /** Bots in the Lambda: global fetch, metrics as EMF in the function's log stream (no PutMetricData call). */
@@ -90,9 +116,23 @@ export function botsFromEnv(): BotRunsPort {
   });
 }
 
+/** The per-run bot schedules of ephemeral environments: deploy creates them, destroy deletes them. */
+export function environmentBotsFromEnv(
+  env: Settings<typeof V.runBotScheduleGroup> &
+    Partial<Settings<typeof V.botFunctionArn | typeof V.botRoleArn>>,
+): EnvironmentBotsPort {
+  return runBotSchedules(new SchedulerClient({}), {
+    groupName: env[V.runBotScheduleGroup],
+    ...(env[V.botFunctionArn] ? { botFunctionArn: env[V.botFunctionArn] } : {}),
+    ...(env[V.botRoleArn] ? { roleArn: env[V.botRoleArn] } : {}),
+  });
+}
+
 /** The judge's samples: the environment's target groups on the shared ALB, their CloudWatch series. */
-export function canarySamplesFromEnv(env: Env = process.env): AsyncCanarySamples {
-  const loadBalancerArn = requireEnv(EC2_TARGET_ENV.loadBalancerArn, env);
+export function canarySamplesFromEnv(env: NodeJS.ProcessEnv): AsyncCanarySamples {
+  const loadBalancerArn = env[EC2_TARGET_ENV.loadBalancerArn];
+  if (!loadBalancerArn)
+    throw new AwsEnvironmentError(`Environment variable ${EC2_TARGET_ENV.loadBalancerArn} is required`);
   return cloudWatchCanarySamples(new CloudWatchClient({}), {
     loadBalancerArn,
     targetGroups: elbTargetGroups(new ElasticLoadBalancingV2Client({}), { loadBalancerArn }),
