@@ -112,15 +112,11 @@ describe('vouch judge', () => {
   it('reads standard input with - (the real command, as a script would run it)', () => {
     const input = `${jsonCase(1)}\n${jsonCase(1.8)}\n`;
 
-    const run = spawnSync(
-      process.execPath,
-      ['--import', 'tsx', join(root, 'scripts', 'vouch.ts'), 'judge', '-'],
-      {
-        cwd: root,
-        input,
-        encoding: 'utf8',
-      },
-    );
+    const run = spawnSync(process.execPath, [join(root, 'scripts', 'vouch.mjs'), 'judge', '-'], {
+      cwd: root,
+      input,
+      encoding: 'utf8',
+    });
 
     expect(run.status).toBe(1);
     expect(

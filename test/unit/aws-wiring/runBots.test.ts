@@ -154,7 +154,12 @@ describe("defect 3: a run's test environment gets bot traffic on AWS, on the run
     const tasks = createPipelineTasks(
       wirePorts('deploy', {
         target,
-        builds: { recordTaskEvent: async () => undefined } as never,
+        // The run holds qa's lock (issue 12: a lasting environment is acted on only by its holder).
+        builds: {
+          recordTaskEvent: async () => undefined,
+          renewLock: async () => true,
+          whereRuns: async () => ({}),
+        } as never,
         environmentBots: runBotSchedules(new SchedulerClient({ region: 'eu-west-1' }), SCHEDULES),
       }),
     );
