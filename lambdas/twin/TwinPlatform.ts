@@ -10,7 +10,9 @@ import { BuildRepository } from '../adapters/dynamo/buildRepository.ts';
 import { type LocalTable, localDynamoClient, startLocalTable } from '../adapters/local/dynalite.ts';
 import { installScaledTime } from './clock.ts';
 import { TwinTemplateError } from './errors.ts';
+import { TwinCloudWatch } from './fakes/cloudWatch.ts';
 import { dynamoFake } from './fakes/dynamo.ts';
+import { TwinScheduler } from './fakes/scheduler.ts';
 import { type InvocationRecord, TwinLambdas } from './lambdaRunner.ts';
 import { TwinSdk } from './sdk.ts';
 import { TwinStepFunctions } from './stepFunctions.ts';
@@ -36,6 +38,8 @@ export interface Twin {
   readonly lambdas: TwinLambdas;
   readonly sdk: TwinSdk;
   readonly stepFunctions: TwinStepFunctions;
+  readonly scheduler: TwinScheduler;
+  readonly cloudWatch: TwinCloudWatch;
   readonly table: LocalTable;
   /** The build table as the twin (not a Lambda) reads it: tests and the run log. */
   readonly builds: BuildRepository;
@@ -61,6 +65,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
   const table = await startLocalTable({ tableName: templates.ref(t.stackName, t.logicalId) });
 
   const sdk = new TwinSdk();
+  const cloudWatch = new TwinCloudWatch(templates);
   sdk.own(table.client);
   const twinDoc = sdk.own(
     DynamoDBDocumentClient.from(sdk.own(localDynamoClient(table.endpoint)), {
@@ -72,10 +77,14 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
     root: TWIN_ROOT,
     ...(options.logLevel ? { logLevel: options.logLevel } : {}),
     ...(options.onInvocation ? { onInvocation: options.onInvocation } : {}),
+    onEmf: (doc) => cloudWatch.ingestEmf(doc),
   });
   const stepFunctions = new TwinStepFunctions(templates, lambdas);
+  const scheduler = new TwinScheduler(templates, lambdas);
   sdk.register('dynamodb', dynamoFake(sdk, table.endpoint));
   sdk.register('states', stepFunctions.fake());
+  sdk.register('scheduler', scheduler.fake());
+  sdk.register('cloudwatch', cloudWatch.fake());
   sdk.install();
   const restoreTime = installScaledTime(options.timeScale ?? 1);
 
@@ -84,6 +93,8 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
     lambdas,
     sdk,
     stepFunctions,
+    scheduler,
+    cloudWatch,
     table,
     builds,
     async registerServices(services) {
@@ -92,6 +103,8 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
     async stop() {
       for (const e of stepFunctions.executions.values()) if (e.status === 'RUNNING') e.abort();
       await Promise.allSettled([...stepFunctions.executions.values()].map((e) => e.done));
+      scheduler.stop();
+      await lambdas.settled();
       restoreTime();
       sdk.uninstall();
       await table.close();

@@ -77,6 +77,54 @@ function installFunctionEnvironment(): void {
   });
 }
 
+let outputInstalled = false;
+let emfSink: ((doc: Record<string, unknown>) => void) | undefined;
+let hostResolver: ((url: URL) => string | undefined) | undefined;
+/**
+ * What a function prints and fetches. An EMF line (`_aws.CloudWatchMetrics`) goes to CloudWatch, as
+ * CloudWatch Logs extracts it; other output passes through. A request to a host other than loopback
+ * goes where `resolveHost` says (an environment's host -> its local proxy) or fails as an unknown
+ * host does: nothing a twin Lambda does leaves this machine.
+ */
+function installFunctionOutput(): void {
+  if (outputInstalled) return;
+  outputInstalled = true;
+  const write = process.stdout.write.bind(process.stdout) as (chunk: unknown, ...rest: unknown[]) => boolean;
+  process.stdout.write = ((chunk: unknown, ...rest: unknown[]) => {
+    if (invocations.getStore() !== undefined && emfSink !== undefined) {
+      const text = String(chunk);
+      if (text.includes('"CloudWatchMetrics"')) {
+        for (const line of text.split('\n')) {
+          try {
+            const doc = JSON.parse(line) as Record<string, unknown>;
+            if (typeof doc._aws === 'object') emfSink(doc);
+          } catch {
+            // not a JSON line: ordinary output
+          }
+        }
+        return true;
+      }
+    }
+    return write(chunk, ...rest);
+  }) as typeof process.stdout.write;
+  const realFetch = globalThis.fetch;
+  globalThis.fetch = (async (input: string | URL | Request, init?: RequestInit) => {
+    if (invocations.getStore() === undefined) return realFetch(input, init);
+    const url = new URL(input instanceof Request ? input.url : String(input));
+    if (url.hostname === '127.0.0.1' || url.hostname === 'localhost') return realFetch(input, init);
+    const origin = hostResolver?.(url);
+    if (origin === undefined) {
+      throw new TypeError('fetch failed', {
+        cause: Object.assign(new Error(`getaddrinfo ENOTFOUND ${url.hostname} (the twin has no such host)`), {
+          code: 'ENOTFOUND',
+        }),
+      });
+    }
+    const local = new URL(`${url.pathname}${url.search}`, origin);
+    return realFetch(input instanceof Request ? new Request(local, input) : local, init);
+  }) as typeof fetch;
+}
+
 export interface LambdaRunnerOptions {
   /** The repository root the `vouch:entry` paths are relative to. */
   readonly root: string;
@@ -87,6 +135,10 @@ export interface LambdaRunnerOptions {
   readonly logLevel?: string;
   /** Pauses between Lambda's asynchronous retries, in (scaled) ms. @default [60_000, 120_000] */
   readonly asyncRetryDelaysMs?: readonly number[];
+  /** Where EMF metric lines a function prints go (the CloudWatch fake). */
+  readonly onEmf?: (doc: Record<string, unknown>) => void;
+  /** The local origin (`http://127.0.0.1:port`) serving a host, if the twin has one. */
+  readonly resolveHost?: (url: URL) => string | undefined;
   /** Called with every invocation's outcome (the twin's log and the tests read it). */
   readonly onInvocation?: (record: InvocationRecord) => void;
 }
@@ -110,10 +162,13 @@ export class TwinLambdas {
   readonly asyncFailures: { function: string; event: unknown; error: string; message: string }[] = [];
 
   constructor(
-    private readonly templates: DeployedTemplates,
+    templates: DeployedTemplates,
     private readonly options: LambdaRunnerOptions,
   ) {
     installFunctionEnvironment();
+    installFunctionOutput();
+    emfSink = options.onEmf;
+    hostResolver = options.resolveHost;
     for (const { stackName, logicalId, resource } of templates.resourcesOfType('AWS::Lambda::Function')) {
       const entry = resource.Metadata?.[ENTRY_METADATA_KEY];
       if (typeof entry !== 'string') {

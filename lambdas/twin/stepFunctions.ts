@@ -8,7 +8,7 @@
  */
 import '../adapters/local/polyfills.ts';
 import { randomUUID } from 'node:crypto';
-import { ExecutionDoesNotExist, InvalidToken, TaskTimedOut } from '@aws-sdk/client-sfn';
+import { ExecutionDoesNotExist, TaskTimedOut } from '@aws-sdk/client-sfn';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { TwinTemplateError } from './errors.ts';
 import { authorize, type RoleIdentity, roleIdentity } from './iam.ts';
@@ -24,6 +24,7 @@ interface AslState {
   Resource?: string;
   Parameters?: Record<string, unknown>;
   HeartbeatSeconds?: number;
+  TimeoutSeconds?: number;
   Branches?: { States: Record<string, AslState> }[];
   ItemProcessor?: { States: Record<string, AslState> };
   Iterator?: { States: Record<string, AslState> };
@@ -88,6 +89,13 @@ class LambdaFunctionFailure extends Error {
       }),
     );
     this.name = error.name;
+  }
+}
+
+class StatesTimeout extends Error {
+  constructor() {
+    super('the task ran past its TimeoutSeconds');
+    this.name = 'States.Timeout';
   }
 }
 
@@ -241,34 +249,8 @@ export class TwinStepFunctions {
     raw: unknown,
   ): Promise<unknown> {
     const { FunctionName, Payload } = raw as { FunctionName: string; Payload: Record<string, unknown> };
-    const token = `${randomUUID()}.${Buffer.from(`${executionArn}#${stateName}`).toString('base64url')}`;
+    const { token, waiting } = this.issueToken(machine.arn, executionArn, stateName, state.HeartbeatSeconds);
     const payload = JSON.parse(JSON.stringify(Payload).replaceAll(TOKEN_PLACEHOLDER, token)) as unknown;
-    const waiting = new Promise<unknown>((resolve, reject) => {
-      let heartbeatTimer: ReturnType<typeof setTimeout> | undefined;
-      const arm = () => {
-        if (state.HeartbeatSeconds === undefined) return;
-        clearTimeout(heartbeatTimer);
-        heartbeatTimer = setTimeout(() => {
-          this.tokens.delete(token);
-          reject(new HeartbeatTimeout());
-        }, state.HeartbeatSeconds * 1000);
-      };
-      arm();
-      this.tokens.set(token, {
-        machineArn: machine.arn,
-        execution: executionArn,
-        state: stateName,
-        resolve: (v) => {
-          clearTimeout(heartbeatTimer);
-          resolve(v);
-        },
-        reject: (e) => {
-          clearTimeout(heartbeatTimer);
-          reject(e);
-        },
-        heartbeat: arm,
-      });
-    });
     // A function error fails the task; its result is not the task's (the token's is).
     try {
       await this.invokeTask(machine, FunctionName, payload);
@@ -276,11 +258,60 @@ export class TwinStepFunctions {
       this.tokens.delete(token);
       throw error;
     }
+    // The state's TimeoutSeconds ends the wait (aws-local-stepfunctions fails the state at the same
+    // time): the token is no longer valid, as on Step Functions.
+    const timeout = setTimeout(
+      () => this.tokens.get(token)?.reject(new StatesTimeout()),
+      (state.TimeoutSeconds ?? 99_999_999) * 1000,
+    );
     try {
       return await waiting;
     } finally {
+      clearTimeout(timeout);
       this.tokens.delete(token);
     }
+  }
+
+  /**
+   * A task token of `machineArn` that waits for SendTaskSuccess/Failure (and heartbeats, if
+   * `heartbeatSeconds`): what a `.waitForTaskToken` state holds while it waits.
+   */
+  issueToken(
+    machineArn: string,
+    executionArn: string,
+    stateName: string,
+    heartbeatSeconds?: number,
+  ): { token: string; waiting: Promise<unknown> } {
+    const token = `${randomUUID()}.${Buffer.from(`${executionArn}#${stateName}`).toString('base64url')}`;
+    const waiting = new Promise<unknown>((resolve, reject) => {
+      let heartbeatTimer: ReturnType<typeof setTimeout> | undefined;
+      const arm = () => {
+        if (heartbeatSeconds === undefined) return;
+        clearTimeout(heartbeatTimer);
+        heartbeatTimer = setTimeout(() => {
+          this.tokens.delete(token);
+          reject(new HeartbeatTimeout());
+        }, heartbeatSeconds * 1000);
+      };
+      arm();
+      this.tokens.set(token, {
+        machineArn,
+        execution: executionArn,
+        state: stateName,
+        resolve: (v) => {
+          clearTimeout(heartbeatTimer);
+          this.tokens.delete(token);
+          resolve(v);
+        },
+        reject: (e) => {
+          clearTimeout(heartbeatTimer);
+          this.tokens.delete(token);
+          reject(e);
+        },
+        heartbeat: arm,
+      });
+    });
+    return { token, waiting };
   }
 
   /** Task tokens still waiting (a finished run leaves none). */
@@ -296,26 +327,15 @@ export class TwinStepFunctions {
         throw new TaskTimedOut({ message: 'Task Timed Out: the token is not waiting', $metadata: {} });
       return pending;
     };
-    const machineOfToken = (token: string) => {
-      const pending = this.tokens.get(token);
-      if (pending) return pending.machineArn;
-      // A token that no longer waits: IAM still authorises it on the machine encoded in it.
-      try {
-        const [executionArn] = Buffer.from(token.split('.')[1] ?? '', 'base64url')
-          .toString()
-          .split('#');
-        return (executionArn ?? '').replace(':execution:', ':stateMachine:').split(':').slice(0, 7).join(':');
-      } catch {
-        throw new InvalidToken({ message: 'Invalid token', $metadata: {} });
-      }
-    };
     return {
       authorization: (command, input) => {
         switch (command) {
           case 'SendTaskSuccess':
           case 'SendTaskFailure':
           case 'SendTaskHeartbeat':
-            return [{ action: `states:${command}`, resource: machineOfToken(String(input.taskToken)) }];
+            // These actions have no resource types (service authorization reference, Step Functions):
+            // IAM evaluates them against `*`, so only a statement on `*` allows them.
+            return [{ action: `states:${command}`, resource: '*' }];
           case 'StartExecution':
             return [{ action: 'states:StartExecution', resource: String(input.stateMachineArn) }];
           case 'DescribeExecution':
