@@ -12,6 +12,7 @@ import { installScaledTime } from './clock.ts';
 import { TwinTemplateError } from './errors.ts';
 import { TwinCloudWatch } from './fakes/cloudWatch.ts';
 import { dynamoFake } from './fakes/dynamo.ts';
+import { type Ec2Timings, type LaunchTemplateContents, TwinEc2 } from './fakes/ec2.ts';
 import { TwinScheduler } from './fakes/scheduler.ts';
 import { type InvocationRecord, TwinLambdas } from './lambdaRunner.ts';
 import { TwinSdk } from './sdk.ts';
@@ -31,7 +32,20 @@ export interface TwinOptions {
   /** Lambda's application log level for every function. @default ERROR */
   readonly logLevel?: string;
   readonly onInvocation?: (record: InvocationRecord) => void;
+  /**
+   * What the operator's launch template launches into (it is not in the templates).
+   * @default subnet-0twin, sg-0twin, the example config's instance role
+   */
+  readonly launchTemplate?: LaunchTemplateContents;
+  /** How long instances boot, builders run and images take, in twin time. @default see Ec2Timings */
+  readonly ec2Timings?: Partial<Ec2Timings>;
 }
+
+const EXAMPLE_LAUNCH_TEMPLATE: LaunchTemplateContents = {
+  subnetId: 'subnet-0twin',
+  securityGroupId: 'sg-0twin',
+  instanceRoleArn: 'arn:aws:iam::123456789012:role/vouch-service-instance',
+};
 
 export interface Twin {
   readonly templates: DeployedTemplates;
@@ -40,6 +54,7 @@ export interface Twin {
   readonly stepFunctions: TwinStepFunctions;
   readonly scheduler: TwinScheduler;
   readonly cloudWatch: TwinCloudWatch;
+  readonly ec2: TwinEc2;
   readonly table: LocalTable;
   /** The build table as the twin (not a Lambda) reads it: tests and the run log. */
   readonly builds: BuildRepository;
@@ -66,6 +81,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
 
   const sdk = new TwinSdk();
   const cloudWatch = new TwinCloudWatch(templates);
+  const ec2 = new TwinEc2(options.launchTemplate ?? EXAMPLE_LAUNCH_TEMPLATE, options.ec2Timings);
   sdk.own(table.client);
   const twinDoc = sdk.own(
     DynamoDBDocumentClient.from(sdk.own(localDynamoClient(table.endpoint)), {
@@ -85,6 +101,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
   sdk.register('states', stepFunctions.fake());
   sdk.register('scheduler', scheduler.fake());
   sdk.register('cloudwatch', cloudWatch.fake());
+  sdk.register('ec2', ec2.fake());
   sdk.install();
   const restoreTime = installScaledTime(options.timeScale ?? 1);
 
@@ -95,6 +112,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
     stepFunctions,
     scheduler,
     cloudWatch,
+    ec2,
     table,
     builds,
     async registerServices(services) {
