@@ -96,6 +96,23 @@ describe('issue 13 defects on the twin', () => {
     expect(twin.lambdas.asyncFailures).toEqual([]);
   }, 60_000);
 
+  // Today: the build Lambda returns { skipped } inside the .waitForTaskToken state, starts no build,
+  // and nobody sends the token: the state waits for its TimeoutSeconds (90,000 s, 25 hours).
+  it.fails('6: a build state without a build.command ends within minutes', async () => {
+    const twin = await start(20);
+    const machine = twin.stepFunctions.machine('vouch-ec2-canary');
+    const run = twin.stepFunctions.start(machine.arn, 'twin-d6', ordersRunInput(COMMIT, 'twin-d6'));
+    await until(
+      () => run.events.some((e) => e.type === 'StateEntered' && e.state === 'build'),
+      20_000,
+      'build',
+    );
+    // Five minutes of twin time.
+    const fiveMinutesLater = Date.now() + 300_000;
+    await until(() => Date.now() >= fiveMinutesLater, 30_000, 'five minutes of twin time');
+    expect(run.events.filter((e) => e.state === 'build').map((e) => e.type)).toContain('StateExited');
+  }, 60_000);
+
   // Today: Sandbox.Timedout "Task timed out after 30.00 seconds" while bake waits for its builder
   // (3 minutes of user data, then 5 minutes of CreateImage, in twin time).
   it.fails('4: bake outlives the wait for its builder and image', async () => {
