@@ -13,6 +13,7 @@ import { TwinTemplateError } from './errors.ts';
 import { TwinCloudWatch } from './fakes/cloudWatch.ts';
 import { dynamoFake } from './fakes/dynamo.ts';
 import { type Ec2Timings, type LaunchTemplateContents, TwinEc2 } from './fakes/ec2.ts';
+import { type LoadBalancerContents, TwinElb } from './fakes/elb.ts';
 import { TwinScheduler } from './fakes/scheduler.ts';
 import { type InvocationRecord, TwinLambdas } from './lambdaRunner.ts';
 import { TwinSdk } from './sdk.ts';
@@ -37,9 +38,18 @@ export interface TwinOptions {
    * @default subnet-0twin, sg-0twin, the example config's instance role
    */
   readonly launchTemplate?: LaunchTemplateContents;
+  /** The operator's load balancer and listener. @default the example config's */
+  readonly loadBalancer?: LoadBalancerContents;
   /** How long instances boot, builders run and images take, in twin time. @default see Ec2Timings */
   readonly ec2Timings?: Partial<Ec2Timings>;
 }
+
+const EXAMPLE_LOAD_BALANCER: LoadBalancerContents = {
+  loadBalancerArn:
+    'arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/vouch-services/0123456789abcdef',
+  listenerArn:
+    'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/vouch-services/0123456789abcdef/0123456789abcdef',
+};
 
 const EXAMPLE_LAUNCH_TEMPLATE: LaunchTemplateContents = {
   subnetId: 'subnet-0twin',
@@ -55,6 +65,7 @@ export interface Twin {
   readonly scheduler: TwinScheduler;
   readonly cloudWatch: TwinCloudWatch;
   readonly ec2: TwinEc2;
+  readonly elb: TwinElb;
   readonly table: LocalTable;
   /** The build table as the twin (not a Lambda) reads it: tests and the run log. */
   readonly builds: BuildRepository;
@@ -81,6 +92,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
 
   const sdk = new TwinSdk();
   const cloudWatch = new TwinCloudWatch(templates);
+  const elb = new TwinElb(options.loadBalancer ?? EXAMPLE_LOAD_BALANCER);
   const ec2 = new TwinEc2(options.launchTemplate ?? EXAMPLE_LAUNCH_TEMPLATE, options.ec2Timings);
   sdk.own(table.client);
   const twinDoc = sdk.own(
@@ -102,6 +114,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
   sdk.register('scheduler', scheduler.fake());
   sdk.register('cloudwatch', cloudWatch.fake());
   sdk.register('ec2', ec2.fake());
+  sdk.register('elasticloadbalancing', elb.fake());
   sdk.install();
   const restoreTime = installScaledTime(options.timeScale ?? 1);
 
@@ -113,6 +126,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
     scheduler,
     cloudWatch,
     ec2,
+    elb,
     table,
     builds,
     async registerServices(services) {

@@ -51,6 +51,14 @@ function bakeEvent(execution: string) {
   };
 }
 
+function provisionEvent(execution: string, environment: string) {
+  return {
+    task: { name: `provision-${environment}`, type: 'provision', params: { environment } },
+    run: { ...ordersRunInput(COMMIT, execution), out: { version: { version: 1, commit: COMMIT } } },
+    ...(environment === 'test' ? {} : { item: { name: environment } }),
+  };
+}
+
 /** A copy of the stacks with the bake Lambda's Timeout set (the fix of defect 4, to look past it). */
 function withBakeTimeout(seconds: number): SynthesizedStack[] {
   const copy = structuredClone(stacks);
@@ -76,9 +84,35 @@ describe('the twin itself', () => {
     expect(twin.lambdas.asyncFailures).toHaveLength(1);
     expect(twin.lambdas.asyncFailures[0]?.function).toBe(windowEnd.logicalId);
   }, 60_000);
+
+  it('provisions the run’s test environment: two tagged target groups and a host rule on the listener', async () => {
+    const twin = await start(1, 'twin-provision');
+    const provision = twin.lambdas.byEntry('lambdas/handlers/tasks/provision.ts');
+
+    const environment = await twin.lambdas.invoke(provision.arn, provisionEvent('twin-provision', 'test'));
+
+    expect(environment).toMatchObject({ id: 'orders.test.twin-provision', ephemeral: true });
+    const groups = [...twin.elb.targetGroups.values()];
+    expect(groups.map((g) => g.tags['vouch:slot']).sort()).toEqual(['baseline', 'canary']);
+    expect(groups.every((g) => g.tags['vouch:environment-id'] === 'orders.test.twin-provision')).toBe(true);
+    expect(twin.elb.rules.size).toBe(1);
+    expect(
+      twin.sdk.calls.filter((c) => c.service === 'elasticloadbalancing').every((c) => c.outcome === 'ok'),
+    ).toBe(true);
+  }, 60_000);
 });
 
 describe('issue 13 defects on the twin', () => {
+  // Today: EnvironmentNotFoundError "Environment orders.qa is not provisioned (or was destroyed)":
+  // nothing creates qa's tagged target groups and listener rule.
+  it.fails('7: qa exists once the stacks are deployed', async () => {
+    const twin = await start(1, 'twin-d7');
+    const provision = twin.lambdas.byEntry('lambdas/handlers/tasks/provision.ts');
+    await expect(twin.lambdas.invoke(provision.arn, provisionEvent('twin-d7', 'qa'))).resolves.toMatchObject({
+      name: 'qa',
+    });
+  }, 60_000);
+
   // Today: the bot Lambda fails all 3 attempts with
   // EvidenceSpecError "... expected object, received string" (the schedule's Input names the scenario).
   it.fails('2: a scheduled bot run accepts the Input its schedule carries', async () => {
