@@ -1,11 +1,16 @@
-// Issue 13's defects as the twin shows them on the synthesized templates. Each test states the
-// behaviour the issue asks for; `it.fails` marks the ones the templates and handlers of this commit
-// do not have yet (the error each produces today is in the comment). When a fix lands, its test
-// passes, vitest reports the `it.fails` as failed, and it becomes `it`: the test that failed before the fix.
+// The synthesized templates run on the twin (lambdas/twin): the ec2-canary state machine's first
+// states, its Lambdas with their template environment, the IAM check of every call against the role,
+// the fakes, and issue 13's defects as the twin shows them. The app is synthesized once for the file.
+//
+// Defects: each test states the behaviour the issue asks for; `it.fails` marks the ones the templates
+// and handlers of this commit do not have yet (the error each produces today is in the comment). When a
+// fix lands, its test passes, vitest reports the `it.fails` as failed, and it becomes `it`: the test
+// that failed before the fix.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { InvocationRecord } from '../../lambdas/twin/lambdaRunner.ts';
 import { startTwin, type Twin } from '../../lambdas/twin/TwinPlatform.ts';
 import type { SynthesizedStack } from '../../lambdas/twin/template.ts';
-import { exampleStacks, ORDERS, ordersRunInput, until } from './support/twinFixture.ts';
+import { exampleStacks, ORDERS, ordersRunInput, until, withoutGrant } from './support/twinFixture.ts';
 
 const COMMIT = '0123456789abcdef0123456789abcdef01234567';
 let stacks: SynthesizedStack[];
@@ -83,6 +88,29 @@ describe('the twin itself', () => {
     // Assess
     expect(twin.lambdas.asyncFailures).toHaveLength(1);
     expect(twin.lambdas.asyncFailures[0]?.function).toBe(windowEnd.logicalId);
+  }, 60_000);
+
+  it('takes the EMF metrics a bots Lambda prints into CloudWatch, and serves no host it does not have', async () => {
+    // Prepare: the run's test environment exists, but no instance serves its host yet.
+    const twin = await start(1, 'twin-emf');
+    const provision = twin.lambdas.byEntry('lambdas/handlers/tasks/provision.ts');
+    const environment = await twin.lambdas.invoke(provision.arn, provisionEvent('twin-emf', 'test'));
+    const bots = twin.lambdas.byEntry('lambdas/handlers/tasks/bots.ts');
+    const event = provisionEvent('twin-emf', 'test');
+
+    // Act
+    const run = twin.lambdas.invoke(bots.arn, {
+      task: { name: 'functional-tests', type: 'bots', params: { environment: 'test', mode: 'functional' } },
+      run: { ...event.run, out: { ...event.run.out, 'provision-test': environment } },
+    });
+
+    // Assess: every request failed as an unknown host fails, and each was counted in CloudWatch.
+    await expect(run).rejects.toThrow(/request failed: fetch failed/);
+    const requests = twin.cloudWatch.data.filter((d) => d.name === 'requests');
+    const failures = twin.cloudWatch.data.filter((d) => d.name === 'failures');
+    expect(requests.length).toBeGreaterThan(0);
+    expect(failures.length).toBe(requests.length);
+    expect(requests[0]?.dimensions).toBe('environment=test,service=orders');
   }, 60_000);
 
   it('provisions the run’s test environment: two tagged target groups and a host rule on the listener', async () => {
@@ -225,3 +253,68 @@ async function closeTestWindowWithoutEvidence(execution: string) {
   await twin.lambdas.settled();
   return { twin, windowEnd: twin.lambdas.byEntry('lambdas/handlers/windowEnd.ts') };
 }
+
+async function startOrders(from: readonly SynthesizedStack[], execution: string) {
+  const invocations: InvocationRecord[] = [];
+  twin = await startTwin({ stacks: from, onInvocation: (r) => invocations.push(r) });
+  await twin.registerServices([ORDERS]);
+  const machine = twin.stepFunctions.machine('vouch-ec2-canary');
+  const run = twin.stepFunctions.start(machine.arn, execution, ordersRunInput(COMMIT, execution));
+  return { twin, run, invocations };
+}
+
+describe('the ec2-canary state machine on the twin', () => {
+  it('allocates the version through the version Lambda and hands the build Lambda its own task token', async () => {
+    // Prepare
+    const { twin, run, invocations } = await startOrders(stacks, 'twin-start-1');
+    const build = twin.lambdas.byEntry('lambdas/handlers/tasks/build.ts');
+
+    // Act
+    await until(() => invocations.some((r) => r.function === build.logicalId), 20_000, 'the build Lambda');
+
+    // Assess
+    expect(invocations[0]).toMatchObject({
+      function: twin.lambdas.byEntry('lambdas/handlers/tasks/version.ts').logicalId,
+      ok: true,
+    });
+    const allocated = await twin.builds.getBuild('orders', 1);
+    expect(allocated).toMatchObject({ version: 1, commit: COMMIT, execution: 'twin-start-1' });
+    expect(run.events.filter((e) => e.type === 'StateEntered').map((e) => e.state)).toEqual([
+      'begin',
+      'version',
+      'build',
+    ]);
+    // Every call so far was the function's own and allowed by its role.
+    expect(twin.sdk.calls.length).toBeGreaterThan(0);
+    expect(
+      twin.sdk.calls.every((c) => c.outcome === 'ok' || c.outcome === 'ConditionalCheckFailedException'),
+    ).toBe(true);
+  }, 60_000);
+
+  it('fails the version state with AccessDenied naming the action and the table when its role loses dynamodb:UpdateItem', async () => {
+    // Prepare
+    const edited = withoutGrant(stacks, 'TaskVersionRoleDefaultPolicy', 'dynamodb:UpdateItem');
+
+    // Act
+    const { twin, run } = await startOrders(edited, 'twin-denied-1');
+    await run.done;
+
+    // Assess
+    const table = twin.table.tableName;
+    const failed = run.events.find((e) => e.type === 'StateFailed' && e.state === 'version');
+    // The handler wraps the SDK error in its domain error; the Cause (Lambda's error payload) carries
+    // AWS's AccessDenied message, and the twin's call log the denied call itself.
+    expect(failed?.error).toBe('BuildDataUnavailableError');
+    expect(failed?.cause).toContain(
+      `is not authorized to perform: dynamodb:UpdateItem on resource: arn:aws:dynamodb:eu-west-1:123456789012:table/${table}`,
+    );
+    expect(twin.sdk.calls).toContainEqual({
+      function: twin.lambdas.byEntry('lambdas/handlers/tasks/version.ts').logicalId,
+      service: 'dynamodb',
+      command: 'Update',
+      outcome: 'AccessDeniedException',
+    });
+    expect(run.status).toBe('FAILED');
+    expect(await twin.builds.getBuild('orders', 1)).toBeUndefined();
+  }, 60_000);
+});
