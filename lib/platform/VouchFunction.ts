@@ -1,3 +1,4 @@
+import { relative } from 'node:path';
 import { Duration, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -5,7 +6,13 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { BUNDLE_OPTIONS } from './bundling.ts';
+import { BUNDLE_OPTIONS, PROJECT_ROOT } from './bundling.ts';
+
+/**
+ * Template metadata key naming the handler file a function bundles (relative to the repository root):
+ * the twin (lambdas/twin) runs that file for the function, whether or not the synth bundled it.
+ */
+export const ENTRY_METADATA_KEY = 'vouch:entry';
 
 /** CloudWatch namespace of the Powertools metrics every Vouch Lambda emits. */
 export const POWERTOOLS_METRICS_NAMESPACE = 'Vouch';
@@ -91,6 +98,10 @@ export class VouchFunction extends Construct {
         banner: BUNDLE_OPTIONS.banner,
       },
     });
+    (this.function.node.defaultChild as lambda.CfnFunction).addMetadata(
+      ENTRY_METADATA_KEY,
+      relative(PROJECT_ROOT, props.entry),
+    );
     Validations.of(this.function).acknowledge({
       id: 'AwsSolutions-L1',
       reason:

@@ -1,0 +1,145 @@
+/**
+ * The AWS twin: what `cdk synth` writes for a platform config, run on this machine. The templates
+ * are the only input: functions, roles, policies, state machines, tables, schedules and alarms are
+ * read from them; the handlers are the files their `vouch:entry` metadata names; every AWS call is
+ * authorised by the role's policies and answered by a stateful fake.
+ */
+import { fileURLToPath } from 'node:url';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BuildRepository } from '../adapters/dynamo/buildRepository.ts';
+import { type LocalTable, localDynamoClient, startLocalTable } from '../adapters/local/dynalite.ts';
+import { installScaledTime } from './clock.ts';
+import { TwinTemplateError } from './errors.ts';
+import { TwinCloudWatch } from './fakes/cloudWatch.ts';
+import { dynamoFake } from './fakes/dynamo.ts';
+import { type Ec2Timings, type LaunchTemplateContents, TwinEc2 } from './fakes/ec2.ts';
+import { type LoadBalancerContents, TwinElb } from './fakes/elb.ts';
+import { TwinScheduler } from './fakes/scheduler.ts';
+import { type InvocationRecord, TwinLambdas } from './lambdaRunner.ts';
+import { TwinSdk } from './sdk.ts';
+import { TwinStepFunctions } from './stepFunctions.ts';
+import { DeployedTemplates, type SynthesizedStack, synthesizeVouchApp } from './template.ts';
+
+/** The repository root: `vouch:entry` paths are relative to it. */
+export const TWIN_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+export interface TwinOptions {
+  /** The platform config to synthesize. @default examples/platform.yml */
+  readonly configFile?: string;
+  /** Already synthesized stacks (tests that edit a template); otherwise `configFile` is synthesized. */
+  readonly stacks?: readonly SynthesizedStack[];
+  /** The clock runs this many times faster than wall time. @default 1 */
+  readonly timeScale?: number;
+  /** Lambda's application log level for every function. @default ERROR */
+  readonly logLevel?: string;
+  readonly onInvocation?: (record: InvocationRecord) => void;
+  /**
+   * What the operator's launch template launches into (it is not in the templates).
+   * @default subnet-0twin, sg-0twin, the example config's instance role
+   */
+  readonly launchTemplate?: LaunchTemplateContents;
+  /** The operator's load balancer and listener. @default the example config's */
+  readonly loadBalancer?: LoadBalancerContents;
+  /** How long instances boot, builders run and images take, in twin time. @default see Ec2Timings */
+  readonly ec2Timings?: Partial<Ec2Timings>;
+}
+
+const EXAMPLE_LOAD_BALANCER: LoadBalancerContents = {
+  loadBalancerArn:
+    'arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/vouch-services/0123456789abcdef',
+  listenerArn:
+    'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/vouch-services/0123456789abcdef/0123456789abcdef',
+};
+
+const EXAMPLE_LAUNCH_TEMPLATE: LaunchTemplateContents = {
+  subnetId: 'subnet-0twin',
+  securityGroupId: 'sg-0twin',
+  instanceRoleArn: 'arn:aws:iam::123456789012:role/vouch-service-instance',
+};
+
+export interface Twin {
+  readonly templates: DeployedTemplates;
+  readonly lambdas: TwinLambdas;
+  readonly sdk: TwinSdk;
+  readonly stepFunctions: TwinStepFunctions;
+  readonly scheduler: TwinScheduler;
+  readonly cloudWatch: TwinCloudWatch;
+  readonly ec2: TwinEc2;
+  readonly elb: TwinElb;
+  readonly table: LocalTable;
+  /** The build table as the twin (not a Lambda) reads it: tests and the run log. */
+  readonly builds: BuildRepository;
+  /**
+   * Registers services in the build table. Nothing in the templates does (issue 13 finding: on AWS
+   * the version task refuses every service with UnknownServiceError); the twin does it as an operator
+   * would have to, and says so.
+   */
+  registerServices(
+    services: readonly { service: string; team: string; solution: string; repo: string }[],
+  ): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
+  const stacks =
+    options.stacks ?? (await synthesizeVouchApp(options.configFile ?? `${TWIN_ROOT}examples/platform.yml`));
+  const templates = new DeployedTemplates(stacks);
+  const tables = templates.resourcesOfType('AWS::DynamoDB::Table');
+  if (tables.length !== 1)
+    throw new TwinTemplateError(`expected one DynamoDB table, the templates have ${tables.length}`);
+  const [t] = tables as [(typeof tables)[number]];
+  const table = await startLocalTable({ tableName: templates.ref(t.stackName, t.logicalId) });
+
+  const sdk = new TwinSdk();
+  const cloudWatch = new TwinCloudWatch(templates);
+  const elb = new TwinElb(options.loadBalancer ?? EXAMPLE_LOAD_BALANCER);
+  const ec2 = new TwinEc2(options.launchTemplate ?? EXAMPLE_LAUNCH_TEMPLATE, options.ec2Timings);
+  sdk.own(table.client);
+  const twinDoc = sdk.own(
+    DynamoDBDocumentClient.from(sdk.own(localDynamoClient(table.endpoint)), {
+      marshallOptions: { removeUndefinedValues: true },
+    }),
+  );
+  const builds = new BuildRepository({ client: twinDoc, tableName: table.tableName });
+  const lambdas = new TwinLambdas(templates, {
+    root: TWIN_ROOT,
+    ...(options.logLevel ? { logLevel: options.logLevel } : {}),
+    ...(options.onInvocation ? { onInvocation: options.onInvocation } : {}),
+    onEmf: (doc) => cloudWatch.ingestEmf(doc),
+  });
+  const stepFunctions = new TwinStepFunctions(templates, lambdas);
+  const scheduler = new TwinScheduler(templates, lambdas);
+  sdk.register('dynamodb', dynamoFake(sdk, table.endpoint));
+  sdk.register('states', stepFunctions.fake());
+  sdk.register('scheduler', scheduler.fake());
+  sdk.register('cloudwatch', cloudWatch.fake());
+  sdk.register('ec2', ec2.fake());
+  sdk.register('elasticloadbalancing', elb.fake());
+  sdk.install();
+  const restoreTime = installScaledTime(options.timeScale ?? 1);
+
+  return {
+    templates,
+    lambdas,
+    sdk,
+    stepFunctions,
+    scheduler,
+    cloudWatch,
+    ec2,
+    elb,
+    table,
+    builds,
+    async registerServices(services) {
+      for (const s of services) await builds.registerService(s);
+    },
+    async stop() {
+      for (const e of stepFunctions.executions.values()) if (e.status === 'RUNNING') e.abort();
+      await Promise.allSettled([...stepFunctions.executions.values()].map((e) => e.done));
+      scheduler.stop();
+      await lambdas.settled();
+      restoreTime();
+      sdk.uninstall();
+      await table.close();
+    },
+  };
+}

@@ -1,0 +1,295 @@
+/**
+ * EC2 on the twin, as far as bake uses it: instances launched from the operator's launch template
+ * (pending -> running, and a builder powers itself off once its user data has run), images created
+ * from a stopped instance (pending -> available) with snapshots, tags, terminate. Each call is
+ * authorised on every resource EC2 authorises it on (service authorization reference, Amazon EC2),
+ * in EC2's ARN formats: instances, volumes, subnets, security groups, network interfaces and launch
+ * templates carry the account; images and snapshots do not (`arn:aws:ec2:<region>::image/ami-...`).
+ * How long each transition takes is twin time, set by `Ec2Timings`.
+ */
+import type { AuthorizationRequest } from '../iam.ts';
+import type { ServiceFake } from '../sdk.ts';
+import { TWIN_ACCOUNT, TWIN_PARTITION, TWIN_REGION } from '../template.ts';
+
+export interface Ec2Timings {
+  /** pending -> running. @default 20 s */
+  readonly bootMs: number;
+  /** A builder's user data (fetch the artifact, install, power off): running -> stopped. @default 180 s */
+  readonly builderRunMs: number;
+  /** CreateImage: pending -> available. @default 300 s */
+  readonly imageMs: number;
+}
+
+const DEFAULT_TIMINGS: Ec2Timings = { bootMs: 20_000, builderRunMs: 180_000, imageMs: 300_000 };
+
+/** What the operator's launch template launches into (the twin's stand-in for it). */
+export interface LaunchTemplateContents {
+  readonly subnetId: string;
+  readonly securityGroupId: string;
+  readonly instanceRoleArn: string;
+}
+
+interface Instance {
+  readonly id: string;
+  readonly imageId: string;
+  readonly launchedAt: number;
+  readonly tags: Record<string, string>;
+  readonly builder: boolean;
+  terminatedAt?: number;
+}
+
+interface Image {
+  readonly id: string;
+  readonly snapshotId: string;
+  readonly name: string;
+  readonly createdAt: number;
+  readonly tags: Record<string, string>;
+  deregistered?: boolean;
+}
+
+const accountArn = (type: string, id: string) =>
+  `arn:${TWIN_PARTITION}:ec2:${TWIN_REGION}:${TWIN_ACCOUNT}:${type}/${id}`;
+const globalArn = (type: string, id: string) => `arn:${TWIN_PARTITION}:ec2:${TWIN_REGION}::${type}/${id}`;
+
+type TagSpecification = { ResourceType?: string; Tags?: { Key?: string; Value?: string }[] };
+const tagsOf = (specs: TagSpecification[] | undefined, type: string) =>
+  Object.fromEntries(
+    (specs ?? [])
+      .filter((s) => s.ResourceType === type)
+      .flatMap((s) => (s.Tags ?? []).map((t) => [t.Key, t.Value])),
+  ) as Record<string, string>;
+const requestTagContext = (tags: Record<string, string>) => ({
+  ...Object.fromEntries(Object.entries(tags).map(([k, v]) => [`aws:RequestTag/${k}`, v])),
+  'aws:TagKeys': Object.keys(tags),
+});
+const resourceTagContext = (tags: Record<string, string>) =>
+  Object.fromEntries(Object.entries(tags).map(([k, v]) => [`aws:ResourceTag/${k}`, v]));
+
+let sequence = 0;
+const newId = (prefix: string) => `${prefix}-${(++sequence).toString(16).padStart(17, '0')}`;
+
+export class TwinEc2 {
+  readonly instances = new Map<string, Instance>();
+  readonly images = new Map<string, Image>();
+  private readonly timings: Ec2Timings;
+
+  constructor(
+    private readonly launchTemplate: LaunchTemplateContents,
+    timings: Partial<Ec2Timings> = {},
+  ) {
+    this.timings = { ...DEFAULT_TIMINGS, ...timings };
+  }
+
+  instanceState(i: Instance, now = Date.now()): string {
+    if (i.terminatedAt !== undefined) return now - i.terminatedAt < 10_000 ? 'shutting-down' : 'terminated';
+    const age = now - i.launchedAt;
+    if (age < this.timings.bootMs) return 'pending';
+    if (i.builder && age >= this.timings.bootMs + this.timings.builderRunMs) return 'stopped';
+    return 'running';
+  }
+
+  imageState(i: Image, now = Date.now()): string {
+    if (i.deregistered) return 'deregistered';
+    return now - i.createdAt < this.timings.imageMs ? 'pending' : 'available';
+  }
+
+  fake(): ServiceFake {
+    return {
+      authorization: (command, input): AuthorizationRequest[] => {
+        switch (command) {
+          case 'RunInstances': {
+            const instanceTags = tagsOf(input.TagSpecifications as TagSpecification[], 'instance');
+            const volumeTags = tagsOf(input.TagSpecifications as TagSpecification[], 'volume');
+            const template = (input.LaunchTemplate as { LaunchTemplateId?: string } | undefined)
+              ?.LaunchTemplateId;
+            const requests: AuthorizationRequest[] = [
+              {
+                action: 'ec2:RunInstances',
+                resource: accountArn('instance', '*'),
+                context: requestTagContext(instanceTags),
+              },
+              { action: 'ec2:RunInstances', resource: globalArn('image', String(input.ImageId)) },
+              { action: 'ec2:RunInstances', resource: accountArn('subnet', this.launchTemplate.subnetId) },
+              {
+                action: 'ec2:RunInstances',
+                resource: accountArn('security-group', this.launchTemplate.securityGroupId),
+              },
+              { action: 'ec2:RunInstances', resource: accountArn('network-interface', '*') },
+              {
+                action: 'ec2:RunInstances',
+                resource: accountArn('volume', '*'),
+                context: requestTagContext(volumeTags),
+              },
+              {
+                action: 'iam:PassRole',
+                resource: this.launchTemplate.instanceRoleArn,
+                context: { 'iam:PassedToService': 'ec2.amazonaws.com' },
+              },
+            ];
+            if (template)
+              requests.push({
+                action: 'ec2:RunInstances',
+                resource: accountArn('launch-template', template),
+              });
+            for (const [type, tags] of [
+              ['instance', instanceTags],
+              ['volume', volumeTags],
+            ] as const) {
+              if (Object.keys(tags).length > 0) {
+                requests.push({
+                  action: 'ec2:CreateTags',
+                  resource: accountArn(type, '*'),
+                  context: { ...requestTagContext(tags), 'ec2:CreateAction': 'RunInstances' },
+                });
+              }
+            }
+            return requests;
+          }
+          case 'CreateImage': {
+            const instance = this.instances.get(String(input.InstanceId));
+            const imageTags = tagsOf(input.TagSpecifications as TagSpecification[], 'image');
+            const snapshotTags = tagsOf(input.TagSpecifications as TagSpecification[], 'snapshot');
+            const requests: AuthorizationRequest[] = [
+              {
+                action: 'ec2:CreateImage',
+                resource: accountArn('instance', String(input.InstanceId)),
+                context: resourceTagContext(instance?.tags ?? {}),
+              },
+              {
+                action: 'ec2:CreateImage',
+                resource: globalArn('image', '*'),
+                context: requestTagContext(imageTags),
+              },
+              {
+                action: 'ec2:CreateImage',
+                resource: globalArn('snapshot', '*'),
+                context: requestTagContext(snapshotTags),
+              },
+            ];
+            for (const [type, tags] of [
+              ['image', imageTags],
+              ['snapshot', snapshotTags],
+            ] as const) {
+              if (Object.keys(tags).length > 0) {
+                requests.push({
+                  action: 'ec2:CreateTags',
+                  resource: globalArn(type, '*'),
+                  context: { ...requestTagContext(tags), 'ec2:CreateAction': 'CreateImage' },
+                });
+              }
+            }
+            return requests;
+          }
+          case 'TerminateInstances':
+          case 'StopInstances':
+          case 'StartInstances':
+            return ((input.InstanceIds as string[]) ?? []).map((id) => ({
+              action: `ec2:${command}`,
+              resource: accountArn('instance', id),
+              context: resourceTagContext(this.instances.get(id)?.tags ?? {}),
+            }));
+          default:
+            // Describe* take no resource types (service authorization reference, Amazon EC2).
+            return [{ action: `ec2:${command}`, resource: '*' }];
+        }
+      },
+      handle: async (command, input) => {
+        switch (command) {
+          case 'RunInstances': {
+            const tags = tagsOf(input.TagSpecifications as TagSpecification[], 'instance');
+            const count = Number(input.MinCount ?? 1);
+            const launched: Instance[] = [];
+            for (let n = 0; n < count; n++) {
+              const instance: Instance = {
+                id: newId('i'),
+                imageId: String(input.ImageId),
+                launchedAt: Date.now(),
+                tags,
+                builder: input.InstanceInitiatedShutdownBehavior === 'stop',
+              };
+              this.instances.set(instance.id, instance);
+              launched.push(instance);
+            }
+            return { Instances: launched.map((i) => this.describe(i)) };
+          }
+          case 'DescribeInstances': {
+            const ids = input.InstanceIds as string[] | undefined;
+            const filters = (input.Filters as { Name: string; Values: string[] }[] | undefined) ?? [];
+            const matching = [...this.instances.values()].filter(
+              (i) =>
+                (ids === undefined || ids.includes(i.id)) &&
+                filters.every((f) => {
+                  if (f.Name === 'instance-state-name') return f.Values.includes(this.instanceState(i));
+                  if (f.Name.startsWith('tag:')) return f.Values.includes(i.tags[f.Name.slice(4)] ?? '');
+                  return true;
+                }),
+            );
+            return {
+              Reservations:
+                matching.length === 0 ? [] : [{ Instances: matching.map((i) => this.describe(i)) }],
+            };
+          }
+          case 'TerminateInstances': {
+            for (const id of (input.InstanceIds as string[]) ?? []) {
+              const i = this.instances.get(id);
+              if (i && i.terminatedAt === undefined) i.terminatedAt = Date.now();
+            }
+            return { TerminatingInstances: [] };
+          }
+          case 'CreateImage': {
+            const image: Image = {
+              id: newId('ami'),
+              snapshotId: newId('snap'),
+              name: String(input.Name),
+              createdAt: Date.now(),
+              tags: tagsOf(input.TagSpecifications as TagSpecification[], 'image'),
+            };
+            this.images.set(image.id, image);
+            return { ImageId: image.id };
+          }
+          case 'DescribeImages': {
+            const ids = input.ImageIds as string[] | undefined;
+            const filters = (input.Filters as { Name: string; Values: string[] }[] | undefined) ?? [];
+            const matching = [...this.images.values()].filter(
+              (i) =>
+                !i.deregistered &&
+                (ids === undefined || ids.includes(i.id)) &&
+                filters.every(
+                  (f) => !f.Name.startsWith('tag:') || f.Values.includes(i.tags[f.Name.slice(4)] ?? ''),
+                ),
+            );
+            return {
+              Images: matching.map((i) => ({
+                ImageId: i.id,
+                Name: i.name,
+                State: this.imageState(i),
+                CreationDate: new Date(i.createdAt).toISOString(),
+                Tags: Object.entries(i.tags).map(([Key, Value]) => ({ Key, Value })),
+                BlockDeviceMappings: [
+                  { DeviceName: '/dev/xvda', Ebs: { SnapshotId: i.snapshotId, VolumeSize: 8 } },
+                ],
+              })),
+            };
+          }
+          default:
+            throw new Error(`the twin has no fake for ec2 ${command}`);
+        }
+      },
+    };
+  }
+
+  private describe(i: Instance) {
+    return {
+      InstanceId: i.id,
+      ImageId: i.imageId,
+      State: { Name: this.instanceState(i) },
+      LaunchTime: new Date(i.launchedAt),
+      Tags: Object.entries(i.tags).map(([Key, Value]) => ({ Key, Value })),
+    };
+  }
+
+  /** Instances not terminated (the twin's leftovers check). */
+  get liveInstances(): string[] {
+    return [...this.instances.values()].filter((i) => i.terminatedAt === undefined).map((i) => i.id);
+  }
+}

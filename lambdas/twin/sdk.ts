@@ -1,0 +1,133 @@
+/**
+ * The AWS SDK as the twin's Lambdas see it: `send` of each client class a handler uses is replaced,
+ * per class, by the twin's path: refuse outside a running invocation or after it timed out, authorise
+ * the call against the function's role (iam.ts), apply an injected fault if one is armed, then answer
+ * from the service's stateful fake. Clients the twin itself owns (its dynalite client) go straight
+ * through.
+ */
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { CodeBuildClient } from '@aws-sdk/client-codebuild';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { SandboxFrozenError, UnmodelledCallError } from './errors.ts';
+import { type AuthorizationRequest, authorize } from './iam.ts';
+import { currentInvocation } from './lambdaRunner.ts';
+
+/** A stateful fake of one AWS service. `command` is the SDK command's name without `Command`. */
+export interface ServiceFake {
+  /** What IAM authorises for the call: action, resource ARN in the service's format, condition keys. */
+  authorization(command: string, input: Record<string, unknown>): AuthorizationRequest[];
+  /** The service's answer (or its error, an instance of the SDK's exception class where the code checks one). */
+  handle(
+    command: string,
+    input: Record<string, unknown>,
+    raw: { command: object; client: object },
+  ): Promise<unknown>;
+}
+
+/** An error the next matching calls throw instead of the fake's answer (throttling, capacity, ...). */
+export interface ArmedFault {
+  readonly service: string;
+  readonly command: string;
+  /** How many calls fail. @default 1 */
+  times?: number;
+  readonly error: () => Error;
+}
+
+type Sendable = { prototype: { send: (...args: unknown[]) => Promise<unknown> } };
+
+/** Every client class a Vouch handler constructs, by the IAM service prefix of its calls. */
+const CLIENTS: readonly [string, Sendable][] = [
+  ['dynamodb', DynamoDBClient as unknown as Sendable],
+  ['dynamodb', DynamoDBDocumentClient as unknown as Sendable],
+  ['ec2', EC2Client as unknown as Sendable],
+  ['elasticloadbalancing', ElasticLoadBalancingV2Client as unknown as Sendable],
+  ['cloudwatch', CloudWatchClient as unknown as Sendable],
+  ['scheduler', SchedulerClient as unknown as Sendable],
+  ['sns', SNSClient as unknown as Sendable],
+  ['codebuild', CodeBuildClient as unknown as Sendable],
+  ['secretsmanager', SecretsManagerClient as unknown as Sendable],
+  ['states', SFNClient as unknown as Sendable],
+];
+
+export class TwinSdk {
+  private readonly fakes = new Map<string, ServiceFake>();
+  private readonly owned = new WeakSet<object>();
+  private readonly originals: [Sendable, (...args: unknown[]) => Promise<unknown>][] = [];
+  readonly faults: ArmedFault[] = [];
+  /** Every call a Lambda made: who, what, and whether it was allowed (tests and the run log read it). */
+  readonly calls: { function: string; service: string; command: string; outcome: string }[] = [];
+
+  register(service: string, fake: ServiceFake): void {
+    this.fakes.set(service, fake);
+  }
+
+  /** A client the twin uses itself: its calls are not a Lambda's, so neither checked nor faked. */
+  own<T extends object>(client: T): T {
+    this.owned.add(client);
+    return client;
+  }
+
+  /** Arms a fault: the next `times` calls of `service` `command` throw `error()`. */
+  arm(fault: ArmedFault): void {
+    this.faults.push(fault);
+  }
+
+  install(): void {
+    if (this.originals.length > 0) return;
+    for (const [service, cls] of CLIENTS) {
+      const original = cls.prototype.send;
+      this.originals.push([cls, original]);
+      const sdk = this;
+      cls.prototype.send = async function send(this: object, ...args: unknown[]) {
+        if (sdk.owned.has(this)) return original.apply(this, args);
+        return sdk.dispatch(service, this, args[0] as object);
+      };
+    }
+  }
+
+  uninstall(): void {
+    for (const [cls, original] of this.originals) cls.prototype.send = original;
+    this.originals.length = 0;
+  }
+
+  private async dispatch(service: string, client: object, command: object): Promise<unknown> {
+    const name = command.constructor.name.replace(/Command$/, '');
+    const input = ((command as { input?: unknown }).input ?? {}) as Record<string, unknown>;
+    const invocation = currentInvocation();
+    if (invocation === undefined) {
+      throw new Error(`${service}:${name} called outside any twin Lambda: every AWS call is a function's`);
+    }
+    const caller = invocation.fn.logicalId;
+    if (invocation.ended) throw new SandboxFrozenError(invocation.fn.name, `${service}:${name}`);
+    const fake = this.fakes.get(service);
+    if (fake === undefined) throw new UnmodelledCallError(service, name);
+    try {
+      await authorize(invocation.fn.identity, invocation.fn.name, fake.authorization(name, input));
+    } catch (error) {
+      this.calls.push({ function: caller, service, command: name, outcome: (error as Error).name });
+      throw error;
+    }
+    const fault = this.faults.find((f) => f.service === service && f.command === name && (f.times ?? 1) > 0);
+    if (fault) {
+      fault.times = (fault.times ?? 1) - 1;
+      const error = fault.error();
+      this.calls.push({ function: caller, service, command: name, outcome: `fault ${error.name}` });
+      throw error;
+    }
+    try {
+      const result = await fake.handle(name, input, { command, client });
+      this.calls.push({ function: caller, service, command: name, outcome: 'ok' });
+      return result;
+    } catch (error) {
+      this.calls.push({ function: caller, service, command: name, outcome: (error as Error).name });
+      throw error;
+    }
+  }
+}
