@@ -296,8 +296,13 @@ const WINDOW_CLOSE: PermissionGrant[] = [
   table('dynamodb:GetItem', 'dynamodb:UpdateItem'),
   { actions: ['cloudwatch:DescribeAlarms', 'cloudwatch:DescribeAlarmHistory'], scope: 'vouchAlarms' },
   METRIC_DATA,
-  // Task-token callbacks are authorised on the state machine that issued the token.
-  { actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'], scope: 'stateMachines' },
+  // Task-token callbacks: SendTaskSuccess/Failure have no resource type in the IAM service
+  // authorization reference, so IAM evaluates them against `*` and a grant on the state machines
+  // never matches (seen on the twin: AccessDenied on resource *). The task token is the capability.
+  unscoped(
+    ['states:SendTaskSuccess', 'states:SendTaskFailure'],
+    'SendTask* support no resource-level permissions: the task token names the task',
+  ),
   // A window an alarm closed early has its pending end schedule deleted (windowEndSchedule.ts).
   { actions: ['scheduler:DeleteSchedule'], scope: 'windowSchedules' },
 ];

@@ -216,6 +216,9 @@ const UNSCOPABLE = new Set([
   'elasticloadbalancing:DescribeTargetHealth',
   'cloudwatch:GetMetricData',
   'cloudwatch:GetMetricWidgetImage',
+  // Task-token callbacks: no resource type; the token names the task.
+  'states:SendTaskSuccess',
+  'states:SendTaskFailure',
   // Cost Explorer defines no resource types; PutMetricData is narrowed by a cloudwatch:namespace condition.
   'ce:GetCostAndUsage',
   'ce:ListCostAllocationTags',
@@ -338,11 +341,9 @@ describe('platform stack: Lambdas', () => {
       `${snapshots} if {"StringEquals":{"ec2:CreateAction":"CreateImage"}}`,
     );
     expect(JSON.stringify([...bake.values()])).not.toContain(':<AWS::AccountId>:snapshot/');
-    expect(permissionsOf('vouch-window-end').get('states:SendTaskSuccess')).toEqual(
-      [...vouch.flavours.keys()].map(
-        (f) => `arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:stateMachine:vouch-${f}`,
-      ),
-    );
+    // SendTask* define no resource type (IAM service authorization reference): IAM checks `*`, and a
+    // grant on the state machines would never match (the twin's policy simulator showed AccessDenied).
+    expect(permissionsOf('vouch-window-end').get('states:SendTaskSuccess')).toEqual(['*']);
   });
 
   it('references secrets by name only: no secret value and no secret resource in the template', () => {

@@ -165,7 +165,10 @@ describe('service stacks', () => {
       template(service.name).hasResourceProperties('AWS::IAM::Policy', {
         PolicyDocument: {
           Statement: Match.arrayWith([
-            Match.objectLike({ Action: ['states:SendTaskSuccess', 'states:SendTaskFailure'] }),
+            Match.objectLike({
+              Action: ['states:SendTaskSuccess', 'states:SendTaskFailure'],
+              Resource: '*',
+            }),
           ]),
         },
       });

@@ -22,8 +22,14 @@ export const ORDERS = {
 };
 
 /** The run input the webhook Lambda would start for a push of `commit` to the example service. */
-export function ordersRunInput(commit: string, execution: string): RunInput {
+/** The example's run input; `build` gives it a build command (the example has none, so build is skipped). */
+export function ordersRunInput(
+  commit: string,
+  execution: string,
+  build?: { command: string; timeoutSeconds: number },
+): RunInput {
   const spec = parseRunSpec(readFileSync(`${TWIN_ROOT}examples/orders/.vouch.yml`, 'utf8'));
+  const config = build ? { ...spec.config, build } : spec.config;
   return {
     service: spec.service,
     team: spec.team,
@@ -33,7 +39,7 @@ export function ordersRunInput(commit: string, execution: string): RunInput {
     branch: 'main',
     execution,
     pipe: spec.pipe,
-    config: spec.config,
+    config,
   };
 }
 
