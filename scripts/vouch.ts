@@ -3,6 +3,7 @@ import '../lambdas/adapters/local/polyfills.ts';
 import { buildCommands } from './cli/builds.ts';
 import { controlCommands } from './cli/control.ts';
 import { costCommand } from './cli/cost.ts';
+import { dashboardCommand } from './cli/dashboard.ts';
 import { runCommand, showCommand, validateCommand } from './cli/pipe.ts';
 import { triggerCommand } from './cli/trigger.ts';
 import type { CliCommand, CliContext } from './cli/types.ts';
@@ -15,6 +16,7 @@ export const COMMANDS: readonly CliCommand[] = [
   ...controlCommands,
   ...buildCommands,
   costCommand,
+  dashboardCommand(),
 ];
 
 export function usage(commands: readonly CliCommand[] = COMMANDS): string {

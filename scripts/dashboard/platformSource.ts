@@ -60,7 +60,7 @@ export function platformSource(platform: LocalPlatform): DashboardSource {
       }
       return { periodMs, baseline, canary };
     },
-    clockNow: () => platform.clock.now(),
+    clockNow: async () => platform.clock.now(),
     cost: async () => localCostView(platform.resourceJournal),
     // While a run is in progress its windows' series move: a new stamp each second; otherwise only
     // when a run makes progress.

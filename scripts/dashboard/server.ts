@@ -9,6 +9,7 @@
  *   GET  /api/dashboard/services/:s/builds/:v/events   its timeline (one Query)
  *   GET  /api/dashboard/services/:s/windows/:env       the open window (one GetItem) + both slots' series
  *   GET  /api/dashboard/cost                           cost per team and service over time
+ *   GET  /api/dashboard/stamp                          the version stamp now, and the platform's clock
  *   GET  /api/dashboard/live                           server-sent events: a stamp when something changed
  *   POST /api/promote | /api/abort | /api/rollback      the control path the CLI uses
  */
@@ -18,23 +19,16 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
+import { DashboardHttpError } from './errors.ts';
 import type { DashboardSource } from './source.ts';
+
+export { DashboardHttpError };
 
 const MAX_BODY = 16 * 1024;
 const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'a service or environment name');
 export const PromoteSchema = z.strictObject({ service: name, environment: name.optional() });
 export const AbortSchema = z.strictObject({ service: name });
 export const RollbackSchema = z.strictObject({ service: name, environment: name });
-
-export class DashboardHttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'DashboardHttpError';
-  }
-}
 
 const assetsDir = join(dirname(new URL(import.meta.url).pathname), 'assets');
 // Chart.js as installed (package.json pins it): its UMD build, served from node_modules.
@@ -103,6 +97,10 @@ export function dashboardRoutes(source: DashboardSource) {
     async handle(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
       const method = req.method ?? 'GET';
+      if (method === 'GET' && url.pathname === '/favicon.ico') {
+        res.writeHead(204).end();
+        return true;
+      }
       const asset = ASSETS[url.pathname];
       if (method === 'GET' && asset) {
         res.writeHead(200, { 'content-type': `${asset.type}; charset=utf-8`, 'cache-control': 'no-cache' });
@@ -144,6 +142,10 @@ export function dashboardRoutes(source: DashboardSource) {
         sendJson(res, 200, await source.cost());
         return true;
       }
+      if (parts.length === 1 && first === 'stamp') {
+        sendJson(res, 200, { stamp: await source.stamp(), now: await source.clockNow() });
+        return true;
+      }
       if (parts.length === 1 && first === 'live') {
         live(source, req, res, streams);
         return true;
@@ -176,7 +178,7 @@ export function dashboardRoutes(source: DashboardSource) {
         sendJson(res, 200, {
           window: window ?? null,
           series: series ?? null,
-          now: new Date(source.clockNow()).toISOString(),
+          now: new Date(await source.clockNow()).toISOString(),
         });
         return true;
       }

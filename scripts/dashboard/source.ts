@@ -61,7 +61,7 @@ export interface DashboardSource {
   slotSeries(service: string, environment: string, fromMs: number): Promise<SlotSeries | undefined>;
   cost(): Promise<CostView>;
   /** The platform's clock (scaled on one machine), for a window's time left. */
-  clockNow(): number;
+  clockNow(): Promise<number>;
   /** Cheap (no table read): changes when something the page shows may have changed. */
   stamp(): Promise<string>;
   readonly control?: ControlPath;
