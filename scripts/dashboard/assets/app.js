@@ -510,7 +510,8 @@
         found.forEach((f, i) => {
           const series = f.live.series;
           if (!series) return;
-          const labels = series.baseline.map((p) => new Date(p.at).toLocaleTimeString());
+          const start = series.baseline[0]?.at ?? 0;
+          const labels = series.baseline.map((p) => `+${((p.at - start) / 1000).toFixed(1)} s`);
           chart(`live-${i}-latency`, {
             type: 'line',
             data: {
@@ -525,18 +526,17 @@
             options: { plugins: { title: { display: true, text: 'latency p50 per period, both slots' } } },
           });
           chart(`live-${i}-errors`, {
-            type: 'bar',
+            type: 'line',
             data: {
               labels,
               datasets: ['baseline', 'canary'].map((slot) => ({
-                label: `${slot} requests`,
-                data: series[slot].map((p) => p.requests),
+                label: `${slot} error %`,
+                data: series[slot].map((p) => (p.requests ? (100 * p.errors) / p.requests : null)),
+                borderColor: SLOT_COLOURS[slot],
                 backgroundColor: SLOT_COLOURS[slot],
               })),
             },
-            options: {
-              plugins: { title: { display: true, text: 'requests (errors in tooltip) per period' } },
-            },
+            options: { plugins: { title: { display: true, text: 'error rate per period, both slots' } } },
           });
         });
       },
@@ -618,6 +618,7 @@
     renders++;
     document.body.dataset.renders = String(renders);
     document.body.dataset.view = parts[0] ?? 'overview';
+    document.body.dataset.route = route;
   }
 
   function render() {
