@@ -151,6 +151,8 @@ function eventRow(event: BuildEvent): string[] {
       ];
     case 'PROMOTION':
       return [event.at, event.label, '', event.environment, '', JSON.stringify(event.evidence)];
+    case 'CONTROL':
+      return [event.at, `${event.action} by ${event.actor}`, '', event.environment ?? '-', '', event.result];
   }
 }
 
