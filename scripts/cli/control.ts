@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { AWS_OPTIONS, controlOnAws } from './aws.ts';
 import { findPlatformFile } from './platformFile.ts';
 import type { CliCommand, CliContext } from './types.ts';
 
@@ -52,12 +53,12 @@ function report(ctx: CliContext, result: { status: number; json: unknown } | und
 }
 
 const oneService = (argv: string[], usage: string, ctx: CliContext, extra = 0) => {
-  const { positionals } = parseArgs({ args: argv, allowPositionals: true, options: {} });
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: AWS_OPTIONS });
   if (positionals.length !== 1 + extra) {
     ctx.err(usage);
     return undefined;
   }
-  return positionals;
+  return Object.assign(positionals, { aws: values.aws ? values : undefined });
 };
 
 export const statusCommand: CliCommand = {
@@ -98,17 +99,19 @@ export const promoteCommand: CliCommand = {
   name: 'promote',
   summary: 'close the open verification window now (skip the rest of the wait; the evidence still decides)',
   usage:
-    'vouch promote <service> [--environment E]\n\nThe verdict uses the evidence gathered so far: too few bot samples still fails it.',
+    'vouch promote <service> [--environment E] [--aws [--stack Vouch]]\n\nThe verdict uses the evidence gathered so far: too few bot samples still fails it.',
   async run(argv, ctx) {
     const { values, positionals } = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { environment: { type: 'string' } },
+      options: { environment: { type: 'string' }, ...AWS_OPTIONS },
     });
     if (positionals.length !== 1) {
       ctx.err(this.usage);
       return 2;
     }
+    if (values.aws)
+      return controlOnAws(ctx, values, (c) => c.promote(positionals[0] as string, values.environment));
     return report(
       ctx,
       await call(ctx, '/api/promote', {
@@ -122,10 +125,11 @@ export const promoteCommand: CliCommand = {
 export const abortCommand: CliCommand = {
   name: 'abort',
   summary: "stop a service's runs: they fail at their window, roll back and clean up",
-  usage: 'vouch abort <service>',
+  usage: 'vouch abort <service> [--aws [--stack Vouch]]',
   async run(argv, ctx) {
     const args = oneService(argv, this.usage, ctx);
     if (!args) return 2;
+    if (args.aws) return controlOnAws(ctx, args.aws, (c) => c.abort(args[0] as string));
     return report(ctx, await call(ctx, '/api/abort', { service: args[0] }));
   },
 };
@@ -133,10 +137,11 @@ export const abortCommand: CliCommand = {
 export const rollbackCommand: CliCommand = {
   name: 'rollback',
   summary: "fast-track: take all traffic off an environment's canary at once",
-  usage: 'vouch rollback <service> <environment>',
+  usage: 'vouch rollback <service> <environment> [--aws [--stack Vouch]]',
   async run(argv, ctx) {
     const args = oneService(argv, this.usage, ctx, 1);
     if (!args) return 2;
+    if (args.aws) return controlOnAws(ctx, args.aws, (c) => c.rollback(args[0] as string, args[1] as string));
     return report(ctx, await call(ctx, '/api/rollback', { service: args[0], environment: args[1] }));
   },
 };

@@ -3,6 +3,7 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type LocalTable, openLocalTable } from '../../lambdas/adapters/local/dynalite.ts';
+import { AwsStackNotFoundError, awsSource, resolveAwsStack } from '../dashboard/aws.ts';
 import { localSource, stateDirOf } from '../dashboard/localSource.ts';
 import { type DashboardServer, startDashboardServer } from '../dashboard/server.ts';
 import type { DashboardSource } from '../dashboard/source.ts';
@@ -45,6 +46,9 @@ const USAGE = [
   'environment, executions drawn as they ran, live verification windows, rolled-back releases with',
   'their evidence, cost, and the promote / abort / rollback buttons.',
   'Without --aws: the local platform (npm start) found from this directory, or .vouch/data read-only.',
+  'With --aws: the deployed stack (outputs from `npx cdk deploy --outputs-file cdk-outputs.json`, or',
+  'VOUCH_BUILD_TABLE and VOUCH_CONTROL_URL) with your AWS credentials; the buttons call its control',
+  'endpoint, which needs the ControlOperatorPolicyArn policy.',
   'Exit codes: 0 stopped by Ctrl-C, 1 could not serve, 2 bad usage.',
 ].join('\n');
 
@@ -78,10 +82,13 @@ export function dashboardCommand(wait: () => Promise<void> = untilStopped): CliC
       }
       let handle: DashboardHandle;
       try {
-        handle = await openDashboard(ctx, { port });
+        handle = await openDashboard(ctx, {
+          port,
+          ...(values.aws ? { aws: { stack: values.stack, outputs: values.outputs } } : {}),
+        });
       } catch (error) {
         ctx.err(`vouch dashboard: ${(error as Error).message}`);
-        return 1;
+        return error instanceof AwsStackNotFoundError ? 2 : 1;
       }
       ctx.out(`Vouch dashboard: ${handle.url}  (Ctrl-C stops it)`);
       await wait();
