@@ -79,7 +79,9 @@ function taskOf(state: AslState): { type: string; params: string } | undefined {
     | undefined;
   const task = p?.task ?? p?.Payload?.task;
   if (!task) return undefined;
+  // The pipe shape is the compiler's, not a parameter anyone wrote: the graph is that shape already.
   const params = Object.entries(task.params)
+    .filter(([k]) => k !== 'pipeShape')
     .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
     .join(' ');
   return { type: task.type, params };
