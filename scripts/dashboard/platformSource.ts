@@ -3,6 +3,8 @@
  * as everywhere, plus what only this machine has live (both slots' requests from the weighted proxy),
  * the cost ESTIMATE, and the platform's own control path (the one `vouch promote` reaches over HTTP).
  */
+import { userInfo } from 'node:os';
+import type { ControlAction } from '../../lambdas/core/builds/model.ts';
 import type { LocalPlatform } from '../platform/LocalPlatform.ts';
 import {
   type ControlPath,
@@ -13,13 +15,46 @@ import {
   tableReads,
 } from './source.ts';
 
-/** promote / abort / rollback on the platform in this process, recorded with the local user. */
-export function platformControl(platform: LocalPlatform): ControlPath {
+/** Who acts on this machine: the local user, as the CONTROL event records it. */
+export const localActor = () => `local:${userInfo().username}`;
+
+/**
+ * promote / abort / rollback on the platform in this process (the control API's actions, so the
+ * CLI's and the dashboard's), each recorded on the build of the window it acted on, with the local user.
+ */
+export function platformControl(platform: LocalPlatform, actor = localActor()): ControlPath {
+  const recorded = async <T extends object>(
+    action: ControlAction,
+    service: string,
+    environment: string | undefined,
+    act: () => Promise<T>,
+  ): Promise<T> => {
+    const windows = (await platform.status(service)).openWindows.filter(
+      (w) => environment === undefined || w.environment === environment,
+    );
+    const result = await act();
+    for (const w of windows) {
+      await platform.builds.recordControlAction({
+        service,
+        version: w.version,
+        action,
+        environment: w.environment,
+        actor,
+        result: (('reason' in result ? String(result.reason) : undefined) ?? JSON.stringify(result)).slice(
+          0,
+          1000,
+        ),
+      });
+    }
+    return result;
+  };
   return {
     kind: 'local',
-    promote: (service, environment) => platform.promoteNow(service, environment),
-    abort: (service) => platform.abort(service),
-    rollback: (service, environment) => platform.rollbackNow(service, environment),
+    promote: (service, environment) =>
+      recorded('promote', service, environment, () => platform.promoteNow(service, environment)),
+    abort: (service) => recorded('abort', service, undefined, () => platform.abort(service)),
+    rollback: (service, environment) =>
+      recorded('rollback', service, environment, () => platform.rollbackNow(service, environment)),
   };
 }
 
