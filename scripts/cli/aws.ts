@@ -51,3 +51,37 @@ export async function controlOnAws(
     throw error;
   }
 }
+
+/** Splits `--aws`, `--stack S`, `--outputs F` off a command's arguments (the rest parse as before). */
+export function takeAwsFlags(argv: string[]): { argv: string[]; aws?: AwsFlags } {
+  if (!argv.includes('--aws')) return { argv };
+  const rest: string[] = [];
+  const flags: { aws: boolean; stack?: string; outputs?: string } = { aws: true };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '--aws') continue;
+    if ((arg === '--stack' || arg === '--outputs') && argv[i + 1] !== undefined) {
+      flags[arg === '--stack' ? 'stack' : 'outputs'] = argv[++i] as string;
+      continue;
+    }
+    rest.push(arg);
+  }
+  return { argv: rest, aws: flags };
+}
+
+/** The deployed build table, read with the user's AWS credentials; undefined (after saying why) without a stack. */
+export function awsBuildTable(
+  ctx: CliContext,
+  flags: AwsFlags,
+): { client: DynamoDBClient; tableName: string } | undefined {
+  try {
+    const stack = resolveAwsStack({ cwd: ctx.cwd, env: ctx.env, stack: flags.stack, outputs: flags.outputs });
+    return { client: new DynamoDBClient({ region: stack.region }), tableName: stack.tableName };
+  } catch (error) {
+    if (error instanceof AwsStackNotFoundError) {
+      ctx.err(error.message);
+      return undefined;
+    }
+    throw error;
+  }
+}

@@ -4,6 +4,7 @@ import { BuildRepository } from '../../lambdas/adapters/dynamo/buildRepository.t
 import { type LocalTable, openLocalTable } from '../../lambdas/adapters/local/dynalite.ts';
 import { BuildDataError } from '../../lambdas/core/builds/errors.ts';
 import type { BuildEvent } from '../../lambdas/core/builds/model.ts';
+import { type AwsFlags, awsBuildTable, takeAwsFlags } from './aws.ts';
 import type { CliCommand, CliContext } from './types.ts';
 
 /** Lays out rows as aligned columns under a header. */
@@ -18,12 +19,16 @@ export function formatTable(header: string[], rows: string[][]): string[] {
 }
 
 async function withRepository(
-  ctx: CliContext,
+  ctx: CliContext & { aws?: AwsFlags | undefined },
   work: (repo: BuildRepository) => Promise<number>,
 ): Promise<number> {
-  let table: LocalTable;
+  let table: Pick<LocalTable, 'client' | 'tableName' | 'close'>;
   try {
-    table = await openLocalTable({ cwd: ctx.cwd });
+    if (ctx.aws) {
+      const deployed = awsBuildTable(ctx, ctx.aws);
+      if (!deployed) return 2;
+      table = { ...deployed, close: async () => deployed.client.destroy() };
+    } else table = await openLocalTable({ cwd: ctx.cwd });
   } catch (error) {
     ctx.err(`Cannot open the local build table: ${(error as Error).message}`);
     return 1;
@@ -51,12 +56,13 @@ export const historyCommand: CliCommand = {
   name: 'history',
   summary: 'Builds of a service, newest first (no service: every registered service and its latest version)',
   usage: [
-    'Usage: vouch history [service] [--limit N] [--cursor C]',
+    'Usage: vouch history [service] [--limit N] [--cursor C] [--aws [--stack Vouch]]',
     '',
     'With a service: its builds newest first, one page (default 20); pass the printed cursor for more.',
     'Without: every registered service with its team and latest version.',
   ].join('\n'),
-  async run(argv, ctx) {
+  async run(rawArgv, ctx) {
+    const { argv, aws } = takeAwsFlags(rawArgv);
     if (wantsHelp(argv)) {
       ctx.out(this.usage);
       return 0;
@@ -86,7 +92,7 @@ export const historyCommand: CliCommand = {
       return 2;
     }
     const service = positional[0];
-    return withRepository(ctx, async (repo) => {
+    return withRepository({ ...ctx, aws }, async (repo) => {
       if (service === undefined) {
         const services = await repo.listServices();
         if (services.length === 0) {
@@ -160,8 +166,9 @@ export const eventsCommand: CliCommand = {
   name: 'events',
   summary: 'Events of one build in order: run, task start/done, promotions',
   usage:
-    'Usage: vouch events <service> <version>\n\nVersion as a number, with or without a leading v (42 or v42).',
-  async run(argv, ctx) {
+    'Usage: vouch events <service> <version> [--aws [--stack Vouch]]\n\nVersion as a number, with or without a leading v (42 or v42).',
+  async run(rawArgv, ctx) {
+    const { argv, aws } = takeAwsFlags(rawArgv);
     if (wantsHelp(argv)) {
       ctx.out(this.usage);
       return 0;
@@ -172,7 +179,7 @@ export const eventsCommand: CliCommand = {
       ctx.err(this.usage);
       return 2;
     }
-    return withRepository(ctx, async (repo) => {
+    return withRepository({ ...ctx, aws }, async (repo) => {
       const build = await repo.getBuild(service, version);
       if (!build) {
         ctx.err(`No build ${service} v${version}.`);
@@ -200,8 +207,9 @@ export const eventsCommand: CliCommand = {
 export const whereCommand: CliCommand = {
   name: 'where',
   summary: 'What version of a service runs in each environment',
-  usage: 'Usage: vouch where <service>',
-  async run(argv, ctx) {
+  usage: 'Usage: vouch where <service> [--aws [--stack Vouch]]',
+  async run(rawArgv, ctx) {
+    const { argv, aws } = takeAwsFlags(rawArgv);
     if (wantsHelp(argv)) {
       ctx.out(this.usage);
       return 0;
@@ -211,7 +219,7 @@ export const whereCommand: CliCommand = {
       ctx.err(this.usage);
       return 2;
     }
-    return withRepository(ctx, async (repo) => {
+    return withRepository({ ...ctx, aws }, async (repo) => {
       const where = Object.values(await repo.whereRuns(service)).sort((a, b) =>
         a.environment.localeCompare(b.environment),
       );

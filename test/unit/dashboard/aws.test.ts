@@ -114,6 +114,53 @@ describe('the control commands against AWS', () => {
     expect(err.at(-1)).toMatch(/no outputs of stack Missing/);
   });
 
+  it('vouch where / history --aws: one Query each on the deployed table, with the user credentials', async () => {
+    vi.stubEnv('AWS_ACCESS_KEY_ID', 'AKIDEXAMPLE');
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'secret');
+    dynamo.on(QueryCommand).resolves({
+      Items: [
+        {
+          environment: 'prod',
+          version: 6,
+          commit: 'b'.repeat(40),
+          since: '2030-01-01T00:00:00.000Z',
+          previousVersion: 5,
+        },
+      ],
+    });
+    const out: string[] = [];
+    const ctx = {
+      cwd,
+      env: { VOUCH_BUILD_TABLE: 'vouch-builds-x', VOUCH_CONTROL_URL: CONTROL_URL },
+      out: (l: string) => out.push(l),
+      err: (l: string) => out.push(l),
+    };
+    expect(await main(['where', 'orders', '--aws'], ctx)).toBe(0);
+    expect(out.join('\n')).toMatch(/prod\s+v6\s+bbbbbbbbbbbb/);
+    expect(dynamo.calls()).toHaveLength(1);
+    expect(dynamo).toHaveReceivedCommandWith(QueryCommand, {
+      TableName: 'vouch-builds-x',
+      ExpressionAttributeValues: { ':pk': 'SERVICE#orders', ':prefix': 'ENV#' },
+    });
+    dynamo.on(QueryCommand).resolves({
+      Items: [
+        {
+          service: 'orders',
+          team: 'checkout',
+          version: 6,
+          commit: 'b'.repeat(40),
+          execution: 'gh-6',
+          status: 'SUCCEEDED',
+          allocatedAt: '2030-01-01T00:00:00.000Z',
+        },
+      ],
+    });
+    expect(await main(['history', 'orders', '--aws', '--stack', 'Vouch'], ctx)).toBe(0);
+    expect(out.join('\n')).toMatch(/6\s+SUCCEEDED/);
+    expect(dynamo.calls()).toHaveLength(2);
+    expect(await main(['where', 'orders', '--aws'], { ...ctx, env: {} })).toBe(2);
+  });
+
   it('dashboard --aws: each page read is one request to the deployed table', async () => {
     dynamo.on(QueryCommand).resolves({
       Items: [
