@@ -17,7 +17,14 @@ export interface DashboardHandle {
 }
 
 /** Opens the source and serves it; the caller decides when to close (tests, or Ctrl-C). */
-export async function openDashboard(ctx: CliContext, options: { port: number }): Promise<DashboardHandle> {
+export async function openDashboard(
+  ctx: CliContext,
+  options: { port: number; aws?: { stack?: string | undefined; outputs?: string | undefined } },
+): Promise<DashboardHandle> {
+  if (options.aws) {
+    const stack = resolveAwsStack({ cwd: ctx.cwd, env: ctx.env, ...options.aws });
+    return startDashboardServer(awsSource(stack), options.port);
+  }
   const platformFile = findPlatformFile(ctx.cwd);
   const stateDir = platformFile ? stateDirOf(platformFile) : join(ctx.cwd, '.vouch');
   const table: LocalTable = await openLocalTable({ cwd: platformFile ? join(stateDir, '..') : ctx.cwd });

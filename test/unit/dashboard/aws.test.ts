@@ -5,6 +5,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { dashboardCommand } from '../../../scripts/cli/dashboard.ts';
 import { awsControl, awsSource, resolveAwsStack } from '../../../scripts/dashboard/aws.ts';
 import { ControlRefusedError } from '../../../scripts/dashboard/errors.ts';
 import { startDashboardServer } from '../../../scripts/dashboard/server.ts';
@@ -159,6 +160,32 @@ describe('the control commands against AWS', () => {
     expect(out.join('\n')).toMatch(/6\s+SUCCEEDED/);
     expect(dynamo.calls()).toHaveLength(2);
     expect(await main(['where', 'orders', '--aws'], { ...ctx, env: {} })).toBe(2);
+  });
+
+  it('vouch dashboard --aws serves the deployed stack, and says what is missing without one', async () => {
+    vi.stubEnv('AWS_ACCESS_KEY_ID', 'AKIDEXAMPLE');
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'secret');
+    dynamo.on(QueryCommand).resolves({ Items: [{ service: 'orders', team: 'checkout', lastVersion: 3 }] });
+    const lines: string[] = [];
+    let served: unknown;
+    const command = dashboardCommand(async () => {
+      const url = /(http:\/\/127\.0\.0\.1:\d+\/)/.exec(lines.join('\n'))?.[1] as string;
+      served = await (await fetch(new URL('api/dashboard/services', url))).json();
+    });
+    const ctx = {
+      cwd,
+      env: { VOUCH_BUILD_TABLE: 'vouch-builds-x', VOUCH_CONTROL_URL: CONTROL_URL },
+      out: (l: string) => lines.push(l),
+      err: (l: string) => lines.push(l),
+    };
+    expect(await command.run(['--aws'], ctx)).toBe(0);
+    expect(served).toMatchObject({
+      control: 'aws',
+      label: 'AWS stack Vouch (eu-west-1, table vouch-builds-x)',
+      services: [{ service: 'orders', team: 'checkout', lastVersion: 3 }],
+    });
+    expect(await command.run(['--aws', '--stack', 'Nope'], { ...ctx, env: {} })).toBe(2);
+    expect(lines.at(-1)).toMatch(/no outputs of stack Nope/);
   });
 
   it('dashboard --aws: each page read is one request to the deployed table', async () => {
