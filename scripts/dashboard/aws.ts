@@ -33,7 +33,7 @@ export interface AwsStack {
 
 /** `https://<id>.lambda-url.<region>.on.aws/` names its region. */
 export function regionOfFunctionUrl(url: string): string | undefined {
-  return /\.lambda-url\.([a-z0-9-]+)\.on\.aws\/?$/.exec(new URL(url).host + '/')?.[1];
+  return /\.lambda-url\.([a-z0-9-]+)\.on\.aws$/.exec(new URL(url).host)?.[1];
 }
 
 export function resolveAwsStack(options: {
