@@ -55,7 +55,7 @@ process.on('SIGTERM', () => void shutdown(0));
 
 out(`  build data: dynalite at ${platform.table.endpoint} (persisted under .vouch/data)`);
 out(`  webhook:    ${platform.webhook?.url}`);
-out(`  dashboard:  ${platform.api?.url}/`);
+out(`  dashboard:  ${platform.api?.url}/   (also: npx vouch dashboard)`);
 try {
   const releases = await playStory(platform, {
     exampleDir: join(root, 'examples', 'orders'),

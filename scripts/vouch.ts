@@ -3,6 +3,7 @@ import '../lambdas/adapters/local/polyfills.ts';
 import { buildCommands } from './cli/builds.ts';
 import { controlCommands } from './cli/control.ts';
 import { costCommand } from './cli/cost.ts';
+import { dashboardCommand } from './cli/dashboard.ts';
 import { judgeCommand } from './cli/judge.ts';
 import { runCommand, validateCommand } from './cli/pipe.ts';
 import { showCommand } from './cli/show.ts';
@@ -18,6 +19,7 @@ export const COMMANDS: readonly CliCommand[] = [
   ...buildCommands,
   costCommand,
   judgeCommand,
+  dashboardCommand(),
 ];
 
 export function usage(commands: readonly CliCommand[] = COMMANDS): string {

@@ -26,6 +26,7 @@ import { AlarmStateChangeRule } from './AlarmStateChangeRule.ts';
 import { ArtifactBucket } from './ArtifactBucket.ts';
 import { BuildTable } from './BuildTable.ts';
 import { handlerEntry, PROJECT_ROOT, taskEntry } from './bundling.ts';
+import { CONTROL_PERMISSIONS, ControlEndpoint } from './ControlEndpoint.ts';
 import { NotificationChannel } from './NotificationChannel.ts';
 import { PipelineStateMachine } from './PipelineStateMachine.ts';
 import { RunBotScheduling } from './RunBotScheduling.ts';
@@ -76,6 +77,9 @@ export class PlatformStack extends Stack {
   readonly artifacts: ArtifactBucket;
   readonly taskFunctions: ReadonlyMap<TaskType, VouchFunction>;
   readonly handlers: ReadonlyMap<EventHandler, VouchFunction>;
+  /** The control Lambda and its IAM-authenticated URL. */
+  readonly control: ControlEndpoint;
+  readonly controlFunction: VouchFunction;
   readonly stateMachines: ReadonlyMap<string, PipelineStateMachine>;
   readonly notifications: NotificationChannel;
   readonly windowEnd: WindowEndScheduling;
@@ -318,24 +322,44 @@ export class PlatformStack extends Stack {
       alarmNamePrefix: ALARM_NAME_PREFIX,
     });
 
+    // People's promote / abort / rollback (vouch ... --aws, vouch dashboard --aws).
+    const controlFn = fn(
+      'Control',
+      handlerEntry('control'),
+      'vouch-control',
+      tableEnv,
+      "Vouch: people's promote, abort and rollback, with the caller's ARN",
+    );
+    this.control = new ControlEndpoint(this, 'ControlEndpoint', { handler: controlFn.function });
+    this.controlFunction = controlFn;
+
     // Least privilege, from the typed table: one statement per grant.
     const scopes = this.resourceScopes(config, machineArns, secrets);
     for (const [type, f] of taskFunctions) grant(f, TASK_PERMISSIONS[type], scopes);
     for (const name of EVENT_HANDLERS)
       grant(handlers.get(name) as VouchFunction, HANDLER_PERMISSIONS[name], scopes);
+    grant(controlFn, CONTROL_PERMISSIONS, scopes);
 
     new CfnOutput(this, 'WebhookUrl', {
       value: this.webhook.url,
       description: "Payload URL of the repositories' push webhook",
     });
     new CfnOutput(this, 'BuildTableName', { value: this.buildTable.table.tableName });
+    new CfnOutput(this, 'ControlUrl', {
+      value: this.control.url.url,
+      description: 'Control endpoint (AWS_IAM): vouch promote|abort|rollback --aws',
+    });
+    new CfnOutput(this, 'ControlOperatorPolicyArn', {
+      value: this.control.operatorPolicy.managedPolicyArn,
+      description: 'Attach to the roles of people who may promote, abort and roll back',
+    });
     new CfnOutput(this, 'ArtifactBucketName', { value: this.artifacts.bucket.bucketName });
     new CfnOutput(this, 'NotificationTopicArn', { value: this.notifications.topic.topicArn });
     for (const [flavour, m] of stateMachines) {
       new CfnOutput(this, `StateMachine-${flavour}`, { value: m.stateMachine.stateMachineArn });
     }
     this.suppressPlatformFindings(
-      [...taskFunctions.values(), ...handlers.values()],
+      [...taskFunctions.values(), ...handlers.values(), controlFn],
       [...stateMachines.values()],
     );
   }

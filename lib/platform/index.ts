@@ -2,6 +2,7 @@ export * from './AlarmStateChangeRule.ts';
 export * from './ArtifactBucket.ts';
 export * from './BuildTable.ts';
 export * from './bundling.ts';
+export * from './ControlEndpoint.ts';
 export * from './NotificationChannel.ts';
 export * from './PipelineStateMachine.ts';
 export * from './PlatformStack.ts';

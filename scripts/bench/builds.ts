@@ -57,7 +57,7 @@ function post(
  * team-index attributes (not on the measured path). Seeding skips the SDK to keep the run short;
  * the measured queries go through BuildRepository and the SDK.
  */
-async function seed(endpoint: string, tableName: string, service: string, count: number) {
+export async function seed(endpoint: string, tableName: string, service: string, count: number) {
   const agent = new Agent({ keepAlive: true, maxSockets: SEED_CONCURRENCY });
   const url = new URL(endpoint);
   const start = Date.parse('2030-01-01T00:00:00Z');

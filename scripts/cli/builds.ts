@@ -4,6 +4,7 @@ import { BuildRepository } from '../../lambdas/adapters/dynamo/buildRepository.t
 import { type LocalTable, openLocalTable } from '../../lambdas/adapters/local/dynalite.ts';
 import { BuildDataError } from '../../lambdas/core/builds/errors.ts';
 import type { BuildEvent } from '../../lambdas/core/builds/model.ts';
+import { type AwsFlags, awsBuildTable, takeAwsFlags } from './aws.ts';
 import { findPlatformDir, NO_PLATFORM_HERE } from './platformFile.ts';
 import type { CliCommand, CliContext } from './types.ts';
 
@@ -19,17 +20,23 @@ export function formatTable(header: string[], rows: string[][]): string[] {
 }
 
 async function withRepository(
-  ctx: CliContext,
+  ctx: CliContext & { aws?: AwsFlags | undefined },
   work: (repo: BuildRepository) => Promise<number>,
 ): Promise<number> {
-  const home = findPlatformDir(ctx.cwd, ctx.env);
-  if (!home) {
-    ctx.err(NO_PLATFORM_HERE(ctx.cwd));
-    return 2;
-  }
-  let table: LocalTable;
+  let table: Pick<LocalTable, 'client' | 'tableName' | 'close'>;
   try {
-    table = await openLocalTable({ cwd: home });
+    if (ctx.aws) {
+      const deployed = awsBuildTable(ctx, ctx.aws);
+      if (!deployed) return 2;
+      table = { ...deployed, close: async () => deployed.client.destroy() };
+    } else {
+      const home = findPlatformDir(ctx.cwd, ctx.env);
+      if (!home) {
+        ctx.err(NO_PLATFORM_HERE(ctx.cwd));
+        return 2;
+      }
+      table = await openLocalTable({ cwd: home });
+    }
   } catch (error) {
     ctx.err(`Cannot open the local build table: ${(error as Error).message}`);
     return 1;
@@ -65,12 +72,13 @@ export const historyCommand: CliCommand = {
   name: 'history',
   summary: 'Builds of a service, newest first (no service: every registered service and its latest version)',
   usage: [
-    'Usage: vouch history [service] [--limit N] [--cursor C]',
+    'Usage: vouch history [service] [--limit N] [--cursor C] [--aws [--stack Vouch]]',
     '',
     'With a service: its builds newest first, one page (default 20); pass the printed cursor for more.',
     'Without: every registered service with its team and latest version.',
   ].join('\n'),
-  async run(argv, ctx) {
+  async run(rawArgv, ctx) {
+    const { argv, aws } = takeAwsFlags(rawArgv);
     if (wantsHelp(argv)) {
       ctx.out(this.usage);
       return 0;
@@ -100,7 +108,7 @@ export const historyCommand: CliCommand = {
       return 2;
     }
     const service = positional[0];
-    return withRepository(ctx, async (repo) => {
+    return withRepository({ ...ctx, aws }, async (repo) => {
       if (service === undefined) {
         const services = await repo.listServices();
         if (services.length === 0) {
@@ -164,6 +172,8 @@ function eventRow(event: BuildEvent): string[] {
         event.outcome ?? '',
         event.report === undefined ? '' : JSON.stringify(event.report),
       ];
+    case 'CONTROL':
+      return [event.at, `${event.action} by ${event.actor}`, '', event.environment ?? '-', '', event.result];
     case 'PROMOTION':
       return [event.at, event.label, '', event.environment, '', JSON.stringify(event.evidence)];
   }
@@ -173,12 +183,13 @@ export const eventsCommand: CliCommand = {
   name: 'events',
   summary: 'Events of one build in order: run, task start/done, promotions',
   usage: [
-    'Usage: vouch events <service> <version> [--full]',
+    'Usage: vouch events <service> <version> [--full] [--aws [--stack Vouch]]',
     '',
     'Version as a number, with or without a leading v (42 or v42).',
     'Reports and evidence are cut to one line each; --full prints each one whole, indented, below its event.',
   ].join('\n'),
-  async run(argv, ctx) {
+  async run(rawArgv, ctx) {
+    const { argv, aws } = takeAwsFlags(rawArgv);
     if (wantsHelp(argv)) {
       ctx.out(this.usage);
       return 0;
@@ -191,7 +202,7 @@ export const eventsCommand: CliCommand = {
       ctx.err(this.usage);
       return 2;
     }
-    return withRepository(ctx, async (repo) => {
+    return withRepository({ ...ctx, aws }, async (repo) => {
       if (!(await knownService(repo, service, ctx))) return 2;
       const build = await repo.getBuild(service, version);
       if (!build) {
@@ -242,8 +253,9 @@ function indentJson(text: string): string {
 export const whereCommand: CliCommand = {
   name: 'where',
   summary: 'What version of a service runs in each environment',
-  usage: 'Usage: vouch where <service>',
-  async run(argv, ctx) {
+  usage: 'Usage: vouch where <service> [--aws [--stack Vouch]]',
+  async run(rawArgv, ctx) {
+    const { argv, aws } = takeAwsFlags(rawArgv);
     if (wantsHelp(argv)) {
       ctx.out(this.usage);
       return 0;
@@ -253,7 +265,7 @@ export const whereCommand: CliCommand = {
       ctx.err(this.usage);
       return 2;
     }
-    return withRepository(ctx, async (repo) => {
+    return withRepository({ ...ctx, aws }, async (repo) => {
       if (!(await knownService(repo, service, ctx))) return 2;
       const where = Object.values(await repo.whereRuns(service)).sort((a, b) =>
         a.environment.localeCompare(b.environment),

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { AWS_OPTIONS, controlOnAws } from './aws.ts';
 import { findPlatformFile } from './platformFile.ts';
 import type { CliCommand, CliContext } from './types.ts';
 
@@ -68,17 +69,17 @@ function parseControl(argv: string[]) {
   return parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { json: { type: 'boolean' }, environment: { type: 'string' } },
+    options: { json: { type: 'boolean' }, environment: { type: 'string' }, ...AWS_OPTIONS },
   });
 }
 
 const oneService = (argv: string[], usage: string, ctx: CliContext, extra = 0) => {
-  const { positionals } = parseControl(argv);
+  const { values, positionals } = parseControl(argv);
   if (positionals.length !== 1 + extra) {
     ctx.err(usage);
     return undefined;
   }
-  return positionals;
+  return Object.assign(positionals, { aws: values.aws ? values : undefined });
 };
 
 export const statusCommand: CliCommand = {
@@ -124,7 +125,7 @@ export const promoteCommand: CliCommand = {
   name: 'promote',
   summary: 'close the open verification window now (skip the rest of the wait; the evidence still decides)',
   usage:
-    'vouch promote <service> [--environment E] [--json]\n\nThe verdict uses the evidence gathered so far: too few bot samples still fails it.\nExit codes: 0 closed, 1 no open window, 2 an unknown service or environment.',
+    'vouch promote <service> [--environment E] [--json] [--aws [--stack Vouch]]\n\nThe verdict uses the evidence gathered so far: too few bot samples still fails it.\nExit codes: 0 closed, 1 no open window, 2 an unknown service or environment.',
   async run(argv, ctx) {
     const { values, positionals } = parseControl(argv);
     if (positionals.length !== 1) {
@@ -132,6 +133,8 @@ export const promoteCommand: CliCommand = {
       return 2;
     }
     const service = positionals[0];
+    if (values.aws)
+      return controlOnAws(ctx, values, (c) => c.promote(positionals[0] as string, values.environment));
     return report(
       ctx,
       await call(ctx, '/api/promote', {
@@ -153,10 +156,11 @@ export const abortCommand: CliCommand = {
   name: 'abort',
   summary: "stop a service's runs: they fail at their window, roll back and clean up",
   usage:
-    'vouch abort <service> [--json]\n\nExit codes: 0 aborted, 1 no run in progress, 2 an unknown service.',
+    'vouch abort <service> [--json] [--aws [--stack Vouch]]\n\nExit codes: 0 aborted, 1 no run in progress, 2 an unknown service.',
   async run(argv, ctx) {
     const args = oneService(argv, this.usage, ctx);
     if (!args) return 2;
+    if (args.aws) return controlOnAws(ctx, args.aws, (c) => c.abort(args[0] as string));
     return report(
       ctx,
       await call(ctx, '/api/abort', { service: args[0] }),
@@ -175,10 +179,11 @@ export const rollbackCommand: CliCommand = {
   name: 'rollback',
   summary: "fast-track: take all traffic off an environment's canary at once",
   usage:
-    'vouch rollback <service> <environment> [--json]\n\nExit codes: 0 rolled back, 1 no canary was running, 2 an unknown service or environment.',
+    'vouch rollback <service> <environment> [--json] [--aws [--stack Vouch]]\n\nExit codes: 0 rolled back, 1 no canary was running, 2 an unknown service or environment.',
   async run(argv, ctx) {
     const args = oneService(argv, this.usage, ctx, 1);
     if (!args) return 2;
+    if (args.aws) return controlOnAws(ctx, args.aws, (c) => c.rollback(args[0] as string, args[1] as string));
     return report(
       ctx,
       await call(ctx, '/api/rollback', { service: args[0], environment: args[1] }),

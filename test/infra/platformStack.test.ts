@@ -189,6 +189,16 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
     'scheduler:DeleteSchedule',
   ],
   'vouch-bot': [],
+  // lib/platform/ControlEndpoint.ts: people's promote / abort / rollback (test/infra/controlEndpoint.test.ts).
+  'vouch-control': [
+    'dynamodb:Query',
+    'dynamodb:GetItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:PutItem',
+    ...CW_READ,
+    'states:SendTaskSuccess',
+    'states:SendTaskFailure',
+  ],
   // lib/cost/CostCollector.ts (its own engineer's table): Cost Explorer, its metrics, its COST# items.
   'vouch-cost-collector': [
     'ce:GetCostAndUsage',

@@ -30,6 +30,7 @@ import {
   type Build,
   type BuildEvent,
   type BuildStatus,
+  type ControlActionInput,
   checkSize,
   type DeployLock,
   type EnvironmentState,
@@ -41,6 +42,7 @@ import {
   type PageRequest,
   type PromotionInput,
   parseBuildRef,
+  parseControlAction,
   parseIso,
   parseLockRequest,
   parsePromotion,
@@ -766,6 +768,21 @@ export class BuildRepository {
       // Nothing was ever promoted there: nothing runs, nothing to update.
       if (!isConditionFailure(error)) throw toBuildDataError('recordPromotion', error);
     }
+  }
+
+  /** A person's promote / abort / rollback, on the build's timeline with who did it. */
+  async recordControlAction(input: ControlActionInput): Promise<void> {
+    const c = parseControlAction(input);
+    const at = c.at ?? this.nowIso();
+    await this.requireBuild(c.service, c.version);
+    await this.putEvent(c.service, c.version, keys.controlSk(at, c.action), {
+      kind: 'CONTROL',
+      at,
+      action: c.action,
+      actor: c.actor,
+      result: c.result,
+      environment: c.environment,
+    });
   }
 
   // ---------------------------------------------------------------- queries

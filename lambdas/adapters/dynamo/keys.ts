@@ -46,6 +46,7 @@ export const keys = {
   runEventSk: (at: string, phase: string) => `EV#${at}#run#${phase}`,
   taskEventSk: (at: string, task: string, phase: string) => `EV#${at}#task#${task}#${phase}`,
   promotionSk: (at: string, label: string) => `EV#${at}#promotion#${label}`,
+  controlSk: (at: string, action: string) => `EV#${at}#control#${action}`,
   servicesIndex: 'SERVICES',
   teamIndex: (team: string) => `TEAM#${team}`,
   teamBuildSk: (allocatedAt: string, service: string, version: number) =>

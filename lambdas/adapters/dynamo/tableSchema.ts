@@ -15,6 +15,7 @@
  * | run event     | BUILD#<service>#<version>  | EV#<at>#run#<phase>             |                 |                              | yes |
  * | task event    | BUILD#<service>#<version>  | EV#<at>#task#<task>#<phase>     | FAILURES#<team> | <at>#<service>#<v>#<task>    | yes |
  * | promotion     | BUILD#<service>#<version>  | EV#<at>#promotion#<KIND>:<env>  |                 |                              | no  |
+ * | control       | BUILD#<service>#<version>  | EV#<at>#control#<action>        |                 |                              | yes |
  * | deploy lock   | LOCK#<service>#<env>       | LOCK                            |                 |                              | yes |
  * | lock queue    | LOCK#<service>#<env>       | QUEUE                           |                 |                              | yes |
  * | data marker   | PLATFORM                   | BUILD-DATA                      |                 |                              | no  |

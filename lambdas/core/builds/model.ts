@@ -121,8 +121,32 @@ export interface PromotionInput {
   readonly at?: string;
 }
 
+/** What a person did to a run: `vouch promote | abort | rollback`, from the CLI or the dashboard. */
+export const CONTROL_ACTIONS = ['promote', 'abort', 'rollback'] as const;
+export type ControlAction = (typeof CONTROL_ACTIONS)[number];
+
+export interface ControlActionInput {
+  readonly service: string;
+  readonly version: number;
+  readonly action: ControlAction;
+  readonly environment?: string | undefined;
+  /** Who did it: the caller's IAM ARN on AWS, `local:<user>` on one machine. */
+  readonly actor: string;
+  /** What came of it, in one line. */
+  readonly result: string;
+  readonly at?: string;
+}
+
 /** One entry of a build's timeline, in time order. */
 export type BuildEvent =
+  | {
+      readonly kind: 'CONTROL';
+      readonly at: string;
+      readonly action: ControlAction;
+      readonly actor: string;
+      readonly result: string;
+      readonly environment?: string;
+    }
   | {
       readonly kind: 'RUN';
       readonly at: string;
@@ -322,6 +346,22 @@ export function parsePromotion(input: PromotionInput): PromotionInput {
     'promotion',
   );
   return { ...parsed, evidence: input.evidence };
+}
+
+export function parseControlAction(input: ControlActionInput): ControlActionInput {
+  return parse(
+    z.object({
+      service: nameSchema('service'),
+      version: versionSchema,
+      action: z.enum(CONTROL_ACTIONS),
+      environment: nameSchema('environment').optional(),
+      actor: z.string().min(1).max(2048),
+      result: z.string().max(1000),
+      at: isoSchema.optional(),
+    }),
+    input,
+    'control action',
+  );
 }
 
 export function parseLockRequest(input: LockRequest): LockRequest {

@@ -1,6 +1,7 @@
 import type { TaskType } from '../pipeline/contract.ts';
 import { taskStateTimeoutSeconds } from '../pipeline/taskTimeouts.ts';
 import { UnknownTaskError } from './errors.ts';
+import { pipeShapeOf } from './pipeShape.ts';
 import type { PipeSpec, StageSpec, TaskSpec } from './schema.ts';
 
 /**
@@ -100,7 +101,7 @@ const STEP: Scope = {
 type Failure = { next: string; resultPath: string } | undefined;
 
 export function compilePipe(pipe: PipeSpec, options: CompileOptions = {}): AslDefinition {
-  const selected = selectStages(pipe, options);
+  const selected = withPipeShape(pipe.name, selectStages(pipe, options));
   const states: Record<string, AslState> = {};
   const lastStart = selected.last[0] ? firstStateName(selected.last[0]) : 'end';
 
@@ -149,6 +150,24 @@ export function compilePipe(pipe: PipeSpec, options: CompileOptions = {}): AslDe
     TimeoutSeconds: EXECUTION_TIMEOUT_SECONDS,
     States: states,
   });
+}
+
+/**
+ * The `version` task stores the run's pipe shape with its build (the stages this run has, after
+ * run-to / run-task), so history draws each execution as it ran. It travels as a task parameter:
+ * the Lambda on AWS sees only its task input.
+ */
+function withPipeShape(
+  name: string,
+  selected: Pick<PipeSpec, 'first' | 'main' | 'last'>,
+): Pick<PipeSpec, 'first' | 'main' | 'last'> {
+  const pipeShape = pipeShapeOf({ name, ...selected });
+  const tag = (stages: readonly StageSpec[]) =>
+    stages.map((s) => ({
+      ...s,
+      tasks: s.tasks.map((t) => (t.type === 'version' ? { ...t, params: { ...t.params, pipeShape } } : t)),
+    }));
+  return { first: tag(selected.first), main: tag(selected.main), last: tag(selected.last) };
 }
 
 function describeOptions(o: CompileOptions): string {

@@ -5,6 +5,7 @@ import type { FlavourName } from './schema.ts';
 export * from './compile.ts';
 export * from './errors.ts';
 export { loadFlavour } from './flavours.ts';
+export * from './pipeShape.ts';
 export * from './schema.ts';
 export * from './serviceSpec.ts';
 

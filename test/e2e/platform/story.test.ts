@@ -166,5 +166,14 @@ describe('the local platform story', () => {
     // last still ran: the test environment is gone and prod still runs release 2.
     expect(platform.target.list().filter((e) => e.name === 'test')).toEqual([]);
     expect((await platform.builds.whereRuns('orders')).prod?.version).toBe(2);
+    // Who aborted it is on the build's timeline (the local user here; the caller's ARN on AWS).
+    const control = (await platform.builds.listEvents('orders', 4)).filter((e) => e.kind === 'CONTROL');
+    expect(control).toEqual([
+      expect.objectContaining({
+        action: 'abort',
+        actor: expect.stringMatching(/^local:.+/),
+        environment: 'test',
+      }),
+    ]);
   }, 120_000);
 });

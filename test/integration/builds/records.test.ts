@@ -87,7 +87,13 @@ describe('a build timeline', () => {
     const events = await repo.listEvents('shop', version);
     expect(
       events.map((e) =>
-        e.kind === 'TASK' ? `${e.task}:${e.phase}` : e.kind === 'RUN' ? `run:${e.phase}` : e.label,
+        e.kind === 'TASK'
+          ? `${e.task}:${e.phase}`
+          : e.kind === 'RUN'
+            ? `run:${e.phase}`
+            : e.kind === 'PROMOTION'
+              ? e.label
+              : e.kind,
       ),
     ).toEqual(['run:start', 'unit:start', 'unit:done', 'PASSED_TEST', 'run:done']);
     const build = await repo.getBuild('shop', version);

@@ -1,0 +1,132 @@
+/**
+ * People's control of running releases on the deployed platform: the control Lambda's core.
+ *   promote:  close the open verification window now; the verdict uses the evidence so far
+ *   abort:    fail the service's open windows ('Aborted'): each run rolls back and cleans up
+ *   rollback: fail one environment's open window ('ManualRollback'): its run rolls back at once
+ * The run that holds the environment's lock does the rollback itself (its onFailure tasks), so
+ * nothing here shifts traffic: what is recorded is what runs. Each action is recorded on the build's
+ * timeline with the caller's ARN.
+ */
+import { z } from 'zod';
+import type { Build, BuildEvent, ControlActionInput } from '../builds/model.ts';
+import { resumeAtWindowEnd, type WindowPorts } from '../evidence/window.ts';
+import type { OpenWindow } from '../evidence/windowStore.ts';
+import { InvalidControlRequestError } from './errors.ts';
+
+const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'a service or environment name');
+export const ControlRequestSchema = z.discriminatedUnion('action', [
+  z.strictObject({ action: z.literal('promote'), service: name, environment: name.optional() }),
+  z.strictObject({ action: z.literal('abort'), service: name }),
+  z.strictObject({ action: z.literal('rollback'), service: name, environment: name }),
+]);
+export type ControlRequest = z.infer<typeof ControlRequestSchema>;
+
+export function parseControlRequest(input: unknown): ControlRequest {
+  const result = ControlRequestSchema.safeParse(input);
+  if (!result.success) {
+    throw new InvalidControlRequestError(
+      result.error.issues.map((i) => `${i.path.join('.') || 'request'}: ${i.message}`).join('; '),
+      { cause: result.error },
+    );
+  }
+  return result.data;
+}
+
+/** The reads and writes the control path needs from the build data repository. */
+export interface ControlRecords {
+  listBuilds(service: string, page: { limit: number }): Promise<{ items: Build[] }>;
+  listEvents(service: string, version: number): Promise<BuildEvent[]>;
+  recordControlAction(input: ControlActionInput): Promise<void>;
+}
+
+export interface ControlPorts {
+  readonly records: ControlRecords;
+  readonly window: WindowPorts;
+  readonly now?: () => Date;
+}
+
+export interface ControlOutcome {
+  readonly done: boolean;
+  readonly reason: string;
+  readonly windows: { environment: string; version: number; result: string }[];
+}
+
+/** Runs still in progress look at most this far back in history (one Query). */
+const RECENT_BUILDS = 10;
+
+/**
+ * The open windows of a service's runs in progress: from its newest builds (one Query), the
+ * environments where a verify started and has not ended (one Query per running build), then the
+ * window item of each (GetItem), kept only when it belongs to that run.
+ */
+async function openWindows(
+  service: string,
+  ports: ControlPorts,
+  environment?: string,
+): Promise<OpenWindow[]> {
+  const { items } = await ports.records.listBuilds(service, { limit: RECENT_BUILDS });
+  const found: OpenWindow[] = [];
+  for (const build of items.filter((b) => b.status === 'RUNNING')) {
+    const events = await ports.records.listEvents(service, build.version);
+    const verifying = new Set<string>();
+    for (const e of events) {
+      if (e.kind !== 'TASK' || e.type !== 'verify' || !e.environment) continue;
+      if (e.phase === 'start') verifying.add(e.environment);
+    }
+    for (const env of verifying) {
+      if (environment !== undefined && env !== environment) continue;
+      const window = await ports.window.windows.findOpenWindow(service, env);
+      if (window && window.execution === build.execution) found.push(window);
+    }
+  }
+  return found;
+}
+
+export async function applyControl(
+  request: ControlRequest,
+  actor: string,
+  ports: ControlPorts,
+): Promise<ControlOutcome> {
+  const environment = request.action === 'abort' ? undefined : request.environment;
+  const windows = await openWindows(request.service, ports, environment);
+  if (windows.length === 0) {
+    const where = environment ? ` in ${environment}` : '';
+    return { done: false, reason: `no open verification window for ${request.service}${where}`, windows: [] };
+  }
+  const results: ControlOutcome['windows'] = [];
+  for (const window of windows) {
+    const result = await act(request, actor, window, ports);
+    results.push({ environment: window.environment, version: window.version, result });
+    await ports.records.recordControlAction({
+      service: request.service,
+      version: window.version,
+      action: request.action,
+      environment: window.environment,
+      actor,
+      result,
+      ...(ports.now ? { at: ports.now().toISOString() } : {}),
+    });
+  }
+  return {
+    done: true,
+    reason: results.map((r) => `${r.environment}: ${r.result}`).join('; '),
+    windows: results,
+  };
+}
+
+async function act(request: ControlRequest, actor: string, window: OpenWindow, ports: ControlPorts) {
+  if (request.action === 'promote') {
+    const outcome = await resumeAtWindowEnd(window, ports.window);
+    return outcome ? `window closed early, verdict ${outcome.verdict.outcome}` : 'window had already closed';
+  }
+  // Closed first (a conditional write): of two resumers only one may use the token.
+  if (!(await ports.window.windows.closeWindow(window.service, window.environment, window.token))) {
+    return 'window had already closed';
+  }
+  const [error, summary] =
+    request.action === 'abort'
+      ? ['Aborted', `aborted by ${actor} during the ${window.environment} window`]
+      : ['ManualRollback', `rolled back by ${actor} in ${window.environment}`];
+  const delivery = await ports.window.tokens.fail(window.token, error, JSON.stringify({ summary }));
+  return delivery === 'delivered' ? `${error}: the run rolls back` : 'the run had already moved on';
+}

@@ -1,0 +1,87 @@
+// `--aws [--stack Vouch] [--outputs cdk-outputs.json]` for the control commands: the deployed
+// platform's control endpoint, called with the user's AWS credentials (scripts/dashboard/aws.ts).
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { AwsStackNotFoundError, awsControl, resolveAwsStack } from '../dashboard/aws.ts';
+import { ControlRefusedError, ControlUnavailableError } from '../dashboard/errors.ts';
+import type { ControlPath } from '../dashboard/source.ts';
+import type { CliContext } from './types.ts';
+
+export const AWS_OPTIONS = {
+  aws: { type: 'boolean', default: false },
+  stack: { type: 'string' },
+  outputs: { type: 'string' },
+} as const;
+
+export interface AwsFlags {
+  readonly aws?: boolean | undefined;
+  readonly stack?: string | undefined;
+  readonly outputs?: string | undefined;
+}
+
+/** Runs one control action on AWS; prints the outcome. 0 done, 1 refused or unreachable, 2 no stack. */
+export async function controlOnAws(
+  ctx: CliContext,
+  flags: AwsFlags,
+  action: (control: ControlPath) => Promise<unknown>,
+): Promise<number> {
+  let control: ControlPath;
+  try {
+    const stack = resolveAwsStack({ cwd: ctx.cwd, env: ctx.env, stack: flags.stack, outputs: flags.outputs });
+    const client = new DynamoDBClient({ region: stack.region });
+    control = awsControl({
+      controlUrl: stack.controlUrl,
+      region: stack.region,
+      credentials: () => client.config.credentials(),
+    });
+  } catch (error) {
+    if (error instanceof AwsStackNotFoundError) {
+      ctx.err(error.message);
+      return 2;
+    }
+    throw error;
+  }
+  try {
+    ctx.out(JSON.stringify(await action(control), null, 2));
+    return 0;
+  } catch (error) {
+    if (error instanceof ControlRefusedError || error instanceof ControlUnavailableError) {
+      ctx.err(error.message);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+/** Splits `--aws`, `--stack S`, `--outputs F` off a command's arguments (the rest parse as before). */
+export function takeAwsFlags(argv: string[]): { argv: string[]; aws?: AwsFlags } {
+  if (!argv.includes('--aws')) return { argv };
+  const rest: string[] = [];
+  const flags: { aws: boolean; stack?: string; outputs?: string } = { aws: true };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '--aws') continue;
+    if ((arg === '--stack' || arg === '--outputs') && argv[i + 1] !== undefined) {
+      flags[arg === '--stack' ? 'stack' : 'outputs'] = argv[++i] as string;
+      continue;
+    }
+    rest.push(arg);
+  }
+  return { argv: rest, aws: flags };
+}
+
+/** The deployed build table, read with the user's AWS credentials; undefined (after saying why) without a stack. */
+export function awsBuildTable(
+  ctx: CliContext,
+  flags: AwsFlags,
+): { client: DynamoDBClient; tableName: string } | undefined {
+  try {
+    const stack = resolveAwsStack({ cwd: ctx.cwd, env: ctx.env, stack: flags.stack, outputs: flags.outputs });
+    return { client: new DynamoDBClient({ region: stack.region }), tableName: stack.tableName };
+  } catch (error) {
+    if (error instanceof AwsStackNotFoundError) {
+      ctx.err(error.message);
+      return undefined;
+    }
+    throw error;
+  }
+}
