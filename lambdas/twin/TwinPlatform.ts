@@ -93,6 +93,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
   const sdk = new TwinSdk();
   const cloudWatch = new TwinCloudWatch(templates);
   const elb = new TwinElb(options.loadBalancer ?? EXAMPLE_LOAD_BALANCER);
+  elb.deployTemplates(templates);
   const ec2 = new TwinEc2(options.launchTemplate ?? EXAMPLE_LAUNCH_TEMPLATE, options.ec2Timings);
   sdk.own(table.client);
   const twinDoc = sdk.own(

@@ -128,6 +128,11 @@ function physicalOf(stackName: string, logicalId: string, resource: CfnResource)
       const name = named('AlarmName');
       return { ref: name, attributes: { Arn: arn('cloudwatch', `alarm:${name}`) } };
     }
+    case 'AWS::ElasticLoadBalancingV2::TargetGroup': {
+      const name = named('Name');
+      const groupArn = arn('elasticloadbalancing', `targetgroup/${name}/${suffix(logicalId).toLowerCase()}`);
+      return { ref: groupArn, attributes: { TargetGroupArn: groupArn, TargetGroupName: name } };
+    }
     case 'AWS::ApiGatewayV2::Api': {
       const id = suffix(logicalId).toLowerCase();
       return {

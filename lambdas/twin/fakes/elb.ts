@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { AuthorizationRequest } from '../iam.ts';
 import type { ServiceFake } from '../sdk.ts';
-import { TWIN_ACCOUNT, TWIN_PARTITION, TWIN_REGION } from '../template.ts';
+import { type DeployedTemplates, TWIN_ACCOUNT, TWIN_PARTITION, TWIN_REGION } from '../template.ts';
 
 export interface LoadBalancerContents {
   readonly loadBalancerArn: string;
@@ -59,6 +59,40 @@ export class TwinElb {
   readonly rules = new Map<string, Rule>();
 
   constructor(private readonly lb: LoadBalancerContents) {}
+
+  /**
+   * What the stacks create, as CloudFormation would: the target groups and listener rules of the
+   * templates (the service stacks' qa and prod routing), with their tags, resolved references and
+   * priorities.
+   */
+  deployTemplates(templates: DeployedTemplates): void {
+    for (const { stackName, logicalId, resource } of templates.resourcesOfType(
+      'AWS::ElasticLoadBalancingV2::TargetGroup',
+    )) {
+      const p = templates.resolve(stackName, resource.Properties ?? {}) as Record<string, unknown>;
+      const arn = templates.ref(stackName, logicalId);
+      this.targetGroups.set(arn, {
+        arn,
+        name: templates.getAtt(stackName, logicalId, 'TargetGroupName'),
+        healthCheckPath: String(p.HealthCheckPath ?? '/'),
+        tags: toMap(p.Tags as Tag[]),
+      });
+    }
+    for (const { stackName, resource } of templates.resourcesOfType(
+      'AWS::ElasticLoadBalancingV2::ListenerRule',
+    )) {
+      const p = templates.resolve(stackName, resource.Properties ?? {}) as Record<string, unknown>;
+      if (p.ListenerArn !== this.lb.listenerArn) continue; // another listener: not this load balancer's
+      const r: Rule = {
+        arn: `${this.lb.listenerArn.replace(':listener/', ':listener-rule/')}/${hex()}`,
+        priority: String(p.Priority),
+        conditions: (p.Conditions as unknown[]) ?? [],
+        actions: (p.Actions as unknown[]) ?? [],
+        tags: toMap(p.Tags as Tag[]),
+      };
+      this.rules.set(r.arn, r);
+    }
+  }
 
   private targetGroupArn(name: string) {
     return `arn:${TWIN_PARTITION}:elasticloadbalancing:${TWIN_REGION}:${TWIN_ACCOUNT}:targetgroup/${name}/${hex()}`;
