@@ -54,7 +54,10 @@ async function withRepository(
   }
 }
 
-/** Exit 2 with the known names when the build data has never seen `service`. */
+/**
+ * Exit 2 with the known names when the build data has never seen `service`. Asked only after a read
+ * came back empty, so the reads themselves stay one Query each.
+ */
 async function knownService(repo: BuildRepository, service: string, ctx: CliContext): Promise<boolean> {
   if (await repo.getService(service)) return true;
   const known = (await repo.listServices()).map((s) => s.service);
@@ -126,9 +129,9 @@ export const historyCommand: CliCommand = {
           ctx.out(line);
         return 0;
       }
-      if (!(await knownService(repo, service, ctx))) return 2;
       const page = await repo.listBuilds(service, { limit, cursor });
       if (page.items.length === 0) {
+        if (!(await knownService(repo, service, ctx))) return 2;
         ctx.out(`No builds of ${service}.`);
         return 0;
       }
@@ -203,9 +206,9 @@ export const eventsCommand: CliCommand = {
       return 2;
     }
     return withRepository({ ...ctx, aws }, async (repo) => {
-      if (!(await knownService(repo, service, ctx))) return 2;
       const build = await repo.getBuild(service, version);
       if (!build) {
+        if (!(await knownService(repo, service, ctx))) return 2;
         ctx.err(`No build ${service} v${version}.`);
         return 2;
       }
@@ -266,11 +269,11 @@ export const whereCommand: CliCommand = {
       return 2;
     }
     return withRepository({ ...ctx, aws }, async (repo) => {
-      if (!(await knownService(repo, service, ctx))) return 2;
       const where = Object.values(await repo.whereRuns(service)).sort((a, b) =>
         a.environment.localeCompare(b.environment),
       );
       if (where.length === 0) {
+        if (!(await knownService(repo, service, ctx))) return 2;
         ctx.out(`${service} has not been promoted anywhere yet.`);
         return 0;
       }

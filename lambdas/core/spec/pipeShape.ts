@@ -34,7 +34,8 @@ export function pipeShapeOf(
     section,
     parallel: s.parallel,
     ...(s.each ? { each: s.each } : {}),
-    tasks: s.tasks.map((t) => ({ name: t.name, type: t.type })),
+    // `acquire` tasks (the deploy lock) run first in each iteration, outside the rollback scope.
+    tasks: [...s.acquire, ...s.tasks].map((t) => ({ name: t.name, type: t.type })),
     onFailure: s.onFailure.map((t) => ({ name: t.name, type: t.type })),
   });
   return {

@@ -144,7 +144,9 @@ export class TwinScheduler {
       authorization: (command, input) => {
         const group = String(input.GroupName ?? 'default');
         const name = String(input.Name ?? '');
-        const requests = [{ action: `scheduler:${command}`, resource: scheduleArn(group, name) }];
+        // ListSchedules supports no resource-level permissions: IAM checks it against `*`.
+        const resource = command === 'ListSchedules' ? '*' : scheduleArn(group, name);
+        const requests = [{ action: `scheduler:${command}`, resource }];
         const target = input.Target as { RoleArn?: string } | undefined;
         if ((command === 'CreateSchedule' || command === 'UpdateSchedule') && target?.RoleArn) {
           requests.push({
@@ -206,6 +208,20 @@ export class TwinScheduler {
               State: s.state,
               Target: { Arn: s.target.arn, RoleArn: s.target.roleArn, Input: s.target.input },
             };
+          }
+          case 'ListSchedules': {
+            // One page: the twin never holds more than a page of a group's schedules.
+            const prefix = String(input.NamePrefix ?? '');
+            const inGroup = input.GroupName === undefined ? undefined : String(input.GroupName);
+            const schedules = [...this.schedules.values()]
+              .filter((x) => (inGroup === undefined || x.group === inGroup) && x.name.startsWith(prefix))
+              .map((x) => ({
+                Name: x.name,
+                GroupName: x.group,
+                Arn: scheduleArn(x.group, x.name),
+                State: x.state,
+              }));
+            return { Schedules: schedules };
           }
           default:
             throw new Error(`the twin has no fake for scheduler ${command}`);
