@@ -311,6 +311,9 @@ export class TwinStepFunctions {
         heartbeat: arm,
       });
     });
+    // A token issued on its own (a test holding it for a state) may be failed with nobody awaiting it:
+    // that is an outcome, not an unhandled rejection. Whoever awaits `waiting` still sees the failure.
+    waiting.catch(() => undefined);
     return { token, waiting };
   }
 
