@@ -166,7 +166,12 @@ describe('the dashboard over the local platform playing the story', () => {
         evidence: {
           verdict: {
             decisive: string;
-            signals: { signal: string; baseline: { value: number }; canary: { value: number } }[];
+            signals: {
+              signal: string;
+              test: string;
+              baseline: { value: number };
+              canary: { value: number };
+            }[];
           };
         };
       }
@@ -182,7 +187,8 @@ describe('the dashboard over the local platform playing the story', () => {
     expect(row[0]).toContain('(decisive)');
     expect(row[1]).toBe(shown(failing?.baseline.value as number));
     expect(row[2]).toBe(shown(failing?.canary.value as number));
-    expect(row[4]).toMatch(/mann-whitney-u p=/);
+    // The test the judge used for that signal, with its p-value.
+    expect(row[4]).toMatch(new RegExp(`^${failing?.test} p=`));
     expect(row[7]).toBe('FAIL');
     const bars = await page.$eval('#rb-1, #rb-0', (c) => (c as HTMLCanvasElement).dataset.series);
     expect(bars).toBeTruthy();

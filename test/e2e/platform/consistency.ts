@@ -26,7 +26,7 @@ export function fastExampleYaml(): string {
   // One lasting environment: every case here is about who acts on qa (the story covers prod).
   spec.environments = [{ name: 'test', ephemeral: true }, { name: 'qa' }];
   spec.verification = { windowSeconds: 60, minBotSamples: 12 };
-  spec.canary = { ...(spec.canary as object), steps: [50, 100], minSamples: 10 };
+  spec.canary = { ...(spec.canary as object), steps: [50, 100] };
   // The traffic floor on the example's 10-second periods, so a 60-second window sees it recover; and
   // latency budgets of 5 s: these tests are about who may act, on a machine that may be busy.
   const alarms = spec.alarms as Record<string, Record<string, unknown>>;

@@ -172,7 +172,8 @@ describe('the local platform story', () => {
       expect.objectContaining({
         action: 'abort',
         actor: expect.stringMatching(/^local:.+/),
-        environment: 'test',
+        // The run's own test environment: its evidence is keyed by the run (issue 12).
+        environment: `test-${execution}`,
       }),
     ]);
   }, 120_000);
