@@ -32,7 +32,6 @@ export function buildVouchApp(app: App, options: VouchAppOptions): VouchStacks {
     flavours: options.flavours,
     bundle: options.bundle ?? true,
   });
-  const stateMachineArns = [...platform.stateMachines.values()].map((m) => m.stateMachine.stateMachineArn);
   const botFunction = platform.handlers.get('bot')?.function;
   if (botFunction === undefined) throw new Error('the platform stack has no bot Lambda');
   const routing = lastingEnvironmentRouting(options);
@@ -43,7 +42,6 @@ export function buildVouchApp(app: App, options: VouchAppOptions): VouchStacks {
       description: `Vouch: bots, alarms, dashboard, build project and routing of ${service.name}`,
       service,
       botFunction,
-      stateMachineArns,
       buildTableArn: platform.buildTable.table.tableArn,
       ...(serviceRouting ? { routing: serviceRouting } : {}),
     });

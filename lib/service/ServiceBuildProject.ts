@@ -29,8 +29,6 @@ export interface ServiceBuildProjectProps {
   readonly service: string;
   /** `owner/name` on GitHub. */
   readonly repo: string;
-  /** ARNs of the pipeline state machines whose task tokens the build answers. */
-  readonly stateMachineArns: readonly string[];
   /** The build table, where the build reads its task token (its service's items only). @default none: the build cannot read a stored token */
   readonly buildTableArn?: string;
   /** @default codebuild.LinuxArmBuildImage.AMAZON_LINUX_2023_STANDARD_3_0 */

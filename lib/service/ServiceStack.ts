@@ -12,8 +12,6 @@ export interface ServiceStackProps extends StackProps {
   readonly service: ServiceConfig;
   /** The platform's bot Lambda, invoked by the schedules. */
   readonly botFunction: lambda.IFunction;
-  /** The pipeline state machines whose build and test tasks this service's CodeBuild project answers. */
-  readonly stateMachineArns: readonly string[];
   /** The platform's build table: the CodeBuild project reads its task tokens there. */
   readonly buildTableArn: string;
   /**
@@ -92,7 +90,6 @@ export class ServiceStack extends Stack {
     this.build = new ServiceBuildProject(this, 'Build', {
       service: service.name,
       repo: service.repo,
-      stateMachineArns: props.stateMachineArns,
       buildTableArn: props.buildTableArn,
     });
   }

@@ -185,7 +185,6 @@ describe('construct defaults', () => {
     new ServiceBuildProject(stack, 'Build', {
       service: 'orders',
       repo: 'org/orders',
-      stateMachineArns: ['arn:aws:states:eu-west-1:123456789012:stateMachine:vouch-ci'],
     });
     const template = Template.fromStack(stack);
     template.hasResourceProperties('AWS::CodeBuild::Project', {
@@ -205,7 +204,6 @@ describe('construct defaults', () => {
     new ServiceBuildProject(stack, 'Build', {
       service: 'orders',
       repo: 'org/orders',
-      stateMachineArns: ['arn:aws:states:eu-west-1:123456789012:stateMachine:vouch-ci'],
     });
     const template = Template.fromStack(stack);
     template.hasResourceProperties('AWS::CodeBuild::Project', {
