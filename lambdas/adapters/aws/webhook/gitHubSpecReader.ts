@@ -1,6 +1,4 @@
-import { SpecReadError } from '../../../core/webhook/errors.ts';
-import { COMMIT_SHA, REPO_NAME } from '../../../core/webhook/pushEvent.ts';
-import { fetchSpecFile, type SpecFetchLimits } from './specFileFetch.ts';
+import { checkedRequestToken, fetchSpecFile, type SpecFetchLimits } from './specFileFetch.ts';
 
 export interface GitHubSpecReaderOptions extends SpecFetchLimits {
   /** A GitHub token with contents:read on the service repos (from Secrets Manager). */
@@ -27,20 +25,12 @@ export function createGitHubSpecReader(
   const doFetch = options.fetch ?? globalThis.fetch;
 
   return async (repo, commit) => {
-    // The handler validated both; checked again because they become part of a URL.
-    if (!REPO_NAME.test(repo) || !COMMIT_SHA.test(commit))
-      throw new SpecReadError(`bad repo or commit: ${repo}@${commit}`);
+    const token = await checkedRequestToken(repo, commit, options.token);
     const [owner, ...name] = repo.split('/');
     const url = `${apiUrl}/repos/${encodeURIComponent(owner ?? '')}/${encodeURIComponent(name.join('/'))}/contents/${path
       .split('/')
       .map(encodeURIComponent)
       .join('/')}?ref=${commit}`;
-    let token: string;
-    try {
-      token = await options.token();
-    } catch (error) {
-      throw new SpecReadError('could not read the git token', { cause: error });
-    }
     return fetchSpecFile(
       'GitHub',
       doFetch,

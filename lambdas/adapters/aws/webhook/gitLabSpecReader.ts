@@ -1,6 +1,4 @@
-import { SpecReadError } from '../../../core/webhook/errors.ts';
-import { COMMIT_SHA, REPO_NAME } from '../../../core/webhook/pushEvent.ts';
-import { fetchSpecFile, type SpecFetchLimits } from './specFileFetch.ts';
+import { checkedRequestToken, fetchSpecFile, type SpecFetchLimits } from './specFileFetch.ts';
 
 export interface GitLabSpecReaderOptions extends SpecFetchLimits {
   /** A GitLab access token with read_repository on the service projects (from Secrets Manager). */
@@ -28,16 +26,8 @@ export function createGitLabSpecReader(
   const doFetch = options.fetch ?? globalThis.fetch;
 
   return async (repo, commit) => {
-    // The handler validated both; checked again because they become part of a URL.
-    if (!REPO_NAME.test(repo) || !COMMIT_SHA.test(commit))
-      throw new SpecReadError(`bad repo or commit: ${repo}@${commit}`);
+    const token = await checkedRequestToken(repo, commit, options.token);
     const url = `${apiUrl}/projects/${encodeURIComponent(repo)}/repository/files/${encodeURIComponent(path)}/raw?ref=${commit}`;
-    let token: string;
-    try {
-      token = await options.token();
-    } catch (error) {
-      throw new SpecReadError('could not read the git token', { cause: error });
-    }
     return fetchSpecFile(
       'GitLab',
       doFetch,

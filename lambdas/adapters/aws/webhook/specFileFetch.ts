@@ -1,4 +1,5 @@
 import { SpecReadError, UnknownCommitError } from '../../../core/webhook/errors.ts';
+import { COMMIT_SHA, REPO_NAME } from '../../../core/webhook/pushEvent.ts';
 
 /** The limits every git host reader applies, so GitHub and GitLab fail the same way. */
 export interface SpecFetchLimits {
@@ -12,6 +13,24 @@ export const DEFAULT_SPEC_TIMEOUT_MS = 5_000;
 /** How much of a 404's body is read to tell "no such commit" from "no such file". */
 const NOT_FOUND_BODY_BYTES = 4096;
 export const DEFAULT_SPEC_MAX_BYTES = 256 * 1024;
+
+/**
+ * What both readers do before the request: refuse a repo or commit that would reshape the URL (the
+ * handler validated both; checked again because they become part of it), then read the git token.
+ */
+export async function checkedRequestToken(
+  repo: string,
+  commit: string,
+  token: () => Promise<string>,
+): Promise<string> {
+  if (!REPO_NAME.test(repo) || !COMMIT_SHA.test(commit))
+    throw new SpecReadError(`bad repo or commit: ${repo}@${commit}`);
+  try {
+    return await token();
+  } catch (error) {
+    throw new SpecReadError('could not read the git token', { cause: error });
+  }
+}
 
 /**
  * GETs one file from a git host API: the text, or undefined on 404 (no such file at that commit, or a
