@@ -143,92 +143,129 @@ export function alignedRange(
 
 const PERCENTILES = ['p50', 'p90', 'p99'] as const;
 
+/** How one slot's judged series are named in a CloudWatch namespace. */
+export interface SlotMetrics {
+  readonly namespace: string;
+  /** Latency metric with percentile statistics, and the factor to milliseconds (ALB: seconds). */
+  readonly latency: { readonly name: string; readonly toMs: number };
+  /** Count metrics, Sum per period. */
+  readonly requests: string;
+  readonly errors: string;
+}
+
+/**
+ * Both slots' per-period series in one GetMetricData call (paginated), joined by timestamp into the
+ * judge's shape: the part every deploy target shares; what differs is the namespace and the
+ * dimensions that pick a slot (an ALB target group, a Lambda alias's executed version).
+ */
+export async function readSlotSeries(
+  cw: CloudWatchClient,
+  request: {
+    readonly metrics: SlotMetrics;
+    readonly dimensions: Readonly<Record<CanarySlot, readonly { Name: string; Value: string }[]>>;
+    readonly fromMs: number;
+    readonly toMs: number;
+    readonly periodSeconds: number;
+  },
+): Promise<CanarySeries> {
+  const { metrics, dimensions } = request;
+  const period = request.periodSeconds;
+  const queries: MetricDataQuery[] = SLOTS.flatMap((slot) => {
+    const metric = (id: string, name: string, stat: string): MetricDataQuery => ({
+      Id: `${id}_${slot}`,
+      MetricStat: {
+        Metric: { Namespace: metrics.namespace, MetricName: name, Dimensions: [...dimensions[slot]] },
+        Period: period,
+        Stat: stat,
+      },
+      ReturnData: true,
+    });
+    return [
+      ...PERCENTILES.map((p) => metric(`latency${p}`, metrics.latency.name, p)),
+      metric('requests', metrics.requests, 'Sum'),
+      metric('errors', metrics.errors, 'Sum'),
+    ];
+  });
+  const { start, end } = alignedRange(request.fromMs, request.toMs, period);
+  // Query id -> timestamp (ms) -> value.
+  const values = new Map<string, Map<number, number>>();
+  let NextToken: string | undefined;
+  do {
+    const page = await cw.send(
+      new GetMetricDataCommand({
+        MetricDataQueries: queries,
+        StartTime: start,
+        EndTime: end,
+        ScanBy: 'TimestampAscending',
+        NextToken,
+      }),
+    );
+    // A page may hold part of a series; the next page continues it (GetMetricData pagination).
+    for (const result of page.MetricDataResults ?? []) {
+      if (result.Id === undefined) continue;
+      const series = values.get(result.Id) ?? new Map<number, number>();
+      (result.Timestamps ?? []).forEach((t, i) => {
+        const v = result.Values?.[i];
+        if (v !== undefined) series.set(new Date(t).getTime(), v);
+      });
+      values.set(result.Id, series);
+    }
+    NextToken = page.NextToken;
+  } while (NextToken !== undefined);
+
+  const side = (slot: CanarySlot): CanaryPeriod[] => {
+    const at = (id: string, t: number) => values.get(`${id}_${slot}`)?.get(t);
+    const periods: CanaryPeriod[] = [];
+    for (const [t, requests] of [...(values.get(`requests_${slot}`) ?? [])].sort(([a], [b]) => a - b)) {
+      const latency = PERCENTILES.map((p) => at(`latency${p}`, t));
+      // A period without traffic is absent, as the judge expects; one with requests but no latency
+      // datapoint cannot be compared either.
+      if (requests <= 0 || latency.some((v) => v === undefined)) continue;
+      const [p50, p90, p99] = latency as [number, number, number];
+      const toMs = metrics.latency.toMs;
+      periods.push({
+        start: new Date(t).toISOString(),
+        requests,
+        // No error datapoint in a period means no error: ALB publishes count metrics only when non-zero.
+        errors: at('errors', t) ?? 0,
+        latencyMs: { p50: p50 * toMs, p90: p90 * toMs, p99: p99 * toMs },
+      });
+    }
+    return periods;
+  };
+  return {
+    baseline: side('baseline'),
+    canary: side('canary'),
+    source: { namespace: metrics.namespace, periodSeconds: period, dimensions },
+  };
+}
+
+const ALB_METRICS: SlotMetrics = {
+  namespace: 'AWS/ApplicationELB',
+  latency: { name: 'TargetResponseTime', toMs: 1000 },
+  requests: 'RequestCount',
+  errors: 'HTTPCode_Target_5XX_Count',
+};
+
 export function cloudWatchCanarySamples(
   cw: CloudWatchClient,
   options: CloudWatchCanarySamplesOptions,
 ): AsyncCanarySamples {
   const loadBalancer = loadBalancerDimension(options.loadBalancerArn);
-
   return {
     async samples(environmentId, fromMs, toMs, periodSeconds) {
-      const period = albPeriodSeconds(periodSeconds);
       const groups = await options.targetGroups(environmentId);
       const dimensionsOf = (slot: CanarySlot) => [
         { Name: 'TargetGroup', Value: targetGroupDimension(groups[slot]) },
         { Name: 'LoadBalancer', Value: loadBalancer },
       ];
-      const queries: MetricDataQuery[] = SLOTS.flatMap((slot) => {
-        const dimensions = dimensionsOf(slot);
-        const metric = (id: string, name: string, stat: string): MetricDataQuery => ({
-          Id: `${id}_${slot}`,
-          MetricStat: {
-            Metric: { Namespace: 'AWS/ApplicationELB', MetricName: name, Dimensions: dimensions },
-            Period: period,
-            Stat: stat,
-          },
-          ReturnData: true,
-        });
-        return [
-          ...PERCENTILES.map((p) => metric(`latency${p}`, 'TargetResponseTime', p)),
-          metric('requests', 'RequestCount', 'Sum'),
-          metric('errors', 'HTTPCode_Target_5XX_Count', 'Sum'),
-        ];
+      return readSlotSeries(cw, {
+        metrics: ALB_METRICS,
+        dimensions: { baseline: dimensionsOf('baseline'), canary: dimensionsOf('canary') },
+        fromMs,
+        toMs,
+        periodSeconds: albPeriodSeconds(periodSeconds),
       });
-      const { start, end } = alignedRange(fromMs, toMs, period);
-      // Query id -> timestamp (ms) -> value.
-      const values = new Map<string, Map<number, number>>();
-      let NextToken: string | undefined;
-      do {
-        const page = await cw.send(
-          new GetMetricDataCommand({
-            MetricDataQueries: queries,
-            StartTime: start,
-            EndTime: end,
-            ScanBy: 'TimestampAscending',
-            NextToken,
-          }),
-        );
-        // A page may hold part of a series; the next page continues it (GetMetricData pagination).
-        for (const result of page.MetricDataResults ?? []) {
-          if (result.Id === undefined) continue;
-          const series = values.get(result.Id) ?? new Map<number, number>();
-          (result.Timestamps ?? []).forEach((t, i) => {
-            const v = result.Values?.[i];
-            if (v !== undefined) series.set(new Date(t).getTime(), v);
-          });
-          values.set(result.Id, series);
-        }
-        NextToken = page.NextToken;
-      } while (NextToken !== undefined);
-
-      const side = (slot: CanarySlot): CanaryPeriod[] => {
-        const at = (id: string, t: number) => values.get(`${id}_${slot}`)?.get(t);
-        const periods: CanaryPeriod[] = [];
-        for (const [t, requests] of [...(values.get(`requests_${slot}`) ?? [])].sort(([a], [b]) => a - b)) {
-          const latency = PERCENTILES.map((p) => at(`latency${p}`, t));
-          // A period without traffic is absent, as the judge expects; one with requests but no latency
-          // datapoint cannot be compared either.
-          if (requests <= 0 || latency.some((v) => v === undefined)) continue;
-          const [p50, p90, p99] = latency as [number, number, number];
-          periods.push({
-            start: new Date(t).toISOString(),
-            requests,
-            // No 5XX datapoint in a period means no 5XX: ALB publishes count metrics only when non-zero.
-            errors: at('errors', t) ?? 0,
-            latencyMs: { p50: p50 * 1000, p90: p90 * 1000, p99: p99 * 1000 },
-          });
-        }
-        return periods;
-      };
-      return {
-        baseline: side('baseline'),
-        canary: side('canary'),
-        source: {
-          namespace: 'AWS/ApplicationELB',
-          periodSeconds: period,
-          dimensions: { baseline: dimensionsOf('baseline'), canary: dimensionsOf('canary') },
-        },
-      };
     },
   };
 }
