@@ -38,8 +38,10 @@ export interface SweepableResource {
   readonly runKey?: string;
   /** ISO 8601. */
   readonly createdAt: string;
-  /** Images only: an environment serves it (baseline or canary) right now. */
+  /** Images only: a lasting environment serves it (baseline or canary) right now. */
   readonly serving?: boolean;
+  /** Per-run resources: the images they run (a test environment's versions); in use while it is kept. */
+  readonly images?: readonly string[];
 }
 
 export interface SweepPolicy {
@@ -112,12 +114,16 @@ export function planSweep(
     }
   }
 
+  // An image a kept per-run resource runs is in use; one only a removed resource ran is not.
+  const inUse = new Set(keep.flatMap((d) => d.resource.images ?? []));
   for (const [service, list] of images) {
     const newestFirst = [...list].sort((a, b) => ageMs(a) - ageMs(b));
     let kept = 0;
     for (const resource of newestFirst) {
       if (resource.serving) {
         keep.push({ resource, reason: 'an environment serves it' });
+      } else if (inUse.has(resource.id)) {
+        keep.push({ resource, reason: 'a kept test environment runs it' });
       } else if (bakedByRunning.has(resource.id)) {
         keep.push({ resource, reason: 'a running run baked it' });
       } else if (kept < keepImages) {

@@ -39,6 +39,8 @@ interface ServiceFunction {
   readonly urls: Map<string, { url: string; authType: string }>;
   /** Epoch ms until which an update is in progress (a concurrent deploy): UpdateFunctionCode conflicts. */
   busyUntil: number;
+  /** Version numbers are never reused, even after a version is deleted. */
+  lastVersion: number;
 }
 
 /** One alias change as the fake applied it. */
@@ -88,6 +90,7 @@ export class TwinLambdaService {
         aliases.map((a) => [a, { url: `https://${name}-${a}.lambda-url.twin/`, authType: 'AWS_IAM' }]),
       ),
       busyUntil: 0,
+      lastVersion: 1,
     };
     this.functions.set(name, fn);
   }
@@ -136,7 +139,8 @@ export class TwinLambdaService {
         const newest = [...fn.versions.values()].at(-1);
         // Lambda does not publish a version when the code has not changed since the last one.
         if (newest && newest.codeSha256 === fn.latestSha) return this.#configuration(fn, newest.version);
-        const version = String(fn.versions.size + 1);
+        fn.lastVersion += 1;
+        const version = String(fn.lastVersion);
         fn.versions.set(version, {
           version,
           codeSha256: fn.latestSha,
@@ -198,9 +202,49 @@ export class TwinLambdaService {
           throw notFound(`The resource you requested does not exist.`);
         return {};
       }
+      case 'ListAliases':
+        return this.#page(
+          [...fn.aliases.entries()].map(([name, alias]) => this.#aliasConfiguration(fn, name, alias)),
+          input,
+          'Aliases',
+        );
+      case 'ListVersionsByFunction':
+        return this.#page(
+          [{ version: '$LATEST', publishedAt: this.#now() }, ...fn.versions.values()].map((v) => ({
+            ...this.#configuration(fn, v.version),
+            // Lambda's own format: 2026-12-02T10:00:00.000+0000
+            LastModified: new Date(v.publishedAt).toISOString().replace('Z', '+0000'),
+          })),
+          input,
+          'Versions',
+        );
+      case 'DeleteFunction': {
+        if (qualifier === undefined || qualifier === '$LATEST') {
+          throw invalid('the twin deletes versions only; the service stack owns the function');
+        }
+        this.#version(fn, qualifier);
+        const users = [...fn.aliases.entries()].filter(
+          ([, a]) => a.version === qualifier || qualifier in a.weights,
+        );
+        if (users.length > 0) {
+          throw conflict(
+            `Unable to delete version because the following aliases reference it: ${users.map(([n]) => n).join(', ')}`,
+          );
+        }
+        fn.versions.delete(qualifier);
+        return {};
+      }
       default:
         throw new Error(`the twin has no fake for lambda ${command}`);
     }
+  }
+
+  /** Lambda's Marker/MaxItems pagination, two items a page by default so callers must follow NextMarker. */
+  #page<T>(items: T[], input: Record<string, unknown>, key: string) {
+    const from = input.Marker === undefined ? 0 : Number(input.Marker);
+    const size = input.MaxItems === undefined ? 2 : Number(input.MaxItems);
+    const next = from + size;
+    return { [key]: items.slice(from, next), ...(next < items.length ? { NextMarker: String(next) } : {}) };
   }
 
   #setRouting(fn: ServiceFunction, name: string, alias: Alias, routing: unknown): void {

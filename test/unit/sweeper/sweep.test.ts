@@ -68,6 +68,23 @@ describe('planSweep', () => {
     expect(ids(plan.keep)).toEqual(['ami-1', 'ami-3', 'ami-5', 'ami-6', 'ami-7', 'pay-1']);
   });
 
+  it("keeps an image a kept test environment runs, not one only a removed environment ran", () => {
+    const plan = planSweep(
+      [
+        image('ami-3', 10),
+        image('ami-2', 20),
+        image('ami-1', 30),
+        { ...perRun('environment', 'orders.test.run-1', 'run-1'), images: ['ami-1'] },
+        { ...perRun('environment', 'orders.test.run-2', 'run-2'), images: ['ami-2'] },
+      ],
+      new Set(['run-2']),
+      NOW,
+      { keepImages: 1 },
+    );
+    expect(ids(plan.remove)).toEqual(['ami-1', 'orders.test.run-1']);
+    expect(plan.keep.find((d) => d.resource.id === 'ami-2')?.reason).toMatch(/test environment runs it/);
+  });
+
   it('refuses a policy that would leave nothing to roll back to, and an undated resource', () => {
     expect(() => planSweep([], new Set(), NOW, { keepImages: 0 })).toThrow(SweepError);
     expect(() => planSweep([{ ...image('ami-x', 1), createdAt: 'yesterday' }], new Set(), NOW)).toThrow(

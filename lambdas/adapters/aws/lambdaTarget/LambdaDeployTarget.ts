@@ -83,7 +83,9 @@ export interface LambdaDeployTargetOptions {
 }
 
 /** What the alias description holds: the Vouch build version each slot runs, and since when. */
-interface SlotVersions {
+export interface SlotVersions {
+  /** When provision created the alias (test aliases only: Lambda does not say). */
+  readonly created?: string;
   readonly baseline?: { readonly version: string; readonly since: string };
   readonly canary?: { readonly version: string; readonly since: string };
 }
@@ -216,7 +218,7 @@ export class LambdaDeployTarget implements DeployTarget {
           FunctionName: functionName,
           Name: aliasName,
           FunctionVersion: '$LATEST',
-          Description: describeSlots({}),
+          Description: describeSlots({ created: this.#now().toISOString() }),
         }),
       );
     } catch (error) {
@@ -266,7 +268,7 @@ export class LambdaDeployTarget implements DeployTarget {
     const slots = slotsOf(alias);
     const since = this.#now().toISOString();
     if (options.slot === 'baseline') {
-      await this.#updateAlias(env, version, undefined, {
+      await this.#updateAlias(env, alias, version, undefined, {
         baseline: { version: String(options.version), since },
       });
     } else {
@@ -275,6 +277,7 @@ export class LambdaDeployTarget implements DeployTarget {
       validateCanaryWeight(weight);
       await this.#updateAlias(
         env,
+        alias,
         alias.FunctionVersion ?? '',
         { version, weight },
         {
@@ -294,6 +297,7 @@ export class LambdaDeployTarget implements DeployTarget {
     if (!canary) throw new NoCanaryError(ref.id, 'shift weight');
     await this.#updateAlias(
       env,
+      alias,
       alias.FunctionVersion ?? '',
       { version: canary.version, weight: canaryWeight },
       slotsOf(alias),
@@ -307,7 +311,7 @@ export class LambdaDeployTarget implements DeployTarget {
     const canary = canaryOf(alias);
     const slots = slotsOf(alias);
     if (!canary || !slots.canary) throw new NoCanaryError(ref.id, 'promote');
-    await this.#updateAlias(env, canary.version, undefined, {
+    await this.#updateAlias(env, alias, canary.version, undefined, {
       baseline: { version: slots.canary.version, since: this.#now().toISOString() },
     });
     return this.describe(ref);
@@ -320,6 +324,7 @@ export class LambdaDeployTarget implements DeployTarget {
     if (canaryOf(alias) || slots.canary) {
       await this.#updateAlias(
         env,
+        alias,
         alias.FunctionVersion ?? '',
         undefined,
         slots.baseline ? { baseline: slots.baseline } : {},
@@ -442,6 +447,7 @@ export class LambdaDeployTarget implements DeployTarget {
 
   async #updateAlias(
     env: { functionName: string; alias: string },
+    current: AliasConfiguration,
     version: string,
     canary: { version: string; weight: number } | undefined,
     slots: SlotVersions,
@@ -451,7 +457,8 @@ export class LambdaDeployTarget implements DeployTarget {
         FunctionName: env.functionName,
         Name: env.alias,
         FunctionVersion: version,
-        Description: describeSlots(slots),
+        // The creation time of a test alias stays: the sweeper's grace period reads it.
+        Description: describeSlots({ ...slots, ...pick(slotsOf(current), 'created') }),
         // An empty map removes the additional version: how rollback and promote end a canary.
         RoutingConfig: { AdditionalVersionWeights: canary ? { [canary.version]: canary.weight / 100 } : {} },
       }),
@@ -501,13 +508,22 @@ function canaryOf(alias: AliasConfiguration): { version: string; weight: number 
   return first ? { version: first[0], weight: first[1] } : undefined;
 }
 
+function pick(slots: SlotVersions, key: 'created'): SlotVersions {
+  return slots[key] === undefined ? {} : { [key]: slots[key] };
+}
+
+/** The alias's slots as the description records them (exported for the sweeper's inventory). */
+export function aliasSlots(alias: AliasConfiguration): SlotVersions {
+  return slotsOf(alias);
+}
+
 function describeSlots(slots: SlotVersions): string {
   return `${DESCRIPTION_PREFIX}${JSON.stringify(slots)}`;
 }
 
 const SlotSchema = z.object({ version: z.string(), since: z.string() }).strict();
 const SlotVersionsSchema = z
-  .object({ baseline: SlotSchema.optional(), canary: SlotSchema.optional() })
+  .object({ created: z.string().optional(), baseline: SlotSchema.optional(), canary: SlotSchema.optional() })
   .strict();
 
 /**
