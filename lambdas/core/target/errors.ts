@@ -82,3 +82,15 @@ export class InvalidNameError extends Error {
     this.name = 'InvalidNameError';
   }
 }
+
+/** An image an environment runs cannot be removed (the sweeper keeps what serves). */
+export class ImageInUseError extends Error {
+  constructor(
+    readonly imageId: string,
+    readonly environmentId: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`Image ${imageId} runs in ${environmentId}; it cannot be removed`, options);
+    this.name = 'ImageInUseError';
+  }
+}

@@ -4,9 +4,15 @@
  * updated in place; ephemeral ones (test) are created and destroyed per run.
  */
 import { randomBytes } from 'node:crypto';
+import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock } from '../../../core/evidence/clock.ts';
-import { EnvironmentNotFoundError, NoBaselineError, NoCanaryError } from '../../../core/target/errors.ts';
+import {
+  EnvironmentNotFoundError,
+  ImageInUseError,
+  NoBaselineError,
+  NoCanaryError,
+} from '../../../core/target/errors.ts';
 import { checkTargetName, environmentId } from '../../../core/target/naming.ts';
 import type {
   BakeRequest,
@@ -337,6 +343,30 @@ export class LocalDeployTarget implements DeployTarget {
 
   resources(): readonly ResourceRecord[] {
     return this.journal.all();
+  }
+
+  /** Every image stored in the images folder, newest first. */
+  async images(): Promise<Image[]> {
+    const names = await readdir(this.imagesDir).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return [] as string[];
+      throw error;
+    });
+    // Folders that are not images (a bake's staging folder) are not listed.
+    const images = await Promise.all(names.map((id) => readImage(this.imagesDir, id).catch(() => undefined)));
+    return images
+      .filter((i): i is Image => i !== undefined)
+      .sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt));
+  }
+
+  /** Removes a stored image; refused while any environment runs it. Gone already is done. */
+  async removeImage(id: string): Promise<void> {
+    for (const live of this.environments.values()) {
+      for (const slot of [live.slots.baseline, live.slots.canary]) {
+        if (slot?.image.id === id) throw new ImageInUseError(id, live.environment.id);
+      }
+    }
+    await rm(join(this.imagesDir, id), { recursive: true, force: true });
+    this.journal.end(`image:${id}`, this.now().toISOString());
   }
 
   /** Destroys every environment: all proxies closed, all service processes killed. */

@@ -1,0 +1,70 @@
+/**
+ * The sweeper's ports on one machine (lambdas/core/sweeper/sweep.ts): the local target's live test
+ * environments (owned by the run in their id, `<service>.<name>.<runKey>`) and the image folders it
+ * stores (kept for rollback like AMIs). The platform runs it periodically with its engine's running
+ * executions; the same decisions as the scheduled Lambda on AWS.
+ */
+
+import { SweepError } from '../../core/sweeper/errors.ts';
+import type { SweepableResource, SweepPorts, SweepReport } from '../../core/sweeper/sweep.ts';
+import { runKeyOf } from '../../core/target/naming.ts';
+import type { LocalDeployTarget } from './target/LocalDeployTarget.ts';
+
+export interface LocalSweepOptions {
+  readonly target: LocalDeployTarget;
+  /** Executions the engine runs now. */
+  readonly runningExecutions: () => Promise<readonly string[]> | readonly string[];
+  /** Where the report goes (the build data's events; the platform's log). */
+  readonly record: (report: SweepReport) => Promise<void>;
+  readonly now?: () => Date;
+}
+
+export function localSweepPorts(options: LocalSweepOptions): SweepPorts {
+  const { target } = options;
+  return {
+    async inventory() {
+      const found: SweepableResource[] = [];
+      const lastingImages = new Set<string>();
+      for (const environment of target.list()) {
+        const description = await target.describe(environment);
+        const images = [description.baseline?.image, description.canary?.image].filter(
+          (i): i is string => i !== undefined,
+        );
+        const runKey = environment.id.split('.')[2];
+        if (runKey === undefined) {
+          for (const image of images) lastingImages.add(image);
+          continue;
+        }
+        found.push({
+          kind: 'environment',
+          id: environment.id,
+          service: environment.service,
+          runKey,
+          createdAt: environment.createdAt,
+          images,
+        });
+      }
+      for (const image of await target.images()) {
+        found.push({
+          kind: 'image',
+          id: image.id,
+          service: image.service,
+          createdAt: image.createdAt,
+          serving: lastingImages.has(image.id),
+        });
+      }
+      return found;
+    },
+    async running() {
+      const executions = await options.runningExecutions();
+      return { runKeys: new Set(executions.map(runKeyOf)) };
+    },
+    async remove(resource) {
+      if (resource.kind === 'environment') return target.destroy({ id: resource.id });
+      if (resource.kind === 'image') return target.removeImage(resource.id);
+      throw new SweepError(`the local sweeper does not remove ${resource.kind} ${resource.id}`);
+    },
+    record: options.record,
+    ...(options.now ? { now: options.now } : {}),
+  };
+}
