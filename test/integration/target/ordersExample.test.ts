@@ -8,7 +8,20 @@ import { ordersRun, ordersTags, sendRequests } from './helpers.ts';
 const ORDERS = join(import.meta.dirname, '../../../examples/orders');
 const FAULTY = join(import.meta.dirname, '../../../examples/orders-faulty');
 
-describe('examples/orders', () => {
+const FUNCTION_URL_HOST = join(
+  import.meta.dirname,
+  '../../../lambdas/adapters/local/target/functionUrlHost.mjs',
+);
+
+// The same behaviour served two ways: the HTTP server (ec2-canary) and the Lambda handler behind the
+// local function URL host (lambda-canary).
+describe.each([
+  { flavour: 'server.mjs', run: ordersRun },
+  {
+    flavour: 'lambda.mjs behind a function URL',
+    run: { ...ordersRun, command: `node ${FUNCTION_URL_HOST} lambda.handler` },
+  },
+])('examples/orders, $flavour', ({ run }) => {
   const dataDir = mkdtempSync(join(tmpdir(), 'vouch-orders-'));
   const target = new LocalDeployTarget({ dataDir, journal: false });
 
@@ -19,7 +32,7 @@ describe('examples/orders', () => {
 
   it('answers its API and validates input', async () => {
     // Prepare
-    const image = await target.bake({ service: 'orders', source: ORDERS, run: ordersRun, tags: ordersTags });
+    const image = await target.bake({ service: 'orders', source: ORDERS, run, tags: ordersTags });
     const env = await target.provision('orders', 'test', { ephemeral: true, tags: ordersTags });
     await target.deploy(image, env, { slot: 'baseline', version: 4 });
     const url = env.proxyUrl;
@@ -29,12 +42,18 @@ describe('examples/orders', () => {
     const bad = await fetch(`${url}/orders`, { method: 'POST', body: '{"item": "", "quantity": 0}' });
     const notJson = await fetch(`${url}/orders`, { method: 'POST', body: 'nope' });
     const wrongMethod = await fetch(`${url}/orders/1`, { method: 'DELETE' });
+    const created = await fetch(`${url}/orders`, {
+      method: 'POST',
+      body: '{"item": "beans", "quantity": 3}',
+    });
     // Assess
     expect(await health.json()).toEqual({ status: 'ok', version: '4' });
     expect(((await list.json()) as { orders: unknown[] }).orders).toHaveLength(2);
     expect(bad.status).toBe(400);
     expect(notJson.status).toBe(400);
     expect(wrongMethod.status).toBe(405);
+    expect(created.status).toBe(201);
+    expect(await created.json()).toMatchObject({ id: '3', item: 'beans', quantity: 3 });
     await Promise.all([bad.arrayBuffer(), notJson.arrayBuffer(), wrongMethod.arrayBuffer()]);
     await target.destroy(env);
   });
@@ -45,7 +64,7 @@ describe('examples/orders', () => {
       service: 'orders',
       source: ORDERS,
       overlays: [FAULTY],
-      run: ordersRun,
+      run,
       tags: ordersTags,
     });
     const env = await target.provision('orders', 'test', { ephemeral: true, tags: ordersTags });
