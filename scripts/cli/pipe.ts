@@ -18,7 +18,7 @@ import {
   UnknownTaskError,
 } from '../../lambdas/core/spec/index.ts';
 import { validateAsl } from '../../lambdas/core/spec/validateAsl.ts';
-import { findPlatformDir, findServiceDir } from './platformFile.ts';
+import { findPlatformDir, findServiceDir, specFileArgument } from './platformFile.ts';
 import { progressPrinter } from './progress.ts';
 import type { CliCommand, CliContext } from './types.ts';
 
@@ -46,15 +46,13 @@ export const validateCommand: CliCommand = {
   summary: 'check a .vouch.yml and the ASL its pipe compiles to',
   usage: `vouch validate [file]
 
-Checks the file (default ./.vouch.yml) against the schema and compiles its pipe.
+Checks the file (default ./.vouch.yml; a folder means its .vouch.yml) against the schema and
+compiles its pipe.
 Every problem is printed as file:line:column: path: what was expected.
 Exit codes: 0 valid, 2 invalid or not found.`,
   async run(argv, ctx) {
     const { positionals } = parseArgs({ args: argv, allowPositionals: true, options: {} });
-    const file =
-      positionals[0] !== undefined
-        ? resolve(ctx.cwd, positionals[0])
-        : resolve(findServiceDir(ctx.cwd) ?? ctx.cwd, SPEC_FILE);
+    const file = specFileArgument(ctx.cwd, positionals[0], SPEC_FILE);
     const spec = readSpec(file, ctx);
     if (!spec) return 2;
     const asl = validateAsl(compileFlavour(spec.pipe));

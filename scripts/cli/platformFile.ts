@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { SPEC_FILE } from '../../lambdas/core/spec/index.ts';
 
@@ -60,4 +60,14 @@ export function runningPlatform(home: string): { pid: number; apiUrl?: string } 
     if ((error as NodeJS.ErrnoException).code !== 'EPERM') return undefined;
   }
   return { pid: info.pid, ...(info.apiUrl ? { apiUrl: info.apiUrl } : {}) };
+}
+
+/**
+ * The .vouch.yml a command's argument names: a file as given, a folder's own .vouch.yml; without an
+ * argument, the service working copy the command was typed in (walking up), else `cwd`'s.
+ */
+export function specFileArgument(cwd: string, given: string | undefined, specFile = SPEC_FILE): string {
+  if (given === undefined) return resolve(findServiceDir(cwd) ?? cwd, specFile);
+  const path = resolve(cwd, given);
+  return existsSync(path) && statSync(path).isDirectory() ? join(path, specFile) : path;
 }

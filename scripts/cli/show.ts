@@ -1,4 +1,4 @@
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   compilePipe,
@@ -11,7 +11,7 @@ import {
 } from '../../lambdas/core/spec/index.ts';
 import { pipeToMermaid, type ServiceView, serviceView } from '../../lambdas/core/spec/mermaid.ts';
 import { readSpec } from './pipe.ts';
-import { findServiceDir } from './platformFile.ts';
+import { findServiceDir, specFileArgument } from './platformFile.ts';
 import type { CliCommand } from './types.ts';
 
 export const showCommand: CliCommand = {
@@ -50,9 +50,10 @@ Exit codes: 0 printed, 2 no ${SPEC_FILE} found, invalid, or an unknown flavour o
       flavour = values.pipe as FlavourName;
     } else {
       const serviceDir = findServiceDir(ctx.cwd);
-      const file = positionals[0]
-        ? resolve(ctx.cwd, positionals[0])
-        : serviceDir && join(serviceDir, SPEC_FILE);
+      const file =
+        positionals[0] !== undefined
+          ? specFileArgument(ctx.cwd, positionals[0], SPEC_FILE)
+          : serviceDir && join(serviceDir, SPEC_FILE);
       if (!file) {
         ctx.err(
           `no ${SPEC_FILE} in ${ctx.cwd} or above: run vouch show in a service's folder, or name a flavour (vouch show --pipe ${FLAVOURS.join('|')})`,

@@ -12,7 +12,7 @@ const name = (what: string) =>
     .regex(/^[a-z][a-z0-9-]{0,38}[a-z0-9]$/, `expected a ${what} name: 2-40 lowercase letters, digits or -`);
 
 /** Names of the flavours shipped in lambdas/core/spec/flavours/. */
-export const FLAVOURS = ['ci', 'ec2-canary'] as const;
+export const FLAVOURS = ['ci', 'ec2-canary', 'lambda-canary'] as const;
 export type FlavourName = (typeof FLAVOURS)[number];
 
 export const EnvironmentSchema = z.strictObject({
@@ -35,11 +35,23 @@ const CommandSchema = z.strictObject({
     .default(900),
 });
 
-export const RunSchema = z.strictObject({
-  /** How the service starts; it must listen on the port given in $PORT. */
-  command: z.string().min(1, 'expected the command that starts the service, e.g. "node server.mjs"'),
-  healthPath: z.string().startsWith('/', 'expected a path starting with /').default('/health'),
-});
+export const RunSchema = z
+  .strictObject({
+    /** How the service starts; it must listen on the port given in $PORT. */
+    command: z
+      .string()
+      .min(1, 'expected the command that starts the service, e.g. "node server.mjs"')
+      .optional(),
+    /** A Lambda service's handler (lambda-canary): `<file>.<export>`, as Lambda's Handler setting. */
+    handler: z
+      .string()
+      .regex(/^[A-Za-z0-9_./-]+\.[A-Za-z_$][A-Za-z0-9_$]*$/, 'expected <file>.<export>, e.g. "lambda.handler"')
+      .optional(),
+    healthPath: z.string().startsWith('/', 'expected a path starting with /').default('/health'),
+  })
+  .refine((run) => run.command === undefined || run.handler === undefined, {
+    error: 'expected run.command (how the service starts) or run.handler (a Lambda service), not both',
+  });
 
 const DEFAULT_ENVIRONMENTS: EnvironmentSpec[] = [
   { name: 'test', ephemeral: true },
@@ -98,6 +110,25 @@ export function composeServiceSchema<
           code: 'custom',
           path: ['environments'],
           message: `the ${spec.pipe} pipe releases to at least one environment that is not ephemeral (qa, prod)`,
+        });
+      }
+      if (spec.run === undefined) return;
+      const lambda = spec.pipe === 'lambda-canary';
+      const missing = lambda ? 'handler' : 'command';
+      if (spec.run[missing] === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['run', missing],
+          message: lambda
+            ? 'required: a lambda-canary service names its handler, <file>.<export> (e.g. lambda.handler)'
+            : 'required: how the service starts, e.g. "node server.mjs"',
+        });
+      }
+      if (!lambda && spec.run.handler !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['run', 'handler'],
+          message: `run.handler is for the lambda-canary pipe; a ${spec.pipe} service starts with run.command`,
         });
       }
     });

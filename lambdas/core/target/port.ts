@@ -13,8 +13,13 @@ export type Slot = 'baseline' | 'canary';
 
 /** How to start the service, from the `run` key of its `.vouch.yml` (the lead's schema). */
 export interface RunSpec {
-  /** Start command, run in the image folder with PORT set, e.g. `node server.mjs`. */
-  readonly command: string;
+  /** Start command, run in the image folder with PORT set, e.g. `node server.mjs`; absent for a Lambda service. */
+  readonly command?: string;
+  /**
+   * A Lambda service's handler, `<file>.<export>` (e.g. `lambda.handler`): its function runs it on AWS;
+   * the local target serves it over HTTP as a function URL would.
+   */
+  readonly handler?: string;
   /** Path answered with 2xx once the service is ready. @default '/health' */
   readonly healthPath?: string;
 }

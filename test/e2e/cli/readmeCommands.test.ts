@@ -88,6 +88,15 @@ describe('the README commands, typed as documented', () => {
     const show = await sh('npx vouch show --pipe ci', clone);
     expect(show.code).toBe(0);
     expect(show.out).toMatch(/^flowchart TD/);
+    // A folder stands for its .vouch.yml: the Lambda flavour of the example.
+    const lambda = await sh('npx vouch validate examples/orders-lambda', clone);
+    expect(lambda).toMatchObject({
+      code: 0,
+      out: 'examples/orders-lambda/.vouch.yml: valid (orders-fn, pipe lambda-canary, team checkout)\n',
+    });
+    const lambdaShow = await sh('npx vouch show examples/orders-lambda', clone);
+    expect(lambdaShow.code, lambdaShow.err).toBe(0);
+    expect(lambdaShow.out).toMatch(/orders-fn: push to main/);
     const mock = await sh('npx vouch run --mock', work);
     expect(mock.code, mock.err).toBe(0);
     expect(mock.out).toMatch(/recorded order:\n\s+1\. version \(version\)/);

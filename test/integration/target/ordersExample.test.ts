@@ -8,18 +8,13 @@ import { ordersRun, ordersTags, sendRequests } from './helpers.ts';
 const ORDERS = join(import.meta.dirname, '../../../examples/orders');
 const FAULTY = join(import.meta.dirname, '../../../examples/orders-faulty');
 
-const FUNCTION_URL_HOST = join(
-  import.meta.dirname,
-  '../../../lambdas/adapters/local/target/functionUrlHost.mjs',
-);
-
 // The same behaviour served two ways: the HTTP server (ec2-canary) and the Lambda handler behind the
 // local function URL host (lambda-canary).
 describe.each([
   { flavour: 'server.mjs', run: ordersRun },
   {
     flavour: 'lambda.mjs behind a function URL',
-    run: { ...ordersRun, command: `node ${FUNCTION_URL_HOST} lambda.handler` },
+    run: { handler: 'lambda.handler', healthPath: '/health' },
   },
 ])('examples/orders, $flavour', ({ run }) => {
   const dataDir = mkdtempSync(join(tmpdir(), 'vouch-orders-'));

@@ -97,6 +97,24 @@ const cases: Case[] = [
     says: /run\.command: required/,
   },
   {
+    name: 'a Lambda service without its handler',
+    yaml: `${VALID.replace('ec2-canary', 'lambda-canary')}run:\n  command: node server.mjs\n`,
+    at: [6, 3],
+    says: /run\.handler: required: a lambda-canary service names its handler/,
+  },
+  {
+    name: 'a handler for an EC2 service',
+    yaml: `${VALID}run:\n  command: node server.mjs\n  handler: lambda.handler\n`,
+    at: [6, 3],
+    says: /not both/,
+  },
+  {
+    name: 'a handler that names no export',
+    yaml: `${VALID.replace('ec2-canary', 'lambda-canary')}run:\n  handler: lambda\n`,
+    at: [6, 12],
+    says: /run\.handler: expected <file>\.<export>/,
+  },
+  {
     name: 'health path without a slash',
     yaml: `${VALID}run:\n  command: node server.mjs\n  healthPath: health\n`,
     at: [7, 15],
@@ -196,5 +214,13 @@ describe('valid .vouch.yml', () => {
       'prod',
     ]);
     expect(spec.canary.steps.map((s) => s.traffic)).toEqual([1, 5, 10, 25, 50, 100]);
+  });
+
+  it('takes a Lambda service by its handler', () => {
+    const spec = parseServiceSpec(
+      `${VALID.replace('ec2-canary', 'lambda-canary')}run:\n  handler: lambda.handler\n`,
+    );
+    expect(spec.pipe).toBe('lambda-canary');
+    expect(spec.run).toEqual({ handler: 'lambda.handler', healthPath: '/health' });
   });
 });

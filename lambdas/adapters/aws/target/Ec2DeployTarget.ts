@@ -207,7 +207,10 @@ export class Ec2DeployTarget implements DeployTarget {
     for (const uri of artifacts) {
       if (!uri.startsWith('s3://')) throw new InvalidBakeSourceError(uri);
     }
-    const run: RunSpec = {
+    if (request.run.command === undefined) {
+      throw new InvalidRunSpecError('an EC2 service needs run.command (how the service starts)');
+    }
+    const run: RunSpec & { command: string } = {
       command: request.run.command,
       healthPath: request.run.healthPath ?? DEFAULT_HEALTH_PATH,
     };

@@ -22,7 +22,8 @@ export interface BuilderScriptInput {
  * A failing script leaves the builder running, so the bake times out instead of imaging a broken disk.
  */
 export function builderUserData(input: BuilderScriptInput): string {
-  if (/[\r\n]/.test(input.run.command) || input.run.command.trim() === '') {
+  const command = input.run.command ?? '';
+  if (/[\r\n]/.test(command) || command.trim() === '') {
     throw new InvalidRunSpecError('run.command must be one non-empty line');
   }
   const unit = `vouch-${input.service}.service`;
@@ -36,7 +37,7 @@ export function builderUserData(input: BuilderScriptInput): string {
     fetches,
     // The command goes to a file through a quoted heredoc: no shell or systemd quoting rules apply to it.
     "cat > /opt/vouch/start.sh <<'START'",
-    input.run.command,
+    command,
     'START',
     `cat > /etc/systemd/system/${unit} <<'UNIT'`,
     '[Unit]',

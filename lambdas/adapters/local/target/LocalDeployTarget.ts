@@ -6,10 +6,12 @@
 import { randomBytes } from 'node:crypto';
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Clock } from '../../../core/evidence/clock.ts';
 import {
   EnvironmentNotFoundError,
   ImageInUseError,
+  InvalidRunSpecError,
   NoBaselineError,
   NoCanaryError,
 } from '../../../core/target/errors.ts';
@@ -25,6 +27,7 @@ import type {
   ImageRef,
   ProvisionOptions,
   ResourceRecord,
+  RunSpec,
   Slot,
   SlotRequestObserver,
   SlotState,
@@ -234,7 +237,7 @@ export class LocalDeployTarget implements DeployTarget {
     const { NODE_OPTIONS: _loader, ...parentEnv } = process.env;
     const since = this.now().toISOString();
     const proc = await startServiceProcess({
-      command: image.run.command,
+      command: localCommand(image.run),
       healthPath: image.run.healthPath ?? '/health',
       cwd: image.location,
       host: this.host,
@@ -393,4 +396,14 @@ export class LocalDeployTarget implements DeployTarget {
       proxyUrl: live.environment.proxyUrl,
     };
   }
+}
+
+/** The local function URL host: a Lambda service's handler served over HTTP as a function URL would. */
+export const FUNCTION_URL_HOST = fileURLToPath(new URL('./functionUrlHost.mjs', import.meta.url));
+
+/** How the local target starts an image: its command, or for a Lambda service the function URL host. */
+export function localCommand(run: RunSpec): string {
+  if (run.command !== undefined) return run.command;
+  if (run.handler !== undefined) return `node ${FUNCTION_URL_HOST} ${run.handler}`;
+  throw new InvalidRunSpecError('the image has neither run.command nor run.handler: nothing to start');
 }

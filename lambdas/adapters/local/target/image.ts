@@ -74,7 +74,12 @@ export async function hashServiceFiles(
   run: RunSpec,
 ): Promise<{ id: string; sizeBytes: number }> {
   const hash = createHash('sha256');
-  const runText = JSON.stringify([run.command, run.healthPath ?? '/health']);
+  // A handler is part of the run only when set, so images baked before handlers existed keep their ids.
+  const runText = JSON.stringify([
+    run.command ?? null,
+    run.healthPath ?? '/health',
+    ...(run.handler === undefined ? [] : [run.handler]),
+  ]);
   hash.update(`run\0${Buffer.byteLength(runText)}\0${runText}`);
   let sizeBytes = 0;
   for (const file of files) {
