@@ -262,16 +262,22 @@ const tally = (): Tally => ({
 
 interface Compared {
   readonly reference: string;
-  /** The same reference test at alpha / m: the level the judge holds one signal of m to (Holm's first step). */
+  /** The same reference test at latencyP50's share of alpha: the level the judge holds a lone p50 regression to. */
   readonly familyReference: string;
   readonly fixed: string;
 }
 
+/** latencyP50's first-step share of alpha under the spec's weights (weighted Holm; 1 / m with equal weights). */
+export function p50Share(spec: CanarySpec): number {
+  const weights = Object.entries(spec.decay).map(([signal, d]) => ({ signal, w: d.weight ?? 1 }));
+  const total = weights.reduce((a, b) => a + b.w, 0);
+  return (weights.find((x) => x.signal === 'latencyP50')?.w ?? 0) / total;
+}
+
 function compare(series: CanarySeries, spec: CanarySpec, p50Decay: number): Compared {
-  const m = Object.keys(spec.decay).length;
   return {
     reference: referencePairedT(series, p50Decay, spec.alpha),
-    familyReference: referencePairedT(series, p50Decay, spec.alpha / m),
+    familyReference: referencePairedT(series, p50Decay, spec.alpha * p50Share(spec)),
     fixed: staticThreshold(series, spec),
   };
 }
@@ -299,7 +305,7 @@ export async function run(): Promise<void> {
     'latency log-normal (median 20-200 ms, sigma 0.3/0.45/0.6) with 0.3, 1 or 3 % spikes x5-15; errors 0.05-0.5 %; per period a drift shared by both slots (traffic x e^N(0,0.2), latency: a walk of sd 0.05 plus e^N(0,0.15), errors x e^N(0,0.3))',
   );
   console.log(
-    `judge: the defaults (decay ${JSON.stringify(spec.decay)}, alpha ${spec.alpha} Holm, maxDetectableRatio ${spec.maxDetectableRatio}, minPeriods ${spec.minPeriods})`,
+    `judge: the defaults (decay ${JSON.stringify(spec.decay)}, alpha ${spec.alpha} weighted Holm (p50's share ${p50Share(spec)}), maxDetectableRatio ${spec.maxDetectableRatio}, minPeriods ${spec.minPeriods})`,
   );
   console.log(
     `reference: paired one-sided t of per-period ln(canary p50 / baseline p50) vs ln(1 + ${p50Decay}), alpha ${spec.alpha}, p50 only`,
@@ -317,10 +323,10 @@ export async function run(): Promise<void> {
     'static FAIL',
     '+20 %: judge',
     'ref',
-    'ref a/m',
+    'ref a*w',
     'static',
     'judge - ref',
-    'judge - ref a/m',
+    'judge - ref a*w',
   ];
   const rows: string[][] = [header];
   const healthyAll = tally();
@@ -384,7 +390,7 @@ export async function run(): Promise<void> {
       count(regressed, judgeCanaryStep({ ...bad, config: spec }), compare(bad, spec, p50Decay));
     }
     console.log(
-      `  n = ${String(n).padStart(4)} canary requests: healthy judge FAIL ${pct(healthy.judgeFail, healthy.cases)} %, INCONCLUSIVE ${pct(healthy.judgeInconclusive, healthy.cases)} %; +20 % caught: judge ${pct(regressed.judgeFail, regressed.cases)} %, reference ${pct(regressed.referenceFail, regressed.cases)} % (at alpha / m ${pct(regressed.familyReferenceFail, regressed.cases)} %), static ${pct(regressed.staticFail, regressed.cases)} %`,
+      `  n = ${String(n).padStart(4)} canary requests: healthy judge FAIL ${pct(healthy.judgeFail, healthy.cases)} %, INCONCLUSIVE ${pct(healthy.judgeInconclusive, healthy.cases)} %; +20 % caught: judge ${pct(regressed.judgeFail, regressed.cases)} %, reference ${pct(regressed.referenceFail, regressed.cases)} % (at p50's share of alpha ${pct(regressed.familyReferenceFail, regressed.cases)} %), static ${pct(regressed.staticFail, regressed.cases)} %`,
     );
   }
 
@@ -396,7 +402,7 @@ export async function run(): Promise<void> {
     `  +20 % p50 caught at >= 20 rps, 20 % canary, >= 10 min: ${pct(target.judgeFail, target.cases)} % of ${target.cases} (target >= 95 %)`,
   );
   console.log(
-    `  worst cell, judge minus reference: ${worst.gap.toFixed(1)} points at ${worst.cell} (target >= -3); minus the reference at alpha / m: ${worstFamily.gap.toFixed(1)} points at ${worstFamily.cell}`,
+    `  worst cell, judge minus reference: ${worst.gap.toFixed(1)} points at ${worst.cell} (target >= -3); minus the reference at p50's share of alpha: ${worstFamily.gap.toFixed(1)} points at ${worstFamily.cell}`,
   );
   const cpu = process.cpuUsage(cpuStart);
   console.log(`CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s`);
