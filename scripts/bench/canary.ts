@@ -240,7 +240,19 @@ export function staticThreshold(series: CanarySeries, spec: CanarySpec): 'FAIL' 
 const RPS = [1, 5, 20, 100] as const;
 const WEIGHTS = [0.05, 0.2, 0.5] as const;
 const WINDOWS = [5, 10, 20, 30] as const;
-const CASES_PER_CELL = 150;
+// CANARY_BENCH_CASES=400 for tighter cells (the README quotes both); a bad value is refused, not ignored.
+const CASES_PER_CELL = casesPerCell(process.env.CANARY_BENCH_CASES);
+
+function casesPerCell(raw: string | undefined): number {
+  if (raw === undefined || raw === '') return 150;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 10 || n > 10_000) {
+    throw new RangeError(
+      `CANARY_BENCH_CASES must be an integer from 10 to 10000, got ${JSON.stringify(raw)}`,
+    );
+  }
+  return n;
+}
 
 interface Tally {
   cases: number;
@@ -373,6 +385,56 @@ export async function run(): Promise<void> {
   }
   const widths = header.map((_, c) => Math.max(...rows.map((r) => (r[c] as string).length)));
   for (const r of rows) console.log(r.map((cell, c) => cell.padStart(widths[c] as number)).join('  '));
+
+  // The size of the p50 test: a canary exactly at the allowed decay (p50 x1.10) should fail at most
+  // alpha of the time (its share under weighted Holm); healthy cases (x1.00) say far less about it.
+  console.log(
+    `\nat the margin (canary latency x${(1 + p50Decay).toFixed(2)}: p50 exactly at its allowed decay), ${CASES_PER_CELL} cases per rps and canary weight, 10 min windows; FAIL should stay near or below alpha:`,
+  );
+  for (const rps of RPS) {
+    const margin = tally();
+    for (const weight of WEIGHTS) {
+      for (let i = 0; i < CASES_PER_CELL; i++) {
+        const service = randomService(rand);
+        const step = { rps, weight, windowMinutes: 10, latencyFactor: 1 + p50Decay };
+        const series = simulateStep(rand, service, step);
+        count(margin, judgeCanaryStep({ ...series, config: spec }), compare(series, spec, p50Decay));
+      }
+    }
+    console.log(
+      `  ${String(rps).padStart(3)} rps: judge FAIL ${pct(margin.judgeFail, margin.cases)} % (latencyP50 held to ${(spec.alpha * p50Share(spec)).toFixed(4)}), reference FAIL ${pct(margin.referenceFail, margin.cases)} % (alpha ${spec.alpha})`,
+    );
+  }
+
+  // What the weights cost the guards: an error-rate regression of 3x the allowed decay, judged with the
+  // defaults and with the same signals at equal shares of alpha (plain Holm).
+  const errorDecay =
+    spec.decay.errorRate && 'absolute' in spec.decay.errorRate ? spec.decay.errorRate.absolute : 0.005;
+  const equal = parseCanarySpec({
+    decay: Object.fromEntries(
+      Object.entries(spec.decay).map(([signal, d]) => [
+        signal,
+        'absolute' in d ? { absolute: d.absolute } : { relative: d.relative },
+      ]),
+    ),
+  });
+  console.log(
+    `\nerror-rate regression (+${(300 * errorDecay).toFixed(1)} pp, 3x the allowed decay), 20 % canary, 10 min, ${CASES_PER_CELL} cases per rps: caught by`,
+  );
+  for (const rps of RPS) {
+    let byDefaults = 0;
+    let byEqual = 0;
+    for (let i = 0; i < CASES_PER_CELL; i++) {
+      const service = randomService(rand);
+      const step = { rps, weight: 0.2, windowMinutes: 10, addedErrorRate: 3 * errorDecay };
+      const series = simulateStep(rand, service, step);
+      if (judgeCanaryStep({ ...series, config: spec }).outcome === 'FAIL') byDefaults++;
+      if (judgeCanaryStep({ ...series, config: equal }).outcome === 'FAIL') byEqual++;
+    }
+    console.log(
+      `  ${String(rps).padStart(3)} rps: the defaults ${pct(byDefaults, CASES_PER_CELL)} %, equal shares of alpha ${pct(byEqual, CASES_PER_CELL)} %`,
+    );
+  }
 
   console.log(
     "\nper request (the earlier bench's unit): n requests per slot in one 10 min window, 60 s periods",
