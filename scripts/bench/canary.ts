@@ -436,6 +436,30 @@ export async function run(): Promise<void> {
     );
   }
 
+  // Why the defaults leave p99 out: latencyP99 added (at the guards' share), healthy services whose
+  // slow outliers are 0.3, 1 or 3 % of requests, 20 % canary, 10 min.
+  const withP99 = parseCanarySpec({
+    decay: { ...spec.decay, latencyP99: { relative: 0.2, weight: spec.decay.latencyP90?.weight ?? 1 } },
+  });
+  console.log(
+    `\nlatencyP99 added (+20 % allowed, at latencyP90's weight), healthy, 20 % canary, 10 min, ${CASES_PER_CELL} cases each: p99 INCONCLUSIVE`,
+  );
+  for (const rps of [20, 100, 400]) {
+    const shares = SPIKE_SHARES.map((spikeShare) => {
+      let inconclusive = 0;
+      for (let i = 0; i < CASES_PER_CELL; i++) {
+        const service = { ...randomService(rand), spikeShare };
+        const series = simulateStep(rand, service, { rps, weight: 0.2, windowMinutes: 10 });
+        const p99 = judgeCanaryStep({ ...series, config: withP99 }).signals.find(
+          (x) => x.signal === 'latencyP99',
+        );
+        if (p99?.outcome === 'INCONCLUSIVE') inconclusive++;
+      }
+      return `${pct(inconclusive, CASES_PER_CELL)} % with ${spikeShare * 100} % outliers`;
+    });
+    console.log(`  ${String(rps).padStart(3)} rps: ${shares.join(', ')}`);
+  }
+
   console.log(
     "\nper request (the earlier bench's unit): n requests per slot in one 10 min window, 60 s periods",
   );

@@ -16,13 +16,17 @@
  * - Error rate: errors and requests summed over the paired periods, one-sided Farrington-Manning score
  *   test of p_canary - p_baseline > allowed (absolute) decay; with fewer than 5 expected errors, the
  *   exact Berger-Boos test instead (the normal approximation fails there); see statistics.ts.
- * - Weighted Holm across the step's signals keeps the family-wise false-failure rate at alpha: each
- *   signal holds a share of alpha (its `weight`; by default latencyP50 8, errorRate and latencyP90 1
- *   each), so the primary signal is tested at nearly alpha while every other keeps its own share.
- * - Power, not a fixed count, decides INCONCLUSIVE: each signal reports the smallest regression the
- *   test would have called significant (its critical effect, at alpha / m: the level a regression of
- *   this signal alone is tested at); a signal that is not significant and could only detect more than `maxDetectableRatio`
- *   times its allowed decay is INCONCLUSIVE, and says how many periods would be needed.
+ * - Weighted Holm across the step's signals keeps the family-wise false-failure rate at alpha for any
+ *   dependence between them: each signal holds a share of alpha (its `weight`; by default latencyP50
+ *   0.95, errorRate and latencyP90 0.025 each), so the primary signal is tested at nearly alpha
+ *   (0.0475) while every other keeps a share of its own, and gets more once another is rejected.
+ * - The data, not a fixed count, decide INCONCLUSIVE: a signal that is not significantly worse PASSes
+ *   only when the upper (1 - share x alpha) confidence bound of its change is at most
+ *   `maxDetectableRatio` times its allowed decay; else it is INCONCLUSIVE and says how many periods
+ *   would settle it. This is the confidence-interval reading of a non-significant result (Hoenig &
+ *   Heisey 2001, "The abuse of power"), where a power figure ignores what the data showed: a canary
+ *   that looks faster than its baseline is bounded sooner than one that looks slower. Each signal
+ *   still reports its detectable change (the critical effect at its share of alpha).
  */
 import {
   type CanaryPeriod,
@@ -105,7 +109,7 @@ export interface SignalVerdict {
   readonly level: number;
   /** This signal's share of alpha before any other signal is rejected (its weight over all weights). */
   readonly alphaShare: number;
-  /** Smallest change (decay's unit) that, observed, would have been significant at alpha / m. */
+  /** Smallest change (decay's unit) that, observed, would have been significant at its share of alpha. */
   readonly detectable?: number;
   /** Upper confidence bound of the change (decay's unit) at the signal's share of alpha (`alphaShare` x alpha). */
   readonly upperBound?: number;
@@ -126,7 +130,7 @@ export interface SlotSeriesPoint {
 export interface CanaryVerdict {
   readonly outcome: CanaryOutcome;
   readonly signals: readonly SignalVerdict[];
-  /** The spec's family-wise alpha, and how many signals it covers (Holm). */
+  /** The spec's family-wise alpha, and how many signals it covers (weighted Holm). */
   readonly alpha: number;
   readonly tests: number;
   readonly periodSeconds: number;

@@ -25,14 +25,14 @@ export const DEFAULT_CANARY_STEPS = [1, 5, 10, 25, 50, 100] as const;
 
 /**
  * The defaults, for a 10-minute window at tens of requests per second:
- * - latencyP50 is the primary signal and holds most of alpha (weight 8 of 10): tested alone it is held to
- *   alpha 0.04, so it loses next to nothing against a single paired test at alpha 0.05;
- * - errorRate and latencyP90 keep 1/10 of alpha each (0.005) whatever the other signals show, and get
- *   more once another signal is rejected (weighted Holm, statistics.ts);
- * - latencyP90 rather than latencyP99 watches the tail: a per-period p99 of a few hundred requests sits
- *   among the slow outliers (1-3 % of requests on a typical service) and swings by x2-3 from one minute to
- *   the next, so +20 % on it cannot be bounded in 10 minutes below ~100 rps; p90 can. Add latencyP99
- *   where a window holds thousands of requests per period.
+ * - latencyP50 is the primary signal and holds 95 % of alpha: tested alone it is held to 0.0475, next
+ *   to what a single paired test at 0.05 would do (the request weights of the periods win that back);
+ * - errorRate and latencyP90 keep 2.5 % of alpha each (0.00125) whatever the other signals show, and get
+ *   more once another signal is rejected (weighted Holm, statistics.ts): enough for gross regressions;
+ * - latencyP90 rather than latencyP99 watches the tail: with slow outliers at about 1 % of requests, the
+ *   per-period p99 sits on the edge between them and the rest and jumps from minute to minute, so +20 %
+ *   on it stays unbounded in most 10-minute windows even at 100 rps (README, Benchmarks). Add
+ *   latencyP99 where periods hold thousands of requests.
  */
 export const DEFAULT_DECAY: Readonly<Partial<Record<CanarySignal, AllowedDecay>>> = {
   errorRate: { absolute: 0.005, weight: 0.025 },
