@@ -240,7 +240,19 @@ export function staticThreshold(series: CanarySeries, spec: CanarySpec): 'FAIL' 
 const RPS = [1, 5, 20, 100] as const;
 const WEIGHTS = [0.05, 0.2, 0.5] as const;
 const WINDOWS = [5, 10, 20, 30] as const;
-const CASES_PER_CELL = 150;
+// CANARY_BENCH_CASES=400 for tighter cells (the README quotes both); a bad value is refused, not ignored.
+const CASES_PER_CELL = casesPerCell(process.env.CANARY_BENCH_CASES);
+
+function casesPerCell(raw: string | undefined): number {
+  if (raw === undefined || raw === '') return 150;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 10 || n > 10_000) {
+    throw new RangeError(
+      `CANARY_BENCH_CASES must be an integer from 10 to 10000, got ${JSON.stringify(raw)}`,
+    );
+  }
+  return n;
+}
 
 interface Tally {
   cases: number;
@@ -262,16 +274,22 @@ const tally = (): Tally => ({
 
 interface Compared {
   readonly reference: string;
-  /** The same reference test at alpha / m: the level the judge holds one signal of m to (Holm's first step). */
+  /** The same reference test at latencyP50's share of alpha: the level the judge holds a lone p50 regression to. */
   readonly familyReference: string;
   readonly fixed: string;
 }
 
+/** latencyP50's first-step share of alpha under the spec's weights (weighted Holm; 1 / m with equal weights). */
+export function p50Share(spec: CanarySpec): number {
+  const weights = Object.entries(spec.decay).map(([signal, d]) => ({ signal, w: d.weight ?? 1 }));
+  const total = weights.reduce((a, b) => a + b.w, 0);
+  return (weights.find((x) => x.signal === 'latencyP50')?.w ?? 0) / total;
+}
+
 function compare(series: CanarySeries, spec: CanarySpec, p50Decay: number): Compared {
-  const m = Object.keys(spec.decay).length;
   return {
     reference: referencePairedT(series, p50Decay, spec.alpha),
-    familyReference: referencePairedT(series, p50Decay, spec.alpha / m),
+    familyReference: referencePairedT(series, p50Decay, spec.alpha * p50Share(spec)),
     fixed: staticThreshold(series, spec),
   };
 }
@@ -299,7 +317,7 @@ export async function run(): Promise<void> {
     'latency log-normal (median 20-200 ms, sigma 0.3/0.45/0.6) with 0.3, 1 or 3 % spikes x5-15; errors 0.05-0.5 %; per period a drift shared by both slots (traffic x e^N(0,0.2), latency: a walk of sd 0.05 plus e^N(0,0.15), errors x e^N(0,0.3))',
   );
   console.log(
-    `judge: the defaults (decay ${JSON.stringify(spec.decay)}, alpha ${spec.alpha} Holm, maxDetectableRatio ${spec.maxDetectableRatio}, minPeriods ${spec.minPeriods})`,
+    `judge: the defaults (decay ${JSON.stringify(spec.decay)}, alpha ${spec.alpha} weighted Holm (p50's share ${p50Share(spec)}), maxDetectableRatio ${spec.maxDetectableRatio}, minPeriods ${spec.minPeriods})`,
   );
   console.log(
     `reference: paired one-sided t of per-period ln(canary p50 / baseline p50) vs ln(1 + ${p50Decay}), alpha ${spec.alpha}, p50 only`,
@@ -317,10 +335,10 @@ export async function run(): Promise<void> {
     'static FAIL',
     '+20 %: judge',
     'ref',
-    'ref a/m',
+    'ref a*w',
     'static',
     'judge - ref',
-    'judge - ref a/m',
+    'judge - ref a*w',
   ];
   const rows: string[][] = [header];
   const healthyAll = tally();
@@ -368,6 +386,80 @@ export async function run(): Promise<void> {
   const widths = header.map((_, c) => Math.max(...rows.map((r) => (r[c] as string).length)));
   for (const r of rows) console.log(r.map((cell, c) => cell.padStart(widths[c] as number)).join('  '));
 
+  // The size of the p50 test: a canary exactly at the allowed decay (p50 x1.10) should fail at most
+  // alpha of the time (its share under weighted Holm); healthy cases (x1.00) say far less about it.
+  console.log(
+    `\nat the margin (canary latency x${(1 + p50Decay).toFixed(2)}: p50 exactly at its allowed decay), ${CASES_PER_CELL} cases per rps and canary weight, 10 min windows; FAIL should stay near or below alpha:`,
+  );
+  for (const rps of RPS) {
+    const margin = tally();
+    for (const weight of WEIGHTS) {
+      for (let i = 0; i < CASES_PER_CELL; i++) {
+        const service = randomService(rand);
+        const step = { rps, weight, windowMinutes: 10, latencyFactor: 1 + p50Decay };
+        const series = simulateStep(rand, service, step);
+        count(margin, judgeCanaryStep({ ...series, config: spec }), compare(series, spec, p50Decay));
+      }
+    }
+    console.log(
+      `  ${String(rps).padStart(3)} rps: judge FAIL ${pct(margin.judgeFail, margin.cases)} % (latencyP50 held to ${(spec.alpha * p50Share(spec)).toFixed(4)}), reference FAIL ${pct(margin.referenceFail, margin.cases)} % (alpha ${spec.alpha})`,
+    );
+  }
+
+  // What the weights cost the guards: an error-rate regression of 3x the allowed decay, judged with the
+  // defaults and with the same signals at equal shares of alpha (plain Holm).
+  const errorDecay =
+    spec.decay.errorRate && 'absolute' in spec.decay.errorRate ? spec.decay.errorRate.absolute : 0.005;
+  const equal = parseCanarySpec({
+    decay: Object.fromEntries(
+      Object.entries(spec.decay).map(([signal, d]) => [
+        signal,
+        'absolute' in d ? { absolute: d.absolute } : { relative: d.relative },
+      ]),
+    ),
+  });
+  console.log(
+    `\nerror-rate regression (+${(300 * errorDecay).toFixed(1)} pp, 3x the allowed decay), 20 % canary, 10 min, ${CASES_PER_CELL} cases per rps: caught by`,
+  );
+  for (const rps of RPS) {
+    let byDefaults = 0;
+    let byEqual = 0;
+    for (let i = 0; i < CASES_PER_CELL; i++) {
+      const service = randomService(rand);
+      const step = { rps, weight: 0.2, windowMinutes: 10, addedErrorRate: 3 * errorDecay };
+      const series = simulateStep(rand, service, step);
+      if (judgeCanaryStep({ ...series, config: spec }).outcome === 'FAIL') byDefaults++;
+      if (judgeCanaryStep({ ...series, config: equal }).outcome === 'FAIL') byEqual++;
+    }
+    console.log(
+      `  ${String(rps).padStart(3)} rps: the defaults ${pct(byDefaults, CASES_PER_CELL)} %, equal shares of alpha ${pct(byEqual, CASES_PER_CELL)} %`,
+    );
+  }
+
+  // Why the defaults leave p99 out: latencyP99 added (at the guards' share), healthy services whose
+  // slow outliers are 0.3, 1 or 3 % of requests, 20 % canary, 10 min.
+  const withP99 = parseCanarySpec({
+    decay: { ...spec.decay, latencyP99: { relative: 0.2, weight: spec.decay.latencyP90?.weight ?? 1 } },
+  });
+  console.log(
+    `\nlatencyP99 added (+20 % allowed, at latencyP90's weight), healthy, 20 % canary, 10 min, ${CASES_PER_CELL} cases each: p99 INCONCLUSIVE`,
+  );
+  for (const rps of [20, 100, 400]) {
+    const shares = SPIKE_SHARES.map((spikeShare) => {
+      let inconclusive = 0;
+      for (let i = 0; i < CASES_PER_CELL; i++) {
+        const service = { ...randomService(rand), spikeShare };
+        const series = simulateStep(rand, service, { rps, weight: 0.2, windowMinutes: 10 });
+        const p99 = judgeCanaryStep({ ...series, config: withP99 }).signals.find(
+          (x) => x.signal === 'latencyP99',
+        );
+        if (p99?.outcome === 'INCONCLUSIVE') inconclusive++;
+      }
+      return `${pct(inconclusive, CASES_PER_CELL)} % with ${spikeShare * 100} % outliers`;
+    });
+    console.log(`  ${String(rps).padStart(3)} rps: ${shares.join(', ')}`);
+  }
+
   console.log(
     "\nper request (the earlier bench's unit): n requests per slot in one 10 min window, 60 s periods",
   );
@@ -384,7 +476,7 @@ export async function run(): Promise<void> {
       count(regressed, judgeCanaryStep({ ...bad, config: spec }), compare(bad, spec, p50Decay));
     }
     console.log(
-      `  n = ${String(n).padStart(4)} canary requests: healthy judge FAIL ${pct(healthy.judgeFail, healthy.cases)} %, INCONCLUSIVE ${pct(healthy.judgeInconclusive, healthy.cases)} %; +20 % caught: judge ${pct(regressed.judgeFail, regressed.cases)} %, reference ${pct(regressed.referenceFail, regressed.cases)} % (at alpha / m ${pct(regressed.familyReferenceFail, regressed.cases)} %), static ${pct(regressed.staticFail, regressed.cases)} %`,
+      `  n = ${String(n).padStart(4)} canary requests: healthy judge FAIL ${pct(healthy.judgeFail, healthy.cases)} %, INCONCLUSIVE ${pct(healthy.judgeInconclusive, healthy.cases)} %; +20 % caught: judge ${pct(regressed.judgeFail, regressed.cases)} %, reference ${pct(regressed.referenceFail, regressed.cases)} % (at p50's share of alpha ${pct(regressed.familyReferenceFail, regressed.cases)} %), static ${pct(regressed.staticFail, regressed.cases)} %`,
     );
   }
 
@@ -396,7 +488,7 @@ export async function run(): Promise<void> {
     `  +20 % p50 caught at >= 20 rps, 20 % canary, >= 10 min: ${pct(target.judgeFail, target.cases)} % of ${target.cases} (target >= 95 %)`,
   );
   console.log(
-    `  worst cell, judge minus reference: ${worst.gap.toFixed(1)} points at ${worst.cell} (target >= -3); minus the reference at alpha / m: ${worstFamily.gap.toFixed(1)} points at ${worstFamily.cell}`,
+    `  worst cell, judge minus reference: ${worst.gap.toFixed(1)} points at ${worst.cell} (target >= -3); minus the reference at p50's share of alpha: ${worstFamily.gap.toFixed(1)} points at ${worstFamily.cell}`,
   );
   const cpu = process.cpuUsage(cpuStart);
   console.log(`CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s`);

@@ -7,15 +7,26 @@
  *   both (load, a slow dependency, time of day) cancels in their ratio.
  * - Latency signals: a paired one-sided t-test of the per-period ln(canary / baseline) of the signal's
  *   percentile against ln(1 + allowed decay) (a non-inferiority test on the ratio scale). A canary
- *   right at the tolerated decay fails at most alpha of the time; a healthy one far less.
+ *   right at the tolerated decay fails at most alpha of the time; a healthy one far less. Periods are
+ *   weighted by their information: a sample percentile of n requests has a variance of about c / n, so
+ *   a period's log ratio has one of about c (1 / n_baseline + 1 / n_canary), and the weights are its
+ *   inverse (weighted least squares with the scale c estimated from the periods, t on k - 1 degrees of
+ *   freedom; with equal traffic in every period it is the plain paired t). A period of 3 canary
+ *   requests no longer counts as much as one of 300.
  * - Error rate: errors and requests summed over the paired periods, one-sided Farrington-Manning score
  *   test of p_canary - p_baseline > allowed (absolute) decay; with fewer than 5 expected errors, the
  *   exact Berger-Boos test instead (the normal approximation fails there); see statistics.ts.
- * - Holm's step-down across the step's signals keeps the family-wise false-failure rate at alpha.
- * - Power, not a fixed count, decides INCONCLUSIVE: each signal reports the smallest regression the
- *   test would have called significant (its critical effect, at alpha / m: the level a regression of
- *   this signal alone is tested at); a signal that is not significant and could only detect more than `maxDetectableRatio`
- *   times its allowed decay is INCONCLUSIVE, and says how many periods would be needed.
+ * - Weighted Holm across the step's signals keeps the family-wise false-failure rate at alpha for any
+ *   dependence between them: each signal holds a share of alpha (its `weight`; by default latencyP50
+ *   0.95, errorRate and latencyP90 0.025 each), so the primary signal is tested at nearly alpha
+ *   (0.0475) while every other keeps a share of its own, and gets more once another is rejected.
+ * - The data, not a fixed count, decide INCONCLUSIVE: a signal that is not significantly worse PASSes
+ *   only when the upper (1 - share x alpha) confidence bound of its change is at most
+ *   `maxDetectableRatio` times its allowed decay; else it is INCONCLUSIVE and says how many periods
+ *   would settle it. This is the confidence-interval reading of a non-significant result (Hoenig &
+ *   Heisey 2001, "The abuse of power"), where a power figure ignores what the data showed: a canary
+ *   that looks faster than its baseline is bounded sooner than one that looks slower. Each signal
+ *   still reports its detectable change (the critical effect at its share of alpha).
  */
 import {
   type CanaryPeriod,
@@ -29,13 +40,14 @@ import {
 import { CANARY_SIGNALS, type CanarySignal, SIGNAL_DEFINITIONS } from './signals.ts';
 import type { AllowedDecay, CanaryJudgeConfig } from './spec.ts';
 import {
-  holm,
-  meanAndSd,
   normalQuantileUpper,
+  proportionDifferenceUpperBound,
   proportionGreaterByMargin,
   proportionGreaterByMarginExact,
   studentTQuantileUpper,
   studentTUpperTail,
+  weightedHolm,
+  weightedMeanTest,
 } from './statistics.ts';
 
 export type CanaryOutcome = 'PASS' | 'FAIL' | 'INCONCLUSIVE';
@@ -57,6 +69,7 @@ export interface JudgeCanaryStepInput extends CanarySeries {
 }
 
 export type SignalTest =
+  | 'weighted-paired-t-log-ratio'
   | 'paired-t-log-ratio'
   | 'farrington-manning'
   | 'two-proportion-z'
@@ -92,11 +105,15 @@ export interface SignalVerdict {
   readonly df?: number;
   /** One-sided p-value of "worse than the baseline by more than allowed". */
   readonly p?: number;
-  /** The level Holm compared this p-value with. */
+  /** The level weighted Holm compared this p-value with. */
   readonly level: number;
-  /** Smallest change (decay's unit) that, observed, would have been significant at alpha / m. */
+  /** This signal's share of alpha before any other signal is rejected (its weight over all weights). */
+  readonly alphaShare: number;
+  /** Smallest change (decay's unit) that, observed, would have been significant at its share of alpha. */
   readonly detectable?: number;
-  /** Above this detectable change, a non-significant signal is INCONCLUSIVE (maxDetectableRatio x allowed). */
+  /** Upper confidence bound of the change (decay's unit) at the signal's share of alpha (`alphaShare` x alpha). */
+  readonly upperBound?: number;
+  /** A non-significant signal whose upper bound is above this is INCONCLUSIVE (maxDetectableRatio x allowed). */
   readonly detectableLimit: number;
   /** When INCONCLUSIVE for power: about how many paired periods (and seconds of window) would do. */
   readonly needed?: { readonly periods: number; readonly windowSeconds: number };
@@ -113,7 +130,7 @@ export interface SlotSeriesPoint {
 export interface CanaryVerdict {
   readonly outcome: CanaryOutcome;
   readonly signals: readonly SignalVerdict[];
-  /** The spec's family-wise alpha, and how many signals it covers (Holm). */
+  /** The spec's family-wise alpha, and how many signals it covers (weighted Holm). */
   readonly alpha: number;
   readonly tests: number;
   readonly periodSeconds: number;
@@ -157,7 +174,7 @@ interface Tested {
   readonly unit: 'absolute' | 'relative';
   readonly base: Omit<
     SignalVerdict,
-    'outcome' | 'reason' | 'level' | 'detectable' | 'needed' | 'detectableLimit'
+    'outcome' | 'reason' | 'level' | 'alphaShare' | 'detectable' | 'upperBound' | 'needed' | 'detectableLimit'
   >;
   /** Standard error and margin on the test's scale, to compute the detectable effect at a level. */
   readonly scale?: {
@@ -167,6 +184,10 @@ interface Tested {
     /** Test scale -> decay unit (exp(x) - 1 for log ratios). */
     readonly toDecay: (x: number) => number;
     readonly fromDecay: (x: number) => number;
+    /** The observed change on the test's scale (mean log ratio, difference of rates). */
+    readonly observed: number;
+    /** Upper (1 - level) confidence bound of the change, decay's unit. */
+    readonly upperBound: (level: number) => number;
   };
   readonly untestable?: string;
 }
@@ -182,6 +203,8 @@ function testLatency(
   const logRatios = paired.map((p) =>
     Math.log(floorMs(p.canary.latencyMs[percentile]) / floorMs(p.baseline.latencyMs[percentile])),
   );
+  // Precision weights: the inverse of 1 / n_baseline + 1 / n_canary (periods with traffic on both slots).
+  const weights = paired.map((p) => 1 / (1 / p.baseline.requests + 1 / p.canary.requests));
   const value = (slot: 'baseline' | 'canary') =>
     paired.length > 0 ? median(paired.map((p) => p[slot].latencyMs[percentile])) : 0;
   const common = {
@@ -205,9 +228,7 @@ function testLatency(
     };
   }
   const margin = Math.log1p(allowed);
-  const { mean, sd } = meanAndSd(logRatios);
-  const se = sd / Math.sqrt(k);
-  const df = k - 1;
+  const { mean, se, df } = weightedMeanTest(logRatios, weights);
   // All ratios equal (no spread): the answer is certain either way; keep every number finite.
   const t = se > 0 ? (mean - margin) / se : undefined;
   const p = t === undefined ? (mean > margin ? 0 : 1) : studentTUpperTail(t, df);
@@ -217,13 +238,21 @@ function testLatency(
     unit: 'relative',
     base: {
       ...common,
-      test: 'paired-t-log-ratio',
+      test: 'weighted-paired-t-log-ratio',
       effect: Math.expm1(mean),
       ...(t === undefined ? {} : { statisticValue: t }),
       df,
       p,
     },
-    scale: { se, margin, df, toDecay: Math.expm1, fromDecay: Math.log1p },
+    scale: {
+      se,
+      margin,
+      df,
+      toDecay: Math.expm1,
+      fromDecay: Math.log1p,
+      observed: mean,
+      upperBound: (level) => Math.expm1(mean + (se > 0 ? studentTQuantileUpper(level, df) * se : 0)),
+    },
   };
 }
 
@@ -279,7 +308,14 @@ function testErrorRate(
       ...(result.z === undefined || !Number.isFinite(result.z) ? {} : { statisticValue: result.z }),
       p: result.p,
     },
-    scale: { se, margin: allowed, toDecay: identity, fromDecay: identity },
+    scale: {
+      se,
+      margin: allowed,
+      toDecay: identity,
+      fromDecay: identity,
+      observed: cRate - bRate,
+      upperBound: (level) => proportionDifferenceUpperBound(c, b, level),
+    },
   };
 }
 
@@ -290,6 +326,28 @@ function detectableAt(scale: NonNullable<Tested['scale']>, level: number): numbe
       ? normalQuantileUpper(level) + normalQuantileUpper(1 - DETECTION_POWER)
       : studentTQuantileUpper(level, scale.df) + studentTQuantileUpper(1 - DETECTION_POWER, scale.df);
   return scale.toDecay(scale.margin + q * scale.se);
+}
+
+/**
+ * About how many periods would settle an INCONCLUSIVE signal, from a standard error that shrinks as
+ * 1 / sqrt(periods) with the observed change held: enough to bring the upper bound down to the limit
+ * when the change seen is below the limit; when it is above, enough for the test at the margin to
+ * reject it. Capped at 100,000 periods.
+ */
+function neededPeriods(
+  scale: NonNullable<Tested['scale']>,
+  periods: number,
+  upperBound: number,
+  detectable: number,
+  limit: number,
+): number {
+  const limitOnScale = scale.fromDecay(limit);
+  const spread = scale.fromDecay(upperBound) - scale.observed; // q(level) * se
+  const ratio =
+    scale.observed < limitOnScale
+      ? spread / (limitOnScale - scale.observed)
+      : (scale.fromDecay(detectable) - scale.margin) / Math.max(scale.observed - scale.margin, 1e-12);
+  return Math.min(100_000, Math.ceil(periods * ratio ** 2));
 }
 
 /** Judges one canary step. Pure: same series and config, same verdict. */
@@ -313,8 +371,12 @@ export function judgeCanaryStep({ baseline, canary, source, config }: JudgeCanar
       : testLatency(signal, def.statistic, paired, allowed, config.minPeriods, totals);
   });
   const tests = Math.max(1, judged.length);
-  const levels = holm(
+  const weights = judged.map((signal) => (config.decay[signal] as AllowedDecay).weight ?? 1);
+  const totalWeight = weights.reduce((a, b) => a + b, 0);
+  const firstLevels = weights.map((w) => (config.alpha * w) / totalWeight);
+  const levels = weightedHolm(
     tested.map((t) => t.base.p),
+    weights,
     config.alpha,
   );
   const coverage =
@@ -329,52 +391,40 @@ export function judgeCanaryStep({ baseline, canary, source, config }: JudgeCanar
       return {
         ...t.base,
         level,
+        alphaShare: (weights[i] as number) / totalWeight,
         detectableLimit,
         outcome: 'INCONCLUSIVE',
         reason: `${head} not tested: ${t.untestable ?? 'no data'} (periods of ${config.periodSeconds} s)`,
       };
     }
-    // At alpha / m: the level a regression of this signal alone would be tested at (Holm's first step).
-    const detectable = detectableAt(t.scale, config.alpha / tests);
+    // At its first-step share of alpha: the level a regression of this signal alone is tested at.
+    const firstLevel = firstLevels[i] as number;
+    const alphaShare = (weights[i] as number) / totalWeight;
+    const detectable = detectableAt(t.scale, firstLevel);
+    const upperBound = t.scale.upperBound(firstLevel);
     const observed =
       t.base.valueUnit === 'ms'
         ? `canary ${t.base.statistic} ${ms(t.base.canary.value)} vs baseline ${ms(t.base.baseline.value)}`
         : `canary ${rate(t.base.canary.value)} vs baseline ${rate(t.base.baseline.value)} errors`;
-    const numbers = `${observed} (${fmtChange(t.base.effect ?? 0)}, allowed ${fmtChange(t.allowed)}, p=${(t.base.p ?? 1).toPrecision(3)} at level ${level.toPrecision(3)}, ${t.base.periods} periods of ${config.periodSeconds} s, detectable ${fmtChange(detectable)})`;
+    const numbers = `${observed} (${fmtChange(t.base.effect ?? 0)}, allowed ${fmtChange(t.allowed)}, p=${(t.base.p ?? 1).toPrecision(3)} at level ${level.toPrecision(3)}, ${t.base.periods} periods of ${config.periodSeconds} s, upper bound ${fmtChange(upperBound)}, detectable ${fmtChange(detectable)})`;
+    const common = { ...t.base, level, alphaShare, detectable, upperBound, detectableLimit };
     if (rejected) {
-      return {
-        ...t.base,
-        level,
-        detectable,
-        detectableLimit,
-        outcome: 'FAIL',
-        reason: `${head} ${numbers}: significantly worse than allowed`,
-      };
+      return { ...common, outcome: 'FAIL', reason: `${head} ${numbers}: significantly worse than allowed` };
     }
-    if (!(detectable <= detectableLimit)) {
-      // SE shrinks as 1/sqrt(periods): the periods that would bring the detectable change to the limit.
-      const have = t.scale.fromDecay(detectable) - t.scale.margin;
-      const want = t.scale.fromDecay(detectableLimit) - t.scale.margin;
-      const periods = Math.max(config.minPeriods, Math.ceil(t.base.periods * (have / want) ** 2));
+    if (!(upperBound <= detectableLimit)) {
+      const periods = Math.max(
+        config.minPeriods,
+        neededPeriods(t.scale, t.base.periods, upperBound, detectable, detectableLimit),
+      );
       const windowSeconds = Math.ceil(periods / Math.max(coverage, 1e-9)) * config.periodSeconds;
       return {
-        ...t.base,
-        level,
-        detectable,
-        detectableLimit,
+        ...common,
         needed: { periods, windowSeconds },
         outcome: 'INCONCLUSIVE',
-        reason: `${head} ${numbers}: too little data to tell (could only detect ${fmtChange(detectable)}, need at most ${fmtChange(detectableLimit)}); about ${periods} periods, a window of ${formatDuration(windowSeconds)} at this traffic, would do`,
+        reason: `${head} ${numbers}: too little data to tell (not significantly worse than allowed, but the change could still be up to ${fmtChange(upperBound)}; a pass needs that bound at most ${fmtChange(detectableLimit)}); about ${periods} periods, a window of ${formatDuration(windowSeconds)} at this traffic, would do`,
       };
     }
-    return {
-      ...t.base,
-      level,
-      detectable,
-      detectableLimit,
-      outcome: 'PASS',
-      reason: `${head} ${numbers}: within allowed decay`,
-    };
+    return { ...common, outcome: 'PASS', reason: `${head} ${numbers}: within allowed decay` };
   });
 
   const failing = signals.filter((s) => s.outcome === 'FAIL').sort((a, b) => (a.p ?? 1) - (b.p ?? 1))[0];

@@ -303,3 +303,120 @@ export function proportionGreaterByMarginExact(
   const upper = clopperPearsonUpper(baseline.failed, baseline.requests, gamma);
   return Math.min(1, binomialUpperTail(canary.failed, canary.requests, Math.min(1, upper + margin)) + gamma);
 }
+
+export interface WeightedMeanTest {
+  /** The weighted mean of the values. */
+  readonly mean: number;
+  /** Its standard error: sqrt(s^2 / sum w), s^2 = sum w (x - mean)^2 / (k - 1). */
+  readonly se: number;
+  readonly df: number;
+}
+
+/**
+ * The mean of k values with precision weights, and its standard error with the scale estimated from
+ * the data: weighted least squares on an intercept (SciPy/statsmodels `WLS(x, 1, weights=w)`). Each
+ * value's variance is taken as sigma^2 / w_i with sigma unknown, so the test statistic
+ * (mean - mu0) / se is Student's t with k - 1 degrees of freedom when the values are normal, exactly
+ * as the unweighted one-sample t (which it is with equal weights). Weights only need to be
+ * proportional to each value's precision; they must not depend on the values themselves.
+ */
+export function weightedMeanTest(values: readonly number[], weights: readonly number[]): WeightedMeanTest {
+  const k = values.length;
+  let total = 0;
+  let scale = 0;
+  for (let i = 0; i < k; i++) {
+    total += weights[i] as number;
+    scale = Math.max(scale, Math.abs(values[i] as number));
+  }
+  if (scale === 0 || !Number.isFinite(scale)) scale = 1;
+  // Scaled by the largest magnitude, as meanAndSd, so values near the largest double stay finite.
+  let mean = 0;
+  for (let i = 0; i < k; i++) mean += ((weights[i] as number) / total) * ((values[i] as number) / scale);
+  let ss = 0;
+  for (let i = 0; i < k; i++)
+    ss += ((weights[i] as number) / total) * ((values[i] as number) / scale - mean) ** 2;
+  const df = k - 1;
+  return {
+    mean: mean * scale,
+    // ss = sum (w / W) (x - m)^2 = s^2 (k - 1) / W, so s^2 / W = ss / (k - 1).
+    se: df > 0 && total > 0 ? Math.sqrt(ss / df) * scale : Number.NaN,
+    df,
+  };
+}
+
+/**
+ * Weighted Holm (Holm 1979, section 5; the closed test of weighted Bonferroni intersection tests):
+ * hypothesis i has weight w_i > 0. Among the hypotheses not yet rejected (set S), the one with the
+ * smallest p_i / w_i is rejected when p_i <= alpha * w_i / sum_{j in S} w_j; its weight then goes to
+ * the others, and the procedure stops at the first that is not rejected. Controls the family-wise
+ * error rate at alpha for any dependence between the p-values, like Holm (which it is with equal
+ * weights): a signal with most of the weight is tested at nearly alpha when alone, while every other
+ * signal keeps a guaranteed share. Absent p-values (untested signals) keep their weight in S.
+ * Returns, per input, whether it is rejected and the level it was compared with.
+ */
+export function weightedHolm(
+  pValues: readonly (number | undefined)[],
+  weights: readonly number[],
+  alpha: number,
+): { rejected: boolean; level: number }[] {
+  if (weights.length !== pValues.length || weights.some((w) => !(w > 0 && Number.isFinite(w)))) {
+    throw new RangeError('weightedHolm: one finite positive weight per p-value');
+  }
+  const totalWeight = weights.reduce((a, b) => a + b, 0);
+  const out = pValues.map((_, i) => ({
+    rejected: false,
+    level: (alpha * (weights[i] as number)) / totalWeight,
+  }));
+  const order = pValues
+    .map((p, index) => ({ p, index, w: weights[index] as number }))
+    .filter((e): e is { p: number; index: number; w: number } => e.p !== undefined)
+    .sort((a, b) => a.p / a.w - b.p / b.w);
+  let remaining = totalWeight;
+  let stopped = false;
+  for (const { p, index, w } of order) {
+    // After the first acceptance nothing more is rejected; the rest report the level they were held to.
+    const level = (alpha * w) / remaining;
+    const rejected = !stopped && p <= level;
+    out[index] = { rejected, level };
+    if (rejected) remaining -= w;
+    else stopped = true;
+  }
+  return out;
+}
+
+/**
+ * Upper (1 - level) confidence bound of p_canary - p_baseline by inverting the Farrington-Manning
+ * score test: the largest delta that the one-sided test of "p_canary - p_baseline >= delta" against
+ * "< delta" does not reject, i.e. (d - delta) / se(delta) >= -z(level) with se from the proportions
+ * restricted to a difference of delta (as in proportionGreaterByMargin). Unlike a Wald bound it stays
+ * informative when one side saw no error at all. Found by bisection (the statistic falls as delta grows).
+ */
+export function proportionDifferenceUpperBound(
+  canary: { readonly requests: number; readonly failed: number },
+  baseline: { readonly requests: number; readonly failed: number },
+  level: number,
+): number {
+  const n1 = canary.requests;
+  const n2 = baseline.requests;
+  const p1 = canary.failed / n1;
+  const p2 = baseline.failed / n2;
+  const d = p1 - p2;
+  const z = normalQuantileUpper(level);
+  const score = (delta: number) => {
+    // The closed form is for delta >= 0; a negative difference is the same cubic with the sides swapped.
+    const [r1, r2] =
+      delta >= 0
+        ? restrictedProportions(p1, p2, n1, n2, delta)
+        : (restrictedProportions(p2, p1, n2, n1, -delta).reverse() as [number, number]);
+    const se = Math.sqrt((r1 * (1 - r1)) / n1 + (r2 * (1 - r2)) / n2);
+    return se > 0 ? (d - delta) / se : d - delta >= 0 ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
+  };
+  let lo = d;
+  let hi = 1;
+  for (let i = 0; i < 100 && hi - lo > 1e-12; i++) {
+    const mid = (lo + hi) / 2;
+    if (score(mid) >= -z) lo = mid;
+    else hi = mid;
+  }
+  return lo;
+}

@@ -74,6 +74,7 @@ function formatChange(value: number | null | undefined, unit: 'absolute' | 'rela
 }
 
 const TEST_NAMES: Record<string, string> = {
+  'weighted-paired-t-log-ratio': 'paired t-test of per-period log ratios, periods weighted by requests',
   'paired-t-log-ratio': 'paired t-test of per-period log ratios',
   'farrington-manning': 'Farrington-Manning test of summed counts',
   'berger-boos-exact': 'exact Berger-Boos test of summed counts',

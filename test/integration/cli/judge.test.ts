@@ -39,7 +39,7 @@ function file(name: string, text: string): string {
 }
 
 describe('vouch judge', () => {
-  it("judges the README's example case: FAIL on latencyP50, errorRate too thin to tell, exit 1", async () => {
+  it("judges the README's example case: FAIL on latencyP50, errorRate bounded and passing, exit 1", async () => {
     const { code, out } = await cli(['judge', 'examples/judge/case.json']);
 
     expect(code).toBe(1);
@@ -48,11 +48,15 @@ describe('vouch judge', () => {
     expect(verdict.outcome).toBe('FAIL');
     expect(verdict.decisive).toBe('latencyP50');
     expect(verdict.signals.map((s: { signal: string; outcome: string }) => [s.signal, s.outcome])).toEqual([
-      ['errorRate', 'INCONCLUSIVE'],
+      ['errorRate', 'PASS'],
       ['latencyP50', 'FAIL'],
     ]);
-    expect(verdict.signals[0].reason).toMatch(/a window of 5 min at this traffic/);
-    expect(verdict.signals[1].reason).toMatch(/canary p50 80\.1 ms vs baseline 49\.7 ms \(\+62\.0 %/);
+    // As the README says: +0.04 pp, bounded below +0.67 pp (within twice the allowed +0.50 pp).
+    expect(verdict.signals[0].reason).toMatch(/\+0\.04 pp, allowed \+0\.50 pp.*upper bound \+0\.67 pp/);
+    expect(verdict.signals[0].upperBound).toBeLessThanOrEqual(verdict.signals[0].detectableLimit);
+    expect(verdict.signals[1].reason).toMatch(
+      /canary p50 80\.1 ms vs baseline 49\.7 ms \(\+62\.0 %.*p=0\.0000360 at level 0\.0250.*upper bound \+64\.3 %/,
+    );
   });
 
   it('gives one verdict per JSON line, in order, and exit 0 when none fails', async () => {

@@ -13,10 +13,31 @@ describe('canary spec', () => {
     expect(spec.maxDetectableRatio).toBe(2);
     expect(spec.minPeriods).toBe(3);
     expect(spec.decay).toEqual({
-      errorRate: { absolute: 0.005 },
-      latencyP50: { relative: 0.1 },
-      latencyP99: { relative: 0.2 },
+      errorRate: { absolute: 0.005, weight: 0.025 },
+      latencyP50: { relative: 0.1, weight: 0.95 },
+      latencyP90: { relative: 0.2, weight: 0.025 },
     });
+  });
+
+  it('takes a weight per signal (its share of alpha), all or none', () => {
+    const spec = parseCanarySpec({
+      decay: { errorRate: { absolute: 0.01, weight: 1 }, latencyP50: { relative: 0.1, weight: 3 } },
+    });
+    expect(spec.decay.latencyP50).toEqual({ relative: 0.1, weight: 3 });
+    expect(parseCanarySpec({ decay: { latencyP99: { relative: 0.3 } } }).decay).toEqual({
+      latencyP99: { relative: 0.3 },
+    });
+    expect(() =>
+      parseCanarySpec({ decay: { errorRate: { absolute: 0.01 }, latencyP50: { relative: 0.1, weight: 3 } } }),
+    ).toThrow(
+      /canary\.decay\.errorRate\.weight: give every judged signal a weight, or none .*errorRate has none/,
+    );
+    expect(() => parseCanarySpec({ decay: { latencyP50: { relative: 0.1, weight: 0 } } })).toThrow(
+      /canary\.decay\.latencyP50/,
+    );
+    expect(() => parseCanarySpec({ decay: { latencyP50: { relative: 0.1, weight: -1 } } })).toThrow(
+      CanarySpecError,
+    );
   });
 
   it('applies per-step window overrides over the spec-wide window', () => {
@@ -33,7 +54,7 @@ describe('canary spec', () => {
 
   it('refuses the replaced minSamples and minEffectSize keys, saying what replaced them', () => {
     expect(() => parseCanarySpec({ minSamples: 25 })).toThrow(
-      /canary\.minSamples: minSamples was replaced: the judge now decides INCONCLUSIVE by power/,
+      /canary\.minSamples: minSamples was replaced: the judge now decides INCONCLUSIVE by how tightly/,
     );
     expect(() => parseCanarySpec({ minEffectSize: 0.03 })).toThrow(
       /canary\.minEffectSize: minEffectSize was replaced/,
