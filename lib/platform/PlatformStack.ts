@@ -22,10 +22,11 @@ import { TASK_TYPES, type TaskType } from '../../lambdas/core/pipeline/contract.
 import { TASK_LAMBDA_TIMEOUT_SECONDS } from '../../lambdas/core/pipeline/taskTimeouts.ts';
 import type { PlatformConfig } from '../config/platformConfig.ts';
 import { CostCollector, TeamCostDashboard } from '../cost/index.ts';
+import { handlerEntry, PROJECT_ROOT, taskEntry } from '../function/bundling.ts';
+import { VouchFunction } from '../function/VouchFunction.ts';
 import { AlarmStateChangeRule } from './AlarmStateChangeRule.ts';
 import { ArtifactBucket } from './ArtifactBucket.ts';
 import { BuildTable } from './BuildTable.ts';
-import { handlerEntry, PROJECT_ROOT, taskEntry } from './bundling.ts';
 import { CONTROL_PERMISSIONS, ControlEndpoint } from './ControlEndpoint.ts';
 import { NotificationChannel } from './NotificationChannel.ts';
 import { PipelineStateMachine } from './PipelineStateMachine.ts';
@@ -39,7 +40,6 @@ import {
   type ResourceScope,
   TASK_PERMISSIONS,
 } from './taskPermissions.ts';
-import { VouchFunction } from './VouchFunction.ts';
 import { WebhookEndpoint } from './WebhookEndpoint.ts';
 import { WindowEndScheduling } from './WindowEndScheduling.ts';
 

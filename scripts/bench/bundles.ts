@@ -12,7 +12,7 @@ import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { EC2_TARGET_ENV } from '../../lambdas/adapters/aws/target/config.ts';
 import { TASK_TYPES } from '../../lambdas/core/pipeline/contract.ts';
-import { BUNDLE_OPTIONS, handlerEntry, PROJECT_ROOT, taskEntry } from '../../lib/platform/bundling.ts';
+import { BUNDLE_OPTIONS, handlerEntry, PROJECT_ROOT, taskEntry } from '../../lib/function/bundling.ts';
 import { RUNTIME_ENV } from '../../lib/platform/runtimeEnvironment.ts';
 import { EVENT_HANDLERS } from '../../lib/platform/taskPermissions.ts';
 

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BuildRepository } from '../../../lambdas/adapters/dynamo/buildRepository.ts';
 import { openLocalTable } from '../../../lambdas/adapters/local/dynalite.ts';
+import { LocalPlatform } from '../../../lambdas/adapters/local/platform/LocalPlatform.ts';
 import { BuildDataLostError } from '../../../lambdas/core/builds/errors.ts';
-import { LocalPlatform } from '../../../scripts/platform/LocalPlatform.ts';
 
 const SHA = 'a'.repeat(40);
 

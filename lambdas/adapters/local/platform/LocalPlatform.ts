@@ -5,47 +5,40 @@
  * the notifier (Slack or a local outbox) and the webhook endpoint. Each piece is the local adapter of
  * a port the AWS stacks implement with managed services; the pipeline code is the same.
  */
-import '../../lambdas/adapters/local/polyfills.ts';
+import '../polyfills.ts';
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { BuildRepository } from '../../lambdas/adapters/dynamo/buildRepository.ts';
-import { DynamoDeliveryLedger } from '../../lambdas/adapters/dynamo/deliveryLedger.ts';
-import { DynamoWindowStore } from '../../lambdas/adapters/dynamo/windowStore.ts';
-import { openPersistedTable } from '../../lambdas/adapters/local/buildData.ts';
-import { type LocalTable, startLocalTable } from '../../lambdas/adapters/local/dynalite.ts';
-import {
-  type HistoryEntry,
-  type LocalExecutionResult,
-  runPipeLocally,
-} from '../../lambdas/adapters/local/engine.ts';
-import { repoName, workingCopySpecLoader } from '../../lambdas/adapters/local/gitWorkingCopy.ts';
-import { localMetricSink } from '../../lambdas/adapters/local/metrics/localMetricSink.ts';
-import { LocalMetricStore } from '../../lambdas/adapters/local/metrics/metricStore.ts';
-import { LocalScheduler } from '../../lambdas/adapters/local/scheduler.ts';
-import { LocalDeployTarget, liveServiceProcessCount } from '../../lambdas/adapters/local/target/index.ts';
-import {
-  createLocalWebhookServer,
-  type LocalWebhookServer,
-} from '../../lambdas/adapters/local/webhookServer.ts';
-import { createLocalNotificationSink, type NotificationSink } from '../../lambdas/adapters/slack/index.ts';
-import { alarmDefinitions } from '../../lambdas/core/evidence/alarms.ts';
-import { botRuns } from '../../lambdas/core/evidence/botRuns.ts';
-import { plannedBots } from '../../lambdas/core/evidence/botSchedulePlan.ts';
-import { ScaledClock } from '../../lambdas/core/evidence/clock.ts';
-import { LocalTaskTokens, TaskFailure } from '../../lambdas/core/evidence/localTaskTokens.ts';
-import { createDecideTask, createLocalVerifyTask } from '../../lambdas/core/evidence/tasks.ts';
-import { resumeAtWindowEnd, resumeOnAlarm, type WindowPorts } from '../../lambdas/core/evidence/window.ts';
-import { createWindowPorts } from '../../lambdas/core/evidence/windowPorts.ts';
-import { parseNotification } from '../../lambdas/core/notify/notification.ts';
-import type { JsonValue, RunInput, TaskFunction, TaskInput } from '../../lambdas/core/pipeline/contract.ts';
-import { type ReconcileReport, reconcileService } from '../../lambdas/core/pipeline/reconcile.ts';
-import { createPipelineTasks, type PipelinePorts } from '../../lambdas/core/pipeline/tasks.ts';
-import { type AslDefinition, compileFlavour, type ServiceSpec } from '../../lambdas/core/spec/index.ts';
-import { evidenceEnvironment } from '../../lambdas/core/target/naming.ts';
-import type { DeployTarget, Environment } from '../../lambdas/core/target/port.ts';
-import { SlotSampleRecorder } from '../../lambdas/core/target/slotEvidence.ts';
+import { alarmDefinitions } from '../../../core/evidence/alarms.ts';
+import { botRuns } from '../../../core/evidence/botRuns.ts';
+import { plannedBots } from '../../../core/evidence/botSchedulePlan.ts';
+import { ScaledClock } from '../../../core/evidence/clock.ts';
+import { LocalTaskTokens, TaskFailure } from '../../../core/evidence/localTaskTokens.ts';
+import { createDecideTask, createLocalVerifyTask } from '../../../core/evidence/tasks.ts';
+import { resumeAtWindowEnd, resumeOnAlarm, type WindowPorts } from '../../../core/evidence/window.ts';
+import { createWindowPorts } from '../../../core/evidence/windowPorts.ts';
+import { parseNotification } from '../../../core/notify/notification.ts';
+import type { JsonValue, RunInput, TaskFunction, TaskInput } from '../../../core/pipeline/contract.ts';
+import { type ReconcileReport, reconcileService } from '../../../core/pipeline/reconcile.ts';
+import { createPipelineTasks, type PipelinePorts } from '../../../core/pipeline/tasks.ts';
+import { type AslDefinition, compileFlavour, type ServiceSpec } from '../../../core/spec/index.ts';
+import { evidenceEnvironment } from '../../../core/target/naming.ts';
+import type { DeployTarget, Environment } from '../../../core/target/port.ts';
+import { SlotSampleRecorder } from '../../../core/target/slotEvidence.ts';
+import { BuildRepository } from '../../dynamo/buildRepository.ts';
+import { DynamoDeliveryLedger } from '../../dynamo/deliveryLedger.ts';
+import { DynamoWindowStore } from '../../dynamo/windowStore.ts';
+import { createLocalNotificationSink, type NotificationSink } from '../../slack/index.ts';
+import { openPersistedTable } from '../buildData.ts';
+import { type LocalTable, startLocalTable } from '../dynalite.ts';
+import { type HistoryEntry, type LocalExecutionResult, runPipeLocally } from '../engine.ts';
+import { repoName, workingCopySpecLoader } from '../gitWorkingCopy.ts';
+import { localMetricSink } from '../metrics/localMetricSink.ts';
+import { LocalMetricStore } from '../metrics/metricStore.ts';
+import { LocalScheduler } from '../scheduler.ts';
+import { LocalDeployTarget, liveServiceProcessCount } from '../target/index.ts';
+import { createLocalWebhookServer, type LocalWebhookServer } from '../webhookServer.ts';
 import { type ControlApi, startControlApi } from './controlApi.ts';
 import { UnknownLocalEnvironmentError, UnknownLocalServiceError } from './errors.ts';
 

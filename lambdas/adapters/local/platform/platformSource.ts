@@ -4,9 +4,8 @@
  * the cost ESTIMATE, and the platform's own control path (the one `vouch promote` reaches over HTTP).
  */
 import { userInfo } from 'node:os';
-import type { ControlAction } from '../../lambdas/core/builds/model.ts';
-import type { CanaryPeriod } from '../../lambdas/core/canary/periods.ts';
-import type { LocalPlatform } from '../platform/LocalPlatform.ts';
+import type { ControlAction } from '../../../core/builds/model.ts';
+import type { CanaryPeriod } from '../../../core/canary/periods.ts';
 import {
   type ControlPath,
   type DashboardSource,
@@ -14,7 +13,8 @@ import {
   periodFor,
   type SlotPeriod,
   tableReads,
-} from './source.ts';
+} from '../../dashboard/source.ts';
+import type { LocalPlatform } from './LocalPlatform.ts';
 
 /** Who acts on this machine: the local user, as the CONTROL event records it. */
 export const localActor = () => `local:${userInfo().username}`;

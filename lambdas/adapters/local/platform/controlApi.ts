@@ -11,9 +11,9 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { platformSource } from '../dashboard/platformSource.ts';
-import { DashboardHttpError, dashboardRoutes, sendError, sendJson } from '../dashboard/server.ts';
+import { DashboardHttpError, dashboardRoutes, sendError, sendJson } from '../../dashboard/server.ts';
 import type { LocalPlatform } from './LocalPlatform.ts';
+import { platformSource } from './platformSource.ts';
 
 export interface ControlApi {
   readonly url: string;

@@ -19,7 +19,7 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
-import { UnknownLocalNameError } from '../platform/errors.ts';
+import { UnknownLocalNameError } from '../local/platform/errors.ts';
 import { DashboardHttpError } from './errors.ts';
 import type { DashboardSource } from './source.ts';
 
