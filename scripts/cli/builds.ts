@@ -1,7 +1,8 @@
 // `vouch history`, `vouch events`, `vouch where`: the build data repository of the local platform,
 // read through openLocalTable (the running platform's table, or .vouch/data in the working directory).
 import { BuildRepository } from '../../lambdas/adapters/dynamo/buildRepository.ts';
-import { type LocalTable, openLocalTable } from '../../lambdas/adapters/local/dynalite.ts';
+import { openLocalTable } from '../../lambdas/adapters/local/buildData.ts';
+import type { LocalTable } from '../../lambdas/adapters/local/dynalite.ts';
 import { BuildDataError } from '../../lambdas/core/builds/errors.ts';
 import type { BuildEvent } from '../../lambdas/core/builds/model.ts';
 import { type AwsFlags, awsBuildTable, takeAwsFlags } from './aws.ts';

@@ -6,7 +6,8 @@ import { AwsStackNotFoundError, awsSource, resolveAwsStack } from '../../lambdas
 import { localSource, stateDirOf } from '../../lambdas/adapters/dashboard/localSource.ts';
 import { type DashboardServer, startDashboardServer } from '../../lambdas/adapters/dashboard/server.ts';
 import type { DashboardSource } from '../../lambdas/adapters/dashboard/source.ts';
-import { type LocalTable, openLocalTable } from '../../lambdas/adapters/local/dynalite.ts';
+import { openLocalTable } from '../../lambdas/adapters/local/buildData.ts';
+import type { LocalTable } from '../../lambdas/adapters/local/dynalite.ts';
 import { findPlatformApi } from './control.ts';
 import { findPlatformFile } from './platformFile.ts';
 import type { CliCommand, CliContext } from './types.ts';

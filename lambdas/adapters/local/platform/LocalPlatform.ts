@@ -29,18 +29,27 @@ import { SlotSampleRecorder } from '../../../core/target/slotEvidence.ts';
 import { BuildRepository } from '../../dynamo/buildRepository.ts';
 import { DynamoDeliveryLedger } from '../../dynamo/deliveryLedger.ts';
 import { DynamoWindowStore } from '../../dynamo/windowStore.ts';
-import { createLocalNotificationSink, type NotificationSink } from '../../slack/index.ts';
+import type { NotificationSink } from '../../slack/index.ts';
 import { openPersistedTable } from '../buildData.ts';
 import { type LocalTable, startLocalTable } from '../dynalite.ts';
 import { type HistoryEntry, type LocalExecutionResult, runPipeLocally } from '../engine.ts';
 import { repoName, workingCopySpecLoader } from '../gitWorkingCopy.ts';
 import { localMetricSink } from '../metrics/localMetricSink.ts';
 import { LocalMetricStore } from '../metrics/metricStore.ts';
+import { createLocalNotificationSink } from '../notificationSink.ts';
 import { LocalScheduler } from '../scheduler.ts';
 import { LocalDeployTarget, liveServiceProcessCount } from '../target/index.ts';
 import { createLocalWebhookServer, type LocalWebhookServer } from '../webhookServer.ts';
 import { type ControlApi, startControlApi } from './controlApi.ts';
 import { UnknownLocalEnvironmentError, UnknownLocalServiceError } from './errors.ts';
+import type {
+  AbortOutcome,
+  OperatorControls,
+  PlatformStatus,
+  PromoteOutcome,
+  RollbackOutcome,
+} from './operatorControls.ts';
+import { platformSource } from './platformSource.ts';
 
 const run = promisify(execFile);
 
@@ -98,7 +107,7 @@ export interface RunningExecution {
   result?: LocalExecutionResult;
 }
 
-export class LocalPlatform {
+export class LocalPlatform implements OperatorControls {
   readonly stateDir: string;
   readonly clock: ScaledClock;
   readonly metrics: LocalMetricStore;
@@ -185,7 +194,7 @@ export class LocalPlatform {
     scheduler.start();
     platform.startHeartbeat();
     await platform.startWebhook();
-    platform.api = await startControlApi(platform, options.apiPort ?? 0);
+    platform.api = await startControlApi(platform, platformSource(platform), options.apiPort ?? 0);
     platform.writeInfo();
     return platform;
   }
@@ -516,7 +525,7 @@ export class LocalPlatform {
     return found.filter((w) => w !== undefined);
   }
 
-  async status(service?: string) {
+  async status(service?: string): Promise<PlatformStatus> {
     const names = service ? [service] : [...this.services.keys()];
     const services = await Promise.all(
       names.map(async (name) => {
@@ -558,7 +567,7 @@ export class LocalPlatform {
   }
 
   /** `vouch promote`: closes the service's open window now; the verdict uses the evidence so far. */
-  async promoteNow(service: string, environment?: string) {
+  async promoteNow(service: string, environment?: string): Promise<PromoteOutcome> {
     if (environment !== undefined) this.environmentOf(service, environment);
     const windows = (await this.openWindowsOf(service)).filter(
       (w) => !environment || w.environment === environment,
@@ -577,7 +586,7 @@ export class LocalPlatform {
   }
 
   /** `vouch abort`: the service's runs fail at their open window (or the next one) and roll back. */
-  async abort(service: string) {
+  async abort(service: string): Promise<AbortOutcome> {
     const running = [...this.executions.values()].filter((r) => r.service === service && !r.result);
     for (const r of running) this.aborted.add(r.name);
     const windows = await this.openWindowsOf(service);
@@ -594,7 +603,7 @@ export class LocalPlatform {
   }
 
   /** `vouch rollback`: at once, the canary of an environment gets no traffic and stops; its run rolls back. */
-  async rollbackNow(service: string, environment: string) {
+  async rollbackNow(service: string, environment: string): Promise<RollbackOutcome> {
     this.environmentOf(service, environment);
     const env = this.target.list().find((e) => e.service === service && e.name === environment);
     if (!env) return { done: false, reason: `${service} has no ${environment} environment on this machine` };
