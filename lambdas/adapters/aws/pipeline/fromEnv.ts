@@ -13,8 +13,8 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { botRuns } from '../../../core/evidence/botRuns.ts';
 import { systemClock } from '../../../core/evidence/clock.ts';
 import { METRIC_NAMESPACE } from '../../../core/evidence/metrics.ts';
-import { createDecideTask, createVerifyTask } from '../../../core/evidence/tasks.ts';
 import type { RunState, TaskFunction } from '../../../core/pipeline/contract.ts';
+import { createDecideTask, createVerifyTask } from '../../../core/pipeline/evidenceTasks.ts';
 import type {
   BotRunsPort,
   CommandPort,
