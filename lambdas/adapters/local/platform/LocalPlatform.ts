@@ -11,13 +11,13 @@ import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:f
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { alarmDefinitions } from '../../../core/evidence/alarms.ts';
-import { botRuns } from '../../../core/evidence/botRuns.ts';
 import { plannedBots } from '../../../core/evidence/botSchedulePlan.ts';
 import { ScaledClock } from '../../../core/evidence/clock.ts';
 import { LocalTaskTokens, TaskFailure } from '../../../core/evidence/localTaskTokens.ts';
 import { resumeAtWindowEnd, resumeOnAlarm, type WindowPorts } from '../../../core/evidence/window.ts';
 import { createWindowPorts } from '../../../core/evidence/windowPorts.ts';
 import { parseNotification } from '../../../core/notify/notification.ts';
+import { botRuns } from '../../../core/pipeline/botRuns.ts';
 import type { JsonValue, RunInput, TaskFunction, TaskInput } from '../../../core/pipeline/contract.ts';
 import { createDecideTask, createLocalVerifyTask } from '../../../core/pipeline/evidenceTasks.ts';
 import { type ReconcileReport, reconcileService } from '../../../core/pipeline/reconcile.ts';
