@@ -9,7 +9,7 @@
  * `$.verdict.outcome`. With `failure`, a FAILED verdict is sent with SendTaskFailure, error
  * `VerificationFailed` and the JSON verdict as cause.
  */
-import type { JsonValue } from '../pipeline/contract.ts';
+import type { JsonValue } from '../shared/json.ts';
 import { breachingValues } from './alarmEvaluator.ts';
 import { type Clock, systemClock } from './clock.ts';
 import type { AlarmEvidence, EvidenceReader, Verdict, WindowEvidence } from './evidence.ts';
