@@ -48,7 +48,6 @@ const FAKE_ENV: Record<string, string> = {
   [RUNTIME_ENV.buildProjectPrefix]: 'vouch-',
   [RUNTIME_ENV.artifactBucket]: 'vouch-artifacts-123456789012-eu-west-1',
   SLACK_TOKEN_SECRET_ARN: 'vouch/slack-token',
-  TABLE_NAME: 'vouch-builds',
   TEAM_CHANNELS: JSON.stringify({ t: '#t' }),
   [EC2_TARGET_ENV.vpcId]: 'vpc-0123456789abcdef0',
   [EC2_TARGET_ENV.loadBalancerArn]:
