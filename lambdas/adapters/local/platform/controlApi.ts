@@ -1,6 +1,6 @@
 /**
  * Control by people, and the dashboard: the local platform's API on 127.0.0.1.
- *   GET  /                  the dashboard (scripts/dashboard: services, executions, live windows,
+ *   GET  /                  the dashboard (lambdas/adapters/dashboard: services, executions, live windows,
  *                           rolled-back evidence, cost), with its JSON API under /api/dashboard/
  *   GET  /api/status        what runs where, the runs, the open windows (?service=orders narrows it)
  *   POST /api/promote       { service, environment? }  close the open window now, on the evidence so far
