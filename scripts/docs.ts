@@ -1,4 +1,5 @@
-// Keeps the README's generated parts true: the example .vouch.yml, `vouch show` in the example
+// Keeps the README's generated parts true: the example .vouch.yml, the example canary section
+// (examples/canary.yml, which test/unit/canary/readme.test.ts parses), `vouch show` in the example
 // service's folder, and `vouch show --pipe` of each flavour.
 // `npm run docs` rewrites them; test/unit/readme.test.ts fails when they are out of date.
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -7,6 +8,7 @@ import { pipeToMermaid, serviceView } from '../lambdas/core/spec/mermaid.ts';
 
 export const README = new URL('../README.md', import.meta.url);
 export const EXAMPLE_SPEC = new URL('../examples/orders/.vouch.yml', import.meta.url);
+export const EXAMPLE_CANARY = new URL('../examples/canary.yml', import.meta.url);
 
 function replaceBetween(text: string, open: string, close: string, body: string): string {
   const start = text.indexOf(open);
@@ -21,6 +23,12 @@ export function renderReadme(readme: string): string {
     '<!-- example-spec -->',
     '<!-- /example-spec -->',
     `\`\`\`yaml\n${readFileSync(EXAMPLE_SPEC, 'utf8').trimEnd()}\n\`\`\``,
+  );
+  text = replaceBetween(
+    text,
+    '<!-- canary-example -->',
+    '<!-- /canary-example -->',
+    `\`\`\`yaml\n${readFileSync(EXAMPLE_CANARY, 'utf8').trimEnd()}\n\`\`\``,
   );
   const example = parseServiceSpec(readFileSync(EXAMPLE_SPEC, 'utf8'));
   text = replaceBetween(

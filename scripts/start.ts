@@ -3,9 +3,9 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { HistoryEntry } from '../lambdas/adapters/local/engine.ts';
+import { LocalPlatform } from '../lambdas/adapters/local/platform/LocalPlatform.ts';
 import { BuildDataLostError } from '../lambdas/core/builds/errors.ts';
 import { progressPrinter } from './cli/progress.ts';
-import { LocalPlatform } from './platform/LocalPlatform.ts';
 import { playStory } from './platform/story.ts';
 
 const { values } = parseArgs({

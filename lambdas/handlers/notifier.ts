@@ -1,7 +1,8 @@
 /**
  * Notifier Lambda: SNS (the notification topic) -> Slack. Thin: parse, deliver, throw on final failure
  * so the async invocation's retries and on-failure destination (the SQS DLQ) keep the event.
- * Env: SLACK_TOKEN_SECRET_ARN, TEAM_CHANNELS (JSON team -> channel), TABLE_NAME; optional SLACK_API_URL.
+ * Env: SLACK_TOKEN_SECRET_ARN, TEAM_CHANNELS (JSON team -> channel), VOUCH_BUILD_TABLE (RUNTIME_ENV.buildTable,
+ * as every other Vouch Lambda reads it); optional SLACK_API_URL.
  * Timeout: >= 3 minutes: a delivery waits at most 150 s in total (DEFAULT_RETRY_POLICY.maxTotalWaitMs) plus its HTTP calls.
  */
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
@@ -9,6 +10,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
+import { RUNTIME_ENV } from '../adapters/aws/functionEnvironment.ts';
 import { createCloudWatchChartPort } from '../adapters/aws/notify/cloudWatchChart.ts';
 import { DynamoDeliveryStore } from '../adapters/aws/notify/dynamoDeliveryStore.ts';
 import { createLambdaFailureDeadLetters } from '../adapters/aws/notify/lambdaDeadLetter.ts';
@@ -18,7 +20,7 @@ import { createSlackNotifier, createSlackWebClient } from '../adapters/slack/sla
 import { requireEnv } from '../core/shared/env.ts';
 
 const secretArn = requireEnv('SLACK_TOKEN_SECRET_ARN');
-const tableName = requireEnv('TABLE_NAME');
+const tableName = requireEnv(RUNTIME_ENV.buildTable);
 const teamChannels = z.record(z.string(), z.string()).parse(JSON.parse(requireEnv('TEAM_CHANNELS')));
 const slackApiUrl = process.env.SLACK_API_URL;
 

@@ -10,8 +10,8 @@ import { DEFAULT_LOOKBACK_DAYS, MAX_LOOKBACK_DAYS } from '../../lambdas/core/cos
 import { COST_COLLECTOR_ENV } from '../../lambdas/core/cost/collectorEnvironment.ts';
 import { COST_METRIC_NAMESPACE } from '../../lambdas/core/cost/costItem.ts';
 import { InvalidCostInputError } from '../../lambdas/core/cost/errors.ts';
-import { handlerEntry } from '../platform/bundling.ts';
-import { VouchFunction } from '../platform/VouchFunction.ts';
+import { handlerEntry } from '../function/bundling.ts';
+import { VouchFunction } from '../function/VouchFunction.ts';
 
 export interface CostCollectorProps {
   /** The build data table; cost items go under its `COST#` partition keys only. */

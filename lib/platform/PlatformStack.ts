@@ -18,14 +18,16 @@ import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference.js'
 import type { Construct } from 'constructs';
 import { encodeServiceRegistry } from '../../lambdas/adapters/aws/functionEnvironment.ts';
 import { EC2_TARGET_ENV } from '../../lambdas/adapters/aws/target/config.ts';
+import { ALARM_NAME_PREFIX } from '../../lambdas/core/evidence/alarms.ts';
 import { TASK_TYPES, type TaskType } from '../../lambdas/core/pipeline/contract.ts';
 import { TASK_LAMBDA_TIMEOUT_SECONDS } from '../../lambdas/core/pipeline/taskTimeouts.ts';
 import type { PlatformConfig } from '../config/platformConfig.ts';
 import { CostCollector, TeamCostDashboard } from '../cost/index.ts';
+import { handlerEntry, PROJECT_ROOT, taskEntry } from '../function/bundling.ts';
+import { VouchFunction } from '../function/VouchFunction.ts';
 import { AlarmStateChangeRule } from './AlarmStateChangeRule.ts';
 import { ArtifactBucket } from './ArtifactBucket.ts';
 import { BuildTable } from './BuildTable.ts';
-import { handlerEntry, PROJECT_ROOT, taskEntry } from './bundling.ts';
 import { CONTROL_PERMISSIONS, ControlEndpoint } from './ControlEndpoint.ts';
 import { NotificationChannel } from './NotificationChannel.ts';
 import { PipelineStateMachine } from './PipelineStateMachine.ts';
@@ -39,12 +41,11 @@ import {
   type ResourceScope,
   TASK_PERMISSIONS,
 } from './taskPermissions.ts';
-import { VouchFunction } from './VouchFunction.ts';
 import { WebhookEndpoint } from './WebhookEndpoint.ts';
 import { WindowEndScheduling } from './WindowEndScheduling.ts';
 
 /** Every alarm Vouch creates is named `vouch.<service>.<environment>.<signal>` (lambdas/core/evidence/alarms.ts). */
-export const ALARM_NAME_PREFIX = 'vouch.';
+export { ALARM_NAME_PREFIX };
 
 /** Task types that drive the EC2 + ALB deploy target and so receive its configuration. */
 export const TARGET_TASK_TYPES: readonly TaskType[] = [
@@ -290,7 +291,7 @@ export class PlatformStack extends Stack {
       environment: {
         // Names as lambdas/handlers/notifier.ts reads them; SecretId takes the secret's name.
         SLACK_TOKEN_SECRET_ARN: config.platform.secrets.slackToken,
-        TABLE_NAME: this.buildTable.table.tableName,
+        [RUNTIME_ENV.buildTable]: this.buildTable.table.tableName,
         TEAM_CHANNELS: JSON.stringify(Object.fromEntries(config.teams.map((t) => [t.name, t.slackChannel]))),
       },
     });

@@ -8,7 +8,7 @@ import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference.js'
 import { Construct } from 'constructs';
 import { parse } from 'yaml';
 import { TASK_TOKEN_KEY_PREFIX } from '../../lambdas/adapters/aws/codebuild/taskTokenItems.ts';
-import { PROJECT_ROOT } from '../platform/bundling.ts';
+import { PROJECT_ROOT } from '../function/bundling.ts';
 import { artifactBucketName, buildProjectName, RUNTIME_ENV } from '../platform/runtimeEnvironment.ts';
 
 /**

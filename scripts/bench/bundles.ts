@@ -12,7 +12,7 @@ import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { EC2_TARGET_ENV } from '../../lambdas/adapters/aws/target/config.ts';
 import { TASK_TYPES } from '../../lambdas/core/pipeline/contract.ts';
-import { BUNDLE_OPTIONS, handlerEntry, PROJECT_ROOT, taskEntry } from '../../lib/platform/bundling.ts';
+import { BUNDLE_OPTIONS, handlerEntry, PROJECT_ROOT, taskEntry } from '../../lib/function/bundling.ts';
 import { RUNTIME_ENV } from '../../lib/platform/runtimeEnvironment.ts';
 import { EVENT_HANDLERS } from '../../lib/platform/taskPermissions.ts';
 
@@ -48,7 +48,6 @@ const FAKE_ENV: Record<string, string> = {
   [RUNTIME_ENV.buildProjectPrefix]: 'vouch-',
   [RUNTIME_ENV.artifactBucket]: 'vouch-artifacts-123456789012-eu-west-1',
   SLACK_TOKEN_SECRET_ARN: 'vouch/slack-token',
-  TABLE_NAME: 'vouch-builds',
   TEAM_CHANNELS: JSON.stringify({ t: '#t' }),
   [EC2_TARGET_ENV.vpcId]: 'vpc-0123456789abcdef0',
   [EC2_TARGET_ENV.loadBalancerArn]:

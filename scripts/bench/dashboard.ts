@@ -1,9 +1,10 @@
 // The dashboard's page reads at 1,000 and at 100,000 stored builds of a service: each read is one
 // request by key (a Query, or a GetItem), so the slowest should not grow with history.
+
+import { localSource } from '../../lambdas/adapters/dashboard/localSource.ts';
+import { startDashboardServer } from '../../lambdas/adapters/dashboard/server.ts';
 import { BuildRepository } from '../../lambdas/adapters/dynamo/buildRepository.ts';
 import { startLocalTable } from '../../lambdas/adapters/local/dynalite.ts';
-import { localSource } from '../dashboard/localSource.ts';
-import { startDashboardServer } from '../dashboard/server.ts';
 import { seed } from './builds.ts';
 
 const SIZES = (process.env.VOUCH_BENCH_BUILDS ?? '1000,100000').split(',').map(Number);

@@ -14,8 +14,8 @@ import { LocalTaskTokens, TaskFailure } from '../../lambdas/core/evidence/localT
 import { MemoryWindowStore } from '../../lambdas/core/evidence/memoryWindowStore.ts';
 import { METRIC } from '../../lambdas/core/evidence/metrics.ts';
 import { AlarmsSpecSchema, BotScenarioSchema } from '../../lambdas/core/evidence/spec.ts';
-import { verifyTimeoutSeconds } from '../../lambdas/core/evidence/tasks.ts';
 import { openWindow, resumeOnAlarm, type WindowPorts } from '../../lambdas/core/evidence/window.ts';
+import { verifyTimeoutSeconds } from '../../lambdas/core/pipeline/evidenceTasks.ts';
 import { seededRandom as prng } from '../../lambdas/core/shared/random.ts';
 
 const FAULTS = 24;

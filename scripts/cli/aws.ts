@@ -1,9 +1,9 @@
 // `--aws [--stack Vouch] [--outputs cdk-outputs.json]` for the control commands: the deployed
-// platform's control endpoint, called with the user's AWS credentials (scripts/dashboard/aws.ts).
+// platform's control endpoint, called with the user's AWS credentials (lambdas/adapters/dashboard/aws.ts).
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { AwsStackNotFoundError, awsControl, resolveAwsStack } from '../dashboard/aws.ts';
-import { ControlRefusedError, ControlUnavailableError } from '../dashboard/errors.ts';
-import type { ControlPath } from '../dashboard/source.ts';
+import { AwsStackNotFoundError, awsControl, resolveAwsStack } from '../../lambdas/adapters/dashboard/aws.ts';
+import { ControlRefusedError, ControlUnavailableError } from '../../lambdas/adapters/dashboard/errors.ts';
+import type { ControlPath } from '../../lambdas/adapters/dashboard/source.ts';
 import type { CliContext } from './types.ts';
 
 export const AWS_OPTIONS = {

@@ -1,7 +1,8 @@
 // `vouch history`, `vouch events`, `vouch where`: the build data repository of the local platform,
 // read through openLocalTable (the running platform's table, or .vouch/data in the working directory).
 import { BuildRepository } from '../../lambdas/adapters/dynamo/buildRepository.ts';
-import { type LocalTable, openLocalTable } from '../../lambdas/adapters/local/dynalite.ts';
+import { openLocalTable } from '../../lambdas/adapters/local/buildData.ts';
+import type { LocalTable } from '../../lambdas/adapters/local/dynalite.ts';
 import { BuildDataError } from '../../lambdas/core/builds/errors.ts';
 import type { BuildEvent } from '../../lambdas/core/builds/model.ts';
 import { type AwsFlags, awsBuildTable, takeAwsFlags } from './aws.ts';
@@ -69,6 +70,18 @@ function wantsHelp(argv: string[]): boolean {
   return argv.includes('--help') || argv.includes('-h');
 }
 
+/** The arguments without the --aws flags, or undefined once the usage is printed (-h, --help). */
+function flagsUnlessHelp(
+  rawArgv: string[],
+  ctx: CliContext,
+  usage: string,
+): ReturnType<typeof takeAwsFlags> | undefined {
+  const flags = takeAwsFlags(rawArgv);
+  if (!wantsHelp(flags.argv)) return flags;
+  ctx.out(usage);
+  return undefined;
+}
+
 const short = (commit: string) => (commit ? commit.slice(0, 12) : '-');
 
 export const historyCommand: CliCommand = {
@@ -81,11 +94,9 @@ export const historyCommand: CliCommand = {
     'Without: every registered service with its team and latest version.',
   ].join('\n'),
   async run(rawArgv, ctx) {
-    const { argv, aws } = takeAwsFlags(rawArgv);
-    if (wantsHelp(argv)) {
-      ctx.out(this.usage);
-      return 0;
-    }
+    const parsed = flagsUnlessHelp(rawArgv, ctx, this.usage);
+    if (parsed === undefined) return 0;
+    const { argv, aws } = parsed;
     const positional: string[] = [];
     let limit = 20;
     let cursor: string | undefined;
@@ -192,11 +203,9 @@ export const eventsCommand: CliCommand = {
     'Reports and evidence are cut to one line each; --full prints each one whole, indented, below its event.',
   ].join('\n'),
   async run(rawArgv, ctx) {
-    const { argv, aws } = takeAwsFlags(rawArgv);
-    if (wantsHelp(argv)) {
-      ctx.out(this.usage);
-      return 0;
-    }
+    const parsed = flagsUnlessHelp(rawArgv, ctx, this.usage);
+    if (parsed === undefined) return 0;
+    const { argv, aws } = parsed;
     const full = argv.includes('--full');
     const args = argv.filter((a) => a !== '--full');
     const [service, rawVersion] = args;
@@ -258,11 +267,9 @@ export const whereCommand: CliCommand = {
   summary: 'What version of a service runs in each environment',
   usage: 'Usage: vouch where <service> [--aws [--stack Vouch]]',
   async run(rawArgv, ctx) {
-    const { argv, aws } = takeAwsFlags(rawArgv);
-    if (wantsHelp(argv)) {
-      ctx.out(this.usage);
-      return 0;
-    }
+    const parsed = flagsUnlessHelp(rawArgv, ctx, this.usage);
+    if (parsed === undefined) return 0;
+    const { argv, aws } = parsed;
     const [service] = argv;
     if (argv.length !== 1 || service === undefined) {
       ctx.err(this.usage);

@@ -2,11 +2,12 @@
 // `kubectl argo rollouts dashboard`); with --aws over the deployed platform's table (see dashboardAws).
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { type LocalTable, openLocalTable } from '../../lambdas/adapters/local/dynalite.ts';
-import { AwsStackNotFoundError, awsSource, resolveAwsStack } from '../dashboard/aws.ts';
-import { localSource, stateDirOf } from '../dashboard/localSource.ts';
-import { type DashboardServer, startDashboardServer } from '../dashboard/server.ts';
-import type { DashboardSource } from '../dashboard/source.ts';
+import { AwsStackNotFoundError, awsSource, resolveAwsStack } from '../../lambdas/adapters/dashboard/aws.ts';
+import { localSource, stateDirOf } from '../../lambdas/adapters/dashboard/localSource.ts';
+import { type DashboardServer, startDashboardServer } from '../../lambdas/adapters/dashboard/server.ts';
+import type { DashboardSource } from '../../lambdas/adapters/dashboard/source.ts';
+import { openLocalTable } from '../../lambdas/adapters/local/buildData.ts';
+import type { LocalTable } from '../../lambdas/adapters/local/dynalite.ts';
 import { findPlatformApi } from './control.ts';
 import { findPlatformFile } from './platformFile.ts';
 import type { CliCommand, CliContext } from './types.ts';

@@ -162,9 +162,7 @@ Exit codes: 0 the run SUCCEEDED, 1 it FAILED, 2 bad usage or spec.`,
       });
       return result.status === 'SUCCEEDED' ? 0 : 1;
     }
-    const { runOnLocalPlatform, NotAGitRepositoryError, PlatformRunningError } = await import(
-      '../platform/runHere.ts'
-    );
+    const { runOnLocalPlatform, NotAGitRepositoryError, PlatformRunningError } = await import('./runHere.ts');
     try {
       const result = await runOnLocalPlatform({
         // The platform state of the folder it runs in (the Vouch clone for its own working copies).

@@ -11,10 +11,10 @@ import { randomUUID } from 'node:crypto';
 import { appendFileSync, cpSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LocalExecutionResult } from '../../lambdas/adapters/local/engine.ts';
+import type { LocalPlatform } from '../../lambdas/adapters/local/platform/LocalPlatform.ts';
 import { parseServiceSpec } from '../../lambdas/core/spec/index.ts';
 import { gitHubPushPayload, signedGitHubHeaders } from '../../lambdas/core/webhook/gitHubPush.ts';
 import { formatDuration, progressPrinter } from '../cli/progress.ts';
-import type { LocalPlatform } from './LocalPlatform.ts';
 
 export interface StoryRelease {
   readonly label: string;

@@ -235,8 +235,8 @@ export class BuildRepository {
       if (claimed) return this.answerFromClaim(execution, claimed, service, commit);
 
       const allocatedAt = this.nowIso();
-      try {
-        const out = await this.db.send(
+      const out = await this.conditionalWrite('allocateVersion', () =>
+        this.db.send(
           new UpdateCommand({
             TableName: this.tableName,
             Key: keys.service(service),
@@ -253,7 +253,9 @@ export class BuildRepository {
             ExpressionAttributeValues: { ':one': 1 },
             ReturnValues: 'UPDATED_NEW',
           }),
-        );
+        ),
+      );
+      if (out !== undefined) {
         const version = Number(out.Attributes?.lastVersion);
         const team = String(out.Attributes?.team);
         // A fresh number: nothing can exist under it yet, so both items go in one unconditional batch.
@@ -263,8 +265,6 @@ export class BuildRepository {
         ]);
         if (version % PRUNE_EVERY === 0) await this.pruneAllocations(service);
         return { service, version, commit };
-      } catch (error) {
-        if (!isConditionFailure(error)) throw toBuildDataError('allocateVersion', error);
       }
 
       // The condition failed: the service is unknown, or this execution already holds a number
@@ -340,8 +340,8 @@ export class BuildRepository {
   }): Promise<void> {
     const { service, version, commit, execution } = build;
     const allocatedAt = this.nowIso();
-    try {
-      await this.db.send(
+    const written = await this.conditionalWrite('allocateVersion', () =>
+      this.db.send(
         new PutCommand({
           TableName: this.tableName,
           Item: executionItem({ ...build, allocatedAt }),
@@ -349,17 +349,17 @@ export class BuildRepository {
           ExpressionAttributeNames: { '#pk': 'pk', '#commit': 'commit' },
           ExpressionAttributeValues: { ':commit': commit, ':abandoned': ABANDONED_COMMIT },
         }),
-      );
-    } catch (error) {
-      if (!isConditionFailure(error)) throw toBuildDataError('allocateVersion', error);
+      ),
+    );
+    if (written === undefined) {
       const claimed = await this.get('allocateVersion', keys.execution(execution), ['commit']);
       throw new ExecutionConflictError(
         execution,
         `v${version} of ${service} was built from ${claimed?.commit}`,
       );
     }
-    try {
-      await this.db.send(
+    const adopted = await this.conditionalWrite('allocateVersion', () =>
+      this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: keys.build(service, version),
@@ -373,24 +373,20 @@ export class BuildRepository {
             ':execution': execution,
           },
         }),
-      );
-      return; // adopted an abandoned build
-    } catch (error) {
-      if (!isConditionFailure(error)) throw toBuildDataError('allocateVersion', error);
-    }
+      ),
+    );
+    if (adopted !== undefined) return; // adopted an abandoned build
     if (build.team === '') return; // answered from the execution item: the build item exists
-    try {
-      await this.db.send(
+    await this.conditionalWrite('allocateVersion', () =>
+      this.db.send(
         new PutCommand({
           TableName: this.tableName,
           Item: buildItem({ ...build, allocatedAt, status: 'ALLOCATED' }),
           ConditionExpression: 'attribute_not_exists(#pk)',
           ExpressionAttributeNames: { '#pk': 'pk' },
         }),
-      );
-    } catch (error) {
-      if (!isConditionFailure(error)) throw toBuildDataError('allocateVersion', error);
-    }
+      ),
+    );
   }
 
   /** BatchWriteItem with its unprocessed items retried (bounded, with backoff). */
@@ -479,8 +475,9 @@ export class BuildRepository {
         names[`#e${n}`] = entry.execution;
         values[`:v${n}`] = entry.version;
       });
-      try {
-        await this.db.send(
+      // Another allocation pruned the same entries first.
+      await this.conditionalWrite('pruneAllocations', () =>
+        this.db.send(
           new UpdateCommand({
             TableName: this.tableName,
             Key: keys.service(service),
@@ -489,11 +486,8 @@ export class BuildRepository {
             ExpressionAttributeNames: names,
             ExpressionAttributeValues: values,
           }),
-        );
-      } catch (error) {
-        // Another allocation pruned the same entries first.
-        if (!isConditionFailure(error)) throw toBuildDataError('pruneAllocations', error);
-      }
+        ),
+      );
     }
   }
 
@@ -506,18 +500,16 @@ export class BuildRepository {
     const allocatedAt = this.nowIso();
     const record = { service, team, version, commit: ABANDONED_COMMIT, execution, allocatedAt };
     for (const Item of [buildItem({ ...record, status: 'ABANDONED' }), executionItem(record)]) {
-      try {
-        await this.db.send(
+      await this.conditionalWrite('pruneAllocations', () =>
+        this.db.send(
           new PutCommand({
             TableName: this.tableName,
             Item,
             ConditionExpression: 'attribute_not_exists(#pk)',
             ExpressionAttributeNames: { '#pk': 'pk' },
           }),
-        );
-      } catch (error) {
-        if (!isConditionFailure(error)) throw toBuildDataError('pruneAllocations', error);
-      }
+        ),
+      );
     }
   }
 
@@ -529,8 +521,8 @@ export class BuildRepository {
     const at = parseIso(run.at, 'run start time') ?? this.nowIso();
     parseVersionRequest({ service, commit: run.commit, execution: run.execution });
     checkSize('pipe shape', run.pipeShape, this.maxPipeShapeBytes);
-    try {
-      await this.db.send(
+    const written = await this.conditionalWrite('recordRunStarted', () =>
+      this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: keys.build(service, version),
@@ -557,9 +549,9 @@ export class BuildRepository {
             ...(run.team === undefined ? {} : { ':team': run.team }),
           },
         }),
-      );
-    } catch (error) {
-      if (!isConditionFailure(error)) throw toBuildDataError('recordRunStarted', error);
+      ),
+    );
+    if (written === undefined) {
       const build = await this.requireBuild(service, version, run.execution);
       if (build.commit !== run.commit) {
         throw new ExecutionConflictError(
@@ -590,8 +582,8 @@ export class BuildRepository {
       );
     }
     checkSize('run report', run.report, this.maxReportBytes);
-    try {
-      await this.db.send(
+    const written = await this.conditionalWrite('recordRunFinished', () =>
+      this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: keys.build(service, version),
@@ -605,9 +597,9 @@ export class BuildRepository {
           },
           ExpressionAttributeValues: { ':outcome': run.outcome, ':at': at, ':execution': run.execution },
         }),
-      );
-    } catch (error) {
-      if (!isConditionFailure(error)) throw toBuildDataError('recordRunFinished', error);
+      ),
+    );
+    if (written === undefined) {
       await this.requireBuild(service, version, run.execution);
     }
     await this.putEvent(service, version, keys.runEventSk(at, 'done'), {
@@ -682,8 +674,8 @@ export class BuildRepository {
   }
 
   private async promoteIn(service: string, environment: string, version: number, commit: string, at: string) {
-    try {
-      await this.db.send(
+    await this.conditionalWrite('recordPromotion', () =>
+      this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: keys.environment(service, environment),
@@ -712,10 +704,8 @@ export class BuildRepository {
             ':none': '',
           },
         }),
-      );
-    } catch (error) {
-      if (!isConditionFailure(error)) throw toBuildDataError('recordPromotion', error);
-    }
+      ),
+    );
   }
 
   private async rollBackIn(service: string, environment: string, version: number, at: string) {
@@ -728,9 +718,9 @@ export class BuildRepository {
       '#lastRollback': 'lastRollback',
     };
     const rollback = { version, at };
-    try {
-      // The rolled-back version was already recorded as running there: the previous one runs again.
-      await this.db.send(
+    // The rolled-back version was already recorded as running there: the previous one runs again.
+    const restored = await this.conditionalWrite('recordPromotion', () =>
+      this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: keys.environment(service, environment),
@@ -747,14 +737,13 @@ export class BuildRepository {
             ':rollback': rollback,
           },
         }),
-      );
-      return;
-    } catch (error) {
-      if (!isConditionFailure(error)) throw toBuildDataError('recordPromotion', error);
-    }
-    try {
-      // Usual canary case: the new version never became the baseline, which keeps running.
-      await this.db.send(
+      ),
+    );
+    if (restored !== undefined) return;
+    // Usual canary case: the new version never became the baseline, which keeps running.
+    // Nothing was ever promoted there (the condition fails): nothing runs, nothing to update.
+    await this.conditionalWrite('recordPromotion', () =>
+      this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: keys.environment(service, environment),
@@ -763,11 +752,8 @@ export class BuildRepository {
           ExpressionAttributeNames: { '#version': 'version', '#lastRollback': 'lastRollback' },
           ExpressionAttributeValues: { ':rollback': rollback },
         }),
-      );
-    } catch (error) {
-      // Nothing was ever promoted there: nothing runs, nothing to update.
-      if (!isConditionFailure(error)) throw toBuildDataError('recordPromotion', error);
-    }
+      ),
+    );
   }
 
   /** A person's promote / abort / rollback, on the build's timeline with who did it. */
@@ -956,8 +942,8 @@ export class BuildRepository {
       expiresAt: new Date(leaseUntil).toISOString(),
       ...(request.version === undefined ? {} : { version: request.version }),
     };
-    try {
-      await this.db.send(
+    const written = await this.conditionalWrite('acquireLock', () =>
+      this.db.send(
         new PutCommand({
           TableName: this.tableName,
           Item: {
@@ -976,13 +962,11 @@ export class BuildRepository {
           ExpressionAttributeNames: { '#pk': 'pk', '#leaseUntil': 'leaseUntil', '#owner': 'owner' },
           ExpressionAttributeValues: { ':now': now, ':owner': owner },
         }),
-      );
-      return lock;
-    } catch (error) {
-      if (!isConditionFailure(error)) throw toBuildDataError('acquireLock', error);
-      const holder = await this.findLock(service, environment);
-      throw new LockHeldError(service, environment, holder?.owner, holder?.expiresAt);
-    }
+      ),
+    );
+    if (written !== undefined) return lock;
+    const holder = await this.findLock(service, environment);
+    throw new LockHeldError(service, environment, holder?.owner, holder?.expiresAt);
   }
 
   /**
@@ -1032,8 +1016,8 @@ export class BuildRepository {
       }
     }
     // Take (or keep) the one place in the queue, unless a newer run took it in the meantime.
-    try {
-      await this.db.send(
+    const written = await this.conditionalWrite('acquireOrQueueLock', () =>
+      this.db.send(
         new PutCommand({
           TableName: this.tableName,
           Item: {
@@ -1053,9 +1037,9 @@ export class BuildRepository {
           },
           ExpressionAttributeValues: { ':owner': owner, ':version': version, ':now': now },
         }),
-      );
-    } catch (error) {
-      if (!isConditionFailure(error)) throw toBuildDataError('acquireOrQueueLock', error);
+      ),
+    );
+    if (written === undefined) {
       const newer = await this.get('acquireOrQueueLock', keys.lockQueue(service, environment), [
         'waiter',
         'version',
@@ -1085,8 +1069,8 @@ export class BuildRepository {
   async renewLock(request: LockRequest): Promise<boolean> {
     const { service, environment, owner, ttlSeconds } = parseLockRequest(request);
     const leaseUntil = this.now().getTime() + Math.round(ttlSeconds * 1000);
-    try {
-      await this.db.send(
+    const renewed = await this.conditionalWrite('renewLock', () =>
+      this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: keys.lock(service, environment),
@@ -1105,12 +1089,9 @@ export class BuildRepository {
             ':ttl': Math.ceil(leaseUntil / 1000) + 86_400,
           },
         }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw toBuildDataError('renewLock', error);
-    }
+      ),
+    );
+    return renewed !== undefined;
   }
 
   /** Like acquireLock, but waits up to `waitSeconds` for the holder to release or expire. */
@@ -1183,8 +1164,8 @@ export class BuildRepository {
     condition: string,
     expression: { names: Record<string, string>; values: Record<string, unknown> },
   ): Promise<boolean> {
-    try {
-      await this.db.send(
+    const deleted = await this.conditionalWrite(operation, () =>
+      this.db.send(
         new DeleteCommand({
           TableName: this.tableName,
           Key: key,
@@ -1192,10 +1173,24 @@ export class BuildRepository {
           ExpressionAttributeNames: expression.names,
           ExpressionAttributeValues: expression.values,
         }),
-      );
-      return true;
+      ),
+    );
+    return deleted !== undefined;
+  }
+
+  /**
+   * The one conditional write: the SDK's output when it was written, undefined when its condition did
+   * not hold (ConditionalCheckFailed, alone or as a transaction's cancellation reason). Any other
+   * failure is the BuildDataError of `operation`, with the SDK error as its cause.
+   */
+  private async conditionalWrite<T extends object>(
+    operation: string,
+    write: () => Promise<T>,
+  ): Promise<T | undefined> {
+    try {
+      return await write();
     } catch (error) {
-      if (isConditionFailure(error)) return false;
+      if (isConditionFailure(error)) return undefined;
       throw toBuildDataError(operation, error);
     }
   }

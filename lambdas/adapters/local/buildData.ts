@@ -15,10 +15,12 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { BuildDataLostError } from '../../core/builds/errors.ts';
 import { keys } from '../dynamo/keys.ts';
-import { type LocalTable, startLocalTable } from './dynalite.ts';
+import { DEFAULT_BUILD_TABLE_NAME } from '../dynamo/tableSchema.ts';
+import { type LocalTable, localDynamoClient, startLocalTable } from './dynalite.ts';
 
 // LevelDB as dynalite opens it (its own dependency), to find corruption before dynalite does.
 type LevelDb = { open(): Promise<void>; close(): Promise<void> };
@@ -128,5 +130,55 @@ async function probeLevelDb(dataDir: string): Promise<void> {
     });
   } finally {
     await db.close().catch(() => undefined);
+  }
+}
+
+/** Where the local platform says its table is, in `.vouch/platform.json`. */
+export interface LocalPlatformInfo {
+  readonly dynamoEndpoint?: string;
+  readonly tableName?: string;
+}
+
+/**
+ * The build table for a CLI command in `cwd`: the running local platform's table when
+ * `.vouch/platform.json` names a live `dynamoEndpoint`; otherwise dynalite on `.vouch/data`
+ * started here. LevelDB admits one process at a time, hence going through the platform when it runs.
+ */
+export async function openLocalTable(options: { cwd: string; tableName?: string }): Promise<LocalTable> {
+  const vouchDir = join(options.cwd, '.vouch');
+  const infoFile = join(vouchDir, 'platform.json');
+  let info: LocalPlatformInfo = {};
+  if (existsSync(infoFile)) {
+    try {
+      info = JSON.parse(readFileSync(infoFile, 'utf8')) as LocalPlatformInfo;
+    } catch (error) {
+      throw new Error(`${infoFile} is not valid JSON; delete it if no local platform runs`, { cause: error });
+    }
+  }
+  const tableName = options.tableName ?? info.tableName ?? DEFAULT_BUILD_TABLE_NAME;
+  if (info.dynamoEndpoint) {
+    const client = localDynamoClient(info.dynamoEndpoint);
+    if (await isServing(client, tableName)) {
+      return {
+        endpoint: info.dynamoEndpoint,
+        client,
+        tableName,
+        close: async () => client.destroy(),
+      };
+    }
+    client.destroy(); // a stale file from a platform that has stopped
+  }
+  // Started here on the platform's folder: refused, like the platform, when its data is lost.
+  return openPersistedTable({ dataDir: join(vouchDir, 'data'), tableName });
+}
+
+async function isServing(client: DynamoDBClient, tableName: string): Promise<boolean> {
+  try {
+    await client.send(new DescribeTableCommand({ TableName: tableName }), {
+      abortSignal: AbortSignal.timeout(1500),
+    });
+    return true;
+  } catch {
+    return false;
   }
 }

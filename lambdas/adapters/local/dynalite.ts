@@ -3,14 +3,12 @@
  * loopback, so the same BuildRepository code that talks to DynamoDB talks to it. With `dataDir` it
  * persists to LevelDB (restarting keeps history); without, it is in memory (tests, benchmarks).
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { Agent, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
-import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createBuildTable, DEFAULT_BUILD_TABLE_NAME } from '../dynamo/tableSchema.ts';
-import { openPersistedTable } from './buildData.ts';
 
 // dynalite is CommonJS without type declarations: this is the slice of its API used here.
 type DynaliteFactory = (options: {
@@ -37,12 +35,6 @@ export interface LocalTableOptions {
   readonly tableName?: string;
   /** @default 0 (any free port) */
   readonly port?: number;
-}
-
-/** Where the local platform says its table is, in `.vouch/platform.json`. */
-export interface LocalPlatformInfo {
-  readonly dynamoEndpoint?: string;
-  readonly tableName?: string;
 }
 
 /**
@@ -97,48 +89,4 @@ export async function startLocalTable(options: LocalTableOptions = {}): Promise<
     throw new Error(`Could not start the local build table${where}`, { cause: error });
   }
   return { endpoint, client, tableName, close };
-}
-
-/**
- * The build table for a CLI command in `cwd`: the running local platform's table when
- * `.vouch/platform.json` names a live `dynamoEndpoint`; otherwise dynalite on `.vouch/data`
- * started here. LevelDB admits one process at a time, hence going through the platform when it runs.
- */
-export async function openLocalTable(options: { cwd: string; tableName?: string }): Promise<LocalTable> {
-  const vouchDir = join(options.cwd, '.vouch');
-  const infoFile = join(vouchDir, 'platform.json');
-  let info: LocalPlatformInfo = {};
-  if (existsSync(infoFile)) {
-    try {
-      info = JSON.parse(readFileSync(infoFile, 'utf8')) as LocalPlatformInfo;
-    } catch (error) {
-      throw new Error(`${infoFile} is not valid JSON; delete it if no local platform runs`, { cause: error });
-    }
-  }
-  const tableName = options.tableName ?? info.tableName ?? DEFAULT_BUILD_TABLE_NAME;
-  if (info.dynamoEndpoint) {
-    const client = localDynamoClient(info.dynamoEndpoint);
-    if (await isServing(client, tableName)) {
-      return {
-        endpoint: info.dynamoEndpoint,
-        client,
-        tableName,
-        close: async () => client.destroy(),
-      };
-    }
-    client.destroy(); // a stale file from a platform that has stopped
-  }
-  // Started here on the platform's folder: refused, like the platform, when its data is lost.
-  return openPersistedTable({ dataDir: join(vouchDir, 'data'), tableName });
-}
-
-async function isServing(client: DynamoDBClient, tableName: string): Promise<boolean> {
-  try {
-    await client.send(new DescribeTableCommand({ TableName: tableName }), {
-      abortSignal: AbortSignal.timeout(1500),
-    });
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -3,7 +3,7 @@
  * independent of where they are stored. Validation lives here so every adapter refuses the same input.
  */
 import { z } from 'zod';
-import type { JsonValue } from '../pipeline/contract.ts';
+import type { JsonValue } from '../shared/json.ts';
 import {
   InvalidBuildInputError,
   InvalidCommitError,

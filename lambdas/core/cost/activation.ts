@@ -1,10 +1,11 @@
+import { TAG_KEYS } from '../shared/tags.ts';
 import { ENVIRONMENT_TAG } from './costItem.ts';
 
 /**
  * The tag keys activated as cost allocation tags. `service`, `team` and `solution` are what a team's
  * bill is split by; `environment` splits a service's cost into delivery engine, test, qa and prod.
  */
-export const COST_ALLOCATION_TAG_KEYS = ['service', 'team', 'solution', ENVIRONMENT_TAG] as const;
+export const COST_ALLOCATION_TAG_KEYS = [...TAG_KEYS, ENVIRONMENT_TAG] as const;
 
 /**
  * Status of a user-defined tag key in Cost Explorer. `unseen`: Billing has not yet seen the key on

@@ -22,18 +22,22 @@ export interface AlarmDefinition extends AlarmThresholds {
   readonly unit: '%' | 'ms' | 'requests';
 }
 
-const PREFIX = 'vouch';
+/**
+ * What every alarm Vouch creates is named with; the platform stack's alarm rule and IAM grants match
+ * it (lib/platform/PlatformStack.ts imports it), so the two cannot drift.
+ */
+export const ALARM_NAME_PREFIX = 'vouch.';
 
 /** `vouch.<service>.<environment>.<signal>`: service and environment names carry no dots. */
 export function alarmName(service: string, environment: string, signal: GoldenSignal): string {
-  return `${PREFIX}.${service}.${environment}.${signal}`;
+  return `${ALARM_NAME_PREFIX}${service}.${environment}.${signal}`;
 }
 
 export function parseAlarmName(
   name: string,
 ): { service: string; environment: string; signal: GoldenSignal } | undefined {
   const parts = name.split('.');
-  if (parts.length !== 4 || parts[0] !== PREFIX) return undefined;
+  if (parts.length !== 4 || `${parts[0]}.` !== ALARM_NAME_PREFIX) return undefined;
   const [, service, environment, signal] = parts as [string, string, string, string];
   if (!['errorRate', 'latency', 'traffic', 'saturation'].includes(signal)) return undefined;
   return { service, environment, signal: signal as GoldenSignal };

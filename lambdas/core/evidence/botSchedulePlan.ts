@@ -1,6 +1,6 @@
 /**
  * Which bots run for an environment, and what each scheduled run receives: decided here once, for the
- * local scheduler (scripts/platform/LocalPlatform.ts), the service stacks' schedules of lasting
+ * local scheduler (lambdas/adapters/local/platform/LocalPlatform.ts), the service stacks' schedules of lasting
  * environments (lib/service/BotSchedules.ts) and the per-run schedules provision creates for an
  * ephemeral one on AWS (lambdas/adapters/aws/evidence/runBotSchedules.ts).
  */

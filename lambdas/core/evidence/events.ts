@@ -3,7 +3,7 @@
  * the window-end schedule's input, the bot schedule's input. Handlers call these with their ports.
  */
 import { z } from 'zod';
-import type { JsonValue } from '../pipeline/contract.ts';
+import type { JsonValue } from '../shared/json.ts';
 import { parseAlarmName } from './alarms.ts';
 import { type BotRunDeps, runScenario, type ScenarioResult } from './botRunner.ts';
 import { EvidenceSpecError } from './errors.ts';

@@ -2,7 +2,7 @@
  * Task tokens on one machine: the local engine's verify task awaits `wait(token)`, and the resumers
  * (alarm event, window end) settle it through the same `TaskTokenPort` the AWS adapter implements.
  */
-import type { JsonValue } from '../pipeline/contract.ts';
+import type { JsonValue } from '../shared/json.ts';
 import type { Clock, TimerHandle } from './clock.ts';
 import { TaskTimedOutError } from './errors.ts';
 import type { TaskTokenPort, TokenDelivery } from './window.ts';

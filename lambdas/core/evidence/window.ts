@@ -9,7 +9,7 @@
  * `$.verdict.outcome`. With `failure`, a FAILED verdict is sent with SendTaskFailure, error
  * `VerificationFailed` and the JSON verdict as cause.
  */
-import type { JsonValue } from '../pipeline/contract.ts';
+import type { JsonValue } from '../shared/json.ts';
 import { breachingValues } from './alarmEvaluator.ts';
 import { type Clock, systemClock } from './clock.ts';
 import type { AlarmEvidence, EvidenceReader, Verdict, WindowEvidence } from './evidence.ts';
@@ -266,12 +266,7 @@ export async function resumeOnAlarm(
   }
   const at = (ports.clock ?? systemClock).now();
   const end = Date.parse(window.endsAt);
-  const evidence = await ports.evidence.readEvidence({
-    service: window.service,
-    environment: window.environment,
-    start: Date.parse(window.startedAt),
-    end: Math.min(at + 1, end),
-  });
+  const evidence = await evidenceOf(window, ports.evidence, Math.min(at + 1, end));
   const verdict = decideWindow({ window, evidence, at, trigger: 'alarm', final: at >= end });
   if (verdict === undefined || verdict.outcome !== 'FAILED') {
     log?.info('alarm event does not fail the window (grace period or recovered); window stays open', {
@@ -293,12 +288,7 @@ export async function resumeAtWindowEnd(
     return undefined;
   }
   const end = Date.parse(window.endsAt);
-  const evidence = await ports.evidence.readEvidence({
-    service: window.service,
-    environment: window.environment,
-    start: Date.parse(window.startedAt),
-    end,
-  });
+  const evidence = await evidenceOf(window, ports.evidence, end);
   // Decided as of the window's end even when the schedule fires late: the evidence stops there.
   const verdict = decideWindow({ window, evidence, at: end, trigger: 'windowEnd', final: true });
   if (verdict === undefined) return undefined;
@@ -323,12 +313,7 @@ export async function decideAfterTimeout(
   };
   if (found !== undefined) await ports.windows.closeWindow(found.service, found.environment, found.token);
   const end = Date.parse(window.endsAt);
-  const evidence = await ports.evidence.readEvidence({
-    service: window.service,
-    environment: window.environment,
-    start: Date.parse(window.startedAt),
-    end,
-  });
+  const evidence = await evidenceOf(window, ports.evidence, end);
   const verdict = decideWindow({ window, evidence, at: Math.min(now, end), trigger: 'timeout', final: true });
   if (verdict === undefined) throw new Error('a final decision always has a verdict');
   await ports.onVerdict?.(verdict);
@@ -381,4 +366,18 @@ async function cancelPendingEnd(window: OpenWindow, ports: WindowPorts): Promise
 /** The verify task's output: `{ verdict }`, so the state machine branches on `$.verdict.outcome`. */
 export function verdictOutput(verdict: Verdict): JsonValue {
   return { verdict: JSON.parse(JSON.stringify(verdict)) as JsonValue };
+}
+
+/** The evidence of a window from its start up to `end` (ms): what every resumer decides on. */
+function evidenceOf(
+  window: Pick<OpenWindow, 'service' | 'environment' | 'startedAt'>,
+  evidence: EvidenceReader,
+  end: number,
+): Promise<WindowEvidence> {
+  return evidence.readEvidence({
+    service: window.service,
+    environment: window.environment,
+    start: Date.parse(window.startedAt),
+    end,
+  });
 }

@@ -1,5 +1,5 @@
 /**
- * The one factory of the window resumers' ports, used by the local platform (scripts/platform/LocalPlatform.ts)
+ * The one factory of the window resumers' ports, used by the local platform (lambdas/adapters/local/platform/LocalPlatform.ts)
  * and by the Lambdas (lambdas/adapters/aws/evidence/windowPortsFromEnv.ts): how a verdict reaches the waiting
  * verify task is decided here, once, for both.
  */

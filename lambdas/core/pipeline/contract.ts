@@ -7,6 +7,7 @@
  * The same payload reaches a Lambda on AWS (through `lambda:invoke`, Payload) and an in-process
  * function on one machine (aws-local-stepfunctions `taskResourceLocalHandlers`).
  */
+import type { JsonValue } from '../shared/json.ts';
 
 /** Every task type a pipe may use; each is one Lambda on AWS and one local function here. */
 export const TASK_TYPES = [
@@ -32,7 +33,7 @@ export const TASK_TYPES = [
 
 export type TaskType = (typeof TASK_TYPES)[number];
 
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+export type { JsonValue };
 
 /** What a pushed commit brings to a pipeline run: the execution input. */
 export interface RunInput {

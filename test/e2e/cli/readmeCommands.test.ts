@@ -3,8 +3,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalPlatform } from '../../../lambdas/adapters/local/platform/LocalPlatform.ts';
 import { parseServiceSpec } from '../../../lambdas/core/spec/index.ts';
-import { LocalPlatform } from '../../../scripts/platform/LocalPlatform.ts';
 import { prepareWorkingCopy } from '../../../scripts/platform/story.ts';
 
 /**

@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localSource } from '../../../lambdas/adapters/dashboard/localSource.ts';
+import { type DashboardServer, startDashboardServer } from '../../../lambdas/adapters/dashboard/server.ts';
 import { BuildRepository } from '../../../lambdas/adapters/dynamo/buildRepository.ts';
 import { type LocalTable, startLocalTable } from '../../../lambdas/adapters/local/dynalite.ts';
-import { localSource } from '../../../scripts/dashboard/localSource.ts';
-import { type DashboardServer, startDashboardServer } from '../../../scripts/dashboard/server.ts';
 import { commitOf, seedStory } from '../../integration/dashboard/fixtures.ts';
 import { launchChromium, openView, pageErrors, screenshot } from './chromium.ts';
 

@@ -13,9 +13,9 @@ import type { Verdict } from '../../../lambdas/core/evidence/evidence.ts';
 import { LocalTaskTokens } from '../../../lambdas/core/evidence/localTaskTokens.ts';
 import { MemoryWindowStore } from '../../../lambdas/core/evidence/memoryWindowStore.ts';
 import { AlarmsSpecSchema, BotScenarioSchema } from '../../../lambdas/core/evidence/spec.ts';
-import { createLocalVerifyTask } from '../../../lambdas/core/evidence/tasks.ts';
 import { resumeAtWindowEnd, resumeOnAlarm, type WindowPorts } from '../../../lambdas/core/evidence/window.ts';
 import type { RunState } from '../../../lambdas/core/pipeline/contract.ts';
+import { createLocalVerifyTask } from '../../../lambdas/core/pipeline/evidenceTasks.ts';
 
 const WINDOW_SECONDS = 360;
 /** Clock seconds per wall second. */

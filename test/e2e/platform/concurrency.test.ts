@@ -2,9 +2,9 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalPlatform } from '../../../lambdas/adapters/local/platform/LocalPlatform.ts';
 import { parseServiceSpec } from '../../../lambdas/core/spec/index.ts';
 import type { SlotRequest } from '../../../lambdas/core/target/port.ts';
-import { LocalPlatform } from '../../../scripts/platform/LocalPlatform.ts';
 import { pushToTrunk } from '../../../scripts/platform/story.ts';
 import {
   inconsistencies,

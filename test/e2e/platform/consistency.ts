@@ -7,8 +7,8 @@ import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import type { BuildRepository } from '../../../lambdas/adapters/dynamo/buildRepository.ts';
+import type { LocalPlatform } from '../../../lambdas/adapters/local/platform/LocalPlatform.ts';
 import type { SlotRequest } from '../../../lambdas/core/target/port.ts';
-import type { LocalPlatform } from '../../../scripts/platform/LocalPlatform.ts';
 import { prepareWorkingCopy } from '../../../scripts/platform/story.ts';
 
 const root = new URL('../../../', import.meta.url).pathname;

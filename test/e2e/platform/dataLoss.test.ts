@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BuildRepository } from '../../../lambdas/adapters/dynamo/buildRepository.ts';
-import { openLocalTable } from '../../../lambdas/adapters/local/dynalite.ts';
+import { openLocalTable } from '../../../lambdas/adapters/local/buildData.ts';
+import { LocalPlatform } from '../../../lambdas/adapters/local/platform/LocalPlatform.ts';
 import { BuildDataLostError } from '../../../lambdas/core/builds/errors.ts';
-import { LocalPlatform } from '../../../scripts/platform/LocalPlatform.ts';
 
 const SHA = 'a'.repeat(40);
 

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
+import { LocalPlatform } from '../../../lambdas/adapters/local/platform/LocalPlatform.ts';
 import { parseServiceSpec } from '../../../lambdas/core/spec/index.ts';
-import { LocalPlatform } from '../../../scripts/platform/LocalPlatform.ts';
 import { pushToTrunk } from '../../../scripts/platform/story.ts';
 import {
   inconsistencies,

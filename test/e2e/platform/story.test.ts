@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalPlatform } from '../../../scripts/platform/LocalPlatform.ts';
+import { LocalPlatform } from '../../../lambdas/adapters/local/platform/LocalPlatform.ts';
 import { playStory, pushToTrunk, type StoryRelease } from '../../../scripts/platform/story.ts';
 import { decodePng, inkedPixels } from '../../integration/notify/decodePng.ts';
 import { type LocalSlack, startLocalSlack } from '../../integration/notify/localSlack.ts';

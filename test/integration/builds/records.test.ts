@@ -5,11 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BuildRepository } from '../../../lambdas/adapters/dynamo/buildRepository.ts';
 import { DynamoWindowStore } from '../../../lambdas/adapters/dynamo/windowStore.ts';
-import {
-  type LocalTable,
-  openLocalTable,
-  startLocalTable,
-} from '../../../lambdas/adapters/local/dynalite.ts';
+import { openLocalTable } from '../../../lambdas/adapters/local/buildData.ts';
+import { type LocalTable, startLocalTable } from '../../../lambdas/adapters/local/dynalite.ts';
 import {
   LockHeldError,
   ReportTooLargeError,

@@ -2,10 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { localSource } from '../../../lambdas/adapters/dashboard/localSource.ts';
+import { type DashboardServer, startDashboardServer } from '../../../lambdas/adapters/dashboard/server.ts';
 import { BuildRepository } from '../../../lambdas/adapters/dynamo/buildRepository.ts';
 import { type LocalTable, startLocalTable } from '../../../lambdas/adapters/local/dynalite.ts';
-import { localSource } from '../../../scripts/dashboard/localSource.ts';
-import { type DashboardServer, startDashboardServer } from '../../../scripts/dashboard/server.ts';
 import { seedStory } from './fixtures.ts';
 
 /**

@@ -14,7 +14,7 @@ let slack: LocalSlack;
 beforeAll(async () => {
   slack = await startLocalSlack();
   vi.stubEnv('SLACK_TOKEN_SECRET_ARN', 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:slack');
-  vi.stubEnv('TABLE_NAME', 'vouch');
+  vi.stubEnv('VOUCH_BUILD_TABLE', 'vouch');
   vi.stubEnv('TEAM_CHANNELS', JSON.stringify({ payments: 'C-PAYMENTS' }));
   vi.stubEnv('SLACK_API_URL', slack.apiUrl);
 });

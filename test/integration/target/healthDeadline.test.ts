@@ -2,11 +2,11 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalPlatform } from '../../../lambdas/adapters/local/platform/LocalPlatform.ts';
 import { LocalDeployTarget } from '../../../lambdas/adapters/local/target/LocalDeployTarget.ts';
 import { liveServiceProcessCount } from '../../../lambdas/adapters/local/target/serviceProcess.ts';
 import { ManualClock, ScaledClock } from '../../../lambdas/core/evidence/clock.ts';
 import { ServiceStartError } from '../../../lambdas/core/target/errors.ts';
-import { LocalPlatform } from '../../../scripts/platform/LocalPlatform.ts';
 import { eventually, ordersTags } from './helpers.ts';
 
 // A service that accepts connections on its health path and never answers: each probe times out,

@@ -7,9 +7,9 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalPlatform } from '../../../lambdas/adapters/local/platform/LocalPlatform.ts';
 import { parseServiceSpec } from '../../../lambdas/core/spec/serviceSpec.ts';
 import { gitHubPushPayload, signedGitHubHeaders } from '../../../lambdas/core/webhook/gitHubPush.ts';
-import { LocalPlatform } from '../../../scripts/platform/LocalPlatform.ts';
 
 const SPEC_FILE = 'pipe: ci\nservice: orders\nteam: payments\nsolution: storefront\n';
 

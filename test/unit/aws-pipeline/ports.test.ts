@@ -12,12 +12,12 @@ import {
 } from '../../../lambdas/adapters/aws/pipeline/errors.ts';
 import { SNS_MAX_MESSAGE_BYTES, snsNotify } from '../../../lambdas/adapters/aws/pipeline/snsNotify.ts';
 import type { FetchLike } from '../../../lambdas/core/evidence/botRunner.ts';
-import { botRuns, LOAD_ROUNDS } from '../../../lambdas/core/evidence/botRuns.ts';
 import { systemClock } from '../../../lambdas/core/evidence/clock.ts';
 import type { MetricSample } from '../../../lambdas/core/evidence/metrics.ts';
 import { BotScenarioSchema } from '../../../lambdas/core/evidence/spec.ts';
 import { NotificationInvalidError } from '../../../lambdas/core/notify/errors.ts';
 import type { NotificationInput } from '../../../lambdas/core/notify/notification.ts';
+import { botRuns, LOAD_ROUNDS } from '../../../lambdas/core/pipeline/botRuns.ts';
 import type { JsonValue } from '../../../lambdas/core/pipeline/contract.ts';
 import { AFTER_VERSION, COMMIT, SERVICE, taskEvent } from './fixtures.ts';
 

@@ -15,6 +15,7 @@ import {
   windowEndSchedules,
 } from '../../../lambdas/adapters/aws/evidence/windowEndSchedule.ts';
 import { windowPortsFromEnv } from '../../../lambdas/adapters/aws/evidence/windowPortsFromEnv.ts';
+import { LocalPlatform } from '../../../lambdas/adapters/local/platform/LocalPlatform.ts';
 import { ManualClock } from '../../../lambdas/core/evidence/clock.ts';
 import type { AlarmEvidence, WindowEvidence } from '../../../lambdas/core/evidence/evidence.ts';
 import { MemoryWindowStore } from '../../../lambdas/core/evidence/memoryWindowStore.ts';
@@ -28,7 +29,6 @@ import {
 } from '../../../lambdas/core/evidence/window.ts';
 import { VERDICT_DELIVERY } from '../../../lambdas/core/evidence/windowPorts.ts';
 import type { JsonValue } from '../../../lambdas/core/pipeline/contract.ts';
-import { LocalPlatform } from '../../../scripts/platform/LocalPlatform.ts';
 
 const sfn = mockClient(SFNClient);
 const scheduler = mockClient(SchedulerClient);

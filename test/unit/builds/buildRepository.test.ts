@@ -207,3 +207,34 @@ describe('BuildRepository with a mocked DynamoDB', () => {
     await expect(act).rejects.toBeInstanceOf(BuildDataThrottledError);
   });
 });
+
+describe('BuildRepository conditional writes (one helper for all of them)', () => {
+  const lock = { service: 'shop', environment: 'prod', owner: 'run-1', ttlSeconds: 60 };
+
+  it('reads a failed condition as "not written": a renewal of a lock another run holds is false', async () => {
+    // Prepare
+    dynamo.on(UpdateCommand).rejects(conditionFailed());
+
+    // Act
+    const renewed = await repository().renewLock(lock);
+
+    // Assess
+    expect(renewed).toBe(false);
+  });
+
+  it('turns any other failure into the operation’s BuildDataError, with the SDK error as cause', async () => {
+    // Prepare
+    dynamo.on(UpdateCommand).rejects(throttled());
+    dynamo.on(DeleteCommand).rejects(new Error('socket hang up'));
+
+    // Act
+    const renew = repository().renewLock(lock);
+    const release = repository().releaseLock(lock);
+
+    // Assess
+    await expect(renew).rejects.toBeInstanceOf(BuildDataThrottledError);
+    await expect(renew).rejects.toHaveProperty('cause.name', 'ProvisionedThroughputExceededException');
+    await expect(release).rejects.toBeInstanceOf(BuildDataUnavailableError);
+    await expect(release).rejects.toHaveProperty('cause.message', 'socket hang up');
+  });
+});

@@ -5,7 +5,7 @@ import { parseCanarySpec } from '../../../lambdas/core/canary/spec.ts';
 
 describe('README canary snippet', () => {
   it('is a valid canary spec', () => {
-    const doc = parse(readFileSync(new URL('./readme-canary.yml', import.meta.url), 'utf8')) as {
+    const doc = parse(readFileSync(new URL('../../../examples/canary.yml', import.meta.url), 'utf8')) as {
       canary: unknown;
     };
     const spec = parseCanarySpec(doc.canary);

@@ -5,10 +5,10 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { awsControl, awsSource, resolveAwsStack } from '../../../lambdas/adapters/dashboard/aws.ts';
+import { ControlRefusedError } from '../../../lambdas/adapters/dashboard/errors.ts';
+import { startDashboardServer } from '../../../lambdas/adapters/dashboard/server.ts';
 import { dashboardCommand } from '../../../scripts/cli/dashboard.ts';
-import { awsControl, awsSource, resolveAwsStack } from '../../../scripts/dashboard/aws.ts';
-import { ControlRefusedError } from '../../../scripts/dashboard/errors.ts';
-import { startDashboardServer } from '../../../scripts/dashboard/server.ts';
 import { main } from '../../../scripts/vouch.ts';
 
 const CONTROL_URL = 'https://abcdefghij.lambda-url.eu-west-1.on.aws/';

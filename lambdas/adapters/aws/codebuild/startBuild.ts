@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-codebuild';
 import type { JsonValue, RunState, TaskFunction, TaskInput } from '../../../core/pipeline/contract.ts';
 import type { CommandPort } from '../../../core/pipeline/tasks.ts';
-import { artifactUri } from '../pipeline/artifactSource.ts';
+import { artifactUri } from './artifactUri.ts';
 import {
   CodeBuildLimitError,
   CodeBuildProjectNotFoundError,

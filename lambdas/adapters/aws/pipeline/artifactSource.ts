@@ -6,12 +6,10 @@
  * is the commit's files; on AWS the builder instance fetches the artifact (Ec2DeployTarget.bake).
  */
 import type { RunState } from '../../../core/pipeline/contract.ts';
+import { artifactUri } from '../codebuild/artifactUri.ts';
 import { BakeSourceNotFoundError } from './errors.ts';
 
-/** Where the build task of `service` at `commit` uploads its artifact (VOUCH_ARTIFACT_URI). */
-export function artifactUri(bucket: string, service: string, commit: string): string {
-  return `s3://${bucket}/${service}/${commit}.tar.gz`;
-}
+export { artifactUri };
 
 export interface ArtifactSourceOptions {
   /** The artifact bucket (RUNTIME_ENV.artifactBucket). @default none: only a reported artifact bakes */

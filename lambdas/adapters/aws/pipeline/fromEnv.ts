@@ -10,11 +10,11 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { botRuns } from '../../../core/evidence/botRuns.ts';
 import { systemClock } from '../../../core/evidence/clock.ts';
 import { METRIC_NAMESPACE } from '../../../core/evidence/metrics.ts';
-import { createDecideTask, createVerifyTask } from '../../../core/evidence/tasks.ts';
+import { botRuns } from '../../../core/pipeline/botRuns.ts';
 import type { RunState, TaskFunction } from '../../../core/pipeline/contract.ts';
+import { createDecideTask, createVerifyTask } from '../../../core/pipeline/evidenceTasks.ts';
 import type {
   BotRunsPort,
   CommandPort,

@@ -4,16 +4,11 @@
  * 1,000 builds or 100,000 (scripts/bench/dashboard.ts measures it).
  */
 import { existsSync } from 'node:fs';
-import type { BuildRepository } from '../../lambdas/adapters/dynamo/buildRepository.ts';
-import { readResourceJournal } from '../../lambdas/adapters/local/target/resourceJournal.ts';
-import type {
-  Build,
-  BuildEvent,
-  EnvironmentState,
-  RegisteredService,
-} from '../../lambdas/core/builds/model.ts';
-import { estimateLocalCost } from '../../lambdas/core/cost/localEstimate.ts';
-import type { OpenWindow, WindowStore } from '../../lambdas/core/evidence/windowStore.ts';
+import type { Build, BuildEvent, EnvironmentState, RegisteredService } from '../../core/builds/model.ts';
+import { estimateLocalCost } from '../../core/cost/localEstimate.ts';
+import type { OpenWindow, WindowStore } from '../../core/evidence/windowStore.ts';
+import type { BuildRepository } from '../dynamo/buildRepository.ts';
+import { readResourceJournal } from '../local/target/resourceJournal.ts';
 
 /** promote / abort / rollback: the one control path the CLI and the dashboard's buttons share. */
 export interface ControlPath {

@@ -19,8 +19,8 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
-import { UnknownLocalNameError } from '../platform/errors.ts';
-import { DashboardHttpError } from './errors.ts';
+import { InvalidBuildInputError, UnknownServiceError } from '../../core/builds/errors.ts';
+import { ControlRefusedError, DashboardHttpError } from './errors.ts';
 import type { DashboardSource } from './source.ts';
 
 export { DashboardHttpError };
@@ -225,13 +225,9 @@ export function sendError(res: ServerResponse, error: unknown): void {
     return;
   }
   if (error instanceof DashboardHttpError) sendJson(res, error.status, { error: error.message });
-  else if (error instanceof UnknownLocalNameError) sendJson(res, 404, { error: error.message });
-  else if (error instanceof Error && /^(UnknownLocalService|UnknownService)Error$/.test(error.name))
-    sendJson(res, 404, { error: error.message });
-  else if (error instanceof Error && error.name === 'ControlRefusedError')
-    sendJson(res, 403, { error: error.message });
-  else if (error instanceof Error && error.name === 'InvalidBuildInputError')
-    sendJson(res, 400, { error: error.message });
+  else if (error instanceof UnknownServiceError) sendJson(res, 404, { error: error.message });
+  else if (error instanceof ControlRefusedError) sendJson(res, 403, { error: error.message });
+  else if (error instanceof InvalidBuildInputError) sendJson(res, 400, { error: error.message });
   else sendJson(res, 500, { error: error instanceof Error ? error.message : String(error) });
 }
 

@@ -4,11 +4,11 @@
  * so the Lambda passes global fetch and an EMF sink and the local platform its own.
  */
 
-import type { JsonValue } from '../pipeline/contract.ts';
-import type { BotRunsPort } from '../pipeline/tasks.ts';
-import type { BotRunDeps } from './botRunner.ts';
-import { runScenario } from './botRunner.ts';
-import type { BotScenario } from './spec.ts';
+import type { BotRunDeps } from '../evidence/botRunner.ts';
+import { runScenario } from '../evidence/botRunner.ts';
+import type { BotScenario } from '../evidence/spec.ts';
+import type { JsonValue } from './contract.ts';
+import type { BotRunsPort } from './tasks.ts';
 
 /** Load mode: each scenario this many times at once (the local platform's rounds). */
 export const LOAD_ROUNDS = 5;

@@ -3,10 +3,10 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BuildRepository } from '../../lambdas/adapters/dynamo/buildRepository.ts';
 import type { HistoryEntry, LocalExecutionResult } from '../../lambdas/adapters/local/engine.ts';
+import { LocalPlatform } from '../../lambdas/adapters/local/platform/LocalPlatform.ts';
 import type { RunInput } from '../../lambdas/core/pipeline/contract.ts';
 import type { AslDefinition, ServiceSpec } from '../../lambdas/core/spec/index.ts';
-import { runningPlatform } from '../cli/platformFile.ts';
-import { LocalPlatform } from './LocalPlatform.ts';
+import { runningPlatform } from './platformFile.ts';
 
 export interface RunHereOptions {
   /** The folder whose `.vouch/` holds the platform state the run uses (the platform's home). */

@@ -5,8 +5,9 @@ export class DashboardHttpError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
     this.name = 'DashboardHttpError';
   }
 }

@@ -5,51 +5,48 @@
  * the notifier (Slack or a local outbox) and the webhook endpoint. Each piece is the local adapter of
  * a port the AWS stacks implement with managed services; the pipeline code is the same.
  */
-import '../../lambdas/adapters/local/polyfills.ts';
-import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import '../polyfills.ts';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
-import { BuildRepository } from '../../lambdas/adapters/dynamo/buildRepository.ts';
-import { DynamoDeliveryLedger } from '../../lambdas/adapters/dynamo/deliveryLedger.ts';
-import { DynamoWindowStore } from '../../lambdas/adapters/dynamo/windowStore.ts';
-import { openPersistedTable } from '../../lambdas/adapters/local/buildData.ts';
-import { type LocalTable, startLocalTable } from '../../lambdas/adapters/local/dynalite.ts';
-import {
-  type HistoryEntry,
-  type LocalExecutionResult,
-  runPipeLocally,
-} from '../../lambdas/adapters/local/engine.ts';
-import { repoName, workingCopySpecLoader } from '../../lambdas/adapters/local/gitWorkingCopy.ts';
-import { localMetricSink } from '../../lambdas/adapters/local/metrics/localMetricSink.ts';
-import { LocalMetricStore } from '../../lambdas/adapters/local/metrics/metricStore.ts';
-import { LocalScheduler } from '../../lambdas/adapters/local/scheduler.ts';
-import { LocalDeployTarget, liveServiceProcessCount } from '../../lambdas/adapters/local/target/index.ts';
-import {
-  createLocalWebhookServer,
-  type LocalWebhookServer,
-} from '../../lambdas/adapters/local/webhookServer.ts';
-import { createLocalNotificationSink, type NotificationSink } from '../../lambdas/adapters/slack/index.ts';
-import { alarmDefinitions } from '../../lambdas/core/evidence/alarms.ts';
-import { botRuns } from '../../lambdas/core/evidence/botRuns.ts';
-import { plannedBots } from '../../lambdas/core/evidence/botSchedulePlan.ts';
-import { ScaledClock } from '../../lambdas/core/evidence/clock.ts';
-import { LocalTaskTokens, TaskFailure } from '../../lambdas/core/evidence/localTaskTokens.ts';
-import { createDecideTask, createLocalVerifyTask } from '../../lambdas/core/evidence/tasks.ts';
-import { resumeAtWindowEnd, resumeOnAlarm, type WindowPorts } from '../../lambdas/core/evidence/window.ts';
-import { createWindowPorts } from '../../lambdas/core/evidence/windowPorts.ts';
-import { parseNotification } from '../../lambdas/core/notify/notification.ts';
-import type { JsonValue, RunInput, TaskFunction, TaskInput } from '../../lambdas/core/pipeline/contract.ts';
-import { type ReconcileReport, reconcileService } from '../../lambdas/core/pipeline/reconcile.ts';
-import { createPipelineTasks, type PipelinePorts } from '../../lambdas/core/pipeline/tasks.ts';
-import { type AslDefinition, compileFlavour, type ServiceSpec } from '../../lambdas/core/spec/index.ts';
-import { evidenceEnvironment } from '../../lambdas/core/target/naming.ts';
-import type { DeployTarget, Environment } from '../../lambdas/core/target/port.ts';
-import { SlotSampleRecorder } from '../../lambdas/core/target/slotEvidence.ts';
+import { ScaledClock } from '../../../core/evidence/clock.ts';
+import { LocalTaskTokens, TaskFailure } from '../../../core/evidence/localTaskTokens.ts';
+import { resumeAtWindowEnd, resumeOnAlarm, type WindowPorts } from '../../../core/evidence/window.ts';
+import { createWindowPorts } from '../../../core/evidence/windowPorts.ts';
+import { parseNotification } from '../../../core/notify/notification.ts';
+import { botRuns } from '../../../core/pipeline/botRuns.ts';
+import type { JsonValue, RunInput, TaskFunction } from '../../../core/pipeline/contract.ts';
+import { createDecideTask, createLocalVerifyTask } from '../../../core/pipeline/evidenceTasks.ts';
+import { type ReconcileReport, reconcileService } from '../../../core/pipeline/reconcile.ts';
+import { createPipelineTasks, type PipelinePorts } from '../../../core/pipeline/tasks.ts';
+import { type AslDefinition, compileFlavour, type ServiceSpec } from '../../../core/spec/index.ts';
+import { SlotSampleRecorder } from '../../../core/target/slotEvidence.ts';
+import { BuildRepository } from '../../dynamo/buildRepository.ts';
+import { DynamoDeliveryLedger } from '../../dynamo/deliveryLedger.ts';
+import { DynamoWindowStore } from '../../dynamo/windowStore.ts';
+import type { NotificationSink } from '../../slack/index.ts';
+import { openPersistedTable } from '../buildData.ts';
+import { type LocalTable, startLocalTable } from '../dynalite.ts';
+import { type HistoryEntry, type LocalExecutionResult, runPipeLocally } from '../engine.ts';
+import { exportCommit } from '../gitExport.ts';
+import { repoName, workingCopySpecLoader } from '../gitWorkingCopy.ts';
+import { localMetricSink } from '../metrics/localMetricSink.ts';
+import { LocalMetricStore } from '../metrics/metricStore.ts';
+import { createLocalNotificationSink } from '../notificationSink.ts';
+import { LocalScheduler } from '../scheduler.ts';
+import { shellCommands } from '../shellCommands.ts';
+import { LocalDeployTarget, liveServiceProcessCount } from '../target/index.ts';
+import { createLocalWebhookServer, type LocalWebhookServer } from '../webhookServer.ts';
 import { type ControlApi, startControlApi } from './controlApi.ts';
+import { EnvironmentWatcher, evidenceKeyOf } from './environmentWatcher.ts';
 import { UnknownLocalEnvironmentError, UnknownLocalServiceError } from './errors.ts';
-
-const run = promisify(execFile);
+import type {
+  AbortOutcome,
+  OperatorControls,
+  PlatformStatus,
+  PromoteOutcome,
+  RollbackOutcome,
+} from './operatorControls.ts';
+import { platformSource } from './platformSource.ts';
 
 export { UnknownLocalServiceError } from './errors.ts';
 /**
@@ -105,7 +102,7 @@ export interface RunningExecution {
   result?: LocalExecutionResult;
 }
 
-export class LocalPlatform {
+export class LocalPlatform implements OperatorControls {
   readonly stateDir: string;
   readonly clock: ScaledClock;
   readonly metrics: LocalMetricStore;
@@ -137,7 +134,16 @@ export class LocalPlatform {
       clockOf: (wall) => clock.now() - (Date.now() - wall) * clock.scale,
     });
     this.out = options.out ?? ((line) => console.log(line));
+    this.environments = new EnvironmentWatcher({
+      specOf: (service) => this.services.get(service)?.spec,
+      metrics,
+      scheduler,
+      target,
+    });
   }
+
+  /** Alarms and bots of each environment something runs in. */
+  private readonly environments: EnvironmentWatcher;
 
   webhook?: LocalWebhookServer;
   webhookSecret = '';
@@ -192,7 +198,7 @@ export class LocalPlatform {
     scheduler.start();
     platform.startHeartbeat();
     await platform.startWebhook();
-    platform.api = await startControlApi(platform, options.apiPort ?? 0);
+    platform.api = await startControlApi(platform, platformSource(platform), options.apiPort ?? 0);
     platform.writeInfo();
     return platform;
   }
@@ -302,7 +308,7 @@ export class LocalPlatform {
     const existing = this.executions.get(name);
     if (existing) return existing;
     const entry = this.services.get(input.service);
-    if (!entry) throw new Error(`service ${input.service} is not registered with the local platform`);
+    if (!entry) throw new UnknownLocalServiceError(input.service, [...this.services.keys()]);
     definition ??= compileFlavour(entry.spec.pipe);
     const history: HistoryEntry[] = [];
     this.history.set(name, history);
@@ -334,7 +340,7 @@ export class LocalPlatform {
     const windowEnds = this.scheduler.windowEnds((window) => resumeAtWindowEnd(window, windowPorts));
     return {
       builds: this.builds,
-      target: this.withEvidence(this.target),
+      target: this.environments.watching(this.target),
       verify: this.abortable(
         createLocalVerifyTask({
           windows: this.windows,
@@ -346,23 +352,14 @@ export class LocalPlatform {
       decide: createDecideTask({ windows: this.windows, evidence: this.metrics, clock: this.clock }),
       samples: this.samples,
       bots: botRuns({ fetch: globalThis.fetch, clock: this.clock, sink: localMetricSink(this.metrics) }),
-      commands: {
-        run: async (kind, input: TaskInput, command) => {
-          const { stdout, stderr } = await run('sh', ['-c', command.command], {
-            cwd: entry.repoDir,
-            timeout: command.timeoutSeconds * 1000,
-            env: { ...process.env, VOUCH_TASK: kind, VOUCH_COMMIT: input.run.commit },
-          });
-          return { kind, output: `${stdout}${stderr}`.slice(-4000) };
-        },
-      },
+      commands: shellCommands(entry.repoDir),
       notify: {
         send: async (notification) => {
           const parsed = parseNotification({ channel: this.channelOf(notification.team), ...notification });
           await this.notifier.deliver(parsed);
         },
       },
-      source: (r) => ({ source: this.exportCommit(entry.repoDir, r.service, r.commit) }),
+      source: (r) => ({ source: exportCommit(this.stateDir, entry.repoDir, r.service, r.commit) }),
       now: () => new Date(),
       lockTtlSeconds: this.lockLeaseSeconds,
       lockWaitSeconds: LOCK_WAIT_CLOCK_SECONDS / this.clock.scale,
@@ -384,125 +381,6 @@ export class LocalPlatform {
     return this.options.teamChannels?.[team] ?? `#${team}`;
   }
 
-  /**
-   * The files of a commit, exported once to `.vouch/src/<service>/<commit>`, so an image is exactly
-   * what was pushed (a retried bake reuses the export).
-   */
-  private exportCommit(repoDir: string, service: string, commit: string): string {
-    // The version task has already refused anything but a full SHA; a path must never say otherwise.
-    if (!/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(commit)) throw new Error(`not a commit SHA: ${commit}`);
-    const dir = join(this.stateDir, 'src', service, commit);
-    if (existsSync(dir)) return dir;
-    // Extracted beside it, then renamed: an export cut short is never mistaken for a complete one.
-    const partial = `${dir}.partial`;
-    rmSync(partial, { recursive: true, force: true });
-    mkdirSync(partial, { recursive: true });
-    // Synchronous on purpose: bake reads the folder right after; git archive is fast for a service repo.
-    const tar = execFileSync('git', ['archive', '--format=tar', commit], {
-      cwd: repoDir,
-      maxBuffer: 256 * 1024 * 1024,
-    });
-    execFileSync('tar', ['-x', '-C', partial], { input: tar });
-    renameSync(partial, dir);
-    return dir;
-  }
-
-  /**
-   * The deploy target, plus what follows a first deploy here: the environment's alarms are defined and
-   * its bots scheduled (on AWS the service stack creates both); a destroy stops the bots.
-   */
-  private withEvidence(target: DeployTarget): DeployTarget {
-    const platform = this;
-    const watched = new Set<string>();
-    return {
-      bake: (r) => target.bake(r),
-      provision: (service, environment, options) => target.provision(service, environment, options),
-      // Bots and alarms start once something runs there: before, every request would be a 502.
-      async deploy(image, environment, options) {
-        const described = await target.deploy(image, environment, options);
-        if (!watched.has(described.environment.id)) {
-          watched.add(described.environment.id);
-          platform.watchEnvironment(described.environment);
-        }
-        return described;
-      },
-      shiftWeight: (e, w) => target.shiftWeight(e, w),
-      promote: (e) => target.promote(e),
-      rollback: (e) => target.rollback(e),
-      async destroy(e) {
-        // Bots first: a bot hitting a proxy that is gone would count as the service failing.
-        watched.delete(e.id);
-        platform.unwatchEnvironment(e.id);
-        await target.destroy(e);
-      },
-      describe: (e) => target.describe(e),
-      resources: () => target.resources(),
-    };
-  }
-
-  private readonly watchedEnvironments = new Map<
-    string,
-    { service: string; key: string; scenarios: string[]; alarms: string[] }
-  >();
-
-  /** The key an environment's evidence is filed under: per run for an ephemeral one (naming.ts). */
-  private evidenceKeyOf(env: Pick<Environment, 'id' | 'service' | 'name' | 'ephemeral'>): string {
-    if (!env.ephemeral) return env.name;
-    const runKey = env.id.slice(`${env.service}.${env.name}.`.length);
-    return evidenceEnvironment(env.name, runKey);
-  }
-
-  private watchEnvironment(env: Environment): void {
-    const entry = this.services.get(env.service);
-    if (!entry) return;
-    const key = this.evidenceKeyOf(env);
-    const alarms = alarmDefinitions(entry.spec.alarms, env.service, key);
-    this.metrics.defineAlarms(alarms);
-    const scenarios: string[] = [];
-    // Which bots run for a new environment: the same choice as the schedules on AWS (plannedBots).
-    const bots = plannedBots(
-      { service: env.service, environment: env.name, baseUrl: env.proxyUrl },
-      entry.spec.bots.scenarios,
-    );
-    for (const { scenario } of bots) {
-      const added = this.scheduler.addBot({
-        service: env.service,
-        environment: env.name,
-        evidenceEnvironment: key,
-        scenario,
-        baseUrl: env.proxyUrl,
-        version: () => this.versionIn(env),
-      });
-      if (added) scenarios.push(scenario.name);
-    }
-    this.watchedEnvironments.set(env.id, {
-      service: env.service,
-      key,
-      scenarios,
-      alarms: env.ephemeral ? alarms.map((a) => a.name) : [],
-    });
-  }
-
-  private readonly versions = new Map<string, string>();
-  private versionIn(env: Environment): string {
-    // Read asynchronously and cached: bots only label their metrics with it.
-    void this.target.describe(env).then(
-      (d) => this.versions.set(env.id, d.baseline?.version ?? ''),
-      () => undefined,
-    );
-    return this.versions.get(env.id) ?? '';
-  }
-
-  private unwatchEnvironment(id: string): void {
-    const watched = this.watchedEnvironments.get(id);
-    if (!watched) return;
-    for (const scenario of watched.scenarios)
-      this.scheduler.removeBot(watched.service, watched.key, scenario);
-    // A run's own test environment is gone for good: its alarms go with it.
-    this.metrics.removeAlarms(watched.alarms);
-    this.watchedEnvironments.delete(id);
-  }
-
   /** Where the target journals what it creates (priced by the cost estimate). */
   get resourceJournal(): string {
     return join(this.stateDir, 'target', 'resources.jsonl');
@@ -517,13 +395,13 @@ export class LocalPlatform {
     if (!entry) throw new UnknownLocalServiceError(service, [...this.services.keys()]);
     const live = this.target.list().filter((e) => e.service === service && e.ephemeral);
     const keys = entry.spec.environments.flatMap((e) =>
-      e.ephemeral ? live.filter((l) => l.name === e.name).map((l) => this.evidenceKeyOf(l)) : [e.name],
+      e.ephemeral ? live.filter((l) => l.name === e.name).map((l) => evidenceKeyOf(l)) : [e.name],
     );
     const found = await Promise.all(keys.map((key) => this.windows.findOpenWindow(service, key)));
     return found.filter((w) => w !== undefined);
   }
 
-  async status(service?: string) {
+  async status(service?: string): Promise<PlatformStatus> {
     const names = service ? [service] : [...this.services.keys()];
     const services = await Promise.all(
       names.map(async (name) => {
@@ -565,7 +443,7 @@ export class LocalPlatform {
   }
 
   /** `vouch promote`: closes the service's open window now; the verdict uses the evidence so far. */
-  async promoteNow(service: string, environment?: string) {
+  async promoteNow(service: string, environment?: string): Promise<PromoteOutcome> {
     if (environment !== undefined) this.environmentOf(service, environment);
     const windows = (await this.openWindowsOf(service)).filter(
       (w) => !environment || w.environment === environment,
@@ -584,7 +462,7 @@ export class LocalPlatform {
   }
 
   /** `vouch abort`: the service's runs fail at their open window (or the next one) and roll back. */
-  async abort(service: string) {
+  async abort(service: string): Promise<AbortOutcome> {
     const running = [...this.executions.values()].filter((r) => r.service === service && !r.result);
     for (const r of running) this.aborted.add(r.name);
     const windows = await this.openWindowsOf(service);
@@ -601,7 +479,7 @@ export class LocalPlatform {
   }
 
   /** `vouch rollback`: at once, the canary of an environment gets no traffic and stops; its run rolls back. */
-  async rollbackNow(service: string, environment: string) {
+  async rollbackNow(service: string, environment: string): Promise<RollbackOutcome> {
     this.environmentOf(service, environment);
     const env = this.target.list().find((e) => e.service === service && e.name === environment);
     if (!env) return { done: false, reason: `${service} has no ${environment} environment on this machine` };
@@ -692,7 +570,7 @@ export class LocalPlatform {
           return running !== undefined && running.result === undefined;
         },
         destroyEnvironment: async (id) => {
-          this.unwatchEnvironment(id);
+          this.environments.unwatch(id);
           await this.target.destroy({ id });
         },
         serving: async (name, environment) => {

@@ -1,4 +1,4 @@
-// The Vouch dashboard page: plain browser JavaScript over the JSON API of scripts/dashboard/server.ts.
+// The Vouch dashboard page: plain browser JavaScript over the JSON API of lambdas/adapters/dashboard/server.ts.
 // Views by URL hash: #/ services, #/service/<s> executions, #/service/<s>/build/<v> one execution,
 // #/live verification windows, #/cost. Server-sent events (/api/dashboard/live) say when to re-read.
 (() => {

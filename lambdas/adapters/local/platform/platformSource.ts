@@ -4,9 +4,11 @@
  * the cost ESTIMATE, and the platform's own control path (the one `vouch promote` reaches over HTTP).
  */
 import { userInfo } from 'node:os';
-import type { ControlAction } from '../../lambdas/core/builds/model.ts';
-import type { CanaryPeriod } from '../../lambdas/core/canary/periods.ts';
-import type { LocalPlatform } from '../platform/LocalPlatform.ts';
+import type { ControlAction } from '../../../core/builds/model.ts';
+import type { CanaryPeriod } from '../../../core/canary/periods.ts';
+import type { ScaledClock } from '../../../core/evidence/clock.ts';
+import type { WindowStore } from '../../../core/evidence/windowStore.ts';
+import type { SlotSampleRecorder } from '../../../core/target/slotEvidence.ts';
 import {
   type ControlPath,
   type DashboardSource,
@@ -14,7 +16,27 @@ import {
   periodFor,
   type SlotPeriod,
   tableReads,
-} from './source.ts';
+} from '../../dashboard/source.ts';
+import type { BuildRepository } from '../../dynamo/buildRepository.ts';
+import type { LocalDeployTarget } from '../target/index.ts';
+import type { OperatorControls } from './operatorControls.ts';
+
+/**
+ * What the dashboard reads of the platform in this process (LocalPlatform has it all): its operator
+ * controls, its table, the live slots' samples and its clock.
+ */
+export interface LocalPlatformView extends OperatorControls {
+  readonly stateDir: string;
+  readonly builds: BuildRepository;
+  readonly windows: WindowStore;
+  readonly target: Pick<LocalDeployTarget, 'list'>;
+  readonly clock: Pick<ScaledClock, 'now' | 'scale'>;
+  readonly samples: Pick<SlotSampleRecorder, 'samples'>;
+  readonly executions: ReadonlyMap<string, { readonly result?: unknown }>;
+  /** Where the target journals what it creates (priced by the cost estimate). */
+  readonly resourceJournal: string;
+  onProgress(listener: () => void): () => void;
+}
 
 /** Who acts on this machine: the local user, as the CONTROL event records it. */
 export const localActor = () => `local:${userInfo().username}`;
@@ -23,7 +45,7 @@ export const localActor = () => `local:${userInfo().username}`;
  * promote / abort / rollback on the platform in this process (the control API's actions, so the
  * CLI's and the dashboard's), each recorded on the build of the window it acted on, with the local user.
  */
-export function platformControl(platform: LocalPlatform, actor = localActor()): ControlPath {
+export function platformControl(platform: LocalPlatformView, actor = localActor()): ControlPath {
   const recorded = async <T extends object>(
     action: ControlAction,
     service: string,
@@ -59,7 +81,7 @@ export function platformControl(platform: LocalPlatform, actor = localActor()): 
   };
 }
 
-export function platformSource(platform: LocalPlatform): DashboardSource {
+export function platformSource(platform: LocalPlatformView): DashboardSource {
   let progress = 0;
   platform.onProgress(() => {
     progress++;

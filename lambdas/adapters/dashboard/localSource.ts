@@ -5,9 +5,9 @@
  * CLI's `vouch promote | abort | rollback` do.
  */
 import { dirname, join } from 'node:path';
-import { BuildRepository } from '../../lambdas/adapters/dynamo/buildRepository.ts';
-import { DynamoWindowStore } from '../../lambdas/adapters/dynamo/windowStore.ts';
-import type { LocalTable } from '../../lambdas/adapters/local/dynalite.ts';
+import { BuildRepository } from '../dynamo/buildRepository.ts';
+import { DynamoWindowStore } from '../dynamo/windowStore.ts';
+import type { LocalTable } from '../local/dynalite.ts';
 import { ControlRefusedError, ControlUnavailableError } from './errors.ts';
 import {
   type ControlPath,

@@ -5,13 +5,18 @@
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import type { JsonValue, TaskFunction, TaskInput } from '../pipeline/contract.ts';
-import type { Clock } from './clock.ts';
-import { VerifyTaskInputError } from './errors.ts';
-import type { LocalTaskTokens } from './localTaskTokens.ts';
-import { VerificationSpecSchema } from './spec.ts';
-import { decideAfterTimeout, openWindow, type WindowEndScheduler, type WindowPorts } from './window.ts';
-import type { WindowStore } from './windowStore.ts';
+import type { Clock } from '../evidence/clock.ts';
+import { VerifyTaskInputError } from '../evidence/errors.ts';
+import type { LocalTaskTokens } from '../evidence/localTaskTokens.ts';
+import { VerificationSpecSchema } from '../evidence/spec.ts';
+import {
+  decideAfterTimeout,
+  openWindow,
+  type WindowEndScheduler,
+  type WindowPorts,
+} from '../evidence/window.ts';
+import type { WindowStore } from '../evidence/windowStore.ts';
+import type { JsonValue, TaskFunction, TaskInput } from './contract.ts';
 
 const VerifyParamsSchema = z.object({
   environment: z.string().min(1),
