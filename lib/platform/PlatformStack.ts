@@ -17,6 +17,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference.js';
 import type { Construct } from 'constructs';
 import { encodeServiceRegistry } from '../../lambdas/adapters/aws/functionEnvironment.ts';
+import { encodeReconcileRegistry } from '../../lambdas/adapters/aws/reconcile/registry.ts';
 import { EC2_TARGET_ENV } from '../../lambdas/adapters/aws/target/config.ts';
 import { TASK_TYPES, type TaskType } from '../../lambdas/core/pipeline/contract.ts';
 import { TASK_LAMBDA_TIMEOUT_SECONDS } from '../../lambdas/core/pipeline/taskTimeouts.ts';
@@ -29,6 +30,7 @@ import { handlerEntry, PROJECT_ROOT, taskEntry } from './bundling.ts';
 import { CONTROL_PERMISSIONS, ControlEndpoint } from './ControlEndpoint.ts';
 import { NotificationChannel } from './NotificationChannel.ts';
 import { PipelineStateMachine } from './PipelineStateMachine.ts';
+import { ReconcileSchedule } from './ReconcileSchedule.ts';
 import { RunBotScheduling } from './RunBotScheduling.ts';
 import { BUILD_PROJECT_PREFIX, functionEnvironment, RUNTIME_ENV } from './runtimeEnvironment.ts';
 import {
@@ -86,6 +88,8 @@ export class PlatformStack extends Stack {
   readonly runBots: RunBotScheduling;
   readonly webhook: WebhookEndpoint;
   readonly costCollector: CostCollector;
+  /** The reconciler's recurring schedule (its Lambda is `handlers.get('reconciler')`). */
+  readonly reconciler: ReconcileSchedule;
 
   constructor(scope: Construct, id: string, props: PlatformStackProps) {
     super(scope, id, props);
@@ -248,6 +252,9 @@ export class PlatformStack extends Stack {
       }),
     );
 
+    const stateMachineArns = this.toJsonString(
+      Object.fromEntries([...stateMachines].map(([name, m]) => [name, m.stateMachine.stateMachineArn])),
+    );
     const webhookFn = fn(
       'Webhook',
       handlerEntry('webhook'),
@@ -256,9 +263,7 @@ export class PlatformStack extends Stack {
         ...tableEnv,
         [RUNTIME_ENV.webhookSecretName]: config.platform.secrets.webhookSecret,
         [RUNTIME_ENV.gitTokenSecretName]: config.platform.secrets.gitToken,
-        [RUNTIME_ENV.stateMachines]: this.toJsonString(
-          Object.fromEntries([...stateMachines].map(([name, m]) => [name, m.stateMachine.stateMachineArn])),
-        ),
+        [RUNTIME_ENV.stateMachines]: stateMachineArns,
         // Compressed: Lambda's 4 KB for all variables held about 35 services as plain JSON.
         [RUNTIME_ENV.services]: encodeServiceRegistry(
           config.services.map((s) => ({
@@ -295,12 +300,38 @@ export class PlatformStack extends Stack {
       },
     });
     this.notifications.subscribe(notifierFn.function);
+    // Runs whose execution ended without their cleanup, on a schedule (issue 12): one invocation walks
+    // every service (Query per service, DescribeExecution per RUNNING build, target calls per leftover).
+    const reconcilerFn = fn(
+      'Reconciler',
+      handlerEntry('reconciler'),
+      'vouch-reconciler',
+      functionEnvironment('reconciler', {
+        ...tableEnv,
+        ...targetEnv,
+        [RUNTIME_ENV.notificationTopicArn]: this.notifications.topic.topicArn,
+        [RUNTIME_ENV.stateMachines]: stateMachineArns,
+        [RUNTIME_ENV.runBotScheduleGroup]: this.runBots.scheduleGroupName,
+        [RUNTIME_ENV.reconcileServices]: encodeReconcileRegistry(
+          config.services.map((s) => ({
+            service: s.name,
+            team: s.team,
+            flavour: s.flavour,
+            environments: s.environments.map((e) => ({ name: e.name, ephemeral: e.ephemeral })),
+          })),
+        ),
+      }),
+      'Vouch: ends runs whose execution ended without their cleanup; frees their locks and test environments',
+      Duration.minutes(5),
+    );
+    this.reconciler = new ReconcileSchedule(this, 'ReconcileSchedule', { handler: reconcilerFn.function });
     const handlers = new Map<EventHandler, VouchFunction>([
       ['webhook', webhookFn],
       ['alarmEvent', alarmEventFn],
       ['windowEnd', windowEndFn],
       ['bot', botFn],
       ['notifier', notifierFn],
+      ['reconciler', reconcilerFn],
     ]);
     this.handlers = handlers;
 

@@ -288,7 +288,14 @@ export const TASK_PERMISSIONS: Readonly<Record<TaskType, readonly PermissionGran
 ) as unknown as Record<TaskType, readonly PermissionGrant[]>;
 
 /** The Lambdas that are not pipeline tasks, by handler file name (lambdas/handlers/<name>.ts). */
-export const EVENT_HANDLERS = ['webhook', 'alarmEvent', 'windowEnd', 'bot', 'notifier'] as const;
+export const EVENT_HANDLERS = [
+  'webhook',
+  'alarmEvent',
+  'windowEnd',
+  'bot',
+  'notifier',
+  'reconciler',
+] as const;
 export type EventHandler = (typeof EVENT_HANDLERS)[number];
 
 /** Closing a window (alarmEvent, windowEnd): window item, the evidence (cloudWatchEvidence), the token. */
@@ -329,6 +336,26 @@ export const HANDLER_PERMISSIONS: Readonly<Record<EventHandler, readonly Permiss
   alarmEvent: WINDOW_CLOSE,
   windowEnd: WINDOW_CLOSE,
   bot: [],
+  // The scheduled reconciler (lambdas/adapters/aws/reconcile/deployedReconcile.ts), call by call.
+  reconciler: [
+    // listRunningBuilds and whereRuns (Query); findLock and getBuild (Get); recordRunFinished (Update,
+    // then its RUN event: Put); correctServing (Put or Delete); releaseLock and leaveQueue (Delete).
+    table(
+      'dynamodb:Query',
+      'dynamodb:GetItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:PutItem',
+      'dynamodb:DeleteItem',
+    ),
+    // Is the run's execution still running?
+    { actions: ['states:DescribeExecution'], scope: 'stateMachineExecutions' },
+    // A run's test environment, destroyed as the destroy task does: its bot schedules, then the target.
+    ...TASK_CALLS.destroy,
+    // What a lasting environment serves (describe: its target groups, rule and instances).
+    ELB_DESCRIBE(),
+    // The team is told.
+    { actions: ['sns:Publish'], scope: 'notificationTopic' },
+  ],
   notifier: [
     { actions: ['secretsmanager:GetSecretValue'], scope: 'slackTokenSecret' },
     // DynamoDeliveryStore: resumable, idempotent deliveries.

@@ -36,7 +36,7 @@ function deployedEnvironment(props: Record<string, unknown>): NodeJS.ProcessEnv 
   );
 }
 
-const CONTRACTED = [...TASK_TYPES, 'webhook', 'alarmEvent', 'windowEnd', 'bot'] as const;
+const CONTRACTED = [...TASK_TYPES, 'webhook', 'alarmEvent', 'windowEnd', 'bot', 'reconciler'] as const;
 const serviceName = (fn: (typeof CONTRACTED)[number]) =>
   (TASK_TYPES as readonly string[]).includes(fn)
     ? `vouch-task-${fn}`
@@ -45,6 +45,7 @@ const serviceName = (fn: (typeof CONTRACTED)[number]) =>
         alarmEvent: 'vouch-alarm-event',
         windowEnd: 'vouch-window-end',
         bot: 'vouch-bot',
+        reconciler: 'vouch-reconciler',
       }[fn as 'webhook'];
 
 describe('the environment contract (lambdas/adapters/aws/functionEnvironment.ts) on the synthesized template', () => {

@@ -1,6 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference.js';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { parseReconcileRegistry } from '../../lambdas/adapters/aws/reconcile/registry.ts';
 import { BUILD_TABLE_SCHEMA } from '../../lambdas/adapters/dynamo/tableSchema.ts';
 import { TASK_TYPES } from '../../lambdas/core/pipeline/contract.ts';
 import { RUNTIME_ENV } from '../../lib/platform/runtimeEnvironment.ts';
@@ -189,6 +190,24 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
     'scheduler:DeleteSchedule',
   ],
   'vouch-bot': [],
+  // lambdas/adapters/aws/reconcile/deployedReconcile.ts: the build records, execution status, a run's
+  // test environment destroyed as the destroy task does, lasting environments described, the topic.
+  'vouch-reconciler': [
+    'dynamodb:Query',
+    'dynamodb:GetItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:PutItem',
+    'dynamodb:DeleteItem',
+    'states:DescribeExecution',
+    ...ELB_DESCRIBE,
+    'ec2:TerminateInstances',
+    'elasticloadbalancing:DeleteRule',
+    'elasticloadbalancing:DeleteTargetGroup',
+    'ec2:DescribeInstances',
+    'scheduler:ListSchedules',
+    'scheduler:DeleteSchedule',
+    'sns:Publish',
+  ],
   // lib/platform/ControlEndpoint.ts: people's promote / abort / rollback (test/infra/controlEndpoint.test.ts).
   'vouch-control': [
     'dynamodb:Query',
@@ -502,6 +521,35 @@ describe('platform stack: data, events and endpoints', () => {
         Statement: [Match.objectLike({ Principal: { Service: 'scheduler.amazonaws.com' } })],
       },
     });
+  });
+
+  it('runs the reconciler on a schedule, with the services, their environments and each flavour’s state machine', () => {
+    const fns = functionsByService();
+    const reconciler = fns.get('vouch-reconciler');
+    vouch.platform.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'rate(5 minutes)',
+      Target: Match.objectLike({ Arn: { 'Fn::GetAtt': [reconciler?.id, 'Arn'] } }),
+    });
+    const env = (
+      propsOf({ Properties: reconciler?.props }).Environment as { Variables: Record<string, unknown> }
+    ).Variables;
+    const registry = parseReconcileRegistry(String(env.VOUCH_RECONCILE_SERVICES));
+    expect(registry.find((s) => s.service === 'orders')).toEqual({
+      service: 'orders',
+      team: 'checkout',
+      flavour: 'ec2-canary',
+      environments: [
+        { name: 'test', ephemeral: true },
+        { name: 'qa', ephemeral: false },
+        { name: 'prod', ephemeral: false },
+      ],
+    });
+    expect(JSON.stringify(env.VOUCH_STATE_MACHINES)).toContain('ec2-canary');
+    // Execution status on the pipeline state machines' executions only.
+    const describe = [...permissionsOf('vouch-reconciler').entries()].find(
+      ([a]) => a === 'states:DescribeExecution',
+    )?.[1];
+    expect(JSON.stringify(describe)).toMatch(/execution:vouch-ec2-canary:\*/);
   });
 
   it('publishes notifications on an encrypted, TLS-only topic to the notifier, whose failures land in a queue', () => {
