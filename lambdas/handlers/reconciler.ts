@@ -16,7 +16,7 @@ import { parseReconcileRegistry } from '../adapters/aws/reconcile/registry.ts';
 import { ec2DeployTargetFromEnv } from '../adapters/aws/target/fromEnv.ts';
 
 const env = readFunctionEnv('reconciler');
-const services = parseReconcileRegistry(env.VOUCH_RECONCILE_SERVICES);
+const services = parseReconcileRegistry(env.VOUCH_SERVICE_PIPES);
 const stateMachines = z
   .record(z.string(), z.string().startsWith('arn:'))
   .parse(JSON.parse(env.VOUCH_STATE_MACHINES));

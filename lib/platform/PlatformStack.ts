@@ -302,6 +302,14 @@ export class PlatformStack extends Stack {
     this.notifications.subscribe(notifierFn.function);
     // Runs whose execution ended without their cleanup, on a schedule (issue 12): one invocation walks
     // every service (Query per service, DescribeExecution per RUNNING build, target calls per leftover).
+    const servicePipes = encodeReconcileRegistry(
+      config.services.map((s) => ({
+        service: s.name,
+        team: s.team,
+        flavour: s.flavour,
+        environments: s.environments.map((e) => ({ name: e.name, ephemeral: e.ephemeral })),
+      })),
+    );
     const reconcilerFn = fn(
       'Reconciler',
       handlerEntry('reconciler'),
@@ -312,14 +320,7 @@ export class PlatformStack extends Stack {
         [RUNTIME_ENV.notificationTopicArn]: this.notifications.topic.topicArn,
         [RUNTIME_ENV.stateMachines]: stateMachineArns,
         [RUNTIME_ENV.runBotScheduleGroup]: this.runBots.scheduleGroupName,
-        [RUNTIME_ENV.reconcileServices]: encodeReconcileRegistry(
-          config.services.map((s) => ({
-            service: s.name,
-            team: s.team,
-            flavour: s.flavour,
-            environments: s.environments.map((e) => ({ name: e.name, ephemeral: e.ephemeral })),
-          })),
-        ),
+        [RUNTIME_ENV.servicePipes]: servicePipes,
       }),
       'Vouch: ends runs whose execution ended without their cleanup; frees their locks and test environments',
       Duration.minutes(5),
@@ -358,7 +359,12 @@ export class PlatformStack extends Stack {
       'Control',
       handlerEntry('control'),
       'vouch-control',
-      tableEnv,
+      functionEnvironment('control', {
+        ...tableEnv,
+        [RUNTIME_ENV.windowScheduleGroup]: windowScheduleGroup,
+        [RUNTIME_ENV.stateMachines]: stateMachineArns,
+        [RUNTIME_ENV.servicePipes]: servicePipes,
+      }),
       "Vouch: people's promote, abort and rollback, with the caller's ARN",
     );
     this.control = new ControlEndpoint(this, 'ControlEndpoint', { handler: controlFn.function });

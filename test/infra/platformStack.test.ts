@@ -217,6 +217,9 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
     ...CW_READ,
     'states:SendTaskSuccess',
     'states:SendTaskFailure',
+    'scheduler:DeleteSchedule',
+    'states:DescribeExecution',
+    'states:StopExecution',
   ],
   // lib/cost/CostCollector.ts (its own engineer's table): Cost Explorer, its metrics, its COST# items.
   'vouch-cost-collector': [
@@ -533,7 +536,7 @@ describe('platform stack: data, events and endpoints', () => {
     const env = (
       propsOf({ Properties: reconciler?.props }).Environment as { Variables: Record<string, unknown> }
     ).Variables;
-    const registry = parseReconcileRegistry(String(env.VOUCH_RECONCILE_SERVICES));
+    const registry = parseReconcileRegistry(String(env.VOUCH_SERVICE_PIPES));
     expect(registry.find((s) => s.service === 'orders')).toEqual({
       service: 'orders',
       team: 'checkout',

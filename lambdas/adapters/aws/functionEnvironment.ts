@@ -40,10 +40,10 @@ export const RUNTIME_ENV = {
   /** Name of the artifact bucket (build, test, bake tasks; also on each CodeBuild project). */
   artifactBucket: 'VOUCH_ARTIFACT_BUCKET',
   /**
-   * `br64:` JSON array of `{ service, team, flavour, environments: [{ name, ephemeral }] }`: what the
-   * scheduled reconciler checks (reconciler).
+   * `br64:` JSON array of `{ service, team, flavour, environments: [{ name, ephemeral }] }`: which
+   * state machine runs each service and its environments (reconciler, control).
    */
-  reconcileServices: 'VOUCH_RECONCILE_SERVICES',
+  servicePipes: 'VOUCH_SERVICE_PIPES',
 } as const;
 
 const value = z.string().min(1);
@@ -110,8 +110,19 @@ const HANDLER_ENV = {
     ...ec2Target,
     ...notification,
     [RUNTIME_ENV.stateMachines]: value,
-    [RUNTIME_ENV.reconcileServices]: value,
+    [RUNTIME_ENV.servicePipes]: value,
     [RUNTIME_ENV.runBotScheduleGroup]: value,
+  }),
+  /**
+   * The control Lambda: the table; the state machines and service pipes name a run's execution, which
+   * an abort between windows stops.
+   */
+  control: z.strictObject({
+    ...table,
+    // Its window ports are the resumers' (windowPortsFromEnv): a promote deletes the pending end schedule.
+    [RUNTIME_ENV.windowScheduleGroup]: value,
+    [RUNTIME_ENV.stateMachines]: value,
+    [RUNTIME_ENV.servicePipes]: value,
   }),
 } as const;
 
@@ -168,7 +179,7 @@ export function functionEnvironment<F extends FunctionWithEnv>(
 
 /** The schema key of a task type or handler (alarmEvent and windowEnd share the resumer's). */
 export function envContractOf(
-  fn: TaskType | 'webhook' | 'alarmEvent' | 'windowEnd' | 'bot' | 'reconciler',
+  fn: TaskType | 'webhook' | 'alarmEvent' | 'windowEnd' | 'bot' | 'reconciler' | 'control',
 ): FunctionWithEnv {
   if (fn === 'alarmEvent' || fn === 'windowEnd') return 'windowResumer';
   return fn;

@@ -6,7 +6,13 @@
  * locks released, its test environment destroyed through the EC2 target (its bot schedules first),
  * `where` corrected to what each lasting environment serves, and the team told through the topic.
  */
-import { DescribeExecutionCommand, ExecutionDoesNotExist, type SFNClient } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  ExecutionDoesNotExist,
+  type SFNClient,
+  StopExecutionCommand,
+} from '@aws-sdk/client-sfn';
+import type { ControlExecutions } from '../../../core/control/control.ts';
 import {
   type ReconcilePorts,
   type ReconcileReport,
@@ -40,6 +46,36 @@ export function sfnExecutionRunning(sfn: SFNClient, stateMachineArn: string) {
       if (error instanceof ExecutionDoesNotExist) return false;
       throw error;
     }
+  };
+}
+
+/**
+ * The control path's executions: an abort between windows stops the run's execution (StopExecution,
+ * error `Aborted`), after DescribeExecution says it still runs. Its `last` section does not run: the
+ * reconciler ends the run and destroys its test environment.
+ */
+export function sfnControlExecutions(
+  sfn: SFNClient,
+  stateMachines: Readonly<Record<string, string>>,
+  services: ReconcileRegistry,
+): ControlExecutions {
+  return {
+    async stop(service, execution, cause) {
+      const flavour = services.find((s) => s.service === service)?.flavour;
+      const machine = flavour === undefined ? undefined : stateMachines[flavour];
+      if (machine === undefined)
+        throw new AwsEnvironmentError(`service ${service} has no state machine in VOUCH_SERVICE_PIPES`);
+      if (!(await sfnExecutionRunning(sfn, machine)(execution))) return false;
+      // StopExecution's cause is at most 32,768 characters; error at most 256.
+      await sfn.send(
+        new StopExecutionCommand({
+          executionArn: executionArnOf(machine, execution),
+          error: 'Aborted',
+          cause: cause.slice(0, 32_768),
+        }),
+      );
+      return true;
+    },
   };
 }
 

@@ -1,5 +1,5 @@
 /**
- * The scheduled reconciler's registry (VOUCH_RECONCILE_SERVICES): a contract the platform stack writes
+ * The scheduled reconciler's registry (VOUCH_SERVICE_PIPES): a contract the platform stack writes
  * and the reconciler reads, so it carries no SDK import.
  */
 import { z } from 'zod';
@@ -25,11 +25,8 @@ export function encodeReconcileRegistry(services: ReconcileRegistry): string {
 export function parseReconcileRegistry(value: string): ReconcileRegistry {
   const parsed = ReconcileRegistrySchema.safeParse(decodeServiceRegistry(value));
   if (!parsed.success)
-    throw new AwsEnvironmentError(
-      `VOUCH_RECONCILE_SERVICES is not a service registry: ${parsed.error.message}`,
-      {
-        cause: parsed.error,
-      },
-    );
+    throw new AwsEnvironmentError(`VOUCH_SERVICE_PIPES is not a service registry: ${parsed.error.message}`, {
+      cause: parsed.error,
+    });
   return parsed.data;
 }
