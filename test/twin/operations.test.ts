@@ -1,8 +1,11 @@
 // Operating the deployed platform on the twin (issues 12 and 16): the scheduled reconciler ends a run
 // whose execution was stopped, and frees what it held. Its own file: the app is synthesized once for it.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { TwinFunctionUrls } from '../../lambdas/twin/functionUrls.ts';
 import { startTwin, type Twin } from '../../lambdas/twin/TwinPlatform.ts';
 import type { SynthesizedStack } from '../../lambdas/twin/template.ts';
+import { awsControl } from '../../scripts/dashboard/aws.ts';
+import { ControlRefusedError } from '../../scripts/dashboard/errors.ts';
 import { exampleStacks, ORDERS, ordersRunInput, until } from './support/twinFixture.ts';
 
 const COMMIT = '89abcdef0123456789abcdef0123456789abcdef';
@@ -128,5 +131,109 @@ describe('the scheduled reconciler on the twin', () => {
     await twin.lambdas.settled();
     expect(twin.lambdas.asyncFailures).toEqual([]);
     expect(published).toHaveLength(1);
+  }, 120_000);
+});
+
+/** The operator policy the stack outputs (ControlOperatorPolicyArn), as the template writes it. */
+function operatorPolicy(t: Twin): unknown {
+  const [found] = t.templates
+    .resourcesOfType('AWS::IAM::ManagedPolicy')
+    .filter((p) => String(p.resource.Properties?.Description).startsWith('Vouch operators'));
+  if (!found) throw new Error('the templates have no operator policy');
+  return t.templates.resolve(found.stackName, found.resource.Properties?.PolicyDocument);
+}
+
+describe('the control path on the twin', () => {
+  it('aborts a release during bake for a caller with the operator policy, recorded with who did it; refuses one without', async () => {
+    // Prepare: the control Function URL, two people: an operator (the stack's operator policy) and
+    // a developer who may read the build table but not call the control endpoint.
+    twin = await startTwin({ stacks, timeScale: 20 });
+    await twin.registerServices([ORDERS]);
+    recordPublishes(twin);
+    answerElbDeletes(twin);
+    const urls = new TwinFunctionUrls(twin.templates, twin.lambdas);
+    const control = urls.urlOf('lambdas/handlers/control.ts');
+    urls.caller('AKIDOPERATOR', {
+      identity: {
+        roleName: 'release-managers',
+        roleArn: 'arn:aws:iam::123456789012:role/release-managers',
+        policies: [{ name: 'VouchOperators', policy: operatorPolicy(twin) }],
+      },
+      sessionName: 'alice',
+    });
+    urls.caller('AKIDDEVELOPER', {
+      identity: {
+        roleName: 'developers',
+        roleArn: 'arn:aws:iam::123456789012:role/developers',
+        policies: [
+          {
+            name: 'ReadBuilds',
+            policy: {
+              Version: '2012-10-17',
+              Statement: [{ Effect: 'Allow', Action: 'dynamodb:Query', Resource: '*' }],
+            },
+          },
+        ],
+      },
+      sessionName: 'bob',
+    });
+    // The CLI's own control path (vouch abort --aws), signing with each person's credentials.
+    const as = (accessKeyId: string) =>
+      awsControl({
+        controlUrl: control.url,
+        region: 'eu-west-1',
+        credentials: async () => ({ accessKeyId, secretAccessKey: 'secret' }),
+        fetch: urls.fetch,
+      });
+    const machine = twin.stepFunctions.machine('vouch-ec2-canary');
+    const run = twin.stepFunctions.start(machine.arn, 'twin-abort', ordersRunInput(COMMIT, 'twin-abort'));
+    await until(() => entered(run, 'bake') || run.status !== 'RUNNING', 30_000, 'bake');
+    expect(entered(run, 'bake')).toBe(true);
+
+    // Act 1: the developer tries.
+    const refused = as('AKIDDEVELOPER').abort('orders');
+
+    // Assess 1: refused before the function runs, with what to do; the run goes on.
+    await expect(refused).rejects.toThrow(ControlRefusedError);
+    await expect(refused).rejects.toThrow(
+      /AWS refused: your credentials may not call the Vouch control endpoint \(it needs lambda:InvokeFunctionUrl.*ControlOperatorPolicyArn\): Forbidden/,
+    );
+    const controlFn = twin.lambdas.byEntry('lambdas/handlers/control.ts');
+    expect(twin.sdk.calls.filter((c) => c.function === controlFn.logicalId)).toEqual([]);
+    expect(run.status).toBe('RUNNING');
+
+    // Act 2: the operator aborts.
+    const answer = (await as('AKIDOPERATOR').abort('orders')) as Record<string, unknown>;
+    await run.done;
+
+    // Assess 2: the execution was stopped by the control Lambda, with every call allowed by its role,
+    // and the abort is on the build's timeline with the operator's ARN.
+    const alice = 'arn:aws:sts::123456789012:assumed-role/release-managers/alice';
+    expect(answer).toMatchObject({ done: true, actor: alice });
+    expect(run.status).toBe('ABORTED');
+    expect(run.stopped).toEqual({ error: 'Aborted', cause: expect.stringContaining(alice) });
+    const controlCalls = twin.sdk.calls.filter((c) => c.function === controlFn.logicalId);
+    expect(controlCalls).toContainEqual(expect.objectContaining({ command: 'StopExecution', outcome: 'ok' }));
+    expect(controlCalls.filter((c) => c.outcome !== 'ok')).toEqual([]);
+    const abort = (await twin.builds.listEvents('orders', 1)).filter((e) => e.kind === 'CONTROL');
+    expect(abort).toEqual([expect.objectContaining({ action: 'abort', actor: alice })]);
+
+    // Act 3: the bake Lambda the execution was running ends on its own; the reconciler's schedule fires.
+    await twin.lambdas.settled();
+    const reconcile = twin.scheduler.find('vouch-reconciler', 'reconcile');
+    if (!reconcile) throw new Error('the templates have no reconcile schedule');
+    await twin.scheduler.fire(reconcile);
+    await twin.lambdas.settled();
+
+    // Assess 3: the run ends ABORTED with its cleanup: no lock, no instance of it left running.
+    expect(twin.lambdas.asyncFailures).toEqual([]);
+    expect(await twin.builds.getBuild('orders', 1)).toMatchObject({ status: 'ABORTED' });
+    for (const env of ['qa', 'prod']) expect(await twin.builds.findLock('orders', env)).toBeUndefined();
+    const running = [...twin.ec2.instances.values()].filter(
+      (i) =>
+        i.terminatedAt === undefined &&
+        (i.tags.commit === COMMIT || i.tags['vouch:environment-id']?.endsWith('twin-abort')),
+    );
+    expect(running).toEqual([]);
   }, 120_000);
 });
