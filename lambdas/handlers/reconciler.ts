@@ -2,11 +2,13 @@
 // RUNNING whose Step Functions execution ended without its cleanup are ended ABORTED, their locks
 // released, their test environments destroyed, `where` corrected, the team told (issue 12).
 import { Logger } from '@aws-lambda-powertools/logger';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { z } from 'zod';
 import { UnknownReconcileServiceError } from '../adapters/aws/errors.ts';
+import { cloudWatchRunAlarms } from '../adapters/aws/evidence/runAlarms.ts';
 import { runBotSchedules } from '../adapters/aws/evidence/runBotSchedules.ts';
 import { readFunctionEnv } from '../adapters/aws/functionEnvironment.ts';
 import { buildRecordsFromEnv } from '../adapters/aws/pipeline/fromEnv.ts';
@@ -27,6 +29,7 @@ const ports = {
   stateMachines,
   target: ec2DeployTargetFromEnv(env),
   environmentBots: runBotSchedules(new SchedulerClient({}), { groupName: env.VOUCH_RUN_BOT_SCHEDULE_GROUP }),
+  runAlarms: cloudWatchRunAlarms(new CloudWatchClient({})),
   notify: snsNotify(new SNSClient({}), { topicArn: env.VOUCH_NOTIFICATION_TOPIC_ARN }),
 };
 

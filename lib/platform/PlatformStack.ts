@@ -458,6 +458,16 @@ export class PlatformStack extends Stack {
       buildProjects: [arn('codebuild', 'project', `${BUILD_PROJECT_PREFIX}*`)],
       notificationTopic: [this.notifications.topic.topicArn],
       vouchAlarms: [arn('cloudwatch', 'alarm', `${ALARM_NAME_PREFIX}*`, ArnFormat.COLON_RESOURCE_NAME)],
+      // Per-run alarm names (runAlarms.ts): `vouch.<service>.<ephemeral environment>-<run key>.<signal>`.
+      runAlarms: [
+        ...new Set(
+          config.services.flatMap((s) => s.environments.filter((e) => e.ephemeral).map((e) => e.name)),
+        ),
+      ]
+        .sort()
+        .map((name) =>
+          arn('cloudwatch', 'alarm', `${ALARM_NAME_PREFIX}*.${name}-*`, ArnFormat.COLON_RESOURCE_NAME),
+        ),
       stateMachines: machineArns,
       stateMachineExecutions: [...this.stateMachines.keys()].map((flavour) =>
         arn('states', 'execution', `vouch-${flavour}:*`, ArnFormat.COLON_RESOURCE_NAME),
@@ -509,6 +519,8 @@ const WILDCARD_REASONS: Readonly<Record<ResourceScope, string>> = {
   notificationTopic: 'the notification topic',
   vouchAlarms:
     'the golden-signal alarms (vouch.<service>.<environment>.<signal>) that the service stacks create',
+  runAlarms:
+    "the alarms of a run's ephemeral environment, created at run time: vouch.<service>.<environment>-<run>.<signal>",
   stateMachines: "Vouch's state machines",
   stateMachineExecutions: "executions of Vouch's state machines, named per webhook delivery at run time",
   webhookSecret: 'the webhook secret',
@@ -529,6 +541,8 @@ function grant(
   // Every Lambda is traced, so `*` is always present; the table's own `*` grants add their reasons.
   const acknowledged = new Map<string, string>([['Resource::*', XRAY_REASON]]);
   for (const g of grants) {
+    // A scope with no resources (no ephemeral environment configured: no per-run alarms) grants nothing.
+    if (scopes[g.scope].length === 0) continue;
     for (const resource of scopes[g.scope]) {
       const flat = flattenCfnReference(stack.resolve(resource));
       if (!flat.includes('*')) continue;

@@ -43,6 +43,8 @@ export type ResourceScope =
   | 'notificationTopic'
   /** CloudWatch alarms Vouch creates (names from `alarmName`). */
   | 'vouchAlarms'
+  /** Per-run alarms of ephemeral environments: `vouch.<service>.<ephemeral env>-<run>.<signal>`. */
+  | 'runAlarms'
   /** The pipeline state machines (task-token callbacks, executions). */
   | 'stateMachines'
   /** Executions of the pipeline state machines. */
@@ -170,7 +172,12 @@ const TASK_CALLS: Readonly<Record<TaskType, readonly PermissionGrant[]>> = {
     TERMINATE_INSTANCES,
     EC2_DESCRIBE('ec2:DescribeImages', 'ec2:DescribeInstances'),
   ],
-  provision: [...PROVISION, ELB_DESCRIBE()],
+  provision: [
+    ...PROVISION,
+    ELB_DESCRIBE(),
+    // The run's test environment gets its own alarms (runAlarms.ts); tagged in the same call.
+    { actions: ['cloudwatch:PutMetricAlarm', 'cloudwatch:TagResource'], scope: 'runAlarms' },
+  ],
   deploy: [
     // renewLock (conditional Update) before acting; whereRuns (Query): is this a first release there?
     table('dynamodb:UpdateItem', 'dynamodb:Query'),
@@ -254,6 +261,8 @@ const TASK_CALLS: Readonly<Record<TaskType, readonly PermissionGrant[]>> = {
     // The run's bot schedules go first (found by their name prefix).
     { actions: ['scheduler:DeleteSchedule'], scope: 'runBotSchedules' },
     unscoped(['scheduler:ListSchedules'], 'scheduler:ListSchedules supports no resource-level permissions'),
+    // Then the run's alarms (found by their name prefix).
+    { actions: ['cloudwatch:DescribeAlarms', 'cloudwatch:DeleteAlarms'], scope: 'runAlarms' },
   ],
   verify: [
     // DynamoWindowStore: open the window (Put), read and update it.

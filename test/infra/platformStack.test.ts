@@ -97,7 +97,8 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
     'ec2:DescribeImages',
     'ec2:DescribeInstances',
   ],
-  'vouch-task-provision': [...EVENTS, ...PROVISION],
+  // The run's test environment gets its own alarms (runAlarms.ts), tagged at creation.
+  'vouch-task-provision': [...EVENTS, ...PROVISION, 'cloudwatch:PutMetricAlarm', 'cloudwatch:TagResource'],
   'vouch-task-deploy': [
     ...EVENTS,
     // renewLock before acting; whereRuns to tell a first release.
@@ -158,6 +159,9 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
     // The run's bot schedules (runBotSchedules.ts).
     'scheduler:ListSchedules',
     'scheduler:DeleteSchedule',
+    // The run's alarms (runAlarms.ts).
+    'cloudwatch:DescribeAlarms',
+    'cloudwatch:DeleteAlarms',
   ],
   'vouch-task-verify': [...EVENTS, 'dynamodb:UpdateItem', 'scheduler:CreateSchedule', 'iam:PassRole'],
   'vouch-task-decide': [...EVENTS, 'dynamodb:UpdateItem', ...CW_READ],
@@ -206,6 +210,8 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
     'ec2:DescribeInstances',
     'scheduler:ListSchedules',
     'scheduler:DeleteSchedule',
+    'cloudwatch:DescribeAlarms',
+    'cloudwatch:DeleteAlarms',
     'sns:Publish',
   ],
   // lib/platform/ControlEndpoint.ts: people's promote / abort / rollback (test/infra/controlEndpoint.test.ts).
@@ -553,6 +559,14 @@ describe('platform stack: data, events and endpoints', () => {
       ([a]) => a === 'states:DescribeExecution',
     )?.[1];
     expect(JSON.stringify(describe)).toMatch(/execution:vouch-ec2-canary:\*/);
+  });
+
+  it('lets provision create, and destroy and the reconciler delete, only per-run alarms of ephemeral environments', () => {
+    const runAlarms = 'arn:<AWS::Partition>:cloudwatch:<AWS::Region>:<AWS::AccountId>:alarm:vouch.*.test-*';
+    expect(permissionsOf('vouch-task-provision').get('cloudwatch:PutMetricAlarm')).toEqual([runAlarms]);
+    expect(permissionsOf('vouch-task-provision').get('cloudwatch:TagResource')).toEqual([runAlarms]);
+    for (const fn of ['vouch-task-destroy', 'vouch-reconciler'])
+      expect(permissionsOf(fn).get('cloudwatch:DeleteAlarms'), fn).toEqual([runAlarms]);
   });
 
   it('publishes notifications on an encrypted, TLS-only topic to the notifier, whose failures land in a queue', () => {
