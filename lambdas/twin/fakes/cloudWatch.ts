@@ -215,7 +215,10 @@ export class TwinCloudWatch {
             const names = (input.AlarmNames as string[] | undefined) ?? [];
             const missing = names.filter((n) => !this.alarms.has(n));
             if (missing.length > 0)
-              throw new ResourceNotFound({ message: `alarms not found: ${missing.join(', ')}`, $metadata: {} });
+              throw new ResourceNotFound({
+                message: `alarms not found: ${missing.join(', ')}`,
+                $metadata: {},
+              });
             for (const n of names) this.alarms.delete(n);
             return {};
           }
