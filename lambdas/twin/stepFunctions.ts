@@ -4,7 +4,8 @@
  * through the twin's Lambda runner after the state machine's own role is checked for
  * lambda:InvokeFunction; a `.waitForTaskToken` task gets a token of its own, and waits for
  * SendTaskSuccess/SendTaskFailure/SendTaskHeartbeat through the SFN fake below, within its
- * TimeoutSeconds and HeartbeatSeconds. The SDK fake also serves StartExecution and DescribeExecution.
+ * TimeoutSeconds and HeartbeatSeconds. The SDK fake also serves StartExecution, DescribeExecution and
+ * StopExecution.
  */
 import '../adapters/local/polyfills.ts';
 import { randomUUID } from 'node:crypto';
@@ -49,6 +50,8 @@ export interface TwinExecution {
   output?: unknown;
   error?: string;
   cause?: string;
+  /** StopExecution's error and cause, when it was stopped through the API. */
+  stopped?: { error: string; cause: string };
   /** The states as they ran: `entered`/`succeeded`/`failed`/`retried`/`caught` with state name. */
   readonly events: { at: number; type: string; state?: string; error?: string; cause?: string }[];
   readonly done: Promise<TwinExecution>;
@@ -342,7 +345,8 @@ export class TwinStepFunctions {
           case 'StartExecution':
             return [{ action: 'states:StartExecution', resource: String(input.stateMachineArn) }];
           case 'DescribeExecution':
-            return [{ action: 'states:DescribeExecution', resource: String(input.executionArn) }];
+          case 'StopExecution':
+            return [{ action: `states:${command}`, resource: String(input.executionArn) }];
           default:
             return [{ action: `states:${command}`, resource: '*' }];
         }
@@ -375,6 +379,21 @@ export class TwinStepFunctions {
                 $metadata: {},
               });
             return { executionArn: e.arn, status: e.status, startDate: e.startDate, name: e.name };
+          }
+          case 'StopExecution': {
+            // Step Functions ends the execution ABORTED at once; the Lambda a task was running is not
+            // stopped (it runs to its end or timeout). Stopping an ended execution changes nothing.
+            const e = this.executions.get(String(input.executionArn));
+            if (!e)
+              throw new ExecutionDoesNotExist({
+                message: `Execution does not exist: '${input.executionArn}'`,
+                $metadata: {},
+              });
+            if (e.status === 'RUNNING') {
+              e.stopped = { error: String(input.error ?? ''), cause: String(input.cause ?? '') };
+              e.abort();
+            }
+            return { stopDate: new Date() };
           }
           default:
             throw new Error(`the twin has no fake for states ${command}`);

@@ -7,7 +7,8 @@ import type { PermissionGrant } from './taskPermissions.ts';
  * What the control Lambda may call, and only that (lambdas/core/control/control.ts):
  * the run's builds and events (Query), the window and the build (GetItem), closing the window
  * (UpdateItem), the CONTROL event (PutItem); a promote reads the window's evidence like the window-end
- * Lambda; abort and rollback fail the run's task token. It never touches traffic: the run rolls back.
+ * Lambda and deletes the window's pending end schedule; abort and rollback fail the run's task token;
+ * an abort between windows stops the run's execution. It never touches traffic: the run rolls back.
  */
 export const CONTROL_PERMISSIONS: readonly PermissionGrant[] = [
   {
@@ -20,7 +21,17 @@ export const CONTROL_PERMISSIONS: readonly PermissionGrant[] = [
     scope: 'unscoped',
     why: 'cloudwatch:GetMetricData supports no resource-level permissions',
   },
-  { actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'], scope: 'stateMachines' },
+  // SendTask* have no resource type: IAM evaluates them against `*`, so a grant on the state machines
+  // never matched (the twin's policy simulator: AccessDenied on resource *). The token names the task.
+  {
+    actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'],
+    scope: 'unscoped',
+    why: 'SendTask* support no resource-level permissions: the task token names the task',
+  },
+  // A window closed early has its pending end schedule deleted (windowEndSchedule.ts).
+  { actions: ['scheduler:DeleteSchedule'], scope: 'windowSchedules' },
+  // An abort between windows: is the run's execution still running, then stop it.
+  { actions: ['states:DescribeExecution', 'states:StopExecution'], scope: 'stateMachineExecutions' },
 ];
 
 export interface ControlEndpointProps {

@@ -17,6 +17,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference.js';
 import type { Construct } from 'constructs';
 import { encodeServiceRegistry } from '../../lambdas/adapters/aws/functionEnvironment.ts';
+import { encodeReconcileRegistry } from '../../lambdas/adapters/aws/reconcile/registry.ts';
 import { EC2_TARGET_ENV } from '../../lambdas/adapters/aws/target/config.ts';
 import { ALARM_NAME_PREFIX } from '../../lambdas/core/evidence/alarms.ts';
 import { TASK_TYPES, type TaskType } from '../../lambdas/core/pipeline/contract.ts';
@@ -31,6 +32,7 @@ import { BuildTable } from './BuildTable.ts';
 import { CONTROL_PERMISSIONS, ControlEndpoint } from './ControlEndpoint.ts';
 import { NotificationChannel } from './NotificationChannel.ts';
 import { PipelineStateMachine } from './PipelineStateMachine.ts';
+import { ReconcileSchedule } from './ReconcileSchedule.ts';
 import { RunBotScheduling } from './RunBotScheduling.ts';
 import { BUILD_PROJECT_PREFIX, functionEnvironment, RUNTIME_ENV } from './runtimeEnvironment.ts';
 import {
@@ -87,6 +89,8 @@ export class PlatformStack extends Stack {
   readonly runBots: RunBotScheduling;
   readonly webhook: WebhookEndpoint;
   readonly costCollector: CostCollector;
+  /** The reconciler's recurring schedule (its Lambda is `handlers.get('reconciler')`). */
+  readonly reconciler: ReconcileSchedule;
 
   constructor(scope: Construct, id: string, props: PlatformStackProps) {
     super(scope, id, props);
@@ -249,6 +253,9 @@ export class PlatformStack extends Stack {
       }),
     );
 
+    const stateMachineArns = this.toJsonString(
+      Object.fromEntries([...stateMachines].map(([name, m]) => [name, m.stateMachine.stateMachineArn])),
+    );
     const webhookFn = fn(
       'Webhook',
       handlerEntry('webhook'),
@@ -257,9 +264,7 @@ export class PlatformStack extends Stack {
         ...tableEnv,
         [RUNTIME_ENV.webhookSecretName]: config.platform.secrets.webhookSecret,
         [RUNTIME_ENV.gitTokenSecretName]: config.platform.secrets.gitToken,
-        [RUNTIME_ENV.stateMachines]: this.toJsonString(
-          Object.fromEntries([...stateMachines].map(([name, m]) => [name, m.stateMachine.stateMachineArn])),
-        ),
+        [RUNTIME_ENV.stateMachines]: stateMachineArns,
         // Compressed: Lambda's 4 KB for all variables held about 35 services as plain JSON.
         [RUNTIME_ENV.services]: encodeServiceRegistry(
           config.services.map((s) => ({
@@ -296,12 +301,39 @@ export class PlatformStack extends Stack {
       },
     });
     this.notifications.subscribe(notifierFn.function);
+    // Runs whose execution ended without their cleanup, on a schedule (issue 12): one invocation walks
+    // every service (Query per service, DescribeExecution per RUNNING build, target calls per leftover).
+    const servicePipes = encodeReconcileRegistry(
+      config.services.map((s) => ({
+        service: s.name,
+        team: s.team,
+        flavour: s.flavour,
+        environments: s.environments.map((e) => ({ name: e.name, ephemeral: e.ephemeral })),
+      })),
+    );
+    const reconcilerFn = fn(
+      'Reconciler',
+      handlerEntry('reconciler'),
+      'vouch-reconciler',
+      functionEnvironment('reconciler', {
+        ...tableEnv,
+        ...targetEnv,
+        [RUNTIME_ENV.notificationTopicArn]: this.notifications.topic.topicArn,
+        [RUNTIME_ENV.stateMachines]: stateMachineArns,
+        [RUNTIME_ENV.runBotScheduleGroup]: this.runBots.scheduleGroupName,
+        [RUNTIME_ENV.servicePipes]: servicePipes,
+      }),
+      'Vouch: ends runs whose execution ended without their cleanup; frees their locks and test environments',
+      Duration.minutes(5),
+    );
+    this.reconciler = new ReconcileSchedule(this, 'ReconcileSchedule', { handler: reconcilerFn.function });
     const handlers = new Map<EventHandler, VouchFunction>([
       ['webhook', webhookFn],
       ['alarmEvent', alarmEventFn],
       ['windowEnd', windowEndFn],
       ['bot', botFn],
       ['notifier', notifierFn],
+      ['reconciler', reconcilerFn],
     ]);
     this.handlers = handlers;
 
@@ -328,7 +360,12 @@ export class PlatformStack extends Stack {
       'Control',
       handlerEntry('control'),
       'vouch-control',
-      tableEnv,
+      functionEnvironment('control', {
+        ...tableEnv,
+        [RUNTIME_ENV.windowScheduleGroup]: windowScheduleGroup,
+        [RUNTIME_ENV.stateMachines]: stateMachineArns,
+        [RUNTIME_ENV.servicePipes]: servicePipes,
+      }),
       "Vouch: people's promote, abort and rollback, with the caller's ARN",
     );
     this.control = new ControlEndpoint(this, 'ControlEndpoint', { handler: controlFn.function });
@@ -422,6 +459,16 @@ export class PlatformStack extends Stack {
       buildProjects: [arn('codebuild', 'project', `${BUILD_PROJECT_PREFIX}*`)],
       notificationTopic: [this.notifications.topic.topicArn],
       vouchAlarms: [arn('cloudwatch', 'alarm', `${ALARM_NAME_PREFIX}*`, ArnFormat.COLON_RESOURCE_NAME)],
+      // Per-run alarm names (runAlarms.ts): `vouch.<service>.<ephemeral environment>-<run key>.<signal>`.
+      runAlarms: [
+        ...new Set(
+          config.services.flatMap((s) => s.environments.filter((e) => e.ephemeral).map((e) => e.name)),
+        ),
+      ]
+        .sort()
+        .map((name) =>
+          arn('cloudwatch', 'alarm', `${ALARM_NAME_PREFIX}*.${name}-*`, ArnFormat.COLON_RESOURCE_NAME),
+        ),
       stateMachines: machineArns,
       stateMachineExecutions: [...this.stateMachines.keys()].map((flavour) =>
         arn('states', 'execution', `vouch-${flavour}:*`, ArnFormat.COLON_RESOURCE_NAME),
@@ -473,6 +520,8 @@ const WILDCARD_REASONS: Readonly<Record<ResourceScope, string>> = {
   notificationTopic: 'the notification topic',
   vouchAlarms:
     'the golden-signal alarms (vouch.<service>.<environment>.<signal>) that the service stacks create',
+  runAlarms:
+    "the alarms of a run's ephemeral environment, created at run time: vouch.<service>.<environment>-<run>.<signal>",
   stateMachines: "Vouch's state machines",
   stateMachineExecutions: "executions of Vouch's state machines, named per webhook delivery at run time",
   webhookSecret: 'the webhook secret',
@@ -493,6 +542,8 @@ function grant(
   // Every Lambda is traced, so `*` is always present; the table's own `*` grants add their reasons.
   const acknowledged = new Map<string, string>([['Resource::*', XRAY_REASON]]);
   for (const g of grants) {
+    // A scope with no resources (no ephemeral environment configured: no per-run alarms) grants nothing.
+    if (scopes[g.scope].length === 0) continue;
     for (const resource of scopes[g.scope]) {
       const flat = flattenCfnReference(stack.resolve(resource));
       if (!flat.includes('*')) continue;

@@ -7,6 +7,7 @@ export * from './ControlEndpoint.ts';
 export * from './NotificationChannel.ts';
 export * from './PipelineStateMachine.ts';
 export * from './PlatformStack.ts';
+export * from './ReconcileSchedule.ts';
 export * from './runtimeEnvironment.ts';
 export * from './taskPermissions.ts';
 export * from './WebhookEndpoint.ts';

@@ -43,6 +43,8 @@ export type ResourceScope =
   | 'notificationTopic'
   /** CloudWatch alarms Vouch creates (names from `alarmName`). */
   | 'vouchAlarms'
+  /** Per-run alarms of ephemeral environments: `vouch.<service>.<ephemeral env>-<run>.<signal>`. */
+  | 'runAlarms'
   /** The pipeline state machines (task-token callbacks, executions). */
   | 'stateMachines'
   /** Executions of the pipeline state machines. */
@@ -170,7 +172,12 @@ const TASK_CALLS: Readonly<Record<TaskType, readonly PermissionGrant[]>> = {
     TERMINATE_INSTANCES,
     EC2_DESCRIBE('ec2:DescribeImages', 'ec2:DescribeInstances'),
   ],
-  provision: [...PROVISION, ELB_DESCRIBE()],
+  provision: [
+    ...PROVISION,
+    ELB_DESCRIBE(),
+    // The run's test environment gets its own alarms (runAlarms.ts); tagged in the same call.
+    { actions: ['cloudwatch:PutMetricAlarm', 'cloudwatch:TagResource'], scope: 'runAlarms' },
+  ],
   deploy: [
     // renewLock (conditional Update) before acting; whereRuns (Query): is this a first release there?
     table('dynamodb:UpdateItem', 'dynamodb:Query'),
@@ -254,6 +261,8 @@ const TASK_CALLS: Readonly<Record<TaskType, readonly PermissionGrant[]>> = {
     // The run's bot schedules go first (found by their name prefix).
     { actions: ['scheduler:DeleteSchedule'], scope: 'runBotSchedules' },
     unscoped(['scheduler:ListSchedules'], 'scheduler:ListSchedules supports no resource-level permissions'),
+    // Then the run's alarms (found by their name prefix).
+    { actions: ['cloudwatch:DescribeAlarms', 'cloudwatch:DeleteAlarms'], scope: 'runAlarms' },
   ],
   verify: [
     // DynamoWindowStore: open the window (Put), read and update it.
@@ -288,7 +297,14 @@ export const TASK_PERMISSIONS: Readonly<Record<TaskType, readonly PermissionGran
 ) as unknown as Record<TaskType, readonly PermissionGrant[]>;
 
 /** The Lambdas that are not pipeline tasks, by handler file name (lambdas/handlers/<name>.ts). */
-export const EVENT_HANDLERS = ['webhook', 'alarmEvent', 'windowEnd', 'bot', 'notifier'] as const;
+export const EVENT_HANDLERS = [
+  'webhook',
+  'alarmEvent',
+  'windowEnd',
+  'bot',
+  'notifier',
+  'reconciler',
+] as const;
 export type EventHandler = (typeof EVENT_HANDLERS)[number];
 
 /** Closing a window (alarmEvent, windowEnd): window item, the evidence (cloudWatchEvidence), the token. */
@@ -329,6 +345,26 @@ export const HANDLER_PERMISSIONS: Readonly<Record<EventHandler, readonly Permiss
   alarmEvent: WINDOW_CLOSE,
   windowEnd: WINDOW_CLOSE,
   bot: [],
+  // The scheduled reconciler (lambdas/adapters/aws/reconcile/deployedReconcile.ts), call by call.
+  reconciler: [
+    // listRunningBuilds and whereRuns (Query); findLock and getBuild (Get); recordRunFinished (Update,
+    // then its RUN event: Put); correctServing (Put or Delete); releaseLock and leaveQueue (Delete).
+    table(
+      'dynamodb:Query',
+      'dynamodb:GetItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:PutItem',
+      'dynamodb:DeleteItem',
+    ),
+    // Is the run's execution still running?
+    { actions: ['states:DescribeExecution'], scope: 'stateMachineExecutions' },
+    // A run's test environment, destroyed as the destroy task does: its bot schedules, then the target.
+    ...TASK_CALLS.destroy,
+    // What a lasting environment serves (describe: its target groups, rule and instances).
+    ELB_DESCRIBE(),
+    // The team is told.
+    { actions: ['sns:Publish'], scope: 'notificationTopic' },
+  ],
   notifier: [
     { actions: ['secretsmanager:GetSecretValue'], scope: 'slackTokenSecret' },
     // DynamoDeliveryStore: resumable, idempotent deliveries.

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { AWS_OPTIONS, controlOnAws } from './aws.ts';
+import { statusOnAws } from './awsReads.ts';
 import { findPlatformFile } from './platformFile.ts';
 import type { CliCommand, CliContext } from './types.ts';
 
@@ -86,14 +87,22 @@ export const statusCommand: CliCommand = {
   name: 'status',
   summary: 'what runs where, the runs in progress and the open windows of a service',
   usage:
-    'vouch status [service] [--json]\n\nAsks the running local platform (npm start). Exit codes: 0 ok, 1 no platform, 2 bad usage or an unknown service.',
+    'vouch status [service] [--json] [--aws [--stack Vouch]]\n\nAsks the running local platform (npm start); with --aws, reads the deployed build table (what runs where and the runs in progress, one Query per read).\nExit codes: 0 ok, 1 no platform (or the table could not be read), 2 bad usage, no stack or an unknown service.',
   async run(argv, ctx) {
-    const { positionals, values } = parseControl(argv);
+    let parsed: ReturnType<typeof parseControl>;
+    try {
+      parsed = parseControl(argv);
+    } catch (error) {
+      ctx.err(`vouch status: ${(error as Error).message}`);
+      return 2;
+    }
+    const { positionals, values } = parsed;
     if (positionals.length > 1) {
       ctx.err(this.usage);
       return 2;
     }
     const service = positionals[0];
+    if (values.aws) return statusOnAws(ctx, values, { service, json: values.json });
     const result = await call(ctx, `/api/status${service ? `?service=${encodeURIComponent(service)}` : ''}`);
     if (!result || result.status >= 400 || values.json) return report(ctx, result, true, () => []);
     const status = result.json as {

@@ -2,6 +2,8 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readResourceJournal } from '../../lambdas/adapters/local/target/resourceJournal.ts';
 import { estimateLocalCost, renderCostTable } from '../../lambdas/core/cost/localEstimate.ts';
+import { AWS_OPTIONS, type AwsFlags } from './aws.ts';
+import { costOnAws } from './awsReads.ts';
 import { findPlatformDir, NO_PLATFORM_HERE } from './platformFile.ts';
 import type { CliCommand } from './types.ts';
 
@@ -13,6 +15,7 @@ export const costCommand: CliCommand = {
   name: 'cost',
   summary: 'print the cost ESTIMATE of a team on this machine, per service and environment',
   usage: `vouch cost [--team T] [--days N] [--journal FILE]
+       vouch cost --aws --team T [--days N] [--stack Vouch]
 
 Prices what the one-machine target ran (service processes, environments, images) over the last N days
 (default ${DEFAULT_DAYS}) with the documented AWS on-demand price table, and prints one row per team,
@@ -23,14 +26,22 @@ the team dashboard (vouch-cost-<team>) shows it.
   --team T        only team T (default: every team)
   --days N        window in days, a positive integer (default ${DEFAULT_DAYS})
   --journal FILE  resource journal to price (default ${DEFAULT_RESOURCE_JOURNAL}, or $VOUCH_RESOURCE_JOURNAL)
+  --aws           the deployed platform instead: team T's cost per service and environment over the
+                  last N UTC days as the daily collector recorded it from Cost Explorer (one Query of
+                  the team's cost items in the build table); --team is required
 
-Exit codes: 0 printed, 2 bad usage or an unknown team.`,
+Exit codes: 0 printed, 1 the deployed table could not be read, 2 bad usage, no stack or an unknown team.`,
   async run(argv, ctx) {
-    let values: { team?: string; days?: string; journal?: string };
+    let values: { team?: string; days?: string; journal?: string } & AwsFlags;
     try {
       ({ values } = parseArgs({
         args: argv,
-        options: { team: { type: 'string' }, days: { type: 'string' }, journal: { type: 'string' } },
+        options: {
+          team: { type: 'string' },
+          days: { type: 'string' },
+          journal: { type: 'string' },
+          ...AWS_OPTIONS,
+        },
       }));
     } catch (error) {
       ctx.err(`vouch cost: ${(error as Error).message}`);
@@ -44,6 +55,19 @@ Exit codes: 0 printed, 2 bad usage or an unknown team.`,
     if (values.team !== undefined && values.team.trim() === '') {
       ctx.err('vouch cost: --team needs a team name');
       return 2;
+    }
+    if (values.aws) {
+      if (values.journal !== undefined) {
+        ctx.err('vouch cost: --journal prices the local platform; --aws reads the deployed one, not both');
+        return 2;
+      }
+      if (values.team === undefined) {
+        ctx.err(
+          "vouch cost --aws: --team T is required (cost is kept per team: one Query of the team's items)",
+        );
+        return 2;
+      }
+      return costOnAws(ctx, values, { team: values.team, days });
     }
     const explicit = values.journal ?? ctx.env.VOUCH_RESOURCE_JOURNAL;
     const home = explicit === undefined ? findPlatformDir(ctx.cwd, ctx.env) : ctx.cwd;

@@ -14,6 +14,7 @@ import {
   handlerEntry,
   NotificationChannel,
   PipelineStateMachine,
+  ReconcileSchedule,
   VouchFunction,
   WebhookEndpoint,
   WindowEndScheduling,
@@ -156,6 +157,18 @@ describe('construct defaults', () => {
     expect(scheduling.scheduleGroupName).toBe('vouch-windows');
     Template.fromStack(stack).hasResourceProperties('AWS::Scheduler::ScheduleGroup', {
       Name: 'vouch-windows',
+    });
+  });
+
+  it('ReconcileSchedule: every 5 minutes, in group vouch-reconciler, invoking only its handler', () => {
+    const stack = newStack();
+    new ReconcileSchedule(stack, 'Reconcile', { handler: stubFunction(stack) });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::Scheduler::ScheduleGroup', { Name: 'vouch-reconciler' });
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      GroupName: 'vouch-reconciler',
+      ScheduleExpression: 'rate(5 minutes)',
+      Target: Match.objectLike({ RetryPolicy: { MaximumRetryAttempts: 0 } }),
     });
   });
 

@@ -42,13 +42,19 @@ describe('the control endpoint', () => {
       'dynamodb:PutItem',
       'dynamodb:Query',
       'dynamodb:UpdateItem',
+      'scheduler:DeleteSchedule',
+      'states:DescribeExecution',
       'states:SendTaskFailure',
       'states:SendTaskSuccess',
+      'states:StopExecution',
     ]);
-    // Nothing that moves traffic, starts or stops executions, or scans history.
-    expect(actions.some((a) => /^(elasticloadbalancing|ec2|lambda):|Scan|StopExecution|\*/.test(a))).toBe(
+    // Nothing that moves traffic, starts executions, or scans history.
+    expect(actions.some((a) => /^(elasticloadbalancing|ec2|lambda):|Scan|StartExecution|\*/.test(a))).toBe(
       false,
     );
+    // An abort between windows stops executions of Vouch's state machines only.
+    const stop = statements.find((s) => asArray(s.Action).includes('states:StopExecution')) as Statement;
+    expect(JSON.stringify(stop.Resource)).toMatch(/execution:vouch-ec2-canary:\*/);
     const table = statements.find((s) => asArray(s.Action).includes('dynamodb:Query')) as Statement;
     expect(JSON.stringify(table.Resource)).toMatch(/Builds/);
   });

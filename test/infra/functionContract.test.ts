@@ -36,7 +36,15 @@ function deployedEnvironment(props: Record<string, unknown>): NodeJS.ProcessEnv 
   );
 }
 
-const CONTRACTED = [...TASK_TYPES, 'webhook', 'alarmEvent', 'windowEnd', 'bot'] as const;
+const CONTRACTED = [
+  ...TASK_TYPES,
+  'webhook',
+  'alarmEvent',
+  'windowEnd',
+  'bot',
+  'reconciler',
+  'control',
+] as const;
 const serviceName = (fn: (typeof CONTRACTED)[number]) =>
   (TASK_TYPES as readonly string[]).includes(fn)
     ? `vouch-task-${fn}`
@@ -45,6 +53,8 @@ const serviceName = (fn: (typeof CONTRACTED)[number]) =>
         alarmEvent: 'vouch-alarm-event',
         windowEnd: 'vouch-window-end',
         bot: 'vouch-bot',
+        reconciler: 'vouch-reconciler',
+        control: 'vouch-control',
       }[fn as 'webhook'];
 
 describe('the environment contract (lambdas/adapters/aws/functionEnvironment.ts) on the synthesized template', () => {

@@ -1,6 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference.js';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { parseReconcileRegistry } from '../../lambdas/adapters/aws/reconcile/registry.ts';
 import { BUILD_TABLE_SCHEMA } from '../../lambdas/adapters/dynamo/tableSchema.ts';
 import { TASK_TYPES } from '../../lambdas/core/pipeline/contract.ts';
 import { RUNTIME_ENV } from '../../lib/platform/runtimeEnvironment.ts';
@@ -96,7 +97,8 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
     'ec2:DescribeImages',
     'ec2:DescribeInstances',
   ],
-  'vouch-task-provision': [...EVENTS, ...PROVISION],
+  // The run's test environment gets its own alarms (runAlarms.ts), tagged at creation.
+  'vouch-task-provision': [...EVENTS, ...PROVISION, 'cloudwatch:PutMetricAlarm', 'cloudwatch:TagResource'],
   'vouch-task-deploy': [
     ...EVENTS,
     // renewLock before acting; whereRuns to tell a first release.
@@ -157,6 +159,9 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
     // The run's bot schedules (runBotSchedules.ts).
     'scheduler:ListSchedules',
     'scheduler:DeleteSchedule',
+    // The run's alarms (runAlarms.ts).
+    'cloudwatch:DescribeAlarms',
+    'cloudwatch:DeleteAlarms',
   ],
   'vouch-task-verify': [...EVENTS, 'dynamodb:UpdateItem', 'scheduler:CreateSchedule', 'iam:PassRole'],
   'vouch-task-decide': [...EVENTS, 'dynamodb:UpdateItem', ...CW_READ],
@@ -189,6 +194,26 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
     'scheduler:DeleteSchedule',
   ],
   'vouch-bot': [],
+  // lambdas/adapters/aws/reconcile/deployedReconcile.ts: the build records, execution status, a run's
+  // test environment destroyed as the destroy task does, lasting environments described, the topic.
+  'vouch-reconciler': [
+    'dynamodb:Query',
+    'dynamodb:GetItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:PutItem',
+    'dynamodb:DeleteItem',
+    'states:DescribeExecution',
+    ...ELB_DESCRIBE,
+    'ec2:TerminateInstances',
+    'elasticloadbalancing:DeleteRule',
+    'elasticloadbalancing:DeleteTargetGroup',
+    'ec2:DescribeInstances',
+    'scheduler:ListSchedules',
+    'scheduler:DeleteSchedule',
+    'cloudwatch:DescribeAlarms',
+    'cloudwatch:DeleteAlarms',
+    'sns:Publish',
+  ],
   // lib/platform/ControlEndpoint.ts: people's promote / abort / rollback (test/infra/controlEndpoint.test.ts).
   'vouch-control': [
     'dynamodb:Query',
@@ -198,6 +223,9 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
     ...CW_READ,
     'states:SendTaskSuccess',
     'states:SendTaskFailure',
+    'scheduler:DeleteSchedule',
+    'states:DescribeExecution',
+    'states:StopExecution',
   ],
   // lib/cost/CostCollector.ts (its own engineer's table): Cost Explorer, its metrics, its COST# items.
   'vouch-cost-collector': [
@@ -502,6 +530,43 @@ describe('platform stack: data, events and endpoints', () => {
         Statement: [Match.objectLike({ Principal: { Service: 'scheduler.amazonaws.com' } })],
       },
     });
+  });
+
+  it('runs the reconciler on a schedule, with the services, their environments and each flavour’s state machine', () => {
+    const fns = functionsByService();
+    const reconciler = fns.get('vouch-reconciler');
+    vouch.platform.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'rate(5 minutes)',
+      Target: Match.objectLike({ Arn: { 'Fn::GetAtt': [reconciler?.id, 'Arn'] } }),
+    });
+    const env = (
+      propsOf({ Properties: reconciler?.props }).Environment as { Variables: Record<string, unknown> }
+    ).Variables;
+    const registry = parseReconcileRegistry(String(env.VOUCH_SERVICE_PIPES));
+    expect(registry.find((s) => s.service === 'orders')).toEqual({
+      service: 'orders',
+      team: 'checkout',
+      flavour: 'ec2-canary',
+      environments: [
+        { name: 'test', ephemeral: true },
+        { name: 'qa', ephemeral: false },
+        { name: 'prod', ephemeral: false },
+      ],
+    });
+    expect(JSON.stringify(env.VOUCH_STATE_MACHINES)).toContain('ec2-canary');
+    // Execution status on the pipeline state machines' executions only.
+    const describe = [...permissionsOf('vouch-reconciler').entries()].find(
+      ([a]) => a === 'states:DescribeExecution',
+    )?.[1];
+    expect(JSON.stringify(describe)).toMatch(/execution:vouch-ec2-canary:\*/);
+  });
+
+  it('lets provision create, and destroy and the reconciler delete, only per-run alarms of ephemeral environments', () => {
+    const runAlarms = 'arn:<AWS::Partition>:cloudwatch:<AWS::Region>:<AWS::AccountId>:alarm:vouch.*.test-*';
+    expect(permissionsOf('vouch-task-provision').get('cloudwatch:PutMetricAlarm')).toEqual([runAlarms]);
+    expect(permissionsOf('vouch-task-provision').get('cloudwatch:TagResource')).toEqual([runAlarms]);
+    for (const fn of ['vouch-task-destroy', 'vouch-reconciler'])
+      expect(permissionsOf(fn).get('cloudwatch:DeleteAlarms'), fn).toEqual([runAlarms]);
   });
 
   it('publishes notifications on an encrypted, TLS-only topic to the notifier, whose failures land in a queue', () => {

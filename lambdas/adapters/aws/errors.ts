@@ -7,3 +7,29 @@ export class AwsEnvironmentError extends Error {
     this.name = 'AwsEnvironmentError';
   }
 }
+
+/** The scheduled reconciler could not reconcile every service: names each one and why (the rest were done). */
+export class ReconcileIncompleteError extends Error {
+  readonly failures: readonly { service: string; error: string }[];
+  constructor(failures: readonly { service: string; error: unknown }[]) {
+    super(
+      `reconciling ${failures.length} service(s) failed: ${failures
+        .map((f) => `${f.service}: ${(f.error as Error)?.message ?? String(f.error)}`)
+        .join('; ')}`,
+      { cause: failures[0]?.error },
+    );
+    this.name = 'ReconcileIncompleteError';
+    this.failures = failures.map((f) => ({
+      service: f.service,
+      error: (f.error as Error)?.message ?? String(f.error),
+    }));
+  }
+}
+
+/** A reconcile request named a service the reconciler's registry does not have. */
+export class UnknownReconcileServiceError extends Error {
+  constructor(service: string, known: readonly string[]) {
+    super(`no registered service ${service} (registered: ${known.join(', ') || 'none'})`);
+    this.name = 'UnknownReconcileServiceError';
+  }
+}

@@ -39,6 +39,11 @@ export const RUNTIME_ENV = {
   buildProjectPrefix: 'VOUCH_BUILD_PROJECT_PREFIX',
   /** Name of the artifact bucket (build, test, bake tasks; also on each CodeBuild project). */
   artifactBucket: 'VOUCH_ARTIFACT_BUCKET',
+  /**
+   * `br64:` JSON array of `{ service, team, flavour, environments: [{ name, ephemeral }] }`: which
+   * state machine runs each service and its environments (reconciler, control).
+   */
+  servicePipes: 'VOUCH_SERVICE_PIPES',
 } as const;
 
 const value = z.string().min(1);
@@ -95,6 +100,30 @@ const HANDLER_ENV = {
     [RUNTIME_ENV.gitTokenSecretName]: value,
   }),
   bot: z.strictObject({}),
+  /**
+   * The scheduled reconciler: the table, each flavour's state machine (execution ARNs), the services
+   * with their environments, the EC2 target and the run-bots group (destroying a run's test
+   * environment), the topic (the team is told).
+   */
+  reconciler: z.strictObject({
+    ...table,
+    ...ec2Target,
+    ...notification,
+    [RUNTIME_ENV.stateMachines]: value,
+    [RUNTIME_ENV.servicePipes]: value,
+    [RUNTIME_ENV.runBotScheduleGroup]: value,
+  }),
+  /**
+   * The control Lambda: the table; the state machines and service pipes name a run's execution, which
+   * an abort between windows stops.
+   */
+  control: z.strictObject({
+    ...table,
+    // Its window ports are the resumers' (windowPortsFromEnv): a promote deletes the pending end schedule.
+    [RUNTIME_ENV.windowScheduleGroup]: value,
+    [RUNTIME_ENV.stateMachines]: value,
+    [RUNTIME_ENV.servicePipes]: value,
+  }),
 } as const;
 
 export const FUNCTION_ENV = { ...TASK_ENV, ...HANDLER_ENV } as const;
@@ -150,7 +179,7 @@ export function functionEnvironment<F extends FunctionWithEnv>(
 
 /** The schema key of a task type or handler (alarmEvent and windowEnd share the resumer's). */
 export function envContractOf(
-  fn: TaskType | 'webhook' | 'alarmEvent' | 'windowEnd' | 'bot',
+  fn: TaskType | 'webhook' | 'alarmEvent' | 'windowEnd' | 'bot' | 'reconciler' | 'control',
 ): FunctionWithEnv {
   if (fn === 'alarmEvent' || fn === 'windowEnd') return 'windowResumer';
   return fn;

@@ -1,7 +1,9 @@
 /**
  * People's control of running releases on the deployed platform: the control Lambda's core.
  *   promote:  close the open verification window now; the verdict uses the evidence so far
- *   abort:    fail the service's open windows ('Aborted'): each run rolls back and cleans up
+ *   abort:    fail the service's open windows ('Aborted'): each run rolls back and cleans up; a run
+ *             between windows (baking, provisioning, deploying its test) has its execution stopped,
+ *             and the reconciler ends it ABORTED and cleans up after it (reconcile.ts)
  *   rollback: fail one environment's open window ('ManualRollback'): its run rolls back at once
  * The run that holds the environment's lock does the rollback itself (its onFailure tasks), so
  * nothing here shifts traffic: what is recorded is what runs. Each action is recorded on the build's
@@ -39,9 +41,17 @@ export interface ControlRecords {
   recordControlAction(input: ControlActionInput): Promise<void>;
 }
 
+/** The engine's executions: an abort stops a run that has no window open (Step Functions StopExecution). */
+export interface ControlExecutions {
+  /** False when the execution had already ended. */
+  stop(service: string, execution: string, cause: string): Promise<boolean>;
+}
+
 export interface ControlPorts {
   readonly records: ControlRecords;
   readonly window: WindowPorts;
+  /** Without it, abort acts on open windows only. */
+  readonly executions?: ControlExecutions;
   readonly now?: () => Date;
 }
 
@@ -63,10 +73,11 @@ async function openWindows(
   service: string,
   ports: ControlPorts,
   environment?: string,
-): Promise<OpenWindow[]> {
+): Promise<{ windows: OpenWindow[]; running: Build[] }> {
   const { items } = await ports.records.listBuilds(service, { limit: RECENT_BUILDS });
   const found: OpenWindow[] = [];
-  for (const build of items.filter((b) => b.status === 'RUNNING')) {
+  const running = items.filter((b) => b.status === 'RUNNING');
+  for (const build of running) {
     const events = await ports.records.listEvents(service, build.version);
     const verifying = new Set<string>();
     for (const e of events) {
@@ -79,7 +90,7 @@ async function openWindows(
       if (window && window.execution === build.execution) found.push(window);
     }
   }
-  return found;
+  return { windows: found, running };
 }
 
 export async function applyControl(
@@ -88,12 +99,39 @@ export async function applyControl(
   ports: ControlPorts,
 ): Promise<ControlOutcome> {
   const environment = request.action === 'abort' ? undefined : request.environment;
-  const windows = await openWindows(request.service, ports, environment);
-  if (windows.length === 0) {
+  const { windows, running } = await openWindows(request.service, ports, environment);
+  // Abort also ends the runs that have no window open: their executions are stopped.
+  const between =
+    request.action === 'abort' && ports.executions
+      ? running.filter((b) => !windows.some((w) => w.execution === b.execution))
+      : [];
+  if (windows.length === 0 && between.length === 0) {
     const where = environment ? ` in ${environment}` : '';
-    return { done: false, reason: `no open verification window for ${request.service}${where}`, windows: [] };
+    const what = request.action === 'abort' ? 'no run in progress' : 'no open verification window';
+    return { done: false, reason: `${what} for ${request.service}${where}`, windows: [] };
   }
   const results: ControlOutcome['windows'] = [];
+  let stoppedAny = false;
+  for (const build of between) {
+    const stopped = await ports.executions?.stop(
+      request.service,
+      build.execution,
+      `aborted by ${actor} (v${build.version}, no verification window open)`,
+    );
+    stoppedAny ||= stopped === true;
+    const result = stopped
+      ? 'execution stopped: the reconciler ends the run ABORTED and destroys its test environment'
+      : 'the execution had already ended';
+    results.push({ environment: 'run', version: build.version, result });
+    await ports.records.recordControlAction({
+      service: request.service,
+      version: build.version,
+      action: request.action,
+      actor,
+      result,
+      ...(ports.now ? { at: ports.now().toISOString() } : {}),
+    });
+  }
   for (const window of windows) {
     const result = await act(request, actor, window, ports);
     results.push({ environment: window.environment, version: window.version, result });
@@ -108,7 +146,8 @@ export async function applyControl(
     });
   }
   return {
-    done: true,
+    // An abort that found only runs already ended did nothing (the reconciler ends their records).
+    done: windows.length > 0 || stoppedAny,
     reason: results.map((r) => `${r.environment}: ${r.result}`).join('; '),
     windows: results,
   };

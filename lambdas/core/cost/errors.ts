@@ -46,3 +46,11 @@ export class CostSinkError extends CostError {
     this.name = 'CostSinkError';
   }
 }
+
+/** Reading the collector's cost items from the build data table failed. */
+export class CostReadError extends CostError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'CostReadError';
+  }
+}

@@ -101,17 +101,23 @@ export async function reconcileService(
 
   // Locks whose holder does not run (it ended without its cleanup, or was just aborted above).
   const locksReleased: ReconcileReport['locksReleased'][number][] = [];
+  // An environment whose lock a running run holds is that run's to change: on a schedule (AWS) the
+  // reconciler runs beside live releases, and mid-promote the target is ahead of the record.
+  const heldByLiveRun = new Set<string>();
   for (const env of lasting) {
     const lock = await ports.builds.findLock(name, env.name);
-    if (lock && !(await ports.isRunning(lock.owner))) {
-      if (await ports.builds.releaseLock({ service: name, environment: env.name, owner: lock.owner }))
-        locksReleased.push({ environment: env.name, owner: lock.owner });
+    if (!lock) continue;
+    if (await ports.isRunning(lock.owner)) {
+      heldByLiveRun.add(env.name);
+    } else if (await ports.builds.releaseLock({ service: name, environment: env.name, owner: lock.owner })) {
+      locksReleased.push({ environment: env.name, owner: lock.owner });
     }
   }
 
   const corrected: ReconcileReport['corrected'][number][] = [];
   const where = await ports.builds.whereRuns(name);
   for (const env of lasting) {
+    if (heldByLiveRun.has(env.name)) continue;
     const recorded = where[env.name]?.version;
     const served = await ports.serving(name, env.name);
     const serving = served === undefined ? undefined : Number(served);

@@ -20,7 +20,7 @@ import type { CanaryVerdict } from '../canary/judge.ts';
 import { judgeCanaryStep } from '../canary/judge.ts';
 import type { CanarySeries } from '../canary/periods.ts';
 import type { CanarySpec } from '../canary/spec.ts';
-import { type BotScenario, BotsSpecSchema } from '../evidence/spec.ts';
+import { type AlarmsSpec, AlarmsSpecSchema, type BotScenario, BotsSpecSchema } from '../evidence/spec.ts';
 import { chartFromCanaryVerdict, notificationVerdictFromCanary } from '../notify/fromCanaryVerdict.ts';
 import type { NotificationInput } from '../notify/notification.ts';
 import type { ResourceTags } from '../shared/tags.ts';
@@ -113,6 +113,18 @@ export interface EnvironmentBotsPort {
   stop(environmentId: string): Promise<string[]>;
 }
 
+/**
+ * The alarms of a run's ephemeral (test) environment, keyed by the run (issue 12: two runs of the same
+ * service never share alarms): the provision task creates them, destroy deletes them. On AWS per-run
+ * CloudWatch alarms (runAlarms.ts); the local metric store keys alarms by the evidence environment.
+ */
+export interface RunAlarmsPort {
+  /** Creates (or updates) the environment's golden-signal alarms; returns their names. */
+  create(environment: Environment, alarms: AlarmsSpec): Promise<string[]>;
+  /** Deletes every alarm of the environment (by id); returns their names. A no-op when none is left. */
+  remove(environmentId: string): Promise<string[]>;
+}
+
 export interface PipelinePorts {
   readonly builds: BuildRecords;
   readonly target: DeployTarget;
@@ -128,6 +140,8 @@ export interface PipelinePorts {
    * itself at its first deploy
    */
   readonly environmentBots?: EnvironmentBotsPort;
+  /** Per-run alarms of ephemeral environments (AWS); without it the platform keys alarms itself. */
+  readonly runAlarms?: RunAlarmsPort;
   /** Where the service's files are, to bake from (locally the repository folder). */
   readonly source: (run: RunState) => { source: string; overlays?: readonly string[] };
   readonly now?: () => Date;
@@ -352,7 +366,10 @@ export function createPipelineTasks(ports: PipelinePorts): Record<TaskType, Task
     },
 
     async provision(input) {
-      return json(await environment(input));
+      const env = await environment(input);
+      if (!env.ephemeral || !ports.runAlarms) return json(env);
+      const alarms = await ports.runAlarms.create(env, AlarmsSpecSchema.parse(input.run.config.alarms ?? {}));
+      return json({ ...env, alarms });
     },
 
     async deploy(input) {
@@ -568,8 +585,9 @@ export function createPipelineTasks(ports: PipelinePorts): Record<TaskType, Task
       const id = environmentId(input.run.service, name, runKeyOf(input.run.execution));
       // Bots first: a bot hitting a target that is gone would count as the service failing.
       const botsStopped = (await ports.environmentBots?.stop(id)) ?? [];
+      const alarmsDeleted = (await ports.runAlarms?.remove(id)) ?? [];
       await ports.target.destroy({ id });
-      return { destroyed: id, botsStopped };
+      return { destroyed: id, botsStopped, ...(ports.runAlarms ? { alarmsDeleted } : {}) };
     },
 
     async report(input): Promise<JsonValue> {

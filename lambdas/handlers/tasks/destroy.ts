@@ -1,5 +1,7 @@
 // The destroy task on AWS: the EC2 + ALB deploy target, the build data repository, and the per-run bot
-// schedules it deletes first.
+// schedules and alarms it deletes first.
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { cloudWatchRunAlarms } from '../../adapters/aws/evidence/runAlarms.ts';
 import { readFunctionEnv } from '../../adapters/aws/functionEnvironment.ts';
 import { buildRecordsFromEnv, environmentBotsFromEnv } from '../../adapters/aws/pipeline/fromEnv.ts';
 import { taskHandler } from '../../adapters/aws/pipeline/taskHandler.ts';
@@ -11,4 +13,5 @@ export const handler = taskHandler('destroy', {
   builds: buildRecordsFromEnv(env),
   target: ec2DeployTargetFromEnv(env),
   environmentBots: environmentBotsFromEnv(env),
+  runAlarms: cloudWatchRunAlarms(new CloudWatchClient({})),
 });

@@ -1,9 +1,11 @@
 /**
  * CloudWatch on the twin: a datapoint store fed by PutMetricData and by the embedded metric format
  * (EMF) lines a Lambda prints (as CloudWatch Logs extracts them), GetMetricData over it for MetricStat
- * queries, and the templates' AWS::CloudWatch::Alarm resources for DescribeAlarms and
- * DescribeAlarmHistory (state INSUFFICIENT_DATA until a transition is recorded).
+ * queries, and the templates' AWS::CloudWatch::Alarm resources with those PutMetricAlarm creates (a
+ * run's own alarms; DeleteAlarms removes them) for DescribeAlarms and DescribeAlarmHistory (state
+ * INSUFFICIENT_DATA until a transition is recorded).
  */
+import { ResourceNotFound } from '@aws-sdk/client-cloudwatch';
 import type { AuthorizationRequest } from '../iam.ts';
 import type { ServiceFake } from '../sdk.ts';
 import { type DeployedTemplates, TWIN_ACCOUNT, TWIN_PARTITION, TWIN_REGION } from '../template.ts';
@@ -105,6 +107,31 @@ export class TwinCloudWatch {
             return [
               { action: 'cloudwatch:DescribeAlarmHistory', resource: alarmArn(String(input.AlarmName)) },
             ];
+          case 'PutMetricAlarm': {
+            const arn = alarmArn(String(input.AlarmName));
+            const tags = (input.Tags as { Key: string; Value: string }[] | undefined) ?? [];
+            // Tags in the call are also authorised as cloudwatch:TagResource (CloudWatch API reference).
+            return [
+              { action: 'cloudwatch:PutMetricAlarm', resource: arn },
+              ...(tags.length > 0
+                ? [
+                    {
+                      action: 'cloudwatch:TagResource',
+                      resource: arn,
+                      context: {
+                        ...Object.fromEntries(tags.map((t) => [`aws:RequestTag/${t.Key}`, t.Value])),
+                        'aws:TagKeys': tags.map((t) => t.Key),
+                      },
+                    },
+                  ]
+                : []),
+            ];
+          }
+          case 'DeleteAlarms':
+            return ((input.AlarmNames as string[] | undefined) ?? []).map((name) => ({
+              action: 'cloudwatch:DeleteAlarms',
+              resource: alarmArn(name),
+            }));
           case 'PutMetricData':
             return [
               {
@@ -171,6 +198,29 @@ export class TwinCloudWatch {
                   HistorySummary: h.summary,
                 })),
             };
+          }
+          case 'PutMetricAlarm': {
+            // Created or replaced, as CloudWatch does; a new alarm starts INSUFFICIENT_DATA.
+            const name = String(input.AlarmName);
+            const before = this.alarms.get(name);
+            this.alarms.set(name, {
+              name,
+              properties: { ...input },
+              state: before?.state ?? 'INSUFFICIENT_DATA',
+              history: before?.history ?? [],
+            });
+            return {};
+          }
+          case 'DeleteAlarms': {
+            const names = (input.AlarmNames as string[] | undefined) ?? [];
+            const missing = names.filter((n) => !this.alarms.has(n));
+            if (missing.length > 0)
+              throw new ResourceNotFound({
+                message: `alarms not found: ${missing.join(', ')}`,
+                $metadata: {},
+              });
+            for (const n of names) this.alarms.delete(n);
+            return {};
           }
           default:
             throw new Error(`the twin has no fake for cloudwatch ${command}`);

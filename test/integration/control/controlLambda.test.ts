@@ -1,8 +1,15 @@
-import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  SendTaskFailureCommand,
+  SendTaskSuccessCommand,
+  SFNClient,
+  StopExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { handleControlRequest } from '../../../lambdas/adapters/aws/control/controlRequest.ts';
 import { sfnTaskTokens } from '../../../lambdas/adapters/aws/evidence/sfnTaskTokens.ts';
+import { sfnControlExecutions } from '../../../lambdas/adapters/aws/reconcile/deployedReconcile.ts';
 import { BuildRepository } from '../../../lambdas/adapters/dynamo/buildRepository.ts';
 import { DynamoWindowStore } from '../../../lambdas/adapters/dynamo/windowStore.ts';
 import { type LocalTable, startLocalTable } from '../../../lambdas/adapters/local/dynalite.ts';
@@ -133,6 +140,64 @@ describe('the control Lambda', () => {
     expect(JSON.parse(result.body).reason).toMatch(/qa: window closed early, verdict PASSED/);
     expect(sfn).toHaveReceivedCommandWith(SendTaskSuccessCommand, { taskToken: `token-${run}` });
     expect((await controlEvents())[0]).toMatchObject({ action: 'promote', actor: CALLER });
+  });
+
+  it('aborts a run between windows (baking): stops its execution and records who did it', async () => {
+    // Prepare: cart's run is baking (no verify started); Step Functions still runs its execution.
+    await repo.registerService({ service: 'cart', team: 'checkout', solution: 'webshop', repo: 'r' });
+    const baking = await repo.allocateVersion({ service: 'cart', commit, execution: 'gh-cart-1' });
+    await repo.recordRunStarted({
+      execution: 'gh-cart-1',
+      service: 'cart',
+      version: baking.version,
+      commit,
+      pipeShape: null,
+    });
+    const machine = 'arn:aws:states:eu-west-1:123456789012:stateMachine:vouch-ec2-canary';
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'RUNNING' });
+    sfn.on(StopExecutionCommand).resolves({ stopDate: new Date() });
+    const withExecutions: ControlPorts = {
+      ...ports,
+      executions: sfnControlExecutions(new SFNClient({ region: 'eu-west-1' }), { 'ec2-canary': machine }, [
+        { service: 'cart', team: 'checkout', flavour: 'ec2-canary', environments: [] },
+      ]),
+    };
+
+    // Act
+    const result = await handleControlRequest(
+      urlEvent({ action: 'abort', service: 'cart' }, { caller: CALLER }),
+      withExecutions,
+    );
+
+    // Assess
+    expect(result.statusCode).toBe(200);
+    expect(JSON.parse(result.body)).toMatchObject({ done: true, actor: CALLER });
+    expect(sfn).toHaveReceivedCommandWith(StopExecutionCommand, {
+      executionArn: 'arn:aws:states:eu-west-1:123456789012:execution:vouch-ec2-canary:gh-cart-1',
+      error: 'Aborted',
+      cause: expect.stringContaining(CALLER),
+    });
+    const events = (await repo.listEvents('cart', baking.version)).filter((e) => e.kind === 'CONTROL');
+    expect(events).toEqual([
+      expect.objectContaining({
+        action: 'abort',
+        actor: CALLER,
+        result: expect.stringMatching(/execution stopped/),
+      }),
+    ]);
+
+    // An execution that already ended is not stopped again, and nothing more is recorded as done.
+    sfn.reset();
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'ABORTED' });
+    const again = await handleControlRequest(
+      urlEvent({ action: 'abort', service: 'cart' }, { caller: CALLER }),
+      withExecutions,
+    );
+    expect(JSON.parse(again.body)).toMatchObject({
+      done: false,
+      reason: expect.stringMatching(/the execution had already ended/),
+    });
+    expect(sfn).not.toHaveReceivedCommand(StopExecutionCommand);
   });
 
   it('refuses a request without a verified caller, and bad requests, touching nothing', async () => {

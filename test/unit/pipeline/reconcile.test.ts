@@ -133,4 +133,26 @@ describe('reconcileService', () => {
     expect(f.corrected).toEqual([]);
     expect(f.notified).toEqual([]);
   });
+
+  it('leaves an environment a running run holds to that run (the schedule runs beside live releases)', async () => {
+    // Prepare: run-6 is mid-promote in qa: the target serves v6 before the record says so.
+    const f = fakePorts({
+      running: [build(6, 'run-6')],
+      live: ['run-6'],
+      locks: { qa: lock('qa', 'run-6') },
+      where: { qa: at(5), prod: { ...at(5), environment: 'prod' } },
+      serving: { qa: '6', prod: '4' },
+    });
+
+    // Act
+    const report = await reconcileService(
+      { service: 'shop', team: 'web', environments: ENVIRONMENTS },
+      f.ports,
+    );
+
+    // Assess: qa is run-6's to record; prod, which nobody holds, is corrected.
+    expect(report.aborted).toEqual([]);
+    expect(f.state.locks.qa?.owner).toBe('run-6');
+    expect(f.corrected).toEqual([{ environment: 'prod', version: 4 }]);
+  });
 });
