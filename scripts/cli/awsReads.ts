@@ -2,12 +2,12 @@
 // credentials, each read one Query (the services index, a service's environments, a page of its
 // builds, a team's cost partition), as `history`, `events` and `where --aws` do.
 
+import { BUILDS_PER_PAGE } from '../../lambdas/adapters/dashboard/source.ts';
 import { BuildRepository } from '../../lambdas/adapters/dynamo/buildRepository.ts';
 import { readTeamCost } from '../../lambdas/adapters/dynamo/costRecords.ts';
 import { BuildDataError } from '../../lambdas/core/builds/errors.ts';
 import type { Build, EnvironmentState } from '../../lambdas/core/builds/model.ts';
 import { CostReadError } from '../../lambdas/core/cost/errors.ts';
-import { BUILDS_PER_PAGE } from '../dashboard/source.ts';
 import { type AwsFlags, awsBuildTable } from './aws.ts';
 import { formatTable } from './builds.ts';
 import type { CliContext } from './types.ts';

@@ -1,11 +1,11 @@
 // Operating the deployed platform on the twin (issues 12 and 16): the scheduled reconciler ends a run
 // whose execution was stopped, and frees what it held. Its own file: the app is synthesized once for it.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { awsControl } from '../../lambdas/adapters/dashboard/aws.ts';
+import { ControlRefusedError } from '../../lambdas/adapters/dashboard/errors.ts';
 import { TwinFunctionUrls } from '../../lambdas/twin/functionUrls.ts';
 import { startTwin, type Twin } from '../../lambdas/twin/TwinPlatform.ts';
 import type { SynthesizedStack } from '../../lambdas/twin/template.ts';
-import { awsControl } from '../../scripts/dashboard/aws.ts';
-import { ControlRefusedError } from '../../scripts/dashboard/errors.ts';
 import { exampleStacks, ORDERS, ordersRunInput, until } from './support/twinFixture.ts';
 
 const COMMIT = '89abcdef0123456789abcdef0123456789abcdef';

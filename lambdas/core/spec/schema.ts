@@ -45,7 +45,10 @@ export const RunSchema = z
     /** A Lambda service's handler (lambda-canary): `<file>.<export>`, as Lambda's Handler setting. */
     handler: z
       .string()
-      .regex(/^[A-Za-z0-9_./-]+\.[A-Za-z_$][A-Za-z0-9_$]*$/, 'expected <file>.<export>, e.g. "lambda.handler"')
+      .regex(
+        /^[A-Za-z0-9_./-]+\.[A-Za-z_$][A-Za-z0-9_$]*$/,
+        'expected <file>.<export>, e.g. "lambda.handler"',
+      )
       .optional(),
     healthPath: z.string().startsWith('/', 'expected a path starting with /').default('/health'),
   })
