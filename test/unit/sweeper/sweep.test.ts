@@ -68,7 +68,7 @@ describe('planSweep', () => {
     expect(ids(plan.keep)).toEqual(['ami-1', 'ami-3', 'ami-5', 'ami-6', 'ami-7', 'pay-1']);
   });
 
-  it("keeps an image a kept test environment runs, not one only a removed environment ran", () => {
+  it('keeps an image a kept test environment runs, not one only a removed environment ran', () => {
     const plan = planSweep(
       [
         image('ami-3', 10),
