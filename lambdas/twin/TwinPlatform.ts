@@ -14,7 +14,11 @@ import { TwinCloudWatch } from './fakes/cloudWatch.ts';
 import { dynamoFake } from './fakes/dynamo.ts';
 import { type Ec2Timings, type LaunchTemplateContents, TwinEc2 } from './fakes/ec2.ts';
 import { type LoadBalancerContents, TwinElb } from './fakes/elb.ts';
+import { TwinS3 } from './fakes/s3.ts';
 import { TwinScheduler } from './fakes/scheduler.ts';
+import { TwinSecretsManager } from './fakes/secretsManager.ts';
+import { TwinSlack } from './fakes/slack.ts';
+import { TwinSns } from './fakes/sns.ts';
 import { type InvocationRecord, TwinLambdas } from './lambdaRunner.ts';
 import { TwinSdk } from './sdk.ts';
 import { TwinStepFunctions } from './stepFunctions.ts';
@@ -42,6 +46,11 @@ export interface TwinOptions {
   readonly loadBalancer?: LoadBalancerContents;
   /** How long instances boot, builders run and images take, in twin time. @default see Ec2Timings */
   readonly ec2Timings?: Partial<Ec2Timings>;
+  /**
+   * Values of the secrets the templates name (created before `cdk deploy` on AWS), by name.
+   * @default a random value for each (the twin's Slack accepts whatever token the secret holds)
+   */
+  readonly secrets?: Readonly<Record<string, string>>;
 }
 
 const EXAMPLE_LOAD_BALANCER: LoadBalancerContents = {
@@ -66,6 +75,12 @@ export interface Twin {
   readonly cloudWatch: TwinCloudWatch;
   readonly ec2: TwinEc2;
   readonly elb: TwinElb;
+  /** The artifact bucket(s); `s3.artifactDirectory(uri)` unpacks an uploaded artifact for a builder. */
+  readonly s3: TwinS3;
+  readonly secrets: TwinSecretsManager;
+  readonly sns: TwinSns;
+  /** What the notifier posted to Slack (the twin's slack.com). */
+  readonly slack: TwinSlack;
   readonly table: LocalTable;
   /** The build table as the twin (not a Lambda) reads it: tests and the run log. */
   readonly builds: BuildRepository;
@@ -109,6 +124,12 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
     onEmf: (doc) => cloudWatch.ingestEmf(doc),
   });
   const stepFunctions = new TwinStepFunctions(templates, lambdas);
+  const s3 = new TwinS3(templates);
+  const secrets = new TwinSecretsManager(templates, options.secrets);
+  const sns = new TwinSns(templates, lambdas);
+  const slackTokenSecret = lambdas.byEntry('lambdas/handlers/notifier.ts').environment.SLACK_TOKEN_SECRET_ARN;
+  const slack = new TwinSlack(() => (slackTokenSecret ? secrets.valueOf(slackTokenSecret) : undefined));
+  await slack.start();
   const scheduler = new TwinScheduler(templates, lambdas);
   sdk.register('dynamodb', dynamoFake(sdk, table.endpoint));
   sdk.register('states', stepFunctions.fake());
@@ -116,6 +137,9 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
   sdk.register('cloudwatch', cloudWatch.fake());
   sdk.register('ec2', ec2.fake());
   sdk.register('elasticloadbalancing', elb.fake());
+  sdk.register('s3', s3.fake());
+  sdk.register('secretsmanager', secrets.fake());
+  sdk.register('sns', sns.fake());
   sdk.install();
   const restoreTime = installScaledTime(options.timeScale ?? 1);
 
@@ -128,6 +152,10 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
     cloudWatch,
     ec2,
     elb,
+    s3,
+    secrets,
+    sns,
+    slack,
     table,
     builds,
     async registerServices(services) {
@@ -140,6 +168,8 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
       await lambdas.settled();
       restoreTime();
       sdk.uninstall();
+      await slack.stop();
+      await s3.stop();
       await table.close();
     },
   };

@@ -1,0 +1,217 @@
+// The twin's edges (issue 13, items S3, CodeBuild, Secrets Manager, SNS -> notifier -> Slack, alarms ->
+// EventBridge -> alarm Lambda, service registration): each fake's semantics and authorisation against the
+// roles of the synthesized templates, and the paths between them run as the templates wire them.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { s3Authorization } from '../../lambdas/twin/fakes/s3.ts';
+import { authorize, roleIdentity } from '../../lambdas/twin/iam.ts';
+import { startTwin, type Twin } from '../../lambdas/twin/TwinPlatform.ts';
+import type { SynthesizedStack } from '../../lambdas/twin/template.ts';
+import { exampleStacks, ORDERS, ordersRunInput, withoutGrant } from './support/twinFixture.ts';
+
+const COMMIT = '0123456789abcdef0123456789abcdef01234567';
+let stacks: SynthesizedStack[];
+let twin: Twin | undefined;
+
+beforeAll(async () => {
+  stacks = await exampleStacks();
+}, 120_000);
+
+afterEach(async () => {
+  await twin?.stop();
+  twin = undefined;
+});
+
+async function start(
+  options: { timeScale?: number; from?: readonly SynthesizedStack[] } = {},
+): Promise<Twin> {
+  twin = await startTwin({ stacks: options.from ?? stacks, timeScale: options.timeScale ?? 1 });
+  return twin;
+}
+
+/** The role of the orders CodeBuild project, as the templates define it. */
+function buildProjectRole(t: Twin) {
+  const project = t.templates
+    .resourcesOfType('AWS::CodeBuild::Project')
+    .find((p) => p.stackName === 'Vouch-orders');
+  if (!project) throw new Error('no orders CodeBuild project in the templates');
+  const roleArn = t.templates.resolve(project.stackName, project.resource.Properties?.ServiceRole) as string;
+  return roleIdentity(t.templates, roleArn);
+}
+
+describe('S3 on the twin', () => {
+  it('keeps objects of the template bucket and lists, heads, reads and deletes them', async () => {
+    const t = await start();
+    const [bucket] = [...t.s3.buckets];
+    expect(bucket).toBe('vouch-artifacts-123456789012-eu-west-1');
+    const s3 = t.s3.fake();
+    const call = (command: string, input: Record<string, unknown>) =>
+      s3.handle(command, { Bucket: bucket, ...input }, { command: {}, client: {} });
+
+    await call('PutObject', { Key: 'orders/a.tar.gz', Body: 'A' });
+    await call('PutObject', { Key: 'orders/b.tar.gz', Body: new Uint8Array([1, 2, 3]) });
+    await call('PutObject', { Key: 'catalog/c.tar.gz', Body: 'C' });
+
+    expect(await call('ListObjectsV2', { Prefix: 'orders/' })).toMatchObject({
+      KeyCount: 2,
+      Contents: [
+        { Key: 'orders/a.tar.gz', Size: 1 },
+        { Key: 'orders/b.tar.gz', Size: 3 },
+      ],
+    });
+    expect(await call('HeadObject', { Key: 'orders/b.tar.gz' })).toMatchObject({ ContentLength: 3 });
+    expect(((await call('GetObject', { Key: 'orders/a.tar.gz' })) as { Body: Buffer }).Body.toString()).toBe(
+      'A',
+    );
+    await call('DeleteObjects', { Delete: { Objects: [{ Key: 'orders/a.tar.gz' }] } });
+    await expect(call('GetObject', { Key: 'orders/a.tar.gz' })).rejects.toMatchObject({ name: 'NoSuchKey' });
+    await expect(call('HeadObject', { Key: 'orders/a.tar.gz' })).rejects.toMatchObject({ name: 'NotFound' });
+    await expect(
+      s3.handle('PutObject', { Bucket: 'someone-elses', Key: 'x', Body: 'x' }, { command: {}, client: {} }),
+    ).rejects.toMatchObject({ name: 'NoSuchBucket' });
+    await expect(call('PutObject', { Key: '../escape', Body: 'x' })).rejects.toMatchObject({
+      name: 'InvalidObjectKey',
+    });
+  }, 60_000);
+
+  it('authorises object calls on arn:aws:s3:::bucket/key: the orders build may put under orders/ only', async () => {
+    const t = await start();
+    const role = buildProjectRole(t);
+    const bucket = 'vouch-artifacts-123456789012-eu-west-1';
+
+    await expect(
+      authorize(
+        role,
+        'build',
+        s3Authorization('PutObject', { Bucket: bucket, Key: `orders/${COMMIT}.tar.gz` }),
+      ),
+    ).resolves.toBeUndefined();
+    await expect(
+      authorize(
+        role,
+        'build',
+        s3Authorization('PutObject', { Bucket: bucket, Key: `catalog/${COMMIT}.tar.gz` }),
+      ),
+    ).rejects.toThrow(`s3:PutObject on resource: arn:aws:s3:::${bucket}/catalog/${COMMIT}.tar.gz`);
+    // The build uploads; it reads nothing back.
+    await expect(
+      authorize(
+        role,
+        'build',
+        s3Authorization('GetObject', { Bucket: bucket, Key: `orders/${COMMIT}.tar.gz` }),
+      ),
+    ).rejects.toThrow('s3:GetObject');
+  }, 60_000);
+
+  it('unpacks an uploaded .tar.gz artifact to a directory (what a builder instance bakes)', async () => {
+    const t = await start();
+    const source = mkdtempSync(join(tmpdir(), 'vouch-twin-artifact-'));
+    writeFileSync(join(source, 'server.mjs'), 'console.log("orders")\n');
+    const archive = join(source, '..', `${source.split('/').pop()}.tar.gz`);
+    execFileSync('tar', ['-czf', archive, '-C', source, '.']);
+    const uri = `s3://vouch-artifacts-123456789012-eu-west-1/orders/${COMMIT}.tar.gz`;
+
+    await expect(t.s3.artifactDirectory(uri)).rejects.toMatchObject({ name: 'NoSuchKey' });
+    await t.s3.putObject(
+      'vouch-artifacts-123456789012-eu-west-1',
+      `orders/${COMMIT}.tar.gz`,
+      readFileSync(archive),
+    );
+    const dir = await t.s3.artifactDirectory(uri);
+
+    expect(readFileSync(join(dir, 'server.mjs'), 'utf8')).toBe('console.log("orders")\n');
+  }, 60_000);
+});
+
+describe('Secrets Manager on the twin', () => {
+  it('holds the secrets the templates name and lets each function read only its own', async () => {
+    const t = await start();
+    expect(t.secrets.names.sort()).toEqual(['vouch/git-token', 'vouch/slack-token', 'vouch/webhook-secret']);
+    const notifier = t.lambdas.byEntry('lambdas/handlers/notifier.ts');
+    const fake = t.secrets.fake();
+    const slack = await fake.handle(
+      'GetSecretValue',
+      { SecretId: 'vouch/slack-token' },
+      { command: {}, client: {} },
+    );
+
+    expect((slack as { SecretString: string }).SecretString).toBe(t.secrets.valueOf('vouch/slack-token'));
+    await expect(
+      authorize(
+        notifier.identity,
+        notifier.name,
+        fake.authorization('GetSecretValue', { SecretId: 'vouch/slack-token' }),
+      ),
+    ).resolves.toBeUndefined();
+    await expect(
+      authorize(
+        notifier.identity,
+        notifier.name,
+        fake.authorization('GetSecretValue', { SecretId: 'vouch/webhook-secret' }),
+      ),
+    ).rejects.toThrow(
+      /secretsmanager:GetSecretValue on resource: arn:aws:secretsmanager:eu-west-1:123456789012:secret:vouch\/webhook-secret-\w{6}/,
+    );
+    await expect(
+      fake.handle('GetSecretValue', { SecretId: 'vouch/nope' }, { command: {}, client: {} }),
+    ).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+  }, 60_000);
+});
+
+/** The notify task's input for a failed run of orders (version 1). */
+function failedRunNotifyEvent(execution: string) {
+  return {
+    task: { name: 'notify', type: 'notify', params: {} },
+    run: {
+      ...ordersRunInput(COMMIT, execution),
+      out: { version: { version: 1, commit: COMMIT } },
+      error: { Error: 'DeployFailedError', Cause: 'deploy-test: the canary never became healthy' },
+    },
+  };
+}
+
+describe('SNS -> notifier -> Slack on the twin', () => {
+  it('delivers the notify task’s message through the topic subscription to the notifier, which posts it to Slack', async () => {
+    // Prepare
+    const t = await start();
+    await t.builds.registerService(ORDERS);
+    await t.builds.allocateVersion({ service: 'orders', commit: COMMIT, execution: 'twin-notify-1' });
+    const notify = t.lambdas.byEntry('lambdas/handlers/tasks/notify.ts');
+    const notifier = t.lambdas.byEntry('lambdas/handlers/notifier.ts');
+
+    // Act
+    await t.lambdas.invoke(notify.arn, failedRunNotifyEvent('twin-notify-1'));
+    await t.lambdas.settled();
+
+    // Assess: one Publish, delivered to the notifier subscription, which posted one message.
+    expect(t.sns.published).toHaveLength(1);
+    expect(t.sns.published[0]?.deliveredTo).toEqual([notifier.arn]);
+    expect(t.lambdas.asyncFailures).toEqual([]);
+    expect(t.slack.messages).toHaveLength(1);
+    const [message] = t.slack.messages;
+    expect(message?.channel).toBe('#checkout-releases');
+    expect(message?.text).toContain('orders');
+    expect(JSON.stringify(message?.blocks)).toContain('the canary never became healthy');
+    expect(t.sdk.calls).toContainEqual({
+      function: notifier.logicalId,
+      service: 'secretsmanager',
+      command: 'GetSecretValue',
+      outcome: 'ok',
+    });
+  }, 60_000);
+
+  it('fails the notify task with AccessDenied on the topic when its role loses sns:Publish', async () => {
+    const t = await start({ from: withoutGrant(stacks, 'TaskNotifyRoleDefaultPolicy', 'sns:Publish') });
+    await t.builds.registerService(ORDERS);
+    await t.builds.allocateVersion({ service: 'orders', commit: COMMIT, execution: 'twin-notify-2' });
+    const notify = t.lambdas.byEntry('lambdas/handlers/tasks/notify.ts');
+
+    await expect(t.lambdas.invoke(notify.arn, failedRunNotifyEvent('twin-notify-2'))).rejects.toThrow(
+      /sns:Publish on resource: arn:aws:sns:eu-west-1:123456789012:/,
+    );
+    expect(t.slack.messages).toEqual([]);
+  }, 60_000);
+});
