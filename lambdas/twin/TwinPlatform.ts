@@ -11,6 +11,7 @@ import { type LocalTable, localDynamoClient, startLocalTable } from '../adapters
 import { installScaledTime } from './clock.ts';
 import { TwinTemplateError } from './errors.ts';
 import { TwinCloudWatch } from './fakes/cloudWatch.ts';
+import { TwinCodeBuild } from './fakes/codeBuild.ts';
 import { dynamoFake } from './fakes/dynamo.ts';
 import { type Ec2Timings, type LaunchTemplateContents, TwinEc2 } from './fakes/ec2.ts';
 import { type LoadBalancerContents, TwinElb } from './fakes/elb.ts';
@@ -51,6 +52,12 @@ export interface TwinOptions {
    * @default a random value for each (the twin's Slack accepts whatever token the secret holds)
    */
   readonly secrets?: Readonly<Record<string, string>>;
+  /**
+   * The source folder of each repository a CodeBuild project builds (`owner/name` -> directory); a
+   * build of a repository without one fails in DOWNLOAD_SOURCE, as a missing repository does.
+   * @default example-org/orders -> examples/orders
+   */
+  readonly sources?: Readonly<Record<string, string>>;
 }
 
 const EXAMPLE_LOAD_BALANCER: LoadBalancerContents = {
@@ -81,6 +88,8 @@ export interface Twin {
   readonly sns: TwinSns;
   /** What the notifier posted to Slack (the twin's slack.com). */
   readonly slack: TwinSlack;
+  /** The services' CodeBuild projects: StartBuild runs the buildspec as a local process. */
+  readonly codeBuild: TwinCodeBuild;
   readonly table: LocalTable;
   /** The build table as the twin (not a Lambda) reads it: tests and the run log. */
   readonly builds: BuildRepository;
@@ -130,6 +139,15 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
   const slackTokenSecret = lambdas.byEntry('lambdas/handlers/notifier.ts').environment.SLACK_TOKEN_SECRET_ARN;
   const slack = new TwinSlack(() => (slackTokenSecret ? secrets.valueOf(slackTokenSecret) : undefined));
   await slack.start();
+  const codeBuild = new TwinCodeBuild(templates, {
+    s3,
+    stepFunctions,
+    sdk,
+    dynamoEndpoint: table.endpoint,
+    sources: options.sources ?? { 'example-org/orders': `${TWIN_ROOT}examples/orders` },
+    timeScale: options.timeScale ?? 1,
+  });
+  await codeBuild.start();
   const scheduler = new TwinScheduler(templates, lambdas);
   sdk.register('dynamodb', dynamoFake(sdk, table.endpoint));
   sdk.register('states', stepFunctions.fake());
@@ -140,6 +158,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
   sdk.register('s3', s3.fake());
   sdk.register('secretsmanager', secrets.fake());
   sdk.register('sns', sns.fake());
+  sdk.register('codebuild', codeBuild.fake());
   sdk.install();
   const restoreTime = installScaledTime(options.timeScale ?? 1);
 
@@ -156,6 +175,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
     secrets,
     sns,
     slack,
+    codeBuild,
     table,
     builds,
     async registerServices(services) {
@@ -165,6 +185,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
       for (const e of stepFunctions.executions.values()) if (e.status === 'RUNNING') e.abort();
       await Promise.allSettled([...stepFunctions.executions.values()].map((e) => e.done));
       scheduler.stop();
+      await codeBuild.stop();
       await lambdas.settled();
       restoreTime();
       sdk.uninstall();

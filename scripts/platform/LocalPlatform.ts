@@ -347,7 +347,9 @@ export class LocalPlatform {
       samples: this.samples,
       bots: botRuns({ fetch: globalThis.fetch, clock: this.clock, sink: localMetricSink(this.metrics) }),
       commands: {
-        run: async (kind, input: TaskInput, command) => {
+        run: async (kind, input: TaskInput, command): Promise<JsonValue> => {
+          // Locally bake takes the commit's files: a build without a command has nothing to do.
+          if (!command) return { skipped: `no ${kind}.command in .vouch.yml` };
           const { stdout, stderr } = await run('sh', ['-c', command.command], {
             cwd: entry.repoDir,
             timeout: command.timeoutSeconds * 1000,

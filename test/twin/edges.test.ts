@@ -10,7 +10,7 @@ import { s3Authorization } from '../../lambdas/twin/fakes/s3.ts';
 import { authorize, roleIdentity } from '../../lambdas/twin/iam.ts';
 import { startTwin, type Twin } from '../../lambdas/twin/TwinPlatform.ts';
 import type { SynthesizedStack } from '../../lambdas/twin/template.ts';
-import { exampleStacks, ORDERS, ordersRunInput, withoutGrant } from './support/twinFixture.ts';
+import { exampleStacks, ORDERS, ordersRunInput, until, withoutGrant } from './support/twinFixture.ts';
 
 const COMMIT = '0123456789abcdef0123456789abcdef01234567';
 let stacks: SynthesizedStack[];
@@ -213,5 +213,99 @@ describe('SNS -> notifier -> Slack on the twin', () => {
       /sns:Publish on resource: arn:aws:sns:eu-west-1:123456789012:/,
     );
     expect(t.slack.messages).toEqual([]);
+  }, 60_000);
+});
+
+/** The build task's Lambda event, as the build state passes it (with its task token). */
+function buildEvent(execution: string, token: string, command?: { command: string; timeoutSeconds: number }) {
+  return {
+    task: { name: 'build', type: 'build', params: {} },
+    run: { ...ordersRunInput(COMMIT, execution, command), out: { version: { version: 1, commit: COMMIT } } },
+    token,
+  };
+}
+
+const ARTIFACT_BUCKET = 'vouch-artifacts-123456789012-eu-west-1';
+
+describe('CodeBuild on the twin', () => {
+  it('runs the buildspec: the build command, the artifact upload, and the token back to the waiting state', async () => {
+    // Prepare: a build state waiting on its token, with the HeartbeatSeconds the compiler gives it.
+    const t = await start({ timeScale: 40 });
+    await t.builds.registerService(ORDERS);
+    await t.builds.allocateVersion({ service: 'orders', commit: COMMIT, execution: 'twin-cb-1' });
+    const machine = t.stepFunctions.machine('vouch-ec2-canary');
+    const execution = `${machine.arn.replace(':stateMachine:', ':execution:')}:twin-cb-1`;
+    const { token, waiting } = t.stepFunctions.issueToken(machine.arn, execution, 'build', 600);
+    const build = t.lambdas.byEntry('lambdas/handlers/tasks/build.ts');
+
+    // Act: a command that runs past HeartbeatSeconds (700 s of twin time) and writes an output file.
+    await t.lambdas.invoke(
+      build.arn,
+      buildEvent('twin-cb-1', token, { command: 'sleep 700 && echo built > dist.txt', timeoutSeconds: 1200 }),
+    );
+    const output = await waiting;
+
+    // Assess: the heartbeats kept the state alive; the artifact holds what the command built.
+    expect(output).toEqual({
+      buildId: expect.stringMatching(/^vouch-orders:/),
+      task: 'build',
+      commit: COMMIT,
+      artifact: `s3://${ARTIFACT_BUCKET}/orders/${COMMIT}.tar.gz`,
+    });
+    const run = await t.codeBuild.builds[0]?.done;
+    expect(run?.status).toBe('SUCCEEDED');
+    const calls = t.sdk.calls.filter((c) => c.function === 'codebuild:vouch-orders');
+    expect(calls.filter((c) => c.command === 'SendTaskHeartbeat').length).toBeGreaterThan(0);
+    expect(calls.every((c) => c.outcome === 'ok')).toBe(true);
+    const dir = await t.s3.artifactDirectory(`s3://${ARTIFACT_BUCKET}/orders/${COMMIT}.tar.gz`);
+    expect(readFileSync(join(dir, 'dist.txt'), 'utf8')).toBe('built\n');
+    // The task token was never a variable of the build (it waits in the build table).
+    expect(Object.values(run?.environment ?? {})).not.toContain(token);
+  }, 60_000);
+
+  it('reports a failing build command with SendTaskFailure from post_build', async () => {
+    const t = await start({ timeScale: 20 });
+    await t.builds.registerService(ORDERS);
+    await t.builds.allocateVersion({ service: 'orders', commit: COMMIT, execution: 'twin-cb-2' });
+    const machine = t.stepFunctions.machine('vouch-ec2-canary');
+    const execution = `${machine.arn.replace(':stateMachine:', ':execution:')}:twin-cb-2`;
+    const { token, waiting } = t.stepFunctions.issueToken(machine.arn, execution, 'build', 600);
+    const build = t.lambdas.byEntry('lambdas/handlers/tasks/build.ts');
+
+    await t.lambdas.invoke(
+      build.arn,
+      buildEvent('twin-cb-2', token, { command: 'exit 3', timeoutSeconds: 600 }),
+    );
+
+    await expect(waiting).rejects.toMatchObject({ name: 'CodeBuildFailedError' });
+    expect((await t.codeBuild.builds[0]?.done)?.phases).toEqual([
+      { name: 'DOWNLOAD_SOURCE', status: 'SUCCEEDED' },
+      { name: 'INSTALL', status: 'SUCCEEDED' },
+      { name: 'BUILD', status: 'FAILED' },
+      { name: 'POST_BUILD', status: 'SUCCEEDED' },
+    ]);
+    // Nothing was uploaded for a failed build.
+    await expect(t.s3.headObject(ARTIFACT_BUCKET, `orders/${COMMIT}.tar.gz`)).rejects.toMatchObject({
+      name: 'NotFound',
+    });
+  }, 60_000);
+
+  it('fault: a build that fails before post_build ends the run (States.HeartbeatTimeout), not after 9 hours', async () => {
+    // Prepare: CodeBuild cannot fetch the source (no folder for the repository): DOWNLOAD_SOURCE fails,
+    // no phase runs, nobody sends the token.
+    twin = await startTwin({ stacks, timeScale: 25, sources: {} });
+    await twin.builds.registerService(ORDERS);
+    const machine = twin.stepFunctions.machine('vouch-ec2-canary');
+
+    // Act
+    const run = twin.stepFunctions.start(machine.arn, 'twin-cb-3', ordersRunInput(COMMIT, 'twin-cb-3'));
+    await until(() => run.status !== 'RUNNING', 55_000, 'the run to end');
+
+    // Assess
+    expect(twin.codeBuild.builds[0]?.phases).toEqual([{ name: 'DOWNLOAD_SOURCE', status: 'FAILED' }]);
+    const failed = run.events.find((e) => e.type === 'StateFailed' && e.state === 'build');
+    expect(failed?.error).toBe('States.HeartbeatTimeout');
+    expect(run.status).toBe('FAILED');
+    expect(twin.stepFunctions.pendingTokens).toEqual([]);
   }, 60_000);
 });

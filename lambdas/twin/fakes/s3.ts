@@ -48,10 +48,8 @@ export class TwinS3 {
   private readonly extracted = new Map<string, Promise<string>>();
 
   constructor(templates: DeployedTemplates) {
-    for (const { stackName, logicalId, resource } of templates.resourcesOfType('AWS::S3::Bucket')) {
-      // A BucketName built with Fn::Join (vouch-artifacts-<account>-<region>) is resolved here.
-      const named = templates.resolve(stackName, resource.Properties?.BucketName);
-      this.buckets.add(typeof named === 'string' ? named : templates.ref(stackName, logicalId));
+    for (const { stackName, logicalId } of templates.resourcesOfType('AWS::S3::Bucket')) {
+      this.buckets.add(templates.ref(stackName, logicalId));
     }
   }
 

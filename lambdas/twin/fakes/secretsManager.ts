@@ -6,7 +6,7 @@
  * Each secret's ARN ends in `-` and six characters, as Secrets Manager appends to a secret's name,
  * so a grant on `secret:<name>-??????` matches it and one on `secret:<name>` does not.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { ResourceNotFoundException } from '@aws-sdk/client-secrets-manager';
 import type { ServiceFake } from '../sdk.ts';
 import { type DeployedTemplates, TWIN_ACCOUNT, TWIN_PARTITION, TWIN_REGION } from '../template.ts';
@@ -47,7 +47,7 @@ export class TwinSecretsManager {
   private readonly secrets = new Map<string, StoredSecret>();
 
   /**
-   * @param values the secrets' values by name; a template secret without one gets a random value (the
+   * @param values the secrets' values by name; a template secret without one gets a made-up value (the
    *   twin's Slack and Git endpoints accept any token), a name the templates do not reference is refused.
    */
   constructor(templates: DeployedTemplates, values: Readonly<Record<string, string>> = {}) {
@@ -59,7 +59,10 @@ export class TwinSecretsManager {
     for (const name of names) {
       const suffix = randomBytes(6).toString('base64url').replace(/[-_]/g, 'x').slice(0, 6);
       const arn = `arn:${TWIN_PARTITION}:secretsmanager:${TWIN_REGION}:${TWIN_ACCOUNT}:secret:${name}-${suffix}`;
-      this.secrets.set(name, { name, arn, value: values[name] ?? randomBytes(24).toString('hex') });
+      // The default is stable per name: a handler module caches what it read (one container per
+      // process), so two twins of one test file must hand it the same value.
+      const fallback = createHash('sha256').update(`vouch-twin-secret:${name}`).digest('hex').slice(0, 40);
+      this.secrets.set(name, { name, arn, value: values[name] ?? fallback });
     }
   }
 
