@@ -9,6 +9,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { BuildRepository } from '../adapters/dynamo/buildRepository.ts';
 import { type LocalTable, localDynamoClient, startLocalTable } from '../adapters/local/dynalite.ts';
 import { installScaledTime } from './clock.ts';
+import { type CustomResourceOutcome, createCustomResources } from './customResources.ts';
 import { TwinTemplateError } from './errors.ts';
 import { TwinCloudWatch } from './fakes/cloudWatch.ts';
 import { TwinCodeBuild } from './fakes/codeBuild.ts';
@@ -93,14 +94,8 @@ export interface Twin {
   readonly table: LocalTable;
   /** The build table as the twin (not a Lambda) reads it: tests and the run log. */
   readonly builds: BuildRepository;
-  /**
-   * Registers services in the build table. Nothing in the templates does (issue 13 finding: on AWS
-   * the version task refuses every service with UnknownServiceError); the twin does it as an operator
-   * would have to, and says so.
-   */
-  registerServices(
-    services: readonly { service: string; team: string; solution: string; repo: string }[],
-  ): Promise<void>;
+  /** The templates' custom resources as the deploy created them (the service registry). */
+  readonly customResources: readonly CustomResourceOutcome[];
   stop(): Promise<void>;
 }
 
@@ -162,6 +157,21 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
   sdk.install();
   const restoreTime = installScaledTime(options.timeScale ?? 1);
 
+  // The deploy's custom resources (the service registry): a failed one fails the deploy.
+  let customResources: CustomResourceOutcome[];
+  try {
+    customResources = await createCustomResources(templates, lambdas);
+  } catch (error) {
+    await lambdas.settled();
+    restoreTime();
+    sdk.uninstall();
+    await codeBuild.stop();
+    await slack.stop();
+    await s3.stop();
+    await table.close();
+    throw error;
+  }
+
   return {
     templates,
     lambdas,
@@ -178,9 +188,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
     codeBuild,
     table,
     builds,
-    async registerServices(services) {
-      for (const s of services) await builds.registerService(s);
-    },
+    customResources,
     async stop() {
       for (const e of stepFunctions.executions.values()) if (e.status === 'RUNNING') e.abort();
       await Promise.allSettled([...stepFunctions.executions.values()].map((e) => e.done));

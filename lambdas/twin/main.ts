@@ -84,10 +84,17 @@ console.log(
 );
 
 const repo = `example-org/${spec.service}`;
-// The templates register no service in the build table (the version task would refuse it): the twin
-// does it as an operator would have to.
-await twin.registerServices([{ service: spec.service, team: spec.team, solution: spec.solution, repo }]);
-console.log(`${elapsed()}  registered ${spec.service} in the build table (nothing in the templates does)`);
+const registered = await twin.builds.getService(spec.service);
+if (!registered) {
+  console.error(
+    `${spec.service} is not in the platform config's services: the deploy registered none by that name`,
+  );
+  await twin.stop();
+  process.exit(2);
+}
+console.log(
+  `${elapsed()}  the deploy registered ${(await twin.builds.listServices()).map((s) => s.service).join(', ')} in the build table (the service registry custom resource)`,
+);
 
 const machine = twin.stepFunctions.machine(`vouch-${spec.pipe}`);
 const commit = '1'.repeat(40);

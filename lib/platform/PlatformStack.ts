@@ -3,6 +3,7 @@ import { relative } from 'node:path';
 import {
   ArnFormat,
   CfnOutput,
+  CustomResource,
   Duration,
   SecretValue,
   Stack,
@@ -17,6 +18,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference.js';
 import type { Construct } from 'constructs';
 import { encodeServiceRegistry } from '../../lambdas/adapters/aws/functionEnvironment.ts';
+import { SERVICE_REGISTRY_RESOURCE_TYPE } from '../../lambdas/adapters/aws/registry/serviceRegistry.ts';
 import { EC2_TARGET_ENV } from '../../lambdas/adapters/aws/target/config.ts';
 import { TASK_TYPES, type TaskType } from '../../lambdas/core/pipeline/contract.ts';
 import { TASK_LAMBDA_TIMEOUT_SECONDS } from '../../lambdas/core/pipeline/taskTimeouts.ts';
@@ -295,12 +297,36 @@ export class PlatformStack extends Stack {
       },
     });
     this.notifications.subscribe(notifierFn.function);
+    // The configured services in the build table, on every deploy: without them the version task
+    // refuses every run (UnknownServiceError). A custom resource answered by a Vouch Lambda
+    // (lambdas/adapters/aws/registry/serviceRegistry.ts): the platform config is the registry's
+    // source, and the webhook already refuses repos it does not list.
+    const serviceRegistryFn = fn(
+      'ServiceRegistry',
+      handlerEntry('serviceRegistry'),
+      'vouch-service-registry',
+      functionEnvironment('serviceRegistry', tableEnv),
+      'Vouch: registers the configured services in the build table on deploy',
+    );
+    new CustomResource(this, 'ServiceRegistrations', {
+      serviceToken: serviceRegistryFn.function.functionArn,
+      resourceType: SERVICE_REGISTRY_RESOURCE_TYPE,
+      properties: {
+        Services: config.services.map((s) => ({
+          service: s.name,
+          team: s.team,
+          solution: s.solution,
+          repo: s.repo,
+        })),
+      },
+    });
     const handlers = new Map<EventHandler, VouchFunction>([
       ['webhook', webhookFn],
       ['alarmEvent', alarmEventFn],
       ['windowEnd', windowEndFn],
       ['bot', botFn],
       ['notifier', notifierFn],
+      ['serviceRegistry', serviceRegistryFn],
     ]);
     this.handlers = handlers;
 

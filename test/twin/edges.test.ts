@@ -177,7 +177,6 @@ describe('SNS -> notifier -> Slack on the twin', () => {
   it('delivers the notify task’s message through the topic subscription to the notifier, which posts it to Slack', async () => {
     // Prepare
     const t = await start();
-    await t.builds.registerService(ORDERS);
     await t.builds.allocateVersion({ service: 'orders', commit: COMMIT, execution: 'twin-notify-1' });
     const notify = t.lambdas.byEntry('lambdas/handlers/tasks/notify.ts');
     const notifier = t.lambdas.byEntry('lambdas/handlers/notifier.ts');
@@ -205,7 +204,6 @@ describe('SNS -> notifier -> Slack on the twin', () => {
 
   it('fails the notify task with AccessDenied on the topic when its role loses sns:Publish', async () => {
     const t = await start({ from: withoutGrant(stacks, 'TaskNotifyRoleDefaultPolicy', 'sns:Publish') });
-    await t.builds.registerService(ORDERS);
     await t.builds.allocateVersion({ service: 'orders', commit: COMMIT, execution: 'twin-notify-2' });
     const notify = t.lambdas.byEntry('lambdas/handlers/tasks/notify.ts');
 
@@ -231,7 +229,6 @@ describe('CodeBuild on the twin', () => {
   it('runs the buildspec: the build command, the artifact upload, and the token back to the waiting state', async () => {
     // Prepare: a build state waiting on its token, with the HeartbeatSeconds the compiler gives it.
     const t = await start({ timeScale: 40 });
-    await t.builds.registerService(ORDERS);
     await t.builds.allocateVersion({ service: 'orders', commit: COMMIT, execution: 'twin-cb-1' });
     const machine = t.stepFunctions.machine('vouch-ec2-canary');
     const execution = `${machine.arn.replace(':stateMachine:', ':execution:')}:twin-cb-1`;
@@ -265,7 +262,6 @@ describe('CodeBuild on the twin', () => {
 
   it('reports a failing build command with SendTaskFailure from post_build', async () => {
     const t = await start({ timeScale: 20 });
-    await t.builds.registerService(ORDERS);
     await t.builds.allocateVersion({ service: 'orders', commit: COMMIT, execution: 'twin-cb-2' });
     const machine = t.stepFunctions.machine('vouch-ec2-canary');
     const execution = `${machine.arn.replace(':stateMachine:', ':execution:')}:twin-cb-2`;
@@ -294,7 +290,6 @@ describe('CodeBuild on the twin', () => {
     // Prepare: CodeBuild cannot fetch the source (no folder for the repository): DOWNLOAD_SOURCE fails,
     // no phase runs, nobody sends the token.
     twin = await startTwin({ stacks, timeScale: 25, sources: {} });
-    await twin.builds.registerService(ORDERS);
     const machine = twin.stepFunctions.machine('vouch-ec2-canary');
 
     // Act
@@ -307,5 +302,35 @@ describe('CodeBuild on the twin', () => {
     expect(failed?.error).toBe('States.HeartbeatTimeout');
     expect(run.status).toBe('FAILED');
     expect(twin.stepFunctions.pendingTokens).toEqual([]);
+  }, 60_000);
+});
+
+describe('service registration on the twin', () => {
+  it('the deploy registers every configured service in the build table (the templates’ service registry)', async () => {
+    // Act: startTwin deploys the templates, custom resources included; nothing registers by hand.
+    const t = await start();
+
+    // Assess
+    expect(t.customResources).toEqual([
+      expect.objectContaining({ type: 'Custom::VouchServiceRegistry', status: 'SUCCESS' }),
+    ]);
+    expect(await t.builds.getService('orders')).toMatchObject({ ...ORDERS, lastVersion: 0 });
+    expect((await t.builds.listServices()).map((s) => s.service).sort()).toEqual(['catalog', 'orders']);
+    // So the version task of a first run allocates version 1 instead of refusing the service.
+    const version = t.lambdas.byEntry('lambdas/handlers/tasks/version.ts');
+    await expect(
+      t.lambdas.invoke(version.arn, {
+        task: { name: 'version', type: 'version', params: {} },
+        run: { ...ordersRunInput(COMMIT, 'twin-reg-1'), out: {} },
+      }),
+    ).resolves.toMatchObject({ version: 1 });
+  }, 60_000);
+
+  it('fails the deploy naming the denied call when the registry’s role loses dynamodb:UpdateItem', async () => {
+    const edited = withoutGrant(stacks, 'ServiceRegistryRoleDefaultPolicy', 'dynamodb:UpdateItem');
+
+    await expect(startTwin({ stacks: edited })).rejects.toThrow(
+      /deploy failed: custom resource Vouch\/ServiceRegistrations \(Custom::VouchServiceRegistry\) answered FAILED: .*dynamodb:UpdateItem on resource: arn:aws:dynamodb:eu-west-1:123456789012:table\//,
+    );
   }, 60_000);
 });

@@ -10,7 +10,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { InvocationRecord } from '../../lambdas/twin/lambdaRunner.ts';
 import { startTwin, type Twin } from '../../lambdas/twin/TwinPlatform.ts';
 import type { SynthesizedStack } from '../../lambdas/twin/template.ts';
-import { exampleStacks, ORDERS, ordersRunInput, until, withoutGrant } from './support/twinFixture.ts';
+import { exampleStacks, ordersRunInput, until, withoutGrant } from './support/twinFixture.ts';
 
 const COMMIT = '0123456789abcdef0123456789abcdef01234567';
 let stacks: SynthesizedStack[];
@@ -31,7 +31,7 @@ async function start(
   from: readonly SynthesizedStack[] = stacks,
 ): Promise<Twin> {
   twin = await startTwin({ stacks: from, timeScale });
-  await twin.registerServices([ORDERS]);
+  // The deploy registered the configured services (the service registry custom resource).
   // The version task of the run (version 1), as the state machine runs it first.
   if (execution) await twin.builds.allocateVersion({ service: 'orders', commit: COMMIT, execution });
   return twin;
@@ -275,7 +275,6 @@ async function startOrders(
 ) {
   const invocations: InvocationRecord[] = [];
   twin = await startTwin({ stacks: from, onInvocation: (r) => invocations.push(r) });
-  await twin.registerServices([ORDERS]);
   const machine = twin.stepFunctions.machine('vouch-ec2-canary');
   const run = twin.stepFunctions.start(machine.arn, execution, ordersRunInput(COMMIT, execution, build));
   return { twin, run, invocations };
