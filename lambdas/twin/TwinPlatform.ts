@@ -16,6 +16,7 @@ import { TwinCodeBuild } from './fakes/codeBuild.ts';
 import { dynamoFake } from './fakes/dynamo.ts';
 import { type Ec2Timings, type LaunchTemplateContents, TwinEc2 } from './fakes/ec2.ts';
 import { type LoadBalancerContents, TwinElb } from './fakes/elb.ts';
+import { TwinEventBridge } from './fakes/eventBridge.ts';
 import { TwinS3 } from './fakes/s3.ts';
 import { TwinScheduler } from './fakes/scheduler.ts';
 import { TwinSecretsManager } from './fakes/secretsManager.ts';
@@ -91,6 +92,11 @@ export interface Twin {
   readonly slack: TwinSlack;
   /** The services' CodeBuild projects: StartBuild runs the buildspec as a local process. */
   readonly codeBuild: TwinCodeBuild;
+  /**
+   * The templates' event rules: alarm state changes (`cloudWatch.evaluateAlarms`, every minute once
+   * `cloudWatch.startEvaluating()`) reach the alarm Lambda through the rule's pattern.
+   */
+  readonly eventBridge: TwinEventBridge;
   readonly table: LocalTable;
   /** The build table as the twin (not a Lambda) reads it: tests and the run log. */
   readonly builds: BuildRepository;
@@ -129,6 +135,8 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
   });
   const stepFunctions = new TwinStepFunctions(templates, lambdas);
   const s3 = new TwinS3(templates);
+  const eventBridge = new TwinEventBridge(templates, lambdas);
+  cloudWatch.onStateChange = (event) => eventBridge.putEvent(event);
   const secrets = new TwinSecretsManager(templates, options.secrets);
   const sns = new TwinSns(templates, lambdas);
   const slackTokenSecret = lambdas.byEntry('lambdas/handlers/notifier.ts').environment.SLACK_TOKEN_SECRET_ARN;
@@ -186,6 +194,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
     sns,
     slack,
     codeBuild,
+    eventBridge,
     table,
     builds,
     customResources,
@@ -193,6 +202,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
       for (const e of stepFunctions.executions.values()) if (e.status === 'RUNNING') e.abort();
       await Promise.allSettled([...stepFunctions.executions.values()].map((e) => e.done));
       scheduler.stop();
+      cloudWatch.stopEvaluating();
       await codeBuild.stop();
       await lambdas.settled();
       restoreTime();

@@ -110,6 +110,7 @@ const input: RunInput = {
   config: spec.config,
 };
 twin.scheduler.start();
+twin.cloudWatch.startEvaluating();
 const run = twin.stepFunctions.start(machine.arn, input.execution, input);
 console.log(`${elapsed()}  release 1 of ${spec.service} (${commit.slice(0, 7)}) started on ${machine.name}`);
 

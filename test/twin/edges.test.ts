@@ -334,3 +334,98 @@ describe('service registration on the twin', () => {
     );
   }, 60_000);
 });
+
+/** Datapoints of orders in qa over the three minutes before `now`: `latency` ms, one request each. */
+function qaTraffic(t: Twin, now: number, latency: number) {
+  const minute = 60_000;
+  const start = Math.floor(now / minute) * minute - 3 * minute;
+  for (let at = start; at < start + 3 * minute; at += 5_000) {
+    for (const [name, value] of [
+      ['requests', 1],
+      ['failures', 0],
+      ['latency', latency],
+    ] as const) {
+      t.cloudWatch.data.push({
+        namespace: 'Vouch',
+        name,
+        dimensions: 'environment=qa,service=orders',
+        at,
+        value,
+      });
+    }
+  }
+}
+
+describe('alarms -> EventBridge -> alarm Lambda on the twin', () => {
+  it('an alarm that goes to ALARM reaches the alarm Lambda through the rule’s pattern, which fails the open window', async () => {
+    // Prepare: qa's window is open, its verify state holds the token.
+    const t = await start();
+    await t.builds.allocateVersion({ service: 'orders', commit: COMMIT, execution: 'twin-alarm-1' });
+    const machine = t.stepFunctions.machine('vouch-ec2-canary');
+    const executionArn = `${machine.arn.replace(':stateMachine:', ':execution:')}:twin-alarm-1`;
+    const { token, waiting } = t.stepFunctions.issueToken(machine.arn, executionArn, 'verify-qa');
+    const verify = t.lambdas.byEntry('lambdas/handlers/tasks/verify.ts');
+    await t.lambdas.invoke(verify.arn, {
+      task: { name: 'verify-qa', type: 'verify', params: { environment: 'qa' } },
+      run: { ...ordersRunInput(COMMIT, 'twin-alarm-1'), out: { version: { version: 1, commit: COMMIT } } },
+      token,
+    });
+    // Traffic and errors are fine; p99 latency is 2000 ms against the alarm's 800 ms.
+    const now = Date.now();
+    qaTraffic(t, now, 2000);
+
+    // Act: CloudWatch's evaluation of the minute.
+    const changes = t.cloudWatch.evaluateAlarms(now);
+    await t.lambdas.settled();
+
+    // Assess
+    expect(changes).toContainEqual(
+      expect.objectContaining({ alarm: 'vouch.orders.qa.latency', from: 'INSUFFICIENT_DATA', to: 'ALARM' }),
+    );
+    expect(changes).toContainEqual(expect.objectContaining({ alarm: 'vouch.orders.qa.traffic', to: 'OK' }));
+    const alarmFn = t.lambdas.byEntry('lambdas/handlers/alarmEvent.ts');
+    const delivered = t.eventBridge.deliveries.filter(
+      (d) => (d.event.detail as { alarmName: string }).alarmName === 'vouch.orders.qa.latency',
+    );
+    expect(delivered).toEqual([expect.objectContaining({ target: alarmFn.arn })]);
+    expect(t.lambdas.asyncFailures).toEqual([]);
+    await expect(waiting).rejects.toThrow();
+    expect(t.sdk.calls).toContainEqual({
+      function: alarmFn.logicalId,
+      service: 'states',
+      command: 'SendTaskFailure',
+      outcome: 'ok',
+    });
+  }, 60_000);
+
+  it('a state change the rule’s pattern does not match reaches no Lambda', async () => {
+    // Prepare: the same latency alarm under a name outside the rule's `vouch.` prefix.
+    const copy = structuredClone(stacks);
+    const orders = copy.find((s) => s.stackName === 'Vouch-orders');
+    const alarm = orders?.template.Resources.Alarmsqalatency822E41E4;
+    if (!orders || !alarm) throw new Error('no qa latency alarm in the orders stack');
+    (orders.template.Resources as Record<string, unknown>).OpsQaLatency = {
+      ...alarm,
+      Properties: { ...alarm.Properties, AlarmName: 'ops.orders.qa.latency' },
+    };
+    const t = await start({ from: copy });
+    const now = Date.now();
+    qaTraffic(t, now, 2000);
+
+    // Act
+    const changes = t.cloudWatch.evaluateAlarms(now);
+    await t.lambdas.settled();
+
+    // Assess: both alarms went to ALARM and both events were put on the bus; only vouch.* was delivered.
+    expect(changes.filter((c) => c.to === 'ALARM').map((c) => c.alarm)).toEqual(
+      expect.arrayContaining(['vouch.orders.qa.latency', 'ops.orders.qa.latency']),
+    );
+    const named = (name: string) => (e: { detail?: unknown }) =>
+      (e.detail as { alarmName: string }).alarmName === name;
+    expect(t.eventBridge.events.filter(named('ops.orders.qa.latency'))).toHaveLength(1);
+    expect(t.eventBridge.deliveries.map((d) => d.event).filter(named('ops.orders.qa.latency'))).toEqual([]);
+    expect(
+      t.eventBridge.deliveries.map((d) => d.event).filter(named('vouch.orders.qa.latency')),
+    ).toHaveLength(1);
+  }, 60_000);
+});
