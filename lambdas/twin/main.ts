@@ -152,6 +152,13 @@ for (const f of twin.lambdas.asyncFailures) {
 for (const [key, count] of asyncFailures)
   console.log(`async failure (x${count}, after Lambda's 2 retries): ${key}`);
 await run.done.catch(() => undefined);
+// The notify task's message goes SNS -> notifier Lambda -> Slack (the twin's slack.com) asynchronously:
+// stop what fires on its own (bot schedules, alarm evaluation), then let the invocations in flight end.
+twin.scheduler.stop();
+twin.cloudWatch.stopEvaluating();
+await twin.lambdas.settled();
+for (const m of twin.slack.messages)
+  console.log(`slack ${m.channel}: ${m.text.replace(/\s+/g, ' ').slice(0, 300)}`);
 const leftovers = {
   instances: twin.ec2.liveInstances,
   schedules: [...twin.scheduler.schedules.values()].filter((s) => s.origin === 'api').map((s) => s.name),
