@@ -275,6 +275,8 @@ async function startOrders(
 ) {
   const invocations: InvocationRecord[] = [];
   twin = await startTwin({ stacks: from, onInvocation: (r) => invocations.push(r) });
+  // The deploy's own invocations (the service registry custom resource) are not the run's.
+  invocations.length = 0;
   const machine = twin.stepFunctions.machine('vouch-ec2-canary');
   const run = twin.stepFunctions.start(machine.arn, execution, ordersRunInput(COMMIT, execution, build));
   return { twin, run, invocations };
