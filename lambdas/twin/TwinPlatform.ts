@@ -9,12 +9,19 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { BuildRepository } from '../adapters/dynamo/buildRepository.ts';
 import { type LocalTable, localDynamoClient, startLocalTable } from '../adapters/local/dynalite.ts';
 import { installScaledTime } from './clock.ts';
+import { type CustomResourceOutcome, createCustomResources } from './customResources.ts';
 import { TwinTemplateError } from './errors.ts';
 import { TwinCloudWatch } from './fakes/cloudWatch.ts';
+import { TwinCodeBuild } from './fakes/codeBuild.ts';
 import { dynamoFake } from './fakes/dynamo.ts';
 import { type Ec2Timings, type LaunchTemplateContents, TwinEc2 } from './fakes/ec2.ts';
 import { type LoadBalancerContents, TwinElb } from './fakes/elb.ts';
+import { TwinEventBridge } from './fakes/eventBridge.ts';
+import { TwinS3 } from './fakes/s3.ts';
 import { TwinScheduler } from './fakes/scheduler.ts';
+import { TwinSecretsManager } from './fakes/secretsManager.ts';
+import { TwinSlack } from './fakes/slack.ts';
+import { TwinSns } from './fakes/sns.ts';
 import { type InvocationRecord, TwinLambdas } from './lambdaRunner.ts';
 import { TwinSdk } from './sdk.ts';
 import { TwinStepFunctions } from './stepFunctions.ts';
@@ -42,6 +49,17 @@ export interface TwinOptions {
   readonly loadBalancer?: LoadBalancerContents;
   /** How long instances boot, builders run and images take, in twin time. @default see Ec2Timings */
   readonly ec2Timings?: Partial<Ec2Timings>;
+  /**
+   * Values of the secrets the templates name (created before `cdk deploy` on AWS), by name.
+   * @default a random value for each (the twin's Slack accepts whatever token the secret holds)
+   */
+  readonly secrets?: Readonly<Record<string, string>>;
+  /**
+   * The source folder of each repository a CodeBuild project builds (`owner/name` -> directory); a
+   * build of a repository without one fails in DOWNLOAD_SOURCE, as a missing repository does.
+   * @default example-org/orders -> examples/orders
+   */
+  readonly sources?: Readonly<Record<string, string>>;
 }
 
 const EXAMPLE_LOAD_BALANCER: LoadBalancerContents = {
@@ -66,17 +84,24 @@ export interface Twin {
   readonly cloudWatch: TwinCloudWatch;
   readonly ec2: TwinEc2;
   readonly elb: TwinElb;
+  /** The artifact bucket(s); `s3.artifactDirectory(uri)` unpacks an uploaded artifact for a builder. */
+  readonly s3: TwinS3;
+  readonly secrets: TwinSecretsManager;
+  readonly sns: TwinSns;
+  /** What the notifier posted to Slack (the twin's slack.com). */
+  readonly slack: TwinSlack;
+  /** The services' CodeBuild projects: StartBuild runs the buildspec as a local process. */
+  readonly codeBuild: TwinCodeBuild;
+  /**
+   * The templates' event rules: alarm state changes (`cloudWatch.evaluateAlarms`, every minute once
+   * `cloudWatch.startEvaluating()`) reach the alarm Lambda through the rule's pattern.
+   */
+  readonly eventBridge: TwinEventBridge;
   readonly table: LocalTable;
   /** The build table as the twin (not a Lambda) reads it: tests and the run log. */
   readonly builds: BuildRepository;
-  /**
-   * Registers services in the build table. Nothing in the templates does (issue 13 finding: on AWS
-   * the version task refuses every service with UnknownServiceError); the twin does it as an operator
-   * would have to, and says so.
-   */
-  registerServices(
-    services: readonly { service: string; team: string; solution: string; repo: string }[],
-  ): Promise<void>;
+  /** The templates' custom resources as the deploy created them (the service registry). */
+  readonly customResources: readonly CustomResourceOutcome[];
   stop(): Promise<void>;
 }
 
@@ -109,6 +134,23 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
     onEmf: (doc) => cloudWatch.ingestEmf(doc),
   });
   const stepFunctions = new TwinStepFunctions(templates, lambdas);
+  const s3 = new TwinS3(templates);
+  const eventBridge = new TwinEventBridge(templates, lambdas);
+  cloudWatch.onStateChange = (event) => eventBridge.putEvent(event);
+  const secrets = new TwinSecretsManager(templates, options.secrets);
+  const sns = new TwinSns(templates, lambdas);
+  const slackTokenSecret = lambdas.byEntry('lambdas/handlers/notifier.ts').environment.SLACK_TOKEN_SECRET_ARN;
+  const slack = new TwinSlack(() => (slackTokenSecret ? secrets.valueOf(slackTokenSecret) : undefined));
+  await slack.start();
+  const codeBuild = new TwinCodeBuild(templates, {
+    s3,
+    stepFunctions,
+    sdk,
+    dynamoEndpoint: table.endpoint,
+    sources: options.sources ?? { 'example-org/orders': `${TWIN_ROOT}examples/orders` },
+    timeScale: options.timeScale ?? 1,
+  });
+  await codeBuild.start();
   const scheduler = new TwinScheduler(templates, lambdas);
   sdk.register('dynamodb', dynamoFake(sdk, table.endpoint));
   sdk.register('states', stepFunctions.fake());
@@ -116,8 +158,27 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
   sdk.register('cloudwatch', cloudWatch.fake());
   sdk.register('ec2', ec2.fake());
   sdk.register('elasticloadbalancing', elb.fake());
+  sdk.register('s3', s3.fake());
+  sdk.register('secretsmanager', secrets.fake());
+  sdk.register('sns', sns.fake());
+  sdk.register('codebuild', codeBuild.fake());
   sdk.install();
   const restoreTime = installScaledTime(options.timeScale ?? 1);
+
+  // The deploy's custom resources (the service registry): a failed one fails the deploy.
+  let customResources: CustomResourceOutcome[];
+  try {
+    customResources = await createCustomResources(templates, lambdas);
+  } catch (error) {
+    await lambdas.settled();
+    restoreTime();
+    sdk.uninstall();
+    await codeBuild.stop();
+    await slack.stop();
+    await s3.stop();
+    await table.close();
+    throw error;
+  }
 
   return {
     templates,
@@ -128,18 +189,26 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
     cloudWatch,
     ec2,
     elb,
+    s3,
+    secrets,
+    sns,
+    slack,
+    codeBuild,
+    eventBridge,
     table,
     builds,
-    async registerServices(services) {
-      for (const s of services) await builds.registerService(s);
-    },
+    customResources,
     async stop() {
       for (const e of stepFunctions.executions.values()) if (e.status === 'RUNNING') e.abort();
       await Promise.allSettled([...stepFunctions.executions.values()].map((e) => e.done));
       scheduler.stop();
+      cloudWatch.stopEvaluating();
+      await codeBuild.stop();
       await lambdas.settled();
       restoreTime();
       sdk.uninstall();
+      await slack.stop();
+      await s3.stop();
       await table.close();
     },
   };

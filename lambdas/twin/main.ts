@@ -84,10 +84,17 @@ console.log(
 );
 
 const repo = `example-org/${spec.service}`;
-// The templates register no service in the build table (the version task would refuse it): the twin
-// does it as an operator would have to.
-await twin.registerServices([{ service: spec.service, team: spec.team, solution: spec.solution, repo }]);
-console.log(`${elapsed()}  registered ${spec.service} in the build table (nothing in the templates does)`);
+const registered = await twin.builds.getService(spec.service);
+if (!registered) {
+  console.error(
+    `${spec.service} is not in the platform config's services: the deploy registered none by that name`,
+  );
+  await twin.stop();
+  process.exit(2);
+}
+console.log(
+  `${elapsed()}  the deploy registered ${(await twin.builds.listServices()).map((s) => s.service).join(', ')} in the build table (the service registry custom resource)`,
+);
 
 const machine = twin.stepFunctions.machine(`vouch-${spec.pipe}`);
 const commit = '1'.repeat(40);
@@ -103,6 +110,7 @@ const input: RunInput = {
   config: spec.config,
 };
 twin.scheduler.start();
+twin.cloudWatch.startEvaluating();
 const run = twin.stepFunctions.start(machine.arn, input.execution, input);
 console.log(`${elapsed()}  release 1 of ${spec.service} (${commit.slice(0, 7)}) started on ${machine.name}`);
 
@@ -144,6 +152,13 @@ for (const f of twin.lambdas.asyncFailures) {
 for (const [key, count] of asyncFailures)
   console.log(`async failure (x${count}, after Lambda's 2 retries): ${key}`);
 await run.done.catch(() => undefined);
+// The notify task's message goes SNS -> notifier Lambda -> Slack (the twin's slack.com) asynchronously:
+// stop what fires on its own (bot schedules, alarm evaluation), then let the invocations in flight end.
+twin.scheduler.stop();
+twin.cloudWatch.stopEvaluating();
+await twin.lambdas.settled();
+for (const m of twin.slack.messages)
+  console.log(`slack ${m.channel}: ${m.text.replace(/\s+/g, ' ').slice(0, 300)}`);
 const leftovers = {
   instances: twin.ec2.liveInstances,
   schedules: [...twin.scheduler.schedules.values()].filter((s) => s.origin === 'api').map((s) => s.name),

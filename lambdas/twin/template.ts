@@ -65,10 +65,18 @@ function suffix(logicalId: string): string {
   return h.toString(36).toUpperCase().padStart(7, '0').slice(0, 7);
 }
 
-function physicalOf(stackName: string, logicalId: string, resource: CfnResource): Physical {
+function physicalOf(
+  stackName: string,
+  logicalId: string,
+  resource: CfnResource,
+  resolveName: (value: unknown) => unknown,
+): Physical {
   const p = resource.Properties ?? {};
-  const named = (key: string) =>
-    typeof p[key] === 'string' ? (p[key] as string) : `${stackName}-${logicalId}-${suffix(logicalId)}`;
+  const named = (key: string) => {
+    // A name built from pseudo parameters (`vouch-artifacts-${AWS::AccountId}-${AWS::Region}`) is that name.
+    const given = p[key] === undefined ? undefined : resolveName(p[key]);
+    return typeof given === 'string' ? given : `${stackName}-${logicalId}-${suffix(logicalId)}`;
+  };
   switch (resource.Type) {
     case 'AWS::DynamoDB::Table': {
       const name = named('TableName');
@@ -153,8 +161,16 @@ export class DeployedTemplates {
   constructor(readonly stacks: readonly SynthesizedStack[]) {
     for (const { stackName, template } of stacks) {
       const byId = new Map<string, Physical>();
-      for (const [id, r] of Object.entries(template.Resources)) byId.set(id, physicalOf(stackName, id, r));
+      const resolveName = (value: unknown) => {
+        try {
+          return this.resolve(stackName, value);
+        } catch {
+          return undefined; // a name that needs another resource's: CloudFormation's generated one
+        }
+      };
       this.physical.set(stackName, byId);
+      for (const [id, r] of Object.entries(template.Resources))
+        byId.set(id, physicalOf(stackName, id, r, resolveName));
     }
     for (const { stackName, template } of stacks) {
       for (const output of Object.values(template.Outputs ?? {})) {

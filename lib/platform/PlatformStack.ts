@@ -3,6 +3,7 @@ import { relative } from 'node:path';
 import {
   ArnFormat,
   CfnOutput,
+  CustomResource,
   Duration,
   SecretValue,
   Stack,
@@ -18,6 +19,7 @@ import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference.js'
 import type { Construct } from 'constructs';
 import { encodeServiceRegistry } from '../../lambdas/adapters/aws/functionEnvironment.ts';
 import { encodeReconcileRegistry } from '../../lambdas/adapters/aws/reconcile/registry.ts';
+import { SERVICE_REGISTRY_RESOURCE_TYPE } from '../../lambdas/adapters/aws/registry/serviceRegistry.ts';
 import { EC2_TARGET_ENV } from '../../lambdas/adapters/aws/target/config.ts';
 import { ALARM_NAME_PREFIX } from '../../lambdas/core/evidence/alarms.ts';
 import { TASK_TYPES, type TaskType } from '../../lambdas/core/pipeline/contract.ts';
@@ -327,6 +329,29 @@ export class PlatformStack extends Stack {
       Duration.minutes(5),
     );
     this.reconciler = new ReconcileSchedule(this, 'ReconcileSchedule', { handler: reconcilerFn.function });
+    // The configured services in the build table, on every deploy: without them the version task
+    // refuses every run (UnknownServiceError). A custom resource answered by a Vouch Lambda
+    // (lambdas/adapters/aws/registry/serviceRegistry.ts): the platform config is the registry's
+    // source, and the webhook already refuses repos it does not list.
+    const serviceRegistryFn = fn(
+      'ServiceRegistry',
+      handlerEntry('serviceRegistry'),
+      'vouch-service-registry',
+      functionEnvironment('serviceRegistry', tableEnv),
+      'Vouch: registers the configured services in the build table on deploy',
+    );
+    new CustomResource(this, 'ServiceRegistrations', {
+      serviceToken: serviceRegistryFn.function.functionArn,
+      resourceType: SERVICE_REGISTRY_RESOURCE_TYPE,
+      properties: {
+        Services: config.services.map((s) => ({
+          service: s.name,
+          team: s.team,
+          solution: s.solution,
+          repo: s.repo,
+        })),
+      },
+    });
     const handlers = new Map<EventHandler, VouchFunction>([
       ['webhook', webhookFn],
       ['alarmEvent', alarmEventFn],
@@ -334,6 +359,7 @@ export class PlatformStack extends Stack {
       ['bot', botFn],
       ['notifier', notifierFn],
       ['reconciler', reconcilerFn],
+      ['serviceRegistry', serviceRegistryFn],
     ]);
     this.handlers = handlers;
 

@@ -4,7 +4,7 @@
  * a kind of resource; `PlatformStack` turns it into ARNs. `unscoped` (`*`) is allowed only with `why`:
  * the API has no resource-level permission (Service Authorization Reference, "Resource types" empty).
  */
-import { WEBHOOK_PREFIX } from '../../lambdas/adapters/dynamo/keys.ts';
+import { keys, WEBHOOK_PREFIX } from '../../lambdas/adapters/dynamo/keys.ts';
 import { TASK_TYPES, type TaskType } from '../../lambdas/core/pipeline/contract.ts';
 
 /** Kinds of resources a grant may name; resolved to ARNs by the platform stack. */
@@ -304,6 +304,7 @@ export const EVENT_HANDLERS = [
   'bot',
   'notifier',
   'reconciler',
+  'serviceRegistry',
 ] as const;
 export type EventHandler = (typeof EVENT_HANDLERS)[number];
 
@@ -373,5 +374,13 @@ export const HANDLER_PERMISSIONS: Readonly<Record<EventHandler, readonly Permiss
       ['cloudwatch:GetMetricWidgetImage'],
       'cloudwatch:GetMetricWidgetImage supports no resource-level permissions',
     ),
+  ],
+  // The deploy-time registry (BuildRepository.registerService): one UpdateItem per service item only.
+  serviceRegistry: [
+    {
+      actions: ['dynamodb:UpdateItem'],
+      scope: 'buildTable',
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [keys.service('*').pk] } },
+    },
   ],
 };

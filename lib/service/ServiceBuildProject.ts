@@ -78,7 +78,8 @@ export class ServiceBuildProject extends Construct {
     });
     this.project.addToRolePolicy(
       new iam.PolicyStatement({
-        actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'],
+        // Heartbeats keep the build's Task state alive while it runs (buildspec install phase).
+        actions: ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'],
         // SendTask* have no resource type (IAM service authorization reference): IAM checks them
         // against `*`, so a grant on the state machines never matches. The token is the capability.
         resources: ['*'],
@@ -114,7 +115,7 @@ export class ServiceBuildProject extends Construct {
     Validations.of(this.project).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
-        'states:SendTaskSuccess and SendTaskFailure define no resource type in the IAM service authorization reference, so IAM evaluates them against * only; the task token the build returns names the one task it may complete.',
+        'states:SendTaskSuccess, SendTaskFailure and SendTaskHeartbeat define no resource type in the IAM service authorization reference, so IAM evaluates them against * only; the task token the build returns names the one task it may complete.',
     });
     // The two wildcards CodeBuild's own default policy adds for every project.
     const project = stack.getLogicalId(this.project.node.defaultChild as CfnResource);

@@ -242,6 +242,8 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
     'cloudwatch:GetMetricWidgetImage',
     'sqs:SendMessage',
   ],
+  // The deploy-time service registry (custom resource): UpdateItem of SERVICE# items only.
+  'vouch-service-registry': ['dynamodb:UpdateItem'],
 };
 
 /** Actions whose API allows no resource-level permission: the only ones that may name `*`. */

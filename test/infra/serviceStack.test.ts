@@ -166,7 +166,7 @@ describe('service stacks', () => {
         PolicyDocument: {
           Statement: Match.arrayWith([
             Match.objectLike({
-              Action: ['states:SendTaskSuccess', 'states:SendTaskFailure'],
+              Action: ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'],
               Resource: '*',
             }),
           ]),

@@ -6,7 +6,7 @@ import { ControlRefusedError } from '../../lambdas/adapters/dashboard/errors.ts'
 import { TwinFunctionUrls } from '../../lambdas/twin/functionUrls.ts';
 import { startTwin, type Twin } from '../../lambdas/twin/TwinPlatform.ts';
 import type { SynthesizedStack } from '../../lambdas/twin/template.ts';
-import { exampleStacks, ORDERS, ordersRunInput, until } from './support/twinFixture.ts';
+import { exampleStacks, ordersRunInput, until } from './support/twinFixture.ts';
 
 const COMMIT = '89abcdef0123456789abcdef0123456789abcdef';
 let stacks: SynthesizedStack[];
@@ -77,7 +77,7 @@ describe('the scheduled reconciler on the twin', () => {
   it('ends a run whose execution was stopped during its test deploy: ABORTED, its test environment gone, the team told', async () => {
     // Prepare: a release runs through bake and provision-test; it is stopped while deploy-test runs.
     twin = await startTwin({ stacks, timeScale: 20 });
-    await twin.registerServices([ORDERS]);
+
     const published = recordPublishes(twin);
     answerElbDeletes(twin);
     const machine = twin.stepFunctions.machine('vouch-ec2-canary');
@@ -168,7 +168,7 @@ describe('the control path on the twin', () => {
     // Prepare: the control Function URL, two people: an operator (the stack's operator policy) and
     // a developer who may read the build table but not call the control endpoint.
     twin = await startTwin({ stacks, timeScale: 20 });
-    await twin.registerServices([ORDERS]);
+
     recordPublishes(twin);
     answerElbDeletes(twin);
     const urls = new TwinFunctionUrls(twin.templates, twin.lambdas);

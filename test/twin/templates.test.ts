@@ -10,7 +10,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { InvocationRecord } from '../../lambdas/twin/lambdaRunner.ts';
 import { startTwin, type Twin } from '../../lambdas/twin/TwinPlatform.ts';
 import type { SynthesizedStack } from '../../lambdas/twin/template.ts';
-import { exampleStacks, ORDERS, ordersRunInput, until, withoutGrant } from './support/twinFixture.ts';
+import { exampleStacks, ordersRunInput, until, withoutGrant } from './support/twinFixture.ts';
 
 const COMMIT = '0123456789abcdef0123456789abcdef01234567';
 let stacks: SynthesizedStack[];
@@ -31,7 +31,7 @@ async function start(
   from: readonly SynthesizedStack[] = stacks,
 ): Promise<Twin> {
   twin = await startTwin({ stacks: from, timeScale });
-  await twin.registerServices([ORDERS]);
+  // The deploy registered the configured services (the service registry custom resource).
   // The version task of the run (version 1), as the state machine runs it first.
   if (execution) await twin.builds.allocateVersion({ service: 'orders', commit: COMMIT, execution });
   return twin;
@@ -164,13 +164,15 @@ describe('issue 13 defects on the twin', () => {
   }, 60_000);
 
   // Was: the build Lambda returned { skipped } inside the .waitForTaskToken state, started no build,
-  // and nobody sent the token: the state waited for its TimeoutSeconds (90,000 s, 25 hours).
-  it('6: a build state without a build.command ends within minutes', async () => {
+  // and nobody sent the token: the state waited for its TimeoutSeconds (90,000 s, 25 hours). Then: the
+  // state machine skipped build, and nobody uploaded the artifact bake images on AWS. Now the build runs
+  // without a command too (CodeBuild packs and uploads the source) and its buildspec sends the token.
+  it('6: a build state without a build.command ends within minutes, with the artifact uploaded', async () => {
     const twin = await start(20);
     const machine = twin.stepFunctions.machine('vouch-ec2-canary');
     const run = twin.stepFunctions.start(machine.arn, 'twin-d6', ordersRunInput(COMMIT, 'twin-d6'));
     // The example has no build command: the run must get past build (to bake) within five minutes of
-    // twin time, without a build Lambda waiting for a token.
+    // twin time.
     const fiveMinutesLater = Date.now() + 300_000;
     await until(
       () =>
@@ -180,7 +182,11 @@ describe('issue 13 defects on the twin', () => {
       'bake, or five minutes of twin time',
     );
     expect(run.events.some((e) => e.type === 'StateEntered' && e.state === 'bake')).toBe(true);
-    expect(run.events.some((e) => e.type === 'StateEntered' && e.state === 'build')).toBe(false);
+    await Promise.all(twin.codeBuild.builds.map((b) => b.done));
+    expect(twin.codeBuild.builds.map((b) => b.status)).toEqual(['SUCCEEDED']);
+    await expect(
+      twin.s3.headObject('vouch-artifacts-123456789012-eu-west-1', `orders/${COMMIT}.tar.gz`),
+    ).resolves.toBeDefined();
   }, 60_000);
 
   // Today: Sandbox.Timedout "Task timed out after 30.00 seconds" while bake waits for its builder
@@ -269,14 +275,15 @@ async function startOrders(
 ) {
   const invocations: InvocationRecord[] = [];
   twin = await startTwin({ stacks: from, onInvocation: (r) => invocations.push(r) });
-  await twin.registerServices([ORDERS]);
+  // The deploy's own invocations (the service registry custom resource) are not the run's.
+  invocations.length = 0;
   const machine = twin.stepFunctions.machine('vouch-ec2-canary');
   const run = twin.stepFunctions.start(machine.arn, execution, ordersRunInput(COMMIT, execution, build));
   return { twin, run, invocations };
 }
 
 describe('the ec2-canary state machine on the twin', () => {
-  it('allocates the version through the version Lambda, skips build without a command, and starts bake', async () => {
+  it('allocates the version through the version Lambda, builds (no command: packs the source) and starts bake', async () => {
     // Prepare
     const { twin, run, invocations } = await startOrders(stacks, 'twin-start-1');
 
@@ -297,8 +304,7 @@ describe('the ec2-canary state machine on the twin', () => {
     expect(run.events.filter((e) => e.type === 'StateEntered').map((e) => e.state)).toEqual([
       'begin',
       'version',
-      'build-has-command',
-      'build-skipped',
+      'build',
       'bake',
     ]);
     // Every call so far was the function's own and allowed by its role.

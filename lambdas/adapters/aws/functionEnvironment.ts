@@ -124,6 +124,8 @@ const HANDLER_ENV = {
     [RUNTIME_ENV.stateMachines]: value,
     [RUNTIME_ENV.servicePipes]: value,
   }),
+  /** The service registry custom resource: the table it registers the configured services in. */
+  serviceRegistry: z.strictObject({ ...table }),
 } as const;
 
 export const FUNCTION_ENV = { ...TASK_ENV, ...HANDLER_ENV } as const;

@@ -6,6 +6,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { CommandPort } from '../../core/pipeline/tasks.ts';
+import type { JsonValue } from '../../core/shared/json.ts';
 
 const run = promisify(execFile);
 
@@ -14,7 +15,9 @@ const OUTPUT_TAIL_CHARS = 4000;
 
 export function shellCommands(repoDir: string, env: NodeJS.ProcessEnv = process.env): CommandPort {
   return {
-    run: async (kind, input, command) => {
+    run: async (kind, input, command): Promise<JsonValue> => {
+      // Locally bake takes the commit's files: a build without a command has nothing to do.
+      if (!command) return { skipped: `no ${kind}.command in .vouch.yml` };
       const { stdout, stderr } = await run('sh', ['-c', command.command], {
         cwd: repoDir,
         timeout: command.timeoutSeconds * 1000,

@@ -81,12 +81,16 @@ export interface CanarySamplesPort {
   ): CanarySeries | Promise<CanarySeries>;
 }
 
-/** Runs a service's build or test command (locally a process; on AWS a CodeBuild build). */
+/**
+ * Runs a service's build or test command (locally a process; on AWS a CodeBuild build). A build is
+ * asked for without a command too (`command` undefined): on AWS it still packs and uploads the artifact
+ * bake images; locally, where bake takes the commit's files, there is nothing to do.
+ */
 export interface CommandPort {
   run(
     kind: 'build' | 'test',
     input: TaskInput,
-    command: { command: string; timeoutSeconds: number },
+    command: { command: string; timeoutSeconds: number } | undefined,
   ): Promise<JsonValue>;
 }
 
@@ -340,7 +344,6 @@ export function createPipelineTasks(ports: PipelinePorts): Record<TaskType, Task
 
     async build(input) {
       const command = input.run.config.build as { command: string; timeoutSeconds: number } | undefined;
-      if (!command) return { skipped: 'no build.command in .vouch.yml' };
       return ports.commands.run('build', input, command);
     },
 

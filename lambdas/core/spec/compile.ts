@@ -69,6 +69,14 @@ const CALLBACK_TIMEOUT_SECONDS = 25 * 3600;
  * the run with States.Timeout after that, not after a day.
  */
 const COMMAND_CALLBACK_TIMEOUT_SECONDS = 9 * 3600;
+/**
+ * A build or test callback also fails when its build stops sending heartbeats: the buildspec sends one
+ * a minute from its install phase until its container ends, so a build stopped, timed out or failed
+ * before post_build (the only phase that reports) fails the state with States.HeartbeatTimeout within
+ * ten minutes instead of at the 9 h timeout. Ten minutes leave room for CodeBuild's queue and
+ * provisioning before the first heartbeat (a build queued longer fails the run: raise this then).
+ */
+export const COMMAND_CALLBACK_HEARTBEAT_SECONDS = 600;
 /** A whole run, including every verification window (Standard workflows allow up to a year). */
 const EXECUTION_TIMEOUT_SECONDS = 7 * 24 * 3600;
 
@@ -297,6 +305,7 @@ function emitTask(
           Payload: { ...payload, 'token.$': '$$.Task.Token' },
         },
         TimeoutSeconds: type === 'verify' ? CALLBACK_TIMEOUT_SECONDS : COMMAND_CALLBACK_TIMEOUT_SECONDS,
+        ...(type === 'verify' ? {} : { HeartbeatSeconds: COMMAND_CALLBACK_HEARTBEAT_SECONDS }),
       }
     : {
         Type: 'Task',
@@ -323,21 +332,23 @@ function emitTask(
   applyFailure(state, task.name, failure);
   if (type === 'verify') addDecideOnTimeout(task, state, states, payload);
   if (paths.outputPath) state.End = true;
-  if (type === 'build' || type === 'test') {
+  // A build runs without a command too: it still packs and uploads the artifact bake needs on AWS.
+  if (type === 'test') {
     return { start: skipWithoutCommand(task.name, type, state, states, scope), end: task.name };
   }
   return { start: task.name, end: task.name };
 }
 
 /**
- * `build` and `test` wait for a task token that only their CodeBuild build sends: without a command in
- * `.vouch.yml` no build starts, so the state machine skips the Task instead of entering it (a token
- * nobody sends would hold the run until the Task's timeout). The task function's own `skipped` answer is
- * the same, for the engines that call it directly.
+ * `test` waits for a task token that only its CodeBuild build sends: without a command in `.vouch.yml`
+ * no build starts, so the state machine skips the Task instead of entering it (a token nobody sends
+ * would hold the run until the Task's timeout). The task function's own `skipped` answer is the same,
+ * for the engines that call it directly. `build` is never skipped: without a command its build still
+ * packs the source and uploads the artifact that bake images on AWS.
  */
 function skipWithoutCommand(
   name: string,
-  type: 'build' | 'test',
+  type: 'test',
   task: AslState,
   states: Record<string, AslState>,
   scope: Scope,

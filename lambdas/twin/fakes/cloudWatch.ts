@@ -3,9 +3,23 @@
  * (EMF) lines a Lambda prints (as CloudWatch Logs extracts them), GetMetricData over it for MetricStat
  * queries, and the templates' AWS::CloudWatch::Alarm resources with those PutMetricAlarm creates (a
  * run's own alarms; DeleteAlarms removes them) for DescribeAlarms and DescribeAlarmHistory (state
- * INSUFFICIENT_DATA until a transition is recorded).
+ * INSUFFICIENT_DATA until a transition is recorded). The alarms are evaluated on the store with
+ * CloudWatch's semantics (lambdas/core/evidence/alarmEvaluator.ts, the local platform's evaluator)
+ * once a minute of twin time; each state change is recorded in the alarm's history and sent, as
+ * CloudWatch sends it, to EventBridge (`onStateChange`).
  */
+import { randomUUID } from 'node:crypto';
 import { ResourceNotFound } from '@aws-sdk/client-cloudwatch';
+import {
+  type AlarmState,
+  type ComparisonOperator,
+  computeStatistic,
+  type Datapoint,
+  evaluateAlarm,
+  type Statistic,
+} from '../../core/evidence/alarmEvaluator.ts';
+import type { TreatMissingData } from '../../core/evidence/spec.ts';
+import { TwinTemplateError } from '../errors.ts';
 import type { AuthorizationRequest } from '../iam.ts';
 import type { ServiceFake } from '../sdk.ts';
 import { type DeployedTemplates, TWIN_ACCOUNT, TWIN_PARTITION, TWIN_REGION } from '../template.ts';
@@ -49,9 +63,37 @@ function statistic(values: number[], stat: string): number {
   throw new Error(`statistic ${stat} is not modelled by the twin`);
 }
 
+interface AlarmMetricQuery {
+  readonly Id: string;
+  readonly Expression?: string;
+  readonly ReturnData?: boolean;
+  readonly MetricStat?: {
+    readonly Metric: {
+      Namespace: string;
+      MetricName: string;
+      Dimensions?: { Name: string; Value: string }[];
+    };
+    readonly Period: number;
+    readonly Stat: string;
+  };
+}
+
+/** One alarm state change as CloudWatch records it and as the EventBridge event carries it. */
+export interface AlarmStateChange {
+  readonly alarm: string;
+  readonly from: AlarmState;
+  readonly to: AlarmState;
+  readonly reason: string;
+  readonly at: number;
+}
+
 export class TwinCloudWatch {
   readonly data: Datum[] = [];
   readonly alarms = new Map<string, TwinAlarm>();
+  readonly stateChanges: AlarmStateChange[] = [];
+  /** Where each state change goes: EventBridge's default bus, as "CloudWatch Alarm State Change". */
+  onStateChange?: (event: Record<string, unknown>) => void;
+  private evaluator: ReturnType<typeof setInterval> | undefined;
 
   constructor(templates: DeployedTemplates) {
     for (const { stackName, resource } of templates.resourcesOfType('AWS::CloudWatch::Alarm')) {
@@ -59,6 +101,157 @@ export class TwinCloudWatch {
       const name = String(properties.AlarmName);
       this.alarms.set(name, { name, properties, state: 'INSUFFICIENT_DATA', history: [] });
     }
+  }
+
+  /** Evaluates every alarm once a minute of twin time (CloudWatch evaluates each period-60 alarm every minute). */
+  startEvaluating(): void {
+    this.evaluator ??= setInterval(() => this.evaluateAlarms(), 60_000);
+  }
+
+  stopEvaluating(): void {
+    clearInterval(this.evaluator);
+    this.evaluator = undefined;
+  }
+
+  /**
+   * Evaluates each alarm on its last EvaluationPeriods complete periods before `now`; records and sends
+   * every state change. Returns the changes of this evaluation.
+   */
+  evaluateAlarms(now: number = Date.now()): AlarmStateChange[] {
+    const changes: AlarmStateChange[] = [];
+    for (const alarm of this.alarms.values()) {
+      const p = alarm.properties;
+      const period = Number(
+        p.Period ??
+          (p.Metrics as AlarmMetricQuery[] | undefined)?.find((m) => m.MetricStat)?.MetricStat?.Period,
+      );
+      const n = Number(p.EvaluationPeriods);
+      const end = Math.floor(now / (period * 1000)) * period * 1000;
+      const datapoints: Datapoint[] = [];
+      for (let i = n; i >= 1; i--)
+        datapoints.push(this.alarmDatapoint(alarm, end - i * period * 1000, period));
+      const statistic = (p.ExtendedStatistic ?? p.Statistic) as Statistic | undefined;
+      const evaluation = evaluateAlarm(
+        {
+          comparison: p.ComparisonOperator as ComparisonOperator,
+          threshold: Number(p.Threshold),
+          periodSeconds: period,
+          evaluationPeriods: n,
+          datapointsToAlarm: Number(p.DatapointsToAlarm ?? n),
+          treatMissingData: (p.TreatMissingData ?? 'missing') as TreatMissingData,
+          ...(p.EvaluateLowSampleCountPercentile === 'ignore'
+            ? { evaluateLowSampleCountPercentile: 'ignore' as const }
+            : {}),
+          ...(statistic ? { statistic } : {}),
+        },
+        datapoints,
+        alarm.state,
+      );
+      if (evaluation.state === alarm.state) continue;
+      const change: AlarmStateChange = {
+        alarm: alarm.name,
+        from: alarm.state,
+        to: evaluation.state,
+        reason: `Threshold Crossed: ${evaluation.reason}`,
+        at: now,
+      };
+      const present = datapoints.filter((d) => d.value !== undefined);
+      const reasonData = {
+        version: '1.0',
+        queryDate: new Date(now).toISOString(),
+        startDate: new Date(present[0]?.periodStart ?? end - n * period * 1000).toISOString(),
+        period,
+        recentDatapoints: present.map((d) => d.value),
+        threshold: Number(p.Threshold),
+        ...(statistic ? { statistic } : {}),
+      };
+      const previous = alarm.history.at(-1);
+      alarm.history.push({
+        at: now,
+        summary: `Alarm updated from ${change.from} to ${change.to}`,
+        data: JSON.stringify({
+          version: '1.0',
+          oldState: { stateValue: change.from },
+          newState: { stateValue: change.to, stateReason: change.reason, stateReasonData: reasonData },
+        }),
+      });
+      alarm.state = evaluation.state;
+      this.stateChanges.push(change);
+      changes.push(change);
+      // "CloudWatch Alarm State Change" as CloudWatch sends it to EventBridge (CloudWatch user guide,
+      // "Alarm events and EventBridge").
+      this.onStateChange?.({
+        id: randomUUID(),
+        'detail-type': 'CloudWatch Alarm State Change',
+        source: 'aws.cloudwatch',
+        account: TWIN_ACCOUNT,
+        time: new Date(now).toISOString(),
+        region: TWIN_REGION,
+        resources: [alarmArn(alarm.name)],
+        detail: {
+          alarmName: alarm.name,
+          state: {
+            value: change.to,
+            reason: change.reason,
+            reasonData: JSON.stringify(reasonData),
+            timestamp: new Date(now).toISOString(),
+          },
+          previousState: {
+            value: change.from,
+            timestamp: new Date(previous?.at ?? now).toISOString(),
+          },
+          configuration: { description: p.AlarmDescription, metrics: p.Metrics ?? [] },
+        },
+      });
+    }
+    return changes;
+  }
+
+  /** One period of an alarm's metric: a statistic over the raw values, or its metric math expression. */
+  private alarmDatapoint(alarm: TwinAlarm, periodStart: number, period: number): Datapoint {
+    const p = alarm.properties;
+    const valuesOf = (
+      namespace: string,
+      name: string,
+      dimensions: { Name: string; Value: string }[] | undefined,
+    ) =>
+      this.data
+        .filter(
+          (d) =>
+            d.namespace === namespace &&
+            d.name === name &&
+            d.dimensions === dimensionKey(dimensions) &&
+            d.at >= periodStart &&
+            d.at < periodStart + period * 1000,
+        )
+        .map((d) => d.value);
+    if (typeof p.MetricName === 'string') {
+      const values = valuesOf(
+        String(p.Namespace),
+        p.MetricName,
+        p.Dimensions as { Name: string; Value: string }[] | undefined,
+      );
+      const value = computeStatistic(values, (p.ExtendedStatistic ?? p.Statistic) as Statistic);
+      return { periodStart, samples: values.length, ...(value === undefined ? {} : { value }) };
+    }
+    const queries = (p.Metrics ?? []) as AlarmMetricQuery[];
+    const result = queries.find((q) => q.ReturnData !== false && q.Expression);
+    // The expression the golden-signal alarms use: `<k> * <a> / <b>` over two MetricStat queries.
+    const m = /^(\d+(?:\.\d+)?)\s*\*\s*(\w+)\s*\/\s*(\w+)$/.exec(result?.Expression ?? '');
+    if (!m)
+      throw new TwinTemplateError(`alarm ${alarm.name}: the twin evaluates only "k * a / b" expressions`);
+    const stat = (id: string) => {
+      const q = queries.find((x) => x.Id === id)?.MetricStat;
+      if (!q) throw new TwinTemplateError(`alarm ${alarm.name}: no MetricStat ${id}`);
+      const values = valuesOf(q.Metric.Namespace, q.Metric.MetricName, q.Metric.Dimensions);
+      return { value: computeStatistic(values, q.Stat as Statistic), samples: values.length };
+    };
+    const a = stat(m[2] as string);
+    const b = stat(m[3] as string);
+    // Metric math yields no value where an operand has none (or for a division by zero).
+    if (a.value === undefined || b.value === undefined || b.value === 0)
+      return { periodStart, samples: b.samples };
+    return { periodStart, samples: b.samples, value: (Number(m[1]) * a.value) / b.value };
   }
 
   /** One EMF document (`_aws.CloudWatchMetrics`), as CloudWatch Logs turns it into metrics. */

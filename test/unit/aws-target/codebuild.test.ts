@@ -313,13 +313,29 @@ describe('buildspec.vouch.yml', () => {
     expect(run.calls).toContain('--error CodeBuildFailedError');
   });
 
-  it('a test reports no artifact; without a command it falls back to the npm script of the task', () => {
+  it('a build without a command packs the source as it is and uploads it for bake', () => {
+    // Act: the example service has no build.command; bake on AWS still needs its artifact.
+    const run = runBuildspec({
+      VOUCH_TASK: 'build',
+      VOUCH_ARTIFACT_URI: 's3://vouch-artifacts/orders/4f1c2e9d0b7a.tar.gz',
+    });
+
+    // Assess
+    expect(run.succeeded).toBe(true);
+    expect(run.calls).not.toContain('npm');
+    expect(run.archived).toEqual(expect.arrayContaining(['./server.mjs']));
+    expect(JSON.parse(run.taskOutput)).toMatchObject({
+      artifact: 's3://vouch-artifacts/orders/4f1c2e9d0b7a.tar.gz',
+    });
+  });
+
+  it('a test reports no artifact; without a command it runs nothing before its report', () => {
     // Act
     const run = runBuildspec({ VOUCH_TASK: 'test' });
 
     // Assess
     expect(run.succeeded).toBe(true);
-    expect(run.calls).toContain('npm ci\nnpm run test');
+    expect(run.calls).not.toContain('npm');
     expect(run.calls).not.toContain('aws s3 cp');
     expect(JSON.parse(run.taskOutput)).toEqual({
       buildId: 'vouch-orders:b9',
@@ -341,6 +357,10 @@ describe('buildspec.vouch.yml', () => {
     // Assess
     expect(spec.version).toBe(0.2);
     const report = spec.phases.post_build?.commands.join('\n') ?? '';
+    // From install on, the build keeps its Task state alive (HeartbeatSeconds) until its container ends.
+    expect(spec.phases.install?.commands.join('\n')).toContain(
+      'aws stepfunctions send-task-heartbeat --task-token "$VOUCH_TASK_TOKEN"',
+    );
     expect(report).toContain('send-task-success --task-token "$VOUCH_TASK_TOKEN"');
     expect(report).toContain('send-task-failure --task-token "$VOUCH_TASK_TOKEN"');
     expect(spec.phases.build?.commands.join('\n')).toContain('$VOUCH_TASK');

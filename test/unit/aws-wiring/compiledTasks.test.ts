@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { runPipeLocally } from '../../../lambdas/adapters/local/engine.ts';
 import { TASK_LAMBDA_TIMEOUT_SECONDS } from '../../../lambdas/core/pipeline/taskTimeouts.ts';
+import { COMMAND_CALLBACK_HEARTBEAT_SECONDS } from '../../../lambdas/core/spec/compile.ts';
 import {
   type AslState,
   compileFlavour,
@@ -41,17 +42,20 @@ function ciInput(extra: string) {
 }
 
 describe('defect 6: build and test without a command never wait for a token', () => {
-  it('the local engine skips the build and test Task states when .vouch.yml has no command', async () => {
+  it('the local engine skips the test Task state when .vouch.yml has no command; build still runs', async () => {
     const result = await runPipeLocally(compileFlavour('ci'), ciInput('') as never, { mock: true });
 
     expect(result.status).toBe('SUCCEEDED');
-    expect(result.recorded.map((t) => t.task)).not.toContain('build');
     expect(result.recorded.map((t) => t.task)).not.toContain('test');
     const entered = result.history
       .filter((h) => h.kind === 'entered' || h.kind === 'succeeded')
       .map((h) => h.state);
-    expect(entered).toContain('build-skipped');
-    expect(entered).not.toContain('build');
+    expect(entered).toContain('test-skipped');
+    expect(entered).not.toContain('test');
+    // On AWS a build without a command still packs and uploads the artifact bake needs (its CodeBuild
+    // build sends the token); locally the build task answers at once.
+    expect(entered).toContain('build');
+    expect(entered).not.toContain('build-skipped');
   });
 
   it('with a command, the callback Task runs', async () => {
@@ -66,16 +70,21 @@ describe('defect 6: build and test without a command never wait for a token', ()
   });
 
   it.each(FLAVOURS)(
-    '%s: every waitForTaskToken build/test state is behind a Choice on its command',
+    '%s: every waitForTaskToken test state is behind a Choice on its command; build and test states need heartbeats',
     (flavour) => {
       const asl = compileFlavour(flavour);
       const json = JSON.stringify(asl);
       for (const [name, state] of taskStates(asl.States)) {
         if (!String(state.Resource).endsWith('.waitForTaskToken') || typeOf(state) === 'verify') continue;
-        expect(json).toContain(`"Next":"${name}"`);
-        expect(json).toContain(`config.${typeOf(state)}.command`);
-        // Bounded by the longest command .vouch.yml allows, not a day.
+        if (typeOf(state) === 'test') {
+          expect(json).toContain(`"Next":"${name}"`);
+          expect(json).toContain('config.test.command');
+        }
+        // Bounded by the longest command .vouch.yml allows, not a day, and by the build's heartbeats:
+        // a build that dies before post_build fails the state within ten minutes.
         expect(state.TimeoutSeconds).toBeLessThanOrEqual(9 * 3600);
+        expect(state.HeartbeatSeconds, name).toBe(COMMAND_CALLBACK_HEARTBEAT_SECONDS);
+        expect(COMMAND_CALLBACK_HEARTBEAT_SECONDS).toBeLessThanOrEqual(600);
       }
     },
   );

@@ -197,8 +197,8 @@ export function codeBuildCommandPort(
           task: kind,
           token: input.token,
           execution: input.run.execution,
-          command: command.command,
-          timeoutSeconds: command.timeoutSeconds,
+          // Without a command a build still starts: its buildspec packs and uploads the artifact.
+          ...(command ? { command: command.command, timeoutSeconds: command.timeoutSeconds } : {}),
           ...(typeof version === 'number' ? { version } : {}),
           ...uploadTarget(kind, input.run, options),
         },

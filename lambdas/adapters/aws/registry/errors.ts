@@ -1,0 +1,17 @@
+/** Errors of the service registry custom resource. */
+
+/** The event is not a CloudFormation custom resource request this handler understands. */
+export class ServiceRegistryEventError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ServiceRegistryEventError';
+  }
+}
+
+/** CloudFormation's response URL refused the response: the stack operation waits until its timeout. */
+export class CustomResourceResponseError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'CustomResourceResponseError';
+  }
+}
