@@ -4,10 +4,14 @@
  * read from them; the handlers are the files their `vouch:entry` metadata names; every AWS call is
  * authorised by the role's policies and answered by a stateful fake.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { BuildRepository } from '../adapters/dynamo/buildRepository.ts';
 import { type LocalTable, localDynamoClient, startLocalTable } from '../adapters/local/dynalite.ts';
+import { TwinAlb } from './alb.ts';
 import { installScaledTime } from './clock.ts';
 import { TwinTemplateError } from './errors.ts';
 import { TwinCloudWatch } from './fakes/cloudWatch.ts';
@@ -15,6 +19,7 @@ import { dynamoFake } from './fakes/dynamo.ts';
 import { type Ec2Timings, type LaunchTemplateContents, TwinEc2 } from './fakes/ec2.ts';
 import { type LoadBalancerContents, TwinElb } from './fakes/elb.ts';
 import { TwinScheduler } from './fakes/scheduler.ts';
+import { type ArtifactResolver, commitSourceResolver, TwinInstances } from './instances.ts';
 import { type InvocationRecord, TwinLambdas } from './lambdaRunner.ts';
 import { TwinSdk } from './sdk.ts';
 import { TwinStepFunctions } from './stepFunctions.ts';
@@ -42,6 +47,15 @@ export interface TwinOptions {
   readonly loadBalancer?: LoadBalancerContents;
   /** How long instances boot, builders run and images take, in twin time. @default see Ec2Timings */
   readonly ec2Timings?: Partial<Ec2Timings>;
+  /**
+   * The source of each commit an instance may run, as directories laid over each other (a release's
+   * overlay after the service's own files), for the default artifact resolver. @default none
+   */
+  readonly sources?: ReadonlyMap<string, readonly string[]>;
+  /** Turns a baked image's artifact URI into a directory to run. @default commitSourceResolver(sources) */
+  readonly resolveArtifact?: ArtifactResolver;
+  /** Where the instances' service logs go. @default a new temporary directory */
+  readonly logDir?: string;
 }
 
 const EXAMPLE_LOAD_BALANCER: LoadBalancerContents = {
@@ -66,6 +80,10 @@ export interface Twin {
   readonly cloudWatch: TwinCloudWatch;
   readonly ec2: TwinEc2;
   readonly elb: TwinElb;
+  /** The processes the instances run. */
+  readonly instances: TwinInstances;
+  /** The listener's host rules as weighted proxies; fetch to their hosts reaches them. */
+  readonly alb: TwinAlb;
   readonly table: LocalTable;
   /** The build table as the twin (not a Lambda) reads it: tests and the run log. */
   readonly builds: BuildRepository;
@@ -95,6 +113,11 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
   const elb = new TwinElb(options.loadBalancer ?? EXAMPLE_LOAD_BALANCER);
   elb.deployTemplates(templates);
   const ec2 = new TwinEc2(options.launchTemplate ?? EXAMPLE_LAUNCH_TEMPLATE, options.ec2Timings);
+  const instances = new TwinInstances(ec2, {
+    resolveArtifact: options.resolveArtifact ?? commitSourceResolver(options.sources ?? new Map()),
+    logDir: options.logDir ?? mkdtempSync(join(tmpdir(), 'vouch-twin-logs-')),
+  });
+  const alb = new TwinAlb(elb, ec2, instances, cloudWatch);
   sdk.own(table.client);
   const twinDoc = sdk.own(
     DynamoDBDocumentClient.from(sdk.own(localDynamoClient(table.endpoint)), {
@@ -117,6 +140,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
   sdk.register('ec2', ec2.fake());
   sdk.register('elasticloadbalancing', elb.fake());
   sdk.install();
+  alb.install();
   const restoreTime = installScaledTime(options.timeScale ?? 1);
 
   return {
@@ -128,6 +152,8 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
     cloudWatch,
     ec2,
     elb,
+    instances,
+    alb,
     table,
     builds,
     async registerServices(services) {
@@ -138,6 +164,8 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
       await Promise.allSettled([...stepFunctions.executions.values()].map((e) => e.done));
       scheduler.stop();
       await lambdas.settled();
+      await alb.stop();
+      await instances.stop();
       restoreTime();
       sdk.uninstall();
       await table.close();

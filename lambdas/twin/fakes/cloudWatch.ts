@@ -59,6 +59,17 @@ export class TwinCloudWatch {
     }
   }
 
+  /** One datapoint a service publishes itself (the load balancer's AWS/ApplicationELB metrics). */
+  record(
+    namespace: string,
+    name: string,
+    dimensions: readonly { Name: string; Value: string }[],
+    value: number,
+    at = Date.now(),
+  ): void {
+    this.data.push({ namespace, name, dimensions: dimensionKey(dimensions), at, value });
+  }
+
   /** One EMF document (`_aws.CloudWatchMetrics`), as CloudWatch Logs turns it into metrics. */
   ingestEmf(doc: Record<string, unknown>): void {
     const aws = doc._aws as
