@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type FetchLike, runScenario } from '../../../lambdas/core/evidence/botRunner.ts';
-import { handleBotRun } from '../../../lambdas/core/evidence/events.ts';
 import { ManualClock } from '../../../lambdas/core/evidence/clock.ts';
+import { handleBotRun } from '../../../lambdas/core/evidence/events.ts';
 import type { MetricSample } from '../../../lambdas/core/evidence/metrics.ts';
 import { BotScenarioSchema, BotsSpecSchema } from '../../../lambdas/core/evidence/spec.ts';
 
