@@ -26,13 +26,14 @@ import { startTwin, TWIN_ROOT } from './TwinPlatform.ts';
 const USAGE = `usage: npm run twin -- [--time-scale N] [--config platform.yml] [--service-dir dir]
                      [--faulty-overlay dir] [--releases 1|2|3] [--stall-seconds S]
 
-  --time-scale N        the twin's clock runs N times faster than wall time (default 20; Lambda timeouts
-                        are twin time too, so above ~20 a loaded machine may time functions out)
+  --time-scale N        the twin's clock runs N times faster than wall time (default 10; Lambda timeouts
+                        are twin time too: at 20 a task's 30 s is 1.5 s of wall time, which a loaded
+                        machine's DynamoDB calls through the twin can exceed)
   --config FILE         the platform config to synthesize (default examples/platform.yml)
   --service-dir DIR     the service whose releases run (its .vouch.yml; default examples/orders)
   --faulty-overlay DIR  laid over the service's files for release 3 (default examples/orders-faulty)
   --releases N          how many of the story's releases to run (default 3)
-  --stall-seconds S     wall seconds without a state change or pipeline Lambda call before a run counts as stalled (default 30)`;
+  --stall-seconds S     wall seconds without a state change or pipeline Lambda call before a run counts as stalled (default 60; bake is one Lambda call of 8 twin minutes)`;
 
 function usage(message: string): never {
   console.error(`${message}\n${USAGE}`);
@@ -43,10 +44,10 @@ let args: ReturnType<typeof parse>;
 function parse() {
   return parseArgs({
     options: {
-      'time-scale': { type: 'string', default: '20' },
+      'time-scale': { type: 'string', default: '10' },
       config: { type: 'string', default: `${TWIN_ROOT}examples/platform.yml` },
       'service-dir': { type: 'string', default: `${TWIN_ROOT}examples/orders` },
-      'stall-seconds': { type: 'string', default: '30' },
+      'stall-seconds': { type: 'string', default: '60' },
       'faulty-overlay': { type: 'string', default: `${TWIN_ROOT}examples/orders-faulty` },
       releases: { type: 'string', default: '3' },
       help: { type: 'boolean', default: false },
