@@ -12,6 +12,7 @@
 import { TAG } from '../adapters/aws/target/tags.ts';
 import type { ProxyUpstream } from '../adapters/local/target/weightedProxy.ts';
 import { WeightedProxy } from '../adapters/local/target/weightedProxy.ts';
+import { TwinTemplateError } from './errors.ts';
 import type { TwinCloudWatch } from './fakes/cloudWatch.ts';
 import type { TwinEc2 } from './fakes/ec2.ts';
 import { forwardWeights, ruleHosts, type TwinElb } from './fakes/elb.ts';
@@ -68,7 +69,7 @@ export class TwinAlb {
       const groups = forwardWeights(rule);
       if (groups.length === 0) continue;
       if (groups.length > 2)
-        throw new Error(
+        throw new TwinTemplateError(
           `the twin's load balancer routes to at most two target groups per rule (${rule.arn})`,
         );
       for (const host of ruleHosts(rule)) {

@@ -118,6 +118,15 @@ const machine = twin.stepFunctions.machine(`vouch-${spec.pipe}`);
 const baseUrls = lastingBaseUrls(args.values.config as string, spec.service);
 twin.scheduler.start();
 
+/** A Lambda error's message from the cause Step Functions keeps (`{"errorType", "errorMessage", ...}`). */
+function messageOf(cause: string | undefined): string {
+  try {
+    return String((JSON.parse(cause ?? '') as { errorMessage?: unknown }).errorMessage ?? cause);
+  } catch {
+    return cause ?? '';
+  }
+}
+
 /** Runs one release to its end (or a stall), printing one line per state. */
 async function runRelease(release: StoryRelease) {
   const input = releaseInput(spec, release, repo);
@@ -149,7 +158,7 @@ async function runRelease(release: StoryRelease) {
     run.abort();
     outcome = `STALLED: nothing happened for ${stallSeconds} s of wall time (${stallSeconds * timeScale} s of twin time); the run waits on: ${waiting}`;
   } else {
-    outcome = `${run.status}${run.error ? `: ${run.error}: ${run.cause?.slice(0, 300)}` : ''}`;
+    outcome = `${run.status}${run.error ? `: ${run.error}: ${messageOf(run.cause).slice(0, 300)}` : ''}`;
   }
   await run.done.catch(() => undefined);
   const where = (await whereItRuns(twin, spec.service, baseUrls))

@@ -12,7 +12,7 @@ import {
 } from '../../lambdas/twin/story.ts';
 import { startTwin, TWIN_ROOT, type Twin } from '../../lambdas/twin/TwinPlatform.ts';
 import type { SynthesizedStack } from '../../lambdas/twin/template.ts';
-import { exampleStacks, ORDERS, ordersRunInput } from './support/twinFixture.ts';
+import { exampleStacks, ORDERS, ordersRunInput, withoutGrant } from './support/twinFixture.ts';
 
 let stacks: SynthesizedStack[];
 let twin: Twin | undefined;
@@ -23,6 +23,58 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await twin?.stop();
+});
+
+function taskEvent(type: string, execution: string) {
+  return {
+    task: { name: `${type}-test`, type, params: { environment: 'test' } },
+    run: { ...ordersRunInput('1'.repeat(40), execution), out: {} },
+  };
+}
+
+describe('the test environment’s load balancer resources on the synthesized roles', () => {
+  it('destroy deletes the run’s rule and groups; without elasticloadbalancing:DeleteRule it is AccessDenied naming the rule', async () => {
+    // Prepare: two twins on the same templates, one with the destroy role's DeleteRule grant removed.
+    for (const [from, execution] of [
+      [
+        withoutGrant(stacks, 'TaskDestroyRoleDefaultPolicy', 'elasticloadbalancing:DeleteRule'),
+        'twin-denied',
+      ],
+      [stacks, 'twin-allowed'],
+    ] as const) {
+      const current = await startTwin({ stacks: from, timeScale: 1 });
+      twin = current;
+      const provision = twin.lambdas.byEntry('lambdas/handlers/tasks/provision.ts');
+      const destroy = twin.lambdas.byEntry('lambdas/handlers/tasks/destroy.ts');
+      await twin.lambdas.invoke(provision.arn, taskEvent('provision', execution));
+      const ours = () =>
+        [...current.elb.rules.values()].filter(
+          (r) => r.tags['vouch:environment-id'] === `orders.test.${execution}`,
+        );
+      const [rule] = ours();
+
+      // Act
+      const destroyed = twin.lambdas.invoke(destroy.arn, taskEvent('destroy', execution));
+
+      // Assess
+      if (execution === 'twin-denied') {
+        await expect(destroyed).rejects.toThrow(
+          `is not authorized to perform: elasticloadbalancing:DeleteRule on resource: ${rule?.arn}`,
+        );
+        expect(ours()).toHaveLength(1);
+      } else {
+        await destroyed;
+        expect(ours()).toEqual([]);
+        expect(
+          [...twin.elb.targetGroups.values()].filter(
+            (g) => g.tags['vouch:environment-id'] === `orders.test.${execution}`,
+          ),
+        ).toEqual([]);
+      }
+      await twin.stop();
+      twin = undefined;
+    }
+  }, 120_000);
 });
 
 describe('a release on the twin', () => {

@@ -16,6 +16,7 @@ import {
   RuleNotFoundException,
   TargetGroupNotFoundException,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { UnmodelledCallError } from '../errors.ts';
 import type { AuthorizationRequest } from '../iam.ts';
 import type { ServiceFake } from '../sdk.ts';
 import { type DeployedTemplates, TWIN_ACCOUNT, TWIN_PARTITION, TWIN_REGION } from '../template.ts';
@@ -429,7 +430,7 @@ export class TwinElb {
             this.changed();
             return {};
           default:
-            throw new Error(`the twin has no fake for elasticloadbalancing ${command}`);
+            throw new UnmodelledCallError('elasticloadbalancing', command);
         }
       },
     };
