@@ -4,10 +4,14 @@
  * read from them; the handlers are the files their `vouch:entry` metadata names; every AWS call is
  * authorised by the role's policies and answered by a stateful fake.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { BuildRepository } from '../adapters/dynamo/buildRepository.ts';
 import { type LocalTable, localDynamoClient, startLocalTable } from '../adapters/local/dynalite.ts';
+import { TwinAlb } from './alb.ts';
 import { installScaledTime } from './clock.ts';
 import { type CustomResourceOutcome, createCustomResources } from './customResources.ts';
 import { TwinTemplateError } from './errors.ts';
@@ -22,6 +26,7 @@ import { TwinScheduler } from './fakes/scheduler.ts';
 import { TwinSecretsManager } from './fakes/secretsManager.ts';
 import { TwinSlack } from './fakes/slack.ts';
 import { TwinSns } from './fakes/sns.ts';
+import { type ArtifactResolver, commitSourceResolver, TwinInstances } from './instances.ts';
 import { type InvocationRecord, TwinLambdas } from './lambdaRunner.ts';
 import { TwinSdk } from './sdk.ts';
 import { TwinStepFunctions } from './stepFunctions.ts';
@@ -60,6 +65,17 @@ export interface TwinOptions {
    * @default example-org/orders -> examples/orders
    */
   readonly sources?: Readonly<Record<string, string>>;
+  /**
+   * The source of each commit an instance may run, as directories laid over each other (a release's
+   * overlay after the service's own files). Given, instances run these instead of what the build
+   * uploaded (CodeBuild copies a repository's folder, not a commit of it, so a story whose releases
+   * differ by commit names them here). @default none: instances run the artifact the build uploaded
+   */
+  readonly commitSources?: ReadonlyMap<string, readonly string[]>;
+  /** Turns a baked image's artifact URI into a directory to run. @default see commitSources */
+  readonly resolveArtifact?: ArtifactResolver;
+  /** Where the instances' service logs go. @default a new temporary directory */
+  readonly logDir?: string;
 }
 
 const EXAMPLE_LOAD_BALANCER: LoadBalancerContents = {
@@ -97,6 +113,10 @@ export interface Twin {
    * `cloudWatch.startEvaluating()`) reach the alarm Lambda through the rule's pattern.
    */
   readonly eventBridge: TwinEventBridge;
+  /** The processes the instances run. */
+  readonly instances: TwinInstances;
+  /** The listener's host rules as weighted proxies; fetch to their hosts reaches them. */
+  readonly alb: TwinAlb;
   readonly table: LocalTable;
   /** The build table as the twin (not a Lambda) reads it: tests and the run log. */
   readonly builds: BuildRepository;
@@ -120,6 +140,15 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
   const elb = new TwinElb(options.loadBalancer ?? EXAMPLE_LOAD_BALANCER);
   elb.deployTemplates(templates);
   const ec2 = new TwinEc2(options.launchTemplate ?? EXAMPLE_LAUNCH_TEMPLATE, options.ec2Timings);
+  const instances = new TwinInstances(ec2, {
+    resolveArtifact:
+      options.resolveArtifact ??
+      (options.commitSources
+        ? commitSourceResolver(options.commitSources)
+        : (uri) => s3.artifactDirectory(uri)),
+    logDir: options.logDir ?? mkdtempSync(join(tmpdir(), 'vouch-twin-logs-')),
+  });
+  const alb = new TwinAlb(elb, ec2, instances, cloudWatch);
   sdk.own(table.client);
   const twinDoc = sdk.own(
     DynamoDBDocumentClient.from(sdk.own(localDynamoClient(table.endpoint)), {
@@ -163,6 +192,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
   sdk.register('sns', sns.fake());
   sdk.register('codebuild', codeBuild.fake());
   sdk.install();
+  alb.install();
   const restoreTime = installScaledTime(options.timeScale ?? 1);
 
   // The deploy's custom resources (the service registry): a failed one fails the deploy.
@@ -195,6 +225,8 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
     slack,
     codeBuild,
     eventBridge,
+    instances,
+    alb,
     table,
     builds,
     customResources,
@@ -205,6 +237,8 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
       cloudWatch.stopEvaluating();
       await codeBuild.stop();
       await lambdas.settled();
+      await alb.stop();
+      await instances.stop();
       restoreTime();
       sdk.uninstall();
       await slack.stop();

@@ -54,3 +54,15 @@ export class UnmodelledCallError extends Error {
     this.name = 'UnmodelledCallError';
   }
 }
+
+/** An instance's artifact the twin cannot turn into a directory to run (no source for its commit). */
+export class TwinArtifactError extends Error {
+  constructor(
+    readonly uri: string,
+    why: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`cannot resolve the artifact ${uri}: ${why}`, options);
+    this.name = 'TwinArtifactError';
+  }
+}

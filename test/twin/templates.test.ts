@@ -91,7 +91,7 @@ describe('the twin itself', () => {
   }, 60_000);
 
   it('takes the EMF metrics a bots Lambda prints into CloudWatch, and serves no host it does not have', async () => {
-    // Prepare: the run's test environment exists, but no instance serves its host yet.
+    // Prepare: the run's test environment exists (its host rule is a proxy), but no instance serves it yet.
     const twin = await start(1, 'twin-emf');
     const provision = twin.lambdas.byEntry('lambdas/handlers/tasks/provision.ts');
     const environment = await twin.lambdas.invoke(provision.arn, provisionEvent('twin-emf', 'test'));
@@ -104,14 +104,16 @@ describe('the twin itself', () => {
       run: { ...event.run, out: { ...event.run.out, 'provision-test': environment } },
     });
 
-    // Assess: every request failed as an unknown host fails, and each was counted in CloudWatch.
-    await expect(run).rejects.toThrow(/request failed: fetch failed/);
+    // Assess: every request got the load balancer's 503 (no registered target), each counted in CloudWatch.
+    await expect(run).rejects.toThrow(/functional-tests: 2 of 2 .*status 503/);
     const requests = twin.cloudWatch.data.filter((d) => d.name === 'requests');
     const failures = twin.cloudWatch.data.filter((d) => d.name === 'failures');
     expect(requests.length).toBeGreaterThan(0);
     expect(failures.length).toBe(requests.length);
     // A test environment's evidence is keyed by its run (issue 12): two runs never share it.
     expect(requests[0]?.dimensions).toMatch(/^environment=test-twin-emf,service=orders\b/);
+    // A host no listener rule matches is unknown: the request fails as DNS fails it, nothing leaves.
+    await expect(fetch('https://nobody.test.example.com/health')).rejects.toThrow(/fetch failed/);
   }, 60_000);
 
   it('provisions the run’s test environment: two tagged target groups and a host rule on the listener', async () => {

@@ -24,9 +24,19 @@ export interface PlannedBot {
 /** Invocations of one schedule run at most this many scenarios (BotRunEventSchema's `runs`). */
 const MAX_RUNS_PER_INVOCATION = 60;
 
-/** The bots of a new environment: every scenario whose rate there is above zero. */
+/**
+ * The bots of a new environment: every scenario whose rate there (by its name, `rate.test`) is above
+ * zero. Their samples are filed under `evidenceEnvironment` (an ephemeral environment's is per run,
+ * `test-<runKey>`, naming.ts), which the verification window and the alarms of the run read.
+ */
 export function plannedBots(
-  target: { readonly service: string; readonly environment: string; readonly baseUrl: string },
+  target: {
+    readonly service: string;
+    readonly environment: string;
+    readonly baseUrl: string;
+    /** @default environment */
+    readonly evidenceEnvironment?: string;
+  },
   scenarios: readonly BotScenario[],
 ): PlannedBot[] {
   return scenarios.flatMap((scenario) => {
@@ -40,7 +50,7 @@ export function plannedBots(
         everyMinutes: perMinute >= 1 ? 1 : Math.min(60, Math.round(1 / perMinute)),
         input: {
           service: target.service,
-          environment: target.environment,
+          environment: target.evidenceEnvironment ?? target.environment,
           baseUrl: target.baseUrl,
           scenario,
           runs,

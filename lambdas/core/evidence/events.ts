@@ -87,8 +87,15 @@ export async function handleBotRun(
   const e = parsed.data;
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const results: ScenarioResult[] = [];
+  // Run i starts at start + i * interval: the time the runs themselves take is not added to the spread,
+  // so an invocation lasts about `spreadSeconds` (not that plus every request's latency) and the rate holds.
+  const start = deps.clock.now();
+  const interval = (e.spreadSeconds * 1000) / e.runs;
   for (let i = 0; i < e.runs; i++) {
-    if (i > 0 && e.spreadSeconds > 0) await sleep((e.spreadSeconds * 1000) / e.runs);
+    if (i > 0 && e.spreadSeconds > 0) {
+      const wait = start + i * interval - deps.clock.now();
+      if (wait > 0) await sleep(wait);
+    }
     results.push(
       await runScenario(
         e.scenario,

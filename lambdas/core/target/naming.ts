@@ -34,3 +34,14 @@ export function environmentId(service: string, name: string, runKey?: string): s
 export function evidenceEnvironment(name: string, runKey?: string): string {
   return runKey === undefined ? name : `${name}-${runKey}`;
 }
+
+/** The evidence key of an environment as provision returned it (an ephemeral id ends in its run key). */
+export function evidenceKeyOfEnvironment(env: {
+  readonly id: string;
+  readonly service: string;
+  readonly name: string;
+  readonly ephemeral: boolean;
+}): string {
+  if (!env.ephemeral) return env.name;
+  return evidenceEnvironment(env.name, env.id.slice(`${env.service}.${env.name}.`.length));
+}

@@ -89,6 +89,16 @@ export interface AlarmStateChange {
 
 export class TwinCloudWatch {
   readonly data: Datum[] = [];
+  /** The same datapoints by metric (namespace, name, dimensions): a query reads one series, not all. */
+  private readonly series = new Map<string, Datum[]>();
+
+  private add(d: Datum): void {
+    this.data.push(d);
+    const key = `${d.namespace}|${d.name}|${d.dimensions}`;
+    const series = this.series.get(key);
+    if (series) series.push(d);
+    else this.series.set(key, [d]);
+  }
   readonly alarms = new Map<string, TwinAlarm>();
   readonly stateChanges: AlarmStateChange[] = [];
   /** Where each state change goes: EventBridge's default bus, as "CloudWatch Alarm State Change". */
@@ -254,6 +264,17 @@ export class TwinCloudWatch {
     return { periodStart, samples: b.samples, value: (Number(m[1]) * a.value) / b.value };
   }
 
+  /** One datapoint a service publishes itself (the load balancer's AWS/ApplicationELB metrics). */
+  record(
+    namespace: string,
+    name: string,
+    dimensions: readonly { Name: string; Value: string }[],
+    value: number,
+    at = Date.now(),
+  ): void {
+    this.add({ namespace, name, dimensions: dimensionKey(dimensions), at, value });
+  }
+
   /** One EMF document (`_aws.CloudWatchMetrics`), as CloudWatch Logs turns it into metrics. */
   ingestEmf(doc: Record<string, unknown>): void {
     const aws = doc._aws as
@@ -272,7 +293,7 @@ export class TwinCloudWatch {
           const raw = doc[metric.Name];
           for (const value of [raw].flat()) {
             if (typeof value !== 'number') continue;
-            this.data.push({
+            this.add({
               namespace: directive.Namespace,
               name: metric.Name,
               dimensions,
@@ -349,7 +370,7 @@ export class TwinCloudWatch {
               Values?: number[];
             }[]) ?? []) {
               for (const value of d.Values ?? [d.Value ?? 0]) {
-                this.data.push({
+                this.add({
                   namespace: String(input.Namespace),
                   name: d.MetricName,
                   dimensions: dimensionKey(d.Dimensions),
@@ -441,16 +462,12 @@ export class TwinCloudWatch {
         const key = dimensionKey(stat.Metric.Dimensions);
         const periodMs = stat.Period * 1000;
         const buckets = new Map<number, number[]>();
-        for (const d of this.data) {
-          if (
-            d.namespace !== stat.Metric.Namespace ||
-            d.name !== stat.Metric.MetricName ||
-            d.dimensions !== key
-          )
-            continue;
+        for (const d of this.series.get(`${stat.Metric.Namespace}|${stat.Metric.MetricName}|${key}`) ?? []) {
           if (d.at < start || d.at >= end) continue;
           const bucket = start + Math.floor((d.at - start) / periodMs) * periodMs;
-          buckets.set(bucket, [...(buckets.get(bucket) ?? []), d.value]);
+          const values = buckets.get(bucket);
+          if (values) values.push(d.value);
+          else buckets.set(bucket, [d.value]);
         }
         const periods = [...buckets.keys()].sort((a, b) => a - b);
         return {

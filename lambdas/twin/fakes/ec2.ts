@@ -29,22 +29,67 @@ export interface LaunchTemplateContents {
   readonly instanceRoleArn: string;
 }
 
-interface Instance {
+/**
+ * What a baked image runs, read from its builder's user data (adapters/aws/target/userData.ts): the
+ * artifacts it fetched, the start command it installed and the port it set.
+ */
+export interface BakedPayload {
+  readonly artifacts: readonly string[];
+  readonly command: string;
+  readonly port: number;
+}
+
+export interface TwinInstance {
   readonly id: string;
   readonly imageId: string;
   readonly launchedAt: number;
-  readonly tags: Record<string, string>;
+  tags: Record<string, string>;
   readonly builder: boolean;
+  /** A builder's: what its user data installs. An instance of a baked image's: what the image runs. */
+  readonly payload?: BakedPayload;
   terminatedAt?: number;
 }
 
-interface Image {
+export interface TwinImage {
   readonly id: string;
   readonly snapshotId: string;
   readonly name: string;
   readonly createdAt: number;
   readonly tags: Record<string, string>;
+  readonly payload?: BakedPayload;
   deregistered?: boolean;
+}
+
+type Instance = TwinInstance;
+type Image = TwinImage;
+
+/** Unquotes one shellQuote'd word ('...' with '\'' for a quote). */
+function shellUnquote(word: string): string {
+  if (!word.startsWith("'")) return word;
+  return word.slice(1, -1).replaceAll(`'\\''`, "'");
+}
+
+/**
+ * Reads what the builder user data of adapters/aws/target/userData.ts installs: the `aws s3 cp` of each
+ * artifact, the start command's heredoc and `Environment=PORT=`. Undefined for any other script.
+ */
+export function parseBuilderUserData(script: string): BakedPayload | undefined {
+  const lines = script.split('\n');
+  const artifacts = lines.flatMap((l) => {
+    const m = /^aws s3 cp ('(?:[^']|'\\'')*'|\S+) - \| tar -xz -C \/opt\/vouch\/app$/.exec(l);
+    return m?.[1] === undefined ? [] : [shellUnquote(m[1])];
+  });
+  const start = lines.indexOf("cat > /opt/vouch/start.sh <<'START'");
+  const command = start >= 0 ? lines[start + 1] : undefined;
+  const port = lines.map((l) => /^Environment=PORT=(\d+)$/.exec(l)?.[1]).find((p) => p !== undefined);
+  if (artifacts.length === 0 || command === undefined || port === undefined) return undefined;
+  return { artifacts, command, port: Number(port) };
+}
+
+/** What the twin's data plane is told of instance lifecycles (lambdas/twin/instances.ts). */
+export interface InstanceListener {
+  launched(instance: TwinInstance): void;
+  terminated(instance: TwinInstance): void;
 }
 
 const accountArn = (type: string, id: string) =>
@@ -72,12 +117,18 @@ export class TwinEc2 {
   readonly instances = new Map<string, Instance>();
   readonly images = new Map<string, Image>();
   private readonly timings: Ec2Timings;
+  private readonly listeners: InstanceListener[] = [];
 
   constructor(
     private readonly launchTemplate: LaunchTemplateContents,
     timings: Partial<Ec2Timings> = {},
   ) {
     this.timings = { ...DEFAULT_TIMINGS, ...timings };
+  }
+
+  /** Told of every launch and termination (the data plane runs and stops the instances' processes). */
+  onInstance(listener: InstanceListener): void {
+    this.listeners.push(listener);
   }
 
   instanceState(i: Instance, now = Date.now()): string {
@@ -180,6 +231,20 @@ export class TwinEc2 {
             }
             return requests;
           }
+          case 'CreateTags': {
+            // On existing instances (promote's retagging): the instance ARN, its tags and the request's.
+            const tags = Object.fromEntries(
+              ((input.Tags as { Key?: string; Value?: string }[]) ?? []).map((t) => [t.Key, t.Value]),
+            ) as Record<string, string>;
+            return ((input.Resources as string[]) ?? []).map((id) => ({
+              action: 'ec2:CreateTags',
+              resource: id.startsWith('ami-') ? globalArn('image', id) : accountArn('instance', id),
+              context: {
+                ...requestTagContext(tags),
+                ...resourceTagContext(this.instances.get(id)?.tags ?? {}),
+              },
+            }));
+          }
           case 'TerminateInstances':
           case 'StopInstances':
           case 'StartInstances':
@@ -198,6 +263,11 @@ export class TwinEc2 {
           case 'RunInstances': {
             const tags = tagsOf(input.TagSpecifications as TagSpecification[], 'instance');
             const count = Number(input.MinCount ?? 1);
+            const builder = input.InstanceInitiatedShutdownBehavior === 'stop';
+            // A builder carries what its user data installs; an instance of a baked image, what the image runs.
+            const payload = builder
+              ? parseBuilderUserData(Buffer.from(String(input.UserData ?? ''), 'base64').toString('utf8'))
+              : this.images.get(String(input.ImageId))?.payload;
             const launched: Instance[] = [];
             for (let n = 0; n < count; n++) {
               const instance: Instance = {
@@ -205,11 +275,13 @@ export class TwinEc2 {
                 imageId: String(input.ImageId),
                 launchedAt: Date.now(),
                 tags,
-                builder: input.InstanceInitiatedShutdownBehavior === 'stop',
+                builder,
+                ...(payload === undefined ? {} : { payload }),
               };
               this.instances.set(instance.id, instance);
               launched.push(instance);
             }
+            for (const instance of launched) for (const l of this.listeners) l.launched(instance);
             return { Instances: launched.map((i) => this.describe(i)) };
           }
           case 'DescribeInstances': {
@@ -232,12 +304,30 @@ export class TwinEc2 {
           case 'TerminateInstances': {
             for (const id of (input.InstanceIds as string[]) ?? []) {
               const i = this.instances.get(id);
-              if (i && i.terminatedAt === undefined) i.terminatedAt = Date.now();
+              if (i && i.terminatedAt === undefined) {
+                i.terminatedAt = Date.now();
+                for (const l of this.listeners) l.terminated(i);
+              }
             }
             return { TerminatingInstances: [] };
           }
+          case 'CreateTags': {
+            for (const id of (input.Resources as string[]) ?? []) {
+              const target = this.instances.get(id) ?? this.images.get(id);
+              if (target === undefined) {
+                const error = new Error(`The ID '${id}' does not exist`);
+                error.name = id.startsWith('ami-') ? 'InvalidAMIID.NotFound' : 'InvalidInstanceID.NotFound';
+                throw error;
+              }
+              for (const t of (input.Tags as { Key?: string; Value?: string }[]) ?? [])
+                if (t.Key !== undefined) target.tags[t.Key] = t.Value ?? '';
+            }
+            return {};
+          }
           case 'CreateImage': {
+            const payload = this.instances.get(String(input.InstanceId))?.payload;
             const image: Image = {
+              ...(payload === undefined ? {} : { payload }),
               id: newId('ami'),
               snapshotId: newId('snap'),
               name: String(input.Name),

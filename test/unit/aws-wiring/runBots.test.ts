@@ -16,7 +16,7 @@ import { BotRunEventSchema } from '../../../lambdas/core/evidence/events.ts';
 import { BotsSpecSchema } from '../../../lambdas/core/evidence/spec.ts';
 import type { JsonValue } from '../../../lambdas/core/pipeline/contract.ts';
 import { createPipelineTasks } from '../../../lambdas/core/pipeline/tasks.ts';
-import { environmentId } from '../../../lambdas/core/target/naming.ts';
+import { environmentId, evidenceEnvironment, runKeyOf } from '../../../lambdas/core/target/naming.ts';
 import type { DeployTarget, Environment } from '../../../lambdas/core/target/port.ts';
 import { AFTER_VERSION, EXECUTION, SERVICE, taskEvent } from '../aws-pipeline/fixtures.ts';
 
@@ -114,7 +114,12 @@ describe("defect 3: a run's test environment gets bot traffic on AWS, on the run
       });
       expect(call.Name?.startsWith(prefix)).toBe(true);
       const event = BotRunEventSchema.parse(JSON.parse(String(call.Target?.Input)));
-      expect(event).toMatchObject({ service: SERVICE, environment: 'test', baseUrl: RUN_HOST });
+      // Filed under the run's evidence key, where its verification window and alarms look.
+      expect(event).toMatchObject({
+        service: SERVICE,
+        environment: evidenceEnvironment('test', runKeyOf(EXECUTION)),
+        baseUrl: RUN_HOST,
+      });
     }
     expect(calls.map((c) => c.ScheduleExpression)).toEqual(['rate(1 minute)', 'rate(2 minutes)']);
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type FetchLike, runScenario } from '../../../lambdas/core/evidence/botRunner.ts';
 import { ManualClock } from '../../../lambdas/core/evidence/clock.ts';
+import { handleBotRun } from '../../../lambdas/core/evidence/events.ts';
 import type { MetricSample } from '../../../lambdas/core/evidence/metrics.ts';
 import { BotScenarioSchema, BotsSpecSchema } from '../../../lambdas/core/evidence/spec.ts';
 
@@ -118,5 +119,35 @@ describe('bots spec', () => {
     expect(
       BotsSpecSchema.safeParse({ scenarios: [{ name: 'x', steps: [{ path: '/{{id}}' }] }] }).success,
     ).toBe(false);
+  });
+});
+
+describe('handleBotRun', () => {
+  it('starts run i at i * spread / runs from the first: slow requests do not stretch the invocation', async () => {
+    // Prepare: every request takes 300 ms of the clock; 4 runs over 2 s are due at 0, 500, 1000, 1500.
+    const clock = new ManualClock(0);
+    const startedAt: number[] = [];
+    const fetch: FetchLike = async () => {
+      startedAt.push(clock.now());
+      clock.advance(300);
+      return reply(200, {});
+    };
+    const sleep = async (ms: number) => clock.advance(ms);
+
+    // Act
+    await handleBotRun(
+      {
+        service: 'orders',
+        environment: 'qa',
+        baseUrl: 'http://svc.local/',
+        scenario: { name: 'browse', steps: [{ path: '/orders' }] },
+        runs: 4,
+        spreadSeconds: 2,
+      },
+      { fetch, clock, sink: { put: async () => undefined }, sleep },
+    );
+
+    // Assess: on schedule (a fixed 500 ms pause after each run would start them at 0, 800, 1600, 2400).
+    expect(startedAt).toEqual([0, 500, 1000, 1500]);
   });
 });

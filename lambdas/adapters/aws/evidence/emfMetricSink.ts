@@ -13,6 +13,9 @@ const UNITS = {
 } as const;
 
 export function emfMetricSink(metrics: Metrics): MetricSink {
+  // Every sample names its service: Powertools' default `service` dimension (the function's serviceName)
+  // would collide with it on each publish and log two warnings per batch. The sink owns the dimensions.
+  metrics.clearDefaultDimensions();
   return {
     async put(samples: readonly MetricSample[]) {
       if (samples.length === 0) return;

@@ -16,6 +16,7 @@ import {
 } from '@aws-sdk/client-scheduler';
 import { plannedBots } from '../../../core/evidence/botSchedulePlan.ts';
 import type { EnvironmentBotsPort } from '../../../core/pipeline/tasks.ts';
+import { evidenceKeyOfEnvironment } from '../../../core/target/naming.ts';
 
 export interface RunBotScheduleConfig {
   /** The schedule group of per-run bot schedules (the platform stack's, tagged). */
@@ -36,7 +37,13 @@ export function runBotSchedules(client: SchedulerClient, config: RunBotScheduleC
       if (!config.botFunctionArn || !config.roleArn)
         throw new Error('runBotSchedules.start needs botFunctionArn and roleArn');
       const bots = plannedBots(
-        { service: environment.service, environment: environment.name, baseUrl: environment.proxyUrl },
+        {
+          service: environment.service,
+          environment: environment.name,
+          baseUrl: environment.proxyUrl,
+          // The run's own key, where its verification window and alarms look (as the local platform files them).
+          evidenceEnvironment: evidenceKeyOfEnvironment(environment),
+        },
         scenarios,
       );
       for (const bot of bots) {
