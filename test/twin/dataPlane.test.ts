@@ -5,9 +5,15 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
+import { cloudWatchCanarySamples } from '../../lambdas/adapters/aws/pipeline/cloudWatchCanarySamples.ts';
 import { builderUserData } from '../../lambdas/adapters/aws/target/userData.ts';
+import { judgeCanaryStep } from '../../lambdas/core/canary/judge.ts';
+import { parseCanarySpec } from '../../lambdas/core/canary/spec.ts';
 import { albDimensions, TwinAlb } from '../../lambdas/twin/alb.ts';
+import { installScaledTime } from '../../lambdas/twin/clock.ts';
 import { TwinCloudWatch } from '../../lambdas/twin/fakes/cloudWatch.ts';
 import { TwinEc2 } from '../../lambdas/twin/fakes/ec2.ts';
 import { type TargetHealthCheck, TwinElb } from '../../lambdas/twin/fakes/elb.ts';
@@ -333,6 +339,44 @@ describe('instances and the load balancer', () => {
     ]);
     const latencies = cloudWatch.data.filter((d) => d.name === 'TargetResponseTime');
     expect(latencies).toHaveLength(100);
+
+    // The judge's AWS path on these metrics: five minutes of 80/20 traffic on a clock 30 times faster,
+    // read back per slot with GetMetricData (answered by the twin's CloudWatch) and judged. The faulty
+    // canary's +60 ms fails latencyP50, as the story's release 3 must be failed on AWS.
+    const restoreTime = installScaledTime(30);
+    const from = Date.now();
+    try {
+      const deadline = performance.now() + 11_000; // wall: 5.5 minutes of twin time
+      const sender = async () => {
+        while (performance.now() < deadline) {
+          const res = await fetch('https://orders-x.test.example.com/orders/1');
+          await res.text();
+        }
+      };
+      await Promise.all([sender(), sender(), sender(), sender()]);
+    } finally {
+      restoreTime();
+    }
+    const to = Math.max(...cloudWatch.data.map((d) => d.at));
+    const cwMock = mockClient(CloudWatchClient);
+    const cwFake = cloudWatch.fake();
+    cwMock.on(GetMetricDataCommand).callsFake((input) => cwFake.handle('GetMetricData', input, RAW));
+    try {
+      const series = await cloudWatchCanarySamples(new CloudWatchClient({ region: 'eu-west-1' }), {
+        targetGroups: async () => ({ baseline: a, canary: b }),
+        loadBalancerArn: LB.loadBalancerArn,
+      }).samples('orders.qa', from, to, 60);
+      expect(series.canary.length).toBeGreaterThanOrEqual(4);
+      const verdict = judgeCanaryStep({ ...series, config: parseCanarySpec({}) });
+      expect(verdict.outcome).toBe('FAIL');
+      // +60 ms on every request moves the whole distribution: p50 fails on its own test.
+      const p50 = verdict.signals.find((x) => x.signal === 'latencyP50');
+      expect(p50?.outcome).toBe('FAIL');
+      expect(p50?.periods).toBe(series.canary.length);
+      expect(p50?.effect).toBeGreaterThan(0.1);
+    } finally {
+      cwMock.restore();
+    }
 
     // Terminate stops the process; the group then has nothing to route to.
     await ec2fake.handle('TerminateInstances', { InstanceIds: [two] }, RAW);
