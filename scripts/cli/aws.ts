@@ -1,8 +1,12 @@
 // `--aws [--stack Vouch] [--outputs cdk-outputs.json]` for the control commands: the deployed
 // platform's control endpoint, called with the user's AWS credentials (lambdas/adapters/dashboard/aws.ts).
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { AwsStackNotFoundError, awsControl, resolveAwsStack } from '../../lambdas/adapters/dashboard/aws.ts';
-import { ControlRefusedError, ControlUnavailableError } from '../../lambdas/adapters/dashboard/errors.ts';
+import { awsControl, resolveAwsStack } from '../../lambdas/adapters/dashboard/aws.ts';
+import {
+  AwsStackNotFoundError,
+  ControlRefusedError,
+  ControlUnavailableError,
+} from '../../lambdas/adapters/dashboard/errors.ts';
 import type { ControlPath } from '../../lambdas/adapters/dashboard/source.ts';
 import type { CliContext } from './types.ts';
 

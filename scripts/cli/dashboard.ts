@@ -2,7 +2,8 @@
 // `kubectl argo rollouts dashboard`); with --aws over the deployed platform's table (see dashboardAws).
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { AwsStackNotFoundError, awsSource, resolveAwsStack } from '../../lambdas/adapters/dashboard/aws.ts';
+import { awsSource, resolveAwsStack } from '../../lambdas/adapters/dashboard/aws.ts';
+import { AwsStackNotFoundError } from '../../lambdas/adapters/dashboard/errors.ts';
 import { localSource, stateDirOf } from '../../lambdas/adapters/dashboard/localSource.ts';
 import { type DashboardServer, startDashboardServer } from '../../lambdas/adapters/dashboard/server.ts';
 import type { DashboardSource } from '../../lambdas/adapters/dashboard/source.ts';

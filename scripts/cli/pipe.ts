@@ -18,6 +18,7 @@ import {
   UnknownTaskError,
 } from '../../lambdas/core/spec/index.ts';
 import { validateAsl } from '../../lambdas/core/spec/validateAsl.ts';
+import { NotAGitRepositoryError, PlatformRunningError } from './errors.ts';
 import { findPlatformDir, findServiceDir, specFileArgument } from './platformFile.ts';
 import { progressPrinter } from './progress.ts';
 import type { CliCommand, CliContext } from './types.ts';
@@ -162,7 +163,7 @@ Exit codes: 0 the run SUCCEEDED, 1 it FAILED, 2 bad usage or spec.`,
       });
       return result.status === 'SUCCEEDED' ? 0 : 1;
     }
-    const { runOnLocalPlatform, NotAGitRepositoryError, PlatformRunningError } = await import('./runHere.ts');
+    const { runOnLocalPlatform } = await import('./runHere.ts');
     try {
       const result = await runOnLocalPlatform({
         // The platform state of the folder it runs in (the Vouch clone for its own working copies).

@@ -6,6 +6,7 @@ import type { HistoryEntry, LocalExecutionResult } from '../../lambdas/adapters/
 import { LocalPlatform } from '../../lambdas/adapters/local/platform/LocalPlatform.ts';
 import type { RunInput } from '../../lambdas/core/pipeline/contract.ts';
 import type { AslDefinition, ServiceSpec } from '../../lambdas/core/spec/index.ts';
+import { NotAGitRepositoryError, PlatformRunningError } from './errors.ts';
 import { runningPlatform } from './platformFile.ts';
 
 export interface RunHereOptions {
@@ -19,23 +20,6 @@ export interface RunHereOptions {
   readonly out: (line: string) => void;
   /** @default VOUCH_TIME_SCALE or 1 */
   readonly timeScale?: number;
-}
-
-export class NotAGitRepositoryError extends Error {
-  constructor(dir: string) {
-    super(`${dir} is not a git repository: a run builds a commit (git init && git commit first)`);
-    this.name = 'NotAGitRepositoryError';
-  }
-}
-
-/** A local platform already runs on the same state: its build table and processes are its own. */
-export class PlatformRunningError extends Error {
-  constructor(home: string, pid: number) {
-    super(
-      `a local platform (pid ${pid}) is running on ${join(home, '.vouch')}: run the pipe on it with \`vouch trigger\` (a signed push of HEAD), or stop it (Ctrl-C) and run again`,
-    );
-    this.name = 'PlatformRunningError';
-  }
 }
 
 export async function runOnLocalPlatform(options: RunHereOptions): Promise<LocalExecutionResult> {

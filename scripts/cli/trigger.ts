@@ -15,6 +15,7 @@ import {
 } from '../../lambdas/adapters/local/gitWorkingCopy.ts';
 import { gitHubPushPayload, signedGitHubHeaders } from '../../lambdas/core/webhook/gitHubPush.ts';
 import { parseRunSpec } from '../../lambdas/core/webhook/runSpec.ts';
+import { UsageError } from './errors.ts';
 import { findPlatformFile } from './platformFile.ts';
 import type { CliCommand, CliContext } from './types.ts';
 
@@ -53,13 +54,6 @@ export interface TriggerDeps {
   readonly sfn?: SFNClient;
   /** @default globalThis.fetch */
   readonly fetch?: typeof fetch;
-}
-
-class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
 }
 
 export function createTriggerCommand(deps: TriggerDeps = {}): CliCommand {

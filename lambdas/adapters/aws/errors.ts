@@ -1,7 +1,15 @@
 /** Errors of the AWS wiring shared by every Lambda. */
 
+/** Base class: anything the AWS wiring shared by every Lambda refuses or cannot do. */
+export class AwsWiringError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'AwsWiringError';
+  }
+}
+
 /** A function's environment does not meet its contract (functionEnvironment.ts): says which variable. */
-export class AwsEnvironmentError extends Error {
+export class AwsEnvironmentError extends AwsWiringError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'AwsEnvironmentError';
@@ -9,7 +17,7 @@ export class AwsEnvironmentError extends Error {
 }
 
 /** The scheduled reconciler could not reconcile every service: names each one and why (the rest were done). */
-export class ReconcileIncompleteError extends Error {
+export class ReconcileIncompleteError extends AwsWiringError {
   readonly failures: readonly { service: string; error: string }[];
   constructor(failures: readonly { service: string; error: unknown }[]) {
     super(
@@ -27,7 +35,7 @@ export class ReconcileIncompleteError extends Error {
 }
 
 /** A reconcile request named a service the reconciler's registry does not have. */
-export class UnknownReconcileServiceError extends Error {
+export class UnknownReconcileServiceError extends AwsWiringError {
   constructor(service: string, known: readonly string[]) {
     super(`no registered service ${service} (registered: ${known.join(', ') || 'none'})`);
     this.name = 'UnknownReconcileServiceError';

@@ -13,16 +13,9 @@ import type { AwsCredentialIdentity } from '@aws-sdk/types';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { BuildRepository } from '../dynamo/buildRepository.ts';
 import { DynamoWindowStore } from '../dynamo/windowStore.ts';
-import { ControlRefusedError, ControlUnavailableError } from './errors.ts';
+import { AwsStackNotFoundError, ControlRefusedError, ControlUnavailableError } from './errors.ts';
 import type { ControlPath, DashboardSource } from './source.ts';
 import { tableReads } from './source.ts';
-
-export class AwsStackNotFoundError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'AwsStackNotFoundError';
-  }
-}
 
 export interface AwsStack {
   readonly stack: string;

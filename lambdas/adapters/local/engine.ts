@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { ExecutionAbortedError, ExecutionError, StateMachine } from 'aws-local-stepfunctions';
 import type { JsonValue, TaskFunction, TaskInput, TaskType } from '../../core/pipeline/contract.ts';
 import { type AslDefinition, type AslState, COMPENSATION_COMMENT } from '../../core/spec/compile.ts';
+import { MapIterationSkippedError, MissingTaskFunctionError, MockTaskFailedError } from './errors.ts';
 
 /**
  * The local engine: runs the compiled ASL with aws-local-stepfunctions, each Task state mapped to an
@@ -68,20 +69,6 @@ export interface LocalRunOptions {
   readonly retryIntervalMs?: number;
 }
 
-export class MockTaskFailedError extends Error {
-  constructor(task: string) {
-    super(`mock: task ${task} set to fail`);
-    this.name = 'MockTaskFailed';
-  }
-}
-
-export class MissingTaskFunctionError extends Error {
-  constructor(type: string, state: string) {
-    super(`no local function for task type "${type}" (state ${state})`);
-    this.name = 'MissingTaskFunctionError';
-  }
-}
-
 interface TaskStateInfo {
   readonly state: string;
   readonly type: TaskType;
@@ -90,19 +77,6 @@ interface TaskStateInfo {
   readonly maps: readonly string[];
   /** Runs when its stage failed (compiled from `onFailure`): the iteration will end FAILED. */
   readonly compensation: boolean;
-}
-
-/**
- * aws-local-stepfunctions runs Map iterations through a p-limit queue and does not clear the queue
- * when an iteration fails, so with MaxConcurrency 1 the next item still starts; Step Functions starts
- * no new iteration once the Map has failed. Without this guard a failed canary step at 10 % would be
- * followed locally by the 100 % step. Tasks of a failed Map's later iterations are refused instead.
- */
-export class MapIterationSkippedError extends Error {
-  constructor(map: string) {
-    super(`skipped: an earlier iteration of ${map} failed`);
-    this.name = 'MapIterationSkipped';
-  }
 }
 
 /** Every Task state of a definition, nested ones included, with the task type it runs. */

@@ -6,6 +6,9 @@
  * deterministic in tests (sleep and jitter are injected).
  */
 import { ErrorCode } from '@slack/web-api';
+import { SlackCallFailedError, type SlackFailure } from './errors.ts';
+
+export type { SlackFailure } from './errors.ts';
 
 export interface RetryPolicy {
   /** Attempts per API call, the first included. */
@@ -29,11 +32,6 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   maxRetryAfterMs: 60_000,
   maxTotalWaitMs: 150_000,
 };
-
-export type SlackFailure =
-  | { readonly kind: 'rate-limited'; readonly retryAfterMs: number; readonly message: string }
-  | { readonly kind: 'transient'; readonly message: string }
-  | { readonly kind: 'permanent'; readonly message: string };
 
 // Platform errors (HTTP 200, ok:false) that Slack documents as worth retrying.
 const TRANSIENT_PLATFORM_ERRORS = new Set([
@@ -79,18 +77,6 @@ export interface RetryDeps {
   readonly onAttempt?: () => void;
   /** Waiting spent so far by this delivery; shared by its calls and updated here. */
   readonly waited?: { ms: number };
-}
-
-/** Thrown when a call failed for good; carries the last classification. */
-export class SlackCallFailedError extends Error {
-  readonly failure: SlackFailure;
-  readonly attempts: number;
-  constructor(failure: SlackFailure, attempts: number, options?: { cause?: unknown }) {
-    super(`Slack call failed after ${attempts} attempt(s): ${failure.kind}: ${failure.message}`, options);
-    this.name = 'SlackCallFailedError';
-    this.failure = failure;
-    this.attempts = attempts;
-  }
 }
 
 export async function callWithRetries<T>(

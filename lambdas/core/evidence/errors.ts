@@ -1,7 +1,15 @@
 /** Typed errors of the evidence domain (bots, alarms, verification windows). */
 
+/** Base class: anything wrong with the evidence a window or bot reads. */
+export class EvidenceError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'EvidenceError';
+  }
+}
+
 /** A `.vouch.yml` evidence section (bots, alarms, verification) that does not validate. */
-export class EvidenceSpecError extends Error {
+export class EvidenceSpecError extends EvidenceError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'EvidenceSpecError';
@@ -9,7 +17,7 @@ export class EvidenceSpecError extends Error {
 }
 
 /** A bot step used a `{{name}}` that no earlier step saved. */
-export class BotTemplateError extends Error {
+export class BotTemplateError extends EvidenceError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'BotTemplateError';
@@ -17,7 +25,7 @@ export class BotTemplateError extends Error {
 }
 
 /** An alarm definition that CloudWatch would refuse (e.g. datapointsToAlarm > evaluationPeriods). */
-export class AlarmDefinitionError extends Error {
+export class AlarmDefinitionError extends EvidenceError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'AlarmDefinitionError';
@@ -25,7 +33,7 @@ export class AlarmDefinitionError extends Error {
 }
 
 /** The verify task was invoked without what it needs (token, environment). */
-export class VerifyTaskInputError extends Error {
+export class VerifyTaskInputError extends EvidenceError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'VerifyTaskInputError';
@@ -33,21 +41,10 @@ export class VerifyTaskInputError extends Error {
 }
 
 /**
- * The window's verdict was FAILED and the window resumes its task with a failure (verdict delivery
- * `failure`). The name is what the state machine's Catch `ErrorEquals` matches.
- */
-export class VerificationFailedError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'VerificationFailed';
-  }
-}
-
-/**
  * A waiting verify task reached its timeout on the local engine. Named like the Step Functions error
  * (`States.Timeout`) so the same Catch routes it to the decide step locally and on AWS.
  */
-export class TaskTimedOutError extends Error {
+export class TaskTimedOutError extends EvidenceError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'States.Timeout';
@@ -55,7 +52,7 @@ export class TaskTimedOutError extends Error {
 }
 
 /** Reading the evidence for a window failed (metric store / CloudWatch). */
-export class EvidenceUnavailableError extends Error {
+export class EvidenceUnavailableError extends EvidenceError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'EvidenceUnavailableError';

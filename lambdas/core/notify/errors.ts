@@ -1,7 +1,15 @@
 /** Errors of the notification domain. */
 
+/** Base class: anything that stops a notification reaching its team. */
+export class NotifyError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'NotifyError';
+  }
+}
+
 /** A notification message (SNS body, outbox file) does not match the Notification schema. */
-export class NotificationInvalidError extends Error {
+export class NotificationInvalidError extends NotifyError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'NotificationInvalidError';
@@ -9,7 +17,7 @@ export class NotificationInvalidError extends Error {
 }
 
 /** No channel for the notification's team: the platform config must map every team to a channel. */
-export class NotificationRoutingError extends Error {
+export class NotificationRoutingError extends NotifyError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'NotificationRoutingError';
@@ -21,7 +29,7 @@ export class NotificationRoutingError extends Error {
  * handed to the dead-letter port. On AWS the handler rethrows it so the Lambda's async retries and
  * its on-failure destination (the SQS DLQ) keep the event.
  */
-export class NotificationDeadLetteredError extends Error {
+export class NotificationDeadLetteredError extends NotifyError {
   readonly notificationId: string;
   constructor(notificationId: string, message: string, options?: { cause?: unknown }) {
     super(message, options);

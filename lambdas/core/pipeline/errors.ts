@@ -7,8 +7,16 @@ import type { JsonValue } from './contract.ts';
  * (the rollback task and the Slack message read it back).
  */
 
+/** Base class: anything a pipeline task refuses or cannot do. */
+export class PipelineError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'PipelineError';
+  }
+}
+
 /** Retried by the state machine with backoff (compile.ts TRANSIENT_ERRORS). */
-export class TransientTaskError extends Error {
+export class TransientTaskError extends PipelineError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'TransientTaskError';
@@ -16,7 +24,7 @@ export class TransientTaskError extends Error {
 }
 
 /** The service's config cannot do what the pipe asks (e.g. bake without run.command). Not retried. */
-export class PipelineConfigError extends Error {
+export class PipelineConfigError extends PipelineError {
   constructor(message: string) {
     super(message);
     this.name = 'PipelineConfigError';
@@ -24,7 +32,7 @@ export class PipelineConfigError extends Error {
 }
 
 /** A task needs the result of an earlier one that is not there. */
-export class MissingTaskResultError extends Error {
+export class MissingTaskResultError extends PipelineError {
   constructor(task: string, needed: string) {
     super(`task ${task} needs the result of the "${needed}" task, which did not run`);
     this.name = 'MissingTaskResultError';
@@ -32,7 +40,7 @@ export class MissingTaskResultError extends Error {
 }
 
 /** Evidence said no: a window, bots in the test environment. The Cause is JSON with the evidence. */
-export class VerificationFailedError extends Error {
+export class VerificationFailedError extends PipelineError {
   readonly evidence: JsonValue;
   constructor(summary: string, evidence: JsonValue) {
     super(JSON.stringify({ summary, evidence }));
@@ -42,7 +50,7 @@ export class VerificationFailedError extends Error {
 }
 
 /** The judge found the canary worse than the running version beyond the allowed decay. */
-export class CanaryStepFailedError extends Error {
+export class CanaryStepFailedError extends PipelineError {
   constructor(
     readonly environment: string,
     readonly step: number,
@@ -59,7 +67,7 @@ export class CanaryStepFailedError extends Error {
  * Another run holds the deploy lock and this run waits its turn (its place in the queue is kept in the
  * build table). The state machine retries the lock task on it, which bounds the wait.
  */
-export class LockQueuedError extends Error {
+export class LockQueuedError extends PipelineError {
   constructor(
     readonly service: string,
     readonly environment: string,
@@ -73,7 +81,7 @@ export class LockQueuedError extends Error {
 }
 
 /** A newer push of the service took this run's place: it releases nothing there (newest wins). */
-export class LockSupersededError extends Error {
+export class LockSupersededError extends PipelineError {
   constructor(
     readonly service: string,
     readonly environment: string,
@@ -90,7 +98,7 @@ export class LockSupersededError extends Error {
 }
 
 /** The run acts on an environment whose deploy lock it does not hold (never got it, or lost it). */
-export class LockNotHeldError extends Error {
+export class LockNotHeldError extends PipelineError {
   constructor(
     readonly service: string,
     readonly environment: string,
@@ -104,7 +112,7 @@ export class LockNotHeldError extends Error {
 }
 
 /** The canary under judgement is gone: a person rolled it back (`vouch rollback`). */
-export class CanaryRemovedError extends Error {
+export class CanaryRemovedError extends PipelineError {
   constructor(
     readonly environment: string,
     readonly version: number,
@@ -119,7 +127,7 @@ export class CanaryRemovedError extends Error {
 }
 
 /** After promoting, the environment does not serve the version: nothing is recorded as PROMOTED. */
-export class PromotionNotServingError extends Error {
+export class PromotionNotServingError extends PipelineError {
   constructor(
     readonly environment: string,
     readonly version: number,
@@ -135,7 +143,7 @@ export class PromotionNotServingError extends Error {
 }
 
 /** The build data says a version runs in an environment that serves nothing: reconcile first. */
-export class EnvironmentDriftError extends Error {
+export class EnvironmentDriftError extends PipelineError {
   constructor(
     readonly environment: string,
     readonly recorded: number,

@@ -16,8 +16,16 @@ export function formatProblem(p: SpecProblem): string {
   return `${p.file}:${p.line}:${p.col}: ${p.path ? `${p.path}: ` : ''}${p.message}`;
 }
 
+/** Base class: anything wrong with a service's `.vouch.yml` or the options a pipe runs with. */
+export class PipeSpecError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'PipeSpecError';
+  }
+}
+
 /** A spec file that is not valid: YAML syntax, schema, or references. Carries every problem found. */
-export class SpecError extends Error {
+export class SpecError extends PipeSpecError {
   readonly problems: readonly SpecProblem[];
   constructor(problems: readonly SpecProblem[], options?: { cause?: unknown }) {
     super(problems.map(formatProblem).join('\n'), options);
@@ -27,7 +35,7 @@ export class SpecError extends Error {
 }
 
 /** A repository without `.vouch.yml`: not an error, the repo is simply not a Vouch service. */
-export class SpecNotFoundError extends Error {
+export class SpecNotFoundError extends PipeSpecError {
   constructor(readonly file: string) {
     super(`${file} not found: this repository is not a Vouch service, nothing to run`);
     this.name = 'SpecNotFoundError';
@@ -35,7 +43,7 @@ export class SpecNotFoundError extends Error {
 }
 
 /** A pipe option (run-to, run-task) naming a task the pipe does not have. */
-export class UnknownTaskError extends Error {
+export class UnknownTaskError extends PipeSpecError {
   constructor(task: string, known: readonly string[]) {
     super(`unknown task "${task}"; the pipe's tasks are: ${known.join(', ')}`);
     this.name = 'UnknownTaskError';

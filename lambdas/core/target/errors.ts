@@ -1,13 +1,21 @@
 /** Errors of the deploy target. Names are what a Step Functions `ErrorEquals` matches. */
 
-export class ImageBakeError extends Error {
+/** Base class: anything a deploy target (bake, provision, deploy, route) refuses or cannot do. */
+export class TargetError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'TargetError';
+  }
+}
+
+export class ImageBakeError extends TargetError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'ImageBakeError';
   }
 }
 
-export class ImageNotFoundError extends Error {
+export class ImageNotFoundError extends TargetError {
   constructor(
     readonly imageId: string,
     options?: { cause?: unknown },
@@ -17,7 +25,7 @@ export class ImageNotFoundError extends Error {
   }
 }
 
-export class EnvironmentNotFoundError extends Error {
+export class EnvironmentNotFoundError extends TargetError {
   constructor(
     readonly environmentId: string,
     options?: { cause?: unknown },
@@ -27,7 +35,7 @@ export class EnvironmentNotFoundError extends Error {
   }
 }
 
-export class InvalidWeightError extends Error {
+export class InvalidWeightError extends TargetError {
   constructor(
     readonly weight: unknown,
     options?: { cause?: unknown },
@@ -37,7 +45,7 @@ export class InvalidWeightError extends Error {
   }
 }
 
-export class NoCanaryError extends Error {
+export class NoCanaryError extends TargetError {
   constructor(
     readonly environmentId: string,
     action: string,
@@ -48,7 +56,7 @@ export class NoCanaryError extends Error {
   }
 }
 
-export class InvalidRunSpecError extends Error {
+export class InvalidRunSpecError extends TargetError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'InvalidRunSpecError';
@@ -56,14 +64,14 @@ export class InvalidRunSpecError extends Error {
 }
 
 /** The service did not become healthy: it exited, or its health path never answered 2xx in time. */
-export class ServiceStartError extends Error {
+export class ServiceStartError extends TargetError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'ServiceStartError';
   }
 }
 
-export class NoBaselineError extends Error {
+export class NoBaselineError extends TargetError {
   constructor(
     readonly environmentId: string,
     options?: { cause?: unknown },
@@ -73,7 +81,7 @@ export class NoBaselineError extends Error {
   }
 }
 
-export class InvalidNameError extends Error {
+export class InvalidNameError extends TargetError {
   constructor(what: string, value: string, options?: { cause?: unknown }) {
     super(
       `Invalid ${what} '${value}': use letters, digits, '-' and '_' (starting with a letter or digit)`,
@@ -84,7 +92,7 @@ export class InvalidNameError extends Error {
 }
 
 /** An image an environment runs cannot be removed (the sweeper keeps what serves). */
-export class ImageInUseError extends Error {
+export class ImageInUseError extends TargetError {
   constructor(
     readonly imageId: string,
     readonly environmentId: string,
@@ -92,5 +100,13 @@ export class ImageInUseError extends Error {
   ) {
     super(`Image ${imageId} runs in ${environmentId}; it cannot be removed`, options);
     this.name = 'ImageInUseError';
+  }
+}
+
+/** A local service process found its port taken: it is started again on another one. */
+export class PortTakenError extends TargetError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PortTakenError';
   }
 }

@@ -9,7 +9,6 @@ import { ErrorCode } from '@slack/web-api';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
-  ChartRenderError,
   createCloudWatchChartPort,
   metricWidgetFor,
 } from '../../../lambdas/adapters/aws/notify/cloudWatchChart.ts';
@@ -18,6 +17,7 @@ import { createLambdaFailureDeadLetters } from '../../../lambdas/adapters/aws/no
 import { deliverSnsNotifications } from '../../../lambdas/adapters/aws/notify/snsNotifications.ts';
 import { createLocalChartPort } from '../../../lambdas/adapters/local/chart/index.ts';
 import { createLocalOutbox, readOutbox } from '../../../lambdas/adapters/local/outbox.ts';
+import { ChartRenderError } from '../../../lambdas/adapters/slack/errors.ts';
 import type { DeliveryResult, NotificationSink } from '../../../lambdas/adapters/slack/ports.ts';
 import { classifySlackError } from '../../../lambdas/adapters/slack/retry.ts';
 import { judgeCanaryStep } from '../../../lambdas/core/canary/judge.ts';

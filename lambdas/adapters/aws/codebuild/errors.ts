@@ -1,7 +1,15 @@
 /** Errors of the CodeBuild starter. Names are what a Step Functions `ErrorEquals` matches. */
 
+/** Base class: anything that stops a CodeBuild build from starting or reporting. */
+export class CodeBuildError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'CodeBuildError';
+  }
+}
+
 /** The task was not invoked with `.waitForTaskToken`, so the build could never report back. */
-export class MissingTaskTokenError extends Error {
+export class MissingTaskTokenError extends CodeBuildError {
   constructor(taskName: string, options?: { cause?: unknown }) {
     super(
       `Task ${taskName} needs a Step Functions task token: invoke it with lambda:invoke.waitForTaskToken and pass $$.Task.Token as "token"`,
@@ -12,7 +20,7 @@ export class MissingTaskTokenError extends Error {
 }
 
 /** There is no CodeBuild project `vouch-<service>`: the service is not onboarded in the CDK app. */
-export class CodeBuildProjectNotFoundError extends Error {
+export class CodeBuildProjectNotFoundError extends CodeBuildError {
   constructor(
     readonly projectName: string,
     options?: { cause?: unknown },
@@ -26,7 +34,7 @@ export class CodeBuildProjectNotFoundError extends Error {
 }
 
 /** The account's concurrent build limit is reached: worth a Step Functions `Retry` with backoff. */
-export class CodeBuildLimitError extends Error {
+export class CodeBuildLimitError extends CodeBuildError {
   constructor(
     readonly projectName: string,
     options?: { cause?: unknown },
@@ -37,7 +45,7 @@ export class CodeBuildLimitError extends Error {
 }
 
 /** CodeBuild refused the build for another reason (bad input, suspended account). */
-export class CodeBuildStartError extends Error {
+export class CodeBuildStartError extends CodeBuildError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'CodeBuildStartError';

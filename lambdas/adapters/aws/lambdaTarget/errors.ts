@@ -3,8 +3,16 @@
  * cover. Names are what a Step Functions `ErrorEquals` matches.
  */
 
+/** Base class: anything the Lambda deploy target refuses or cannot do. */
+export class LambdaTargetError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'LambdaTargetError';
+  }
+}
+
 /** The target's configuration names no function for a service, or holds a wrong value. */
-export class LambdaTargetConfigError extends Error {
+export class LambdaTargetConfigError extends LambdaTargetError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'LambdaTargetConfigError';
@@ -12,7 +20,7 @@ export class LambdaTargetConfigError extends Error {
 }
 
 /** Lambda takes code from S3 as a .zip only: the build step of a lambda-canary pipe uploads one. */
-export class InvalidLambdaArtifactError extends Error {
+export class InvalidLambdaArtifactError extends LambdaTargetError {
   constructor(
     readonly source: string,
     options?: { cause?: unknown },
@@ -29,7 +37,7 @@ export class InvalidLambdaArtifactError extends Error {
  * Another update of the function was in progress for the whole retry budget (two bakes of the same
  * service at once, or a deploy outside Vouch). Bake is re-entrant: a `Retry` on this name resumes it.
  */
-export class FunctionUpdateConflictError extends Error {
+export class FunctionUpdateConflictError extends LambdaTargetError {
   constructor(
     readonly functionName: string,
     attempts: number,
@@ -41,7 +49,7 @@ export class FunctionUpdateConflictError extends Error {
 }
 
 /** A published version did not become active (its code failed to load or initialise). */
-export class FunctionVersionFailedError extends Error {
+export class FunctionVersionFailedError extends LambdaTargetError {
   constructor(
     readonly functionName: string,
     readonly version: string,

@@ -6,14 +6,8 @@
  */
 import { type CloudWatchClient, GetMetricWidgetImageCommand } from '@aws-sdk/client-cloudwatch';
 import type { Notification } from '../../../core/notify/notification.ts';
+import { ChartRenderError } from '../../slack/errors.ts';
 import type { ChartImage, ChartPort } from '../../slack/ports.ts';
-
-export class ChartRenderError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'ChartRenderError';
-  }
-}
 
 /** The metric widget JSON for a notification, or undefined when it names no CloudWatch metric. */
 export function metricWidgetFor(notification: Notification): Record<string, unknown> | undefined {

@@ -3,8 +3,16 @@
  * cover. Names are what a Step Functions `ErrorEquals` matches.
  */
 
+/** Base class: anything the EC2 deploy target refuses or cannot do on AWS. */
+export class AwsTargetError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'AwsTargetError';
+  }
+}
+
 /** A bounded waiter ran out of attempts. Bake is re-entrant, so a `Retry` on this name resumes it. */
-export class WaiterTimeoutError extends Error {
+export class WaiterTimeoutError extends AwsTargetError {
   constructor(
     readonly waiter: string,
     readonly attempts: number,
@@ -17,7 +25,7 @@ export class WaiterTimeoutError extends Error {
 }
 
 /** The target's configuration is missing a value or holds a wrong one: says what to fix. */
-export class AwsTargetConfigError extends Error {
+export class AwsTargetConfigError extends AwsTargetError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'AwsTargetConfigError';
@@ -25,7 +33,7 @@ export class AwsTargetConfigError extends Error {
 }
 
 /** On AWS the bake source and overlays are artifact URIs (s3://...), not folders. */
-export class InvalidBakeSourceError extends Error {
+export class InvalidBakeSourceError extends AwsTargetError {
   constructor(
     readonly source: string,
     options?: { cause?: unknown },
@@ -39,7 +47,7 @@ export class InvalidBakeSourceError extends Error {
 }
 
 /** A lasting environment (qa, prod) is owned by the CDK stack: the pipeline never deletes it. */
-export class EnvironmentProtectedError extends Error {
+export class EnvironmentProtectedError extends AwsTargetError {
   constructor(
     readonly environmentId: string,
     options?: { cause?: unknown },
@@ -53,7 +61,7 @@ export class EnvironmentProtectedError extends Error {
 }
 
 /** The tagged target groups of an environment are not one baseline and one canary. */
-export class TargetGroupLayoutError extends Error {
+export class TargetGroupLayoutError extends AwsTargetError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'TargetGroupLayoutError';
@@ -61,7 +69,7 @@ export class TargetGroupLayoutError extends Error {
 }
 
 /** No listener rule (nor the listener's default action) forwards to the environment's target groups. */
-export class RoutingNotFoundError extends Error {
+export class RoutingNotFoundError extends AwsTargetError {
   constructor(
     readonly environmentId: string,
     options?: { cause?: unknown },

@@ -1,5 +1,13 @@
+/** Base class: anything the local platform refuses or cannot do. */
+export class LocalPlatformError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'LocalPlatformError';
+  }
+}
+
 /** Errors of the local platform's operator controls: each maps to a 404 of the control API. */
-export class UnknownLocalNameError extends Error {
+export class UnknownLocalNameError extends LocalPlatformError {
   constructor(message: string) {
     super(message);
     this.name = 'UnknownLocalNameError';

@@ -11,7 +11,7 @@ import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Clock, systemClock } from '../../../core/evidence/clock.ts';
-import { InvalidRunSpecError, ServiceStartError } from '../../../core/target/errors.ts';
+import { InvalidRunSpecError, PortTakenError, ServiceStartError } from '../../../core/target/errors.ts';
 
 const PARENT_WATCH = join(dirname(fileURLToPath(import.meta.url)), 'parentWatch.cjs');
 
@@ -186,13 +186,6 @@ export async function startServiceProcess(options: StartServiceOptions): Promise
           : error;
       }
     }
-  }
-}
-
-class PortTakenError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'PortTakenError';
   }
 }
 
