@@ -5,6 +5,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { FLAVOURS, loadFlavour, parseServiceSpec } from '../lambdas/core/spec/index.ts';
 import { pipeToMermaid, serviceView } from '../lambdas/core/spec/mermaid.ts';
+import { ReadmeMarkersMissingError } from './errors.ts';
 
 export const README = new URL('../README.md', import.meta.url);
 export const EXAMPLE_SPEC = new URL('../examples/orders/.vouch.yml', import.meta.url);
@@ -13,7 +14,7 @@ export const EXAMPLE_CANARY = new URL('../examples/canary.yml', import.meta.url)
 function replaceBetween(text: string, open: string, close: string, body: string): string {
   const start = text.indexOf(open);
   const end = text.indexOf(close, start + open.length);
-  if (start < 0 || end < 0) throw new Error(`README is missing the markers ${open} ... ${close}`);
+  if (start < 0 || end < 0) throw new ReadmeMarkersMissingError(open, close);
   return `${text.slice(0, start + open.length)}\n${body}\n${text.slice(end)}`;
 }
 

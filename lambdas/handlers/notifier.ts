@@ -10,6 +10,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
+import { SecretValueMissingError } from '../adapters/aws/errors.ts';
 import { RUNTIME_ENV } from '../adapters/aws/functionEnvironment.ts';
 import { createCloudWatchChartPort } from '../adapters/aws/notify/cloudWatchChart.ts';
 import { DynamoDeliveryStore } from '../adapters/aws/notify/dynamoDeliveryStore.ts';
@@ -34,7 +35,7 @@ const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
 let sink: Promise<NotificationSink> | undefined;
 async function createSink(): Promise<NotificationSink> {
   const secret = await secrets.send(new GetSecretValueCommand({ SecretId: secretArn }));
-  if (!secret.SecretString) throw new Error(`Secret ${secretArn} has no SecretString (the Slack bot token)`);
+  if (!secret.SecretString) throw new SecretValueMissingError(secretArn, 'the Slack bot token');
   return createSlackNotifier({
     client: createSlackWebClient(secret.SecretString, slackApiUrl ? { slackApiUrl } : {}),
     teamChannels,

@@ -1,5 +1,5 @@
 import type { App } from 'aws-cdk-lib';
-import { MissingPrerequisiteError } from '../config/errors.ts';
+import { MissingPrerequisiteError, StackDefinitionError } from '../config/errors.ts';
 import type { PlatformConfig } from '../config/platformConfig.ts';
 import { placeholdersOf } from '../platform/PipelineStateMachine.ts';
 import { PlatformStack, TARGET_TASK_TYPES } from '../platform/PlatformStack.ts';
@@ -33,7 +33,7 @@ export function buildVouchApp(app: App, options: VouchAppOptions): VouchStacks {
     bundle: options.bundle ?? true,
   });
   const botFunction = platform.handlers.get('bot')?.function;
-  if (botFunction === undefined) throw new Error('the platform stack has no bot Lambda');
+  if (botFunction === undefined) throw new StackDefinitionError('the platform stack has no bot Lambda');
   const routing = lastingEnvironmentRouting(options);
   const services = new Map<string, ServiceStack>();
   for (const service of options.config.services) {

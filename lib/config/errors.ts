@@ -23,3 +23,14 @@ export class MissingPrerequisiteError extends InfrastructureError {
     this.name = 'MissingPrerequisiteError';
   }
 }
+
+/**
+ * The stacks cannot be built as asked: a flavour's task without a Lambda, a handler entry missing, an
+ * unexplained `*` grant, a function over Lambda's limits. Refused at synth, naming what to fix.
+ */
+export class StackDefinitionError extends InfrastructureError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StackDefinitionError';
+  }
+}

@@ -6,6 +6,7 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { StackDefinitionError } from '../config/errors.ts';
 import { BUNDLE_OPTIONS, PROJECT_ROOT } from './bundling.ts';
 
 /**
@@ -144,7 +145,7 @@ function checkEnvironmentSize(serviceName: string, environment: Readonly<Record<
   // The Powertools variables VouchFunction adds, counted generously.
   const size = 256 + Object.entries(environment).reduce((n, [k, v]) => n + estimate(k) + estimate(v), 0);
   if (size > LAMBDA_ENVIRONMENT_LIMIT_BYTES) {
-    throw new Error(
+    throw new StackDefinitionError(
       `${serviceName}: its environment variables take about ${size} bytes, over Lambda's ${LAMBDA_ENVIRONMENT_LIMIT_BYTES}; for the webhook, that is the service registry (fewer or shorter service entries)`,
     );
   }

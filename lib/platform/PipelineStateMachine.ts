@@ -4,6 +4,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { StackDefinitionError } from '../config/errors.ts';
 
 /** `${TaskFn_<type>}`: how the compiler's ASL names the Lambda of a task type. */
 export const TASK_FUNCTION_PLACEHOLDER = /\$\{(TaskFn_[A-Za-z0-9]+)\}/g;
@@ -45,7 +46,9 @@ export class PipelineStateMachine extends Construct {
       const type = key.slice('TaskFn_'.length);
       const fn = props.taskFunctions.get(type);
       if (fn === undefined) {
-        throw new Error(`flavour ${props.flavour} uses task type "${type}", which has no Lambda`);
+        throw new StackDefinitionError(
+          `flavour ${props.flavour} uses task type "${type}", which has no Lambda`,
+        );
       }
       substitutions[key] = fn.functionArn;
       used.push(fn);

@@ -24,6 +24,7 @@ import { EC2_TARGET_ENV } from '../../lambdas/adapters/aws/target/config.ts';
 import { ALARM_NAME_PREFIX } from '../../lambdas/core/evidence/alarms.ts';
 import { TASK_TYPES, type TaskType } from '../../lambdas/core/pipeline/contract.ts';
 import { TASK_LAMBDA_TIMEOUT_SECONDS } from '../../lambdas/core/pipeline/taskTimeouts.ts';
+import { StackDefinitionError } from '../config/errors.ts';
 import type { PlatformConfig } from '../config/platformConfig.ts';
 import { CostCollector, TeamCostDashboard } from '../cost/index.ts';
 import { handlerEntry, PROJECT_ROOT, taskEntry } from '../function/bundling.ts';
@@ -103,7 +104,7 @@ export class PlatformStack extends Stack {
       const entries = [...TASK_TYPES.map((t) => taskEntry(t)), ...EVENT_HANDLERS.map((h) => handlerEntry(h))];
       const missing = entries.filter((entry) => !existsSync(entry));
       if (missing.length > 0) {
-        throw new Error(
+        throw new StackDefinitionError(
           `Lambda entries not found (each exports \`handler\`):\n${missing.map((m) => `  ${relative(PROJECT_ROOT, m)}`).join('\n')}`,
         );
       }
@@ -580,7 +581,7 @@ function grant(
       else if (!before.includes(reason)) acknowledged.set(finding, `${before}; ${reason}`);
     }
     if (g.scope === 'unscoped' && !g.why)
-      throw new Error(`a grant of ${g.actions.join(', ')} on * has no reason`);
+      throw new StackDefinitionError(`a grant of ${g.actions.join(', ')} on * has no reason`);
     f.role.addToPolicy(
       new iam.PolicyStatement({
         actions: [...g.actions],

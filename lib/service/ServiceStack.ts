@@ -1,6 +1,7 @@
 import { Stack, type StackProps, Tags } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
+import { StackDefinitionError } from '../config/errors.ts';
 import type { ServiceConfig } from '../config/platformConfig.ts';
 import { BotSchedules } from './BotSchedules.ts';
 import { EnvironmentRouting } from './EnvironmentRouting.ts';
@@ -63,7 +64,7 @@ export class ServiceStack extends Stack {
       const target = props.routing;
       const priority = target?.priorities[environment.name];
       if (target === undefined || priority === undefined)
-        throw new Error(`no listener rule priority for ${service.name}/${environment.name}`);
+        throw new StackDefinitionError(`no listener rule priority for ${service.name}/${environment.name}`);
       routing.set(
         environment.name,
         new EnvironmentRouting(this, `Routing-${environment.name}`, {

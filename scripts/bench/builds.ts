@@ -4,6 +4,7 @@ import { Agent, request as httpRequest } from 'node:http';
 import { BuildRepository } from '../../lambdas/adapters/dynamo/buildRepository.ts';
 import { keys } from '../../lambdas/adapters/dynamo/keys.ts';
 import { startLocalTable } from '../../lambdas/adapters/local/dynalite.ts';
+import { BenchmarkError } from './errors.ts';
 
 const SIZES = (process.env.VOUCH_BENCH_BUILDS ?? '1000,100000').split(',').map(Number);
 const WARMUP = 20;
@@ -93,7 +94,7 @@ export async function seed(endpoint: string, tableName: string, service: string,
           'BatchWriteItem',
           JSON.stringify({ RequestItems: { [tableName]: requests } }),
         );
-        if (out.status !== 200) throw new Error(`seeding failed: ${out.status} ${out.text}`);
+        if (out.status !== 200) throw new BenchmarkError(`seeding failed: ${out.status} ${out.text}`);
         const parsed = JSON.parse(out.text) as { UnprocessedItems?: Record<string, unknown[]> };
         requests = parsed.UnprocessedItems?.[tableName] ?? [];
       }
@@ -123,7 +124,7 @@ export async function run(): Promise<void> {
         const page = await repo.listBuilds(`bench-${size}`, { limit: PAGE });
         const elapsed = performance.now() - t0;
         if (page.items[0]?.version !== size)
-          throw new Error(`history of bench-${size} does not start at v${size}`);
+          throw new BenchmarkError(`history of bench-${size} does not start at v${size}`);
         if (i >= WARMUP) latencies.get(size)?.push(elapsed);
       }
     }

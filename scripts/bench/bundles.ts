@@ -15,6 +15,7 @@ import { TASK_TYPES } from '../../lambdas/core/pipeline/contract.ts';
 import { BUNDLE_OPTIONS, handlerEntry, PROJECT_ROOT, taskEntry } from '../../lib/function/bundling.ts';
 import { RUNTIME_ENV } from '../../lib/platform/runtimeEnvironment.ts';
 import { EVENT_HANDLERS } from '../../lib/platform/taskPermissions.ts';
+import { BenchmarkError } from './errors.ts';
 
 const RUNS = Number(process.env.VOUCH_BENCH_RUNS ?? 3);
 /** Comma-separated names (e.g. `task-deploy,webhook`) to measure only those; all by default. */
@@ -70,7 +71,9 @@ function coldImportMs(specifier: string, nodeArgs: string[], env: Record<string,
   });
   const ms = Number(result.stdout);
   if (result.status !== 0 || !Number.isFinite(ms)) {
-    throw new Error(`import of ${specifier} failed: ${result.stderr.split('\n').slice(0, 5).join('\n')}`);
+    throw new BenchmarkError(
+      `import of ${specifier} failed: ${result.stderr.split('\n').slice(0, 5).join('\n')}`,
+    );
   }
   return ms;
 }

@@ -6,6 +6,7 @@ import { startDashboardServer } from '../../lambdas/adapters/dashboard/server.ts
 import { BuildRepository } from '../../lambdas/adapters/dynamo/buildRepository.ts';
 import { startLocalTable } from '../../lambdas/adapters/local/dynalite.ts';
 import { seed } from './builds.ts';
+import { BenchmarkError } from './errors.ts';
 
 const SIZES = (process.env.VOUCH_BENCH_BUILDS ?? '1000,100000').split(',').map(Number);
 const WARMUP = 10;
@@ -78,7 +79,8 @@ export async function run(): Promise<void> {
           const response = await fetch(new URL(reads(size)[name], server.url));
           await response.arrayBuffer();
           const elapsed = performance.now() - t0;
-          if (response.status !== 200) throw new Error(`${name} of bench-${size}: HTTP ${response.status}`);
+          if (response.status !== 200)
+            throw new BenchmarkError(`${name} of bench-${size}: HTTP ${response.status}`);
           if (i >= WARMUP)
             latencies.set(`${size}:${name}`, [...(latencies.get(`${size}:${name}`) ?? []), elapsed]);
         }

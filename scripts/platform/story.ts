@@ -15,6 +15,7 @@ import type { LocalPlatform } from '../../lambdas/adapters/local/platform/LocalP
 import { parseServiceSpec } from '../../lambdas/core/spec/index.ts';
 import { gitHubPushPayload, signedGitHubHeaders } from '../../lambdas/core/webhook/gitHubPush.ts';
 import { formatDuration, progressPrinter } from '../cli/progress.ts';
+import { StoryError } from './errors.ts';
 
 export interface StoryRelease {
   readonly label: string;
@@ -73,7 +74,7 @@ export async function pushToTrunk(platform: LocalPlatform, dir: string, message:
       cloneUrl: `file://${dir}`,
     }),
   );
-  if (!platform.webhook) throw new Error('the platform has no webhook endpoint');
+  if (!platform.webhook) throw new StoryError('the platform has no webhook endpoint');
   const response = await fetch(platform.webhook.url, {
     method: 'POST',
     headers: await signedGitHubHeaders(platform.webhookSecret, body, randomUUID()),
@@ -81,7 +82,9 @@ export async function pushToTrunk(platform: LocalPlatform, dir: string, message:
   });
   const reply = (await response.json()) as { outcome: string; reason: string; execution?: string };
   if (response.status >= 300 || !reply.execution) {
-    throw new Error(`the webhook did not start a run: ${response.status} ${reply.outcome}: ${reply.reason}`);
+    throw new StoryError(
+      `the webhook did not start a run: ${response.status} ${reply.outcome}: ${reply.reason}`,
+    );
   }
   return reply.execution;
 }
@@ -104,7 +107,7 @@ export async function playStory(platform: LocalPlatform, options: StoryOptions):
     const commit = git(dir, 'rev-parse', 'HEAD');
     out(`   pushed ${commit.slice(0, 8)} to ${spec.trunk}; webhook started run ${execution}`);
     const running = platform.executions.get(execution);
-    if (!running) throw new Error(`run ${execution} is not known to the platform`);
+    if (!running) throw new StoryError(`run ${execution} is not known to the platform`);
     const result = await running.done;
     releases.push({ label, commit, execution, result });
     const where = Object.entries(await platform.builds.whereRuns(spec.service));
@@ -125,7 +128,7 @@ export async function playStory(platform: LocalPlatform, options: StoryOptions):
       'a regression (+60 ms per order request) that passes the test environment; the canary judge must catch it',
       () => {
         const faulty = join(options.faultyDir, 'release.json');
-        if (!existsSync(faulty)) throw new Error(`${faulty} is missing`);
+        if (!existsSync(faulty)) throw new StoryError(`${faulty} is missing`);
         cpSync(faulty, join(dir, 'release.json'));
         appendFileSync(
           join(dir, 'CHANGELOG.md'),

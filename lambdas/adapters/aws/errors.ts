@@ -41,3 +41,11 @@ export class UnknownReconcileServiceError extends AwsWiringError {
     this.name = 'UnknownReconcileServiceError';
   }
 }
+
+/** A secret the function reads holds no string value (e.g. the Slack bot token was never set). */
+export class SecretValueMissingError extends AwsWiringError {
+  constructor(secretArn: string, what: string) {
+    super(`Secret ${secretArn} has no SecretString (${what})`);
+    this.name = 'SecretValueMissingError';
+  }
+}

@@ -60,6 +60,7 @@ import {
   ResourceNotFoundException,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
+import { BuildTableNotReadyError } from '../../core/builds/errors.ts';
 
 export interface KeyAttribute {
   readonly name: string;
@@ -155,7 +156,7 @@ async function waitForActive(client: DynamoDBClient, tableName: string, timeoutM
     } catch (error) {
       if (!(error instanceof ResourceNotFoundException)) throw error;
     }
-    if (Date.now() > deadline) throw new Error(`Table ${tableName} did not become ACTIVE in ${timeoutMs} ms`);
+    if (Date.now() > deadline) throw new BuildTableNotReadyError(tableName, timeoutMs);
     await new Promise((resolve) => setTimeout(resolve, delayMs));
     delayMs = Math.min(delayMs * 2, 2_000);
   }

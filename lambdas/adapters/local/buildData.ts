@@ -21,6 +21,7 @@ import { BuildDataLostError } from '../../core/builds/errors.ts';
 import { keys } from '../dynamo/keys.ts';
 import { DEFAULT_BUILD_TABLE_NAME } from '../dynamo/tableSchema.ts';
 import { type LocalTable, localDynamoClient, startLocalTable } from './dynalite.ts';
+import { PlatformInfoInvalidError } from './errors.ts';
 
 // LevelDB as dynalite opens it (its own dependency), to find corruption before dynalite does.
 type LevelDb = { open(): Promise<void>; close(): Promise<void> };
@@ -152,7 +153,7 @@ export async function openLocalTable(options: { cwd: string; tableName?: string 
     try {
       info = JSON.parse(readFileSync(infoFile, 'utf8')) as LocalPlatformInfo;
     } catch (error) {
-      throw new Error(`${infoFile} is not valid JSON; delete it if no local platform runs`, { cause: error });
+      throw new PlatformInfoInvalidError(infoFile, { cause: error });
     }
   }
   const tableName = options.tableName ?? info.tableName ?? DEFAULT_BUILD_TABLE_NAME;

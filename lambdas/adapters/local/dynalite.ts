@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createBuildTable, DEFAULT_BUILD_TABLE_NAME } from '../dynamo/tableSchema.ts';
+import { LocalTableStartError } from './errors.ts';
 
 // dynalite is CommonJS without type declarations: this is the slice of its API used here.
 type DynaliteFactory = (options: {
@@ -86,7 +87,7 @@ export async function startLocalTable(options: LocalTableOptions = {}): Promise<
   } catch (error) {
     await close().catch(() => undefined);
     const where = options.dataDir ? ` on ${options.dataDir} (is another Vouch process using it?)` : '';
-    throw new Error(`Could not start the local build table${where}`, { cause: error });
+    throw new LocalTableStartError(`Could not start the local build table${where}`, { cause: error });
   }
   return { endpoint, client, tableName, close };
 }

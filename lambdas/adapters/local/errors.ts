@@ -36,3 +36,19 @@ export class MapIterationSkippedError extends LocalAdapterError {
     this.name = 'MapIterationSkipped';
   }
 }
+
+/** The local build table (dynalite) could not be started or created. */
+export class LocalTableStartError extends LocalAdapterError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'LocalTableStartError';
+  }
+}
+
+/** `.vouch/platform.json`, where a running local platform says where its table is, cannot be read. */
+export class PlatformInfoInvalidError extends LocalAdapterError {
+  constructor(infoFile: string, options?: { cause?: unknown }) {
+    super(`${infoFile} is not valid JSON; delete it if no local platform runs`, options);
+    this.name = 'PlatformInfoInvalidError';
+  }
+}

@@ -33,3 +33,11 @@ export class ChartRenderError extends SlackError {
     this.name = 'ChartRenderError';
   }
 }
+
+/** Slack answered ok but without what the notifier needs (a posted message without its `ts`). */
+export class SlackResponseError extends SlackError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SlackResponseError';
+  }
+}

@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { LogLevel, WebClient } from '@slack/web-api';
 import { channelFor, type Notification } from '../../core/notify/notification.ts';
 import { buildSlackMessage } from '../../core/notify/slackMessage.ts';
+import { SlackResponseError } from './errors.ts';
 import type {
   ChartPort,
   DeadLetterPort,
@@ -117,7 +118,8 @@ export function createSlackNotifier(options: SlackNotifierOptions): Notification
             policy,
             deps,
           );
-          if (posted.ts === undefined) throw new Error('chat.postMessage answered ok without a ts');
+          if (posted.ts === undefined)
+            throw new SlackResponseError('chat.postMessage answered ok without a ts');
           await save({ ts: posted.ts, channel: posted.channel ?? record.channel });
         }
         const ts = record.ts as string;

@@ -144,3 +144,11 @@ export class BuildDataLostError extends BuildDataError {
     this.name = 'BuildDataLostError';
   }
 }
+
+/** The build table did not become ACTIVE (with its indexes) in time after it was created. */
+export class BuildTableNotReadyError extends BuildDataError {
+  constructor(tableName: string, timeoutMs: number) {
+    super(`Table ${tableName} did not become ACTIVE in ${timeoutMs} ms`);
+    this.name = 'BuildTableNotReadyError';
+  }
+}

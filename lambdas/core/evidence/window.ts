@@ -114,6 +114,8 @@ export interface DecideInput {
  * fails it; then, at the end, fewer bot samples than the minimum fails it ("no evidence", never a
  * pass); then a traffic floor in ALARM at the end fails it; else it passes.
  */
+export function decideWindow(input: DecideInput & { readonly final: true }): Verdict;
+export function decideWindow(input: DecideInput): Verdict | undefined;
 export function decideWindow(input: DecideInput): Verdict | undefined {
   const { window, evidence, at } = input;
   const start = Date.parse(window.startedAt);
@@ -291,7 +293,6 @@ export async function resumeAtWindowEnd(
   const evidence = await evidenceOf(window, ports.evidence, end);
   // Decided as of the window's end even when the schedule fires late: the evidence stops there.
   const verdict = decideWindow({ window, evidence, at: end, trigger: 'windowEnd', final: true });
-  if (verdict === undefined) return undefined;
   return deliver(window, verdict, ports);
 }
 
@@ -315,7 +316,6 @@ export async function decideAfterTimeout(
   const end = Date.parse(window.endsAt);
   const evidence = await evidenceOf(window, ports.evidence, end);
   const verdict = decideWindow({ window, evidence, at: Math.min(now, end), trigger: 'timeout', final: true });
-  if (verdict === undefined) throw new Error('a final decision always has a verdict');
   await ports.onVerdict?.(verdict);
   return verdict;
 }

@@ -1,6 +1,6 @@
 import type { TaskType } from '../pipeline/contract.ts';
 import { taskStateTimeoutSeconds } from '../pipeline/taskTimeouts.ts';
-import { UnknownTaskError } from './errors.ts';
+import { ConflictingPipeOptionsError, UnknownTaskError } from './errors.ts';
 import { pipeShapeOf } from './pipeShape.ts';
 import type { PipeSpec, StageSpec, TaskSpec } from './schema.ts';
 
@@ -198,7 +198,8 @@ export function selectStages(
   pipe: PipeSpec,
   options: CompileOptions,
 ): Pick<PipeSpec, 'first' | 'main' | 'last'> {
-  if (options.runTask && options.runTo) throw new Error('run-to and run-task cannot be combined');
+  if (options.runTask && options.runTo)
+    throw new ConflictingPipeOptionsError('run-to and run-task cannot be combined');
   const target = options.runTask ?? options.runTo;
   if (!target) return pipe;
   const sections = ['first', 'main', 'last'] as const;

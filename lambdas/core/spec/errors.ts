@@ -49,3 +49,19 @@ export class UnknownTaskError extends PipeSpecError {
     this.name = 'UnknownTaskError';
   }
 }
+
+/** A pipe that names a flavour the project does not ship. */
+export class UnknownFlavourError extends PipeSpecError {
+  constructor(flavour: string, shipped: readonly string[]) {
+    super(`unknown flavour "${flavour}"; shipped: ${shipped.join(', ')}`);
+    this.name = 'UnknownFlavourError';
+  }
+}
+
+/** Pipe options that cannot go together (run-to stops after a task, run-task runs only one). */
+export class ConflictingPipeOptionsError extends PipeSpecError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConflictingPipeOptionsError';
+  }
+}

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SpecError } from './errors.ts';
+import { SpecError, UnknownFlavourError } from './errors.ts';
 import {
   FLAVOURS,
   type FlavourName,
@@ -16,7 +16,7 @@ const flavourDir = join(dirname(fileURLToPath(import.meta.url)), 'flavours');
 
 /** Reads a shipped flavour and resolves its `ref:`s against fragments.yml. */
 export function loadFlavour(name: FlavourName, dir = flavourDir): PipeSpec {
-  if (!FLAVOURS.includes(name)) throw new Error(`unknown flavour "${name}"; shipped: ${FLAVOURS.join(', ')}`);
+  if (!FLAVOURS.includes(name)) throw new UnknownFlavourError(name, FLAVOURS);
   const fragmentsFile = join(dir, 'fragments.yml');
   const fragments = validateYaml(
     parseYamlSource(readFileSync(fragmentsFile, 'utf8'), fragmentsFile),

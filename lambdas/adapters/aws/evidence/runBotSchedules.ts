@@ -17,6 +17,7 @@ import {
 import { plannedBots } from '../../../core/evidence/botSchedulePlan.ts';
 import type { EnvironmentBotsPort } from '../../../core/pipeline/tasks.ts';
 import { evidenceKeyOfEnvironment } from '../../../core/target/naming.ts';
+import { AwsEnvironmentError } from '../errors.ts';
 
 export interface RunBotScheduleConfig {
   /** The schedule group of per-run bot schedules (the platform stack's, tagged). */
@@ -35,7 +36,7 @@ export function runBotSchedules(client: SchedulerClient, config: RunBotScheduleC
   return {
     async start(environment, scenarios) {
       if (!config.botFunctionArn || !config.roleArn)
-        throw new Error('runBotSchedules.start needs botFunctionArn and roleArn');
+        throw new AwsEnvironmentError('runBotSchedules.start needs botFunctionArn and roleArn');
       const bots = plannedBots(
         {
           service: environment.service,
