@@ -160,7 +160,8 @@ export function createSlackNotifier(options: SlackNotifierOptions): Notification
         await save({ completed: true });
         return { id: notification.id, status: 'sent', channel: record.channel, ts, attempts };
       } catch (error) {
-        const reason = error instanceof Error ? error : new Error(String(error));
+        // What the dead letter records of the failure; a thrown non-Error is recorded as its text.
+        const reason = error instanceof Error ? error : { name: 'Error', message: String(error) };
         log(`notification ${notification.id} dead-lettered: ${reason.message}`);
         await options.deadLetters.deadLetter({
           notification,

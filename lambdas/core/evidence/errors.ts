@@ -58,3 +58,22 @@ export class EvidenceUnavailableError extends EvidenceError {
     this.name = 'EvidenceUnavailableError';
   }
 }
+
+/**
+ * A task failed locally the way SendTaskFailure fails it on AWS: its `name` is the error the state
+ * machine's Catch matches (`VerificationFailed`, `States.Timeout`, `Aborted`, ...).
+ */
+export class TaskFailure extends EvidenceError {
+  constructor(error: string, cause: string) {
+    super(cause);
+    this.name = error;
+  }
+}
+
+/** A second wait on a task token that is already waiting (one task, one token). */
+export class TaskTokenWaitingError extends EvidenceError {
+  constructor(token: string) {
+    super(`task token ${token} is already waiting`);
+    this.name = 'TaskTokenWaitingError';
+  }
+}

@@ -4,21 +4,13 @@
  */
 import type { JsonValue } from '../shared/json.ts';
 import type { Clock, TimerHandle } from './clock.ts';
-import { TaskTimedOutError } from './errors.ts';
+import { TaskFailure, TaskTimedOutError, TaskTokenWaitingError } from './errors.ts';
 import type { TaskTokenPort, TokenDelivery } from './window.ts';
 
 interface Pending {
   resolve(output: JsonValue): void;
   reject(error: Error): void;
   timer?: TimerHandle;
-}
-
-/** An error with the name the state machine's Catch matches (`VerificationFailed`, `States.Timeout`, ...). */
-export class TaskFailure extends Error {
-  constructor(error: string, cause: string) {
-    super(cause);
-    this.name = error;
-  }
 }
 
 export class LocalTaskTokens implements TaskTokenPort {
@@ -32,7 +24,7 @@ export class LocalTaskTokens implements TaskTokenPort {
     token: string,
     options: { readonly timeoutMs?: number; readonly clock?: Clock } = {},
   ): Promise<JsonValue> {
-    if (this.pending.has(token)) return Promise.reject(new Error(`task token ${token} is already waiting`));
+    if (this.pending.has(token)) return Promise.reject(new TaskTokenWaitingError(token));
     return new Promise<JsonValue>((resolve, reject) => {
       const entry: Pending = { resolve, reject };
       if (options.timeoutMs !== undefined && options.clock !== undefined) {

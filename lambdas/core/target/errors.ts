@@ -110,3 +110,11 @@ export class PortTakenError extends TargetError {
     this.name = 'PortTakenError';
   }
 }
+
+/** A local service's health check got no answer in time. */
+export class HealthCheckTimeoutError extends TargetError {
+  constructor(timeoutMs: number) {
+    super(`health check timed out after ${timeoutMs} ms`);
+    this.name = 'HealthCheckTimeoutError';
+  }
+}

@@ -11,7 +11,12 @@ import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Clock, systemClock } from '../../../core/evidence/clock.ts';
-import { InvalidRunSpecError, PortTakenError, ServiceStartError } from '../../../core/target/errors.ts';
+import {
+  HealthCheckTimeoutError,
+  InvalidRunSpecError,
+  PortTakenError,
+  ServiceStartError,
+} from '../../../core/target/errors.ts';
 
 const PARENT_WATCH = join(dirname(fileURLToPath(import.meta.url)), 'parentWatch.cjs');
 
@@ -149,7 +154,7 @@ function probeHealth(url: string, timeoutMs: number, signal: AbortSignal): Promi
       res.on('end', () => resolveStatus(res.statusCode ?? 0));
       res.on('error', reject);
     });
-    req.on('timeout', () => req.destroy(new Error(`health check timed out after ${timeoutMs} ms`)));
+    req.on('timeout', () => req.destroy(new HealthCheckTimeoutError(timeoutMs)));
     req.on('error', reject);
     req.end();
   });
