@@ -19,13 +19,12 @@ import { decideCanaryStep } from '../canary/decide.ts';
 import type { CanaryVerdict } from '../canary/judge.ts';
 import { judgeCanaryStep } from '../canary/judge.ts';
 import type { CanarySeries } from '../canary/periods.ts';
-import type { CanarySpec } from '../canary/spec.ts';
 import { type AlarmsSpec, AlarmsSpecSchema, type BotScenario, BotsSpecSchema } from '../evidence/spec.ts';
 import { chartFromCanaryVerdict, notificationVerdictFromCanary } from '../notify/fromCanaryVerdict.ts';
 import type { NotificationInput } from '../notify/notification.ts';
 import type { ResourceTags } from '../shared/tags.ts';
 import { environmentId, evidenceEnvironment, runKeyOf } from '../target/naming.ts';
-import type { DeployTarget, Environment, EnvironmentDescription, Image, RunSpec } from '../target/port.ts';
+import type { DeployTarget, Environment, EnvironmentDescription } from '../target/port.ts';
 import type { JsonValue, RunState, TaskFunction, TaskInput, TaskType } from './contract.ts';
 import {
   CanaryRemovedError,
@@ -39,6 +38,7 @@ import {
   PromotionNotServingError,
   VerificationFailedError,
 } from './errors.ts';
+import { canarySpecOf, imageRefOf, provisionedEnvironmentOf, runSpecOf } from './taskInputs.ts';
 
 /** The build data repository, as the tasks use it (BuildRepository implements it). */
 export interface BuildRecords {
@@ -205,7 +205,7 @@ function evidenceKeyOf(input: TaskInput, name: string): string {
 
 /** The traffic % of the canary step being run. */
 function stepTraffic(input: TaskInput): number {
-  const step = input.step as unknown as { traffic?: number } | number | undefined;
+  const step = input.step;
   const traffic = typeof step === 'number' ? step : step?.traffic;
   if (typeof traffic !== 'number')
     throw new PipelineConfigError(`task ${input.task.name} runs outside a canary step`);
@@ -216,8 +216,6 @@ function stepTraffic(input: TaskInput): number {
 function scenariosOf(input: TaskInput): BotScenario[] {
   return BotsSpecSchema.parse(input.run.config.bots ?? {}).scenarios;
 }
-
-const canaryConfig = (input: TaskInput) => input.run.config.canary as unknown as CanarySpec;
 
 const json = (value: unknown): JsonValue => JSON.parse(JSON.stringify(value ?? null)) as JsonValue;
 
@@ -258,15 +256,8 @@ export function createPipelineTasks(ports: PipelinePorts): Record<TaskType, Task
     const spec = environmentSpec(input, name);
     if (spec.ephemeral) {
       const id = environmentId(input.run.service, name, runKeyOf(input.run.execution));
-      const provisioned = Object.values(input.run.out).find(
-        (out) =>
-          out !== null &&
-          typeof out === 'object' &&
-          !Array.isArray(out) &&
-          out.id === id &&
-          typeof out.proxyUrl === 'string',
-      );
-      if (provisioned !== undefined) return provisioned as unknown as Environment;
+      const provisioned = provisionedEnvironmentOf(input.run.out, id);
+      if (provisioned !== undefined) return provisioned;
     }
     return ports.target.provision(input.run.service, name, {
       ephemeral: spec.ephemeral,
@@ -354,7 +345,7 @@ export function createPipelineTasks(ports: PipelinePorts): Record<TaskType, Task
     },
 
     async bake(input) {
-      const run = input.run.config.run as unknown as RunSpec | undefined;
+      const run = runSpecOf(input.run);
       if (!run)
         throw new PipelineConfigError('bake needs run.command in .vouch.yml (how the service starts)');
       const { source, overlays } = ports.source(input.run);
@@ -376,8 +367,8 @@ export function createPipelineTasks(ports: PipelinePorts): Record<TaskType, Task
     },
 
     async deploy(input) {
-      const image = input.run.out.bake as unknown as Image | undefined;
-      if (!image?.id) throw new MissingTaskResultError(input.task.name, 'bake');
+      const image = imageRefOf(input.run.out.bake);
+      if (!image) throw new MissingTaskResultError(input.task.name, 'bake');
       const env = await environment(input);
       const version = versionOf(input);
       await requireLock(input, env.name);
@@ -517,7 +508,7 @@ export function createPipelineTasks(ports: PipelinePorts): Record<TaskType, Task
       const windowFrom = window?.samplesWindow?.from ?? to - 60_000;
       const from =
         extensions > 0 && previous?.window ? Math.min(previous.window.from, windowFrom) : windowFrom;
-      const config = canaryConfig(input);
+      const config = canarySpecOf(input.run);
       const samples = await ports.samples.samples(env.id, from, to, config.periodSeconds);
       const verdict = judgeCanaryStep({ ...samples, config });
       const decision = decideCanaryStep(verdict, extensions, config);
@@ -575,7 +566,7 @@ export function createPipelineTasks(ports: PipelinePorts): Record<TaskType, Task
         evidence: json({ error: input.error?.Error ?? null, evidence }),
         execution: input.run.execution,
       });
-      await ports.notify.send(rollbackNotification(input, env.name, evidence));
+      await ports.notify.send(rollbackNotification(input, env.name, evidence, now()));
       return json({ ...(describe(described) as Record<string, JsonValue>), rolledBack: true });
     },
 
@@ -659,9 +650,9 @@ export function createPipelineTasks(ports: PipelinePorts): Record<TaskType, Task
 /** The verification settings of a window: the service's, with a canary step's own window length. */
 function windowConfig(input: TaskInput): JsonValue {
   const base = (input.run.config.verification ?? {}) as Record<string, JsonValue>;
-  const step = input.step as unknown as { windowSeconds?: number } | undefined;
+  const step = input.step;
   const windowSeconds =
-    typeof step === 'object' && step?.windowSeconds ? step.windowSeconds : base.windowSeconds;
+    typeof step === 'object' && step.windowSeconds ? step.windowSeconds : base.windowSeconds;
   return { ...base, ...(windowSeconds !== undefined ? { windowSeconds } : {}) };
 }
 
@@ -723,8 +714,13 @@ function summaryOf(cause: JsonValue): string {
 }
 
 /** The Slack message of a rollback: which signal failed, observed vs allowed, the window, a chart. */
-function rollbackNotification(input: TaskInput, environment: string, evidence: JsonValue): NotificationInput {
-  const at = new Date().toISOString();
+function rollbackNotification(
+  input: TaskInput,
+  environment: string,
+  evidence: JsonValue,
+  decidedAt: Date,
+): NotificationInput {
+  const at = decidedAt.toISOString();
   const e = (evidence ?? {}) as {
     verdict?: CanaryVerdict;
     step?: number;
