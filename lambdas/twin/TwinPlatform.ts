@@ -26,6 +26,7 @@ import { TwinScheduler } from './fakes/scheduler.ts';
 import { TwinSecretsManager } from './fakes/secretsManager.ts';
 import { TwinSlack } from './fakes/slack.ts';
 import { TwinSns } from './fakes/sns.ts';
+import { TwinFaults } from './faults.ts';
 import { type ArtifactResolver, commitSourceResolver, TwinInstances } from './instances.ts';
 import { type InvocationRecord, TwinLambdas } from './lambdaRunner.ts';
 import { TwinSdk } from './sdk.ts';
@@ -115,6 +116,8 @@ export interface Twin {
   readonly eventBridge: TwinEventBridge;
   /** The processes the instances run. */
   readonly instances: TwinInstances;
+  /** Faults a test arms: throttling, capacity, stalled calls, failing invocations (faults.ts). */
+  readonly faults: TwinFaults;
   /** The listener's host rules as weighted proxies; fetch to their hosts reaches them. */
   readonly alb: TwinAlb;
   readonly table: LocalTable;
@@ -226,6 +229,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
     codeBuild,
     eventBridge,
     instances,
+    faults: new TwinFaults(sdk, lambdas),
     alb,
     table,
     builds,

@@ -106,6 +106,26 @@ async function simulate(
   return result.overallResult;
 }
 
+/** One authorisation the simulator allowed: whose role, which session, what was asked. */
+export interface AuthorizedRequest {
+  readonly identity: RoleIdentity;
+  readonly sessionName: string;
+  readonly request: AuthorizationRequest;
+}
+
+const recorders = new Set<AuthorizedRequest[]>();
+
+/**
+ * Records every request `authorize` allows from now until `stop()` (Lambda roles, CodeBuild project
+ * roles, state machine and scheduler roles alike): what a run needed of each role, which the grants
+ * test replays against each policy with one grant removed.
+ */
+export function recordAuthorizations(): { readonly allowed: AuthorizedRequest[]; stop(): void } {
+  const allowed: AuthorizedRequest[] = [];
+  recorders.add(allowed);
+  return { allowed, stop: () => recorders.delete(allowed) };
+}
+
 /** Throws AccessDeniedException unless the role's policies allow every request of the call. */
 export async function authorize(
   identity: RoleIdentity,
@@ -122,5 +142,8 @@ export async function authorize(
         decision,
       );
     }
+  }
+  for (const allowed of recorders) {
+    for (const request of requests) allowed.push({ identity, sessionName, request });
   }
 }

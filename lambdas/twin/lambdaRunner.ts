@@ -158,6 +158,8 @@ export class TwinLambdas {
   readonly functions = new Map<string, TwinFunction>();
   private readonly handlers = new Map<string, Promise<Handler>>();
   private readonly asyncPending = new Set<Promise<void>>();
+  /** Invocations armed to fail (twin.faults), by function ARN. */
+  private readonly failing = new Map<string, { times: number; error: () => Error }>();
   /** Asynchronous events that failed every attempt, as an on-failure destination would receive them. */
   readonly asyncFailures: { function: string; event: unknown; error: string; message: string }[] = [];
 
@@ -244,12 +246,22 @@ export class TwinLambdas {
     return loading;
   }
 
+  /** The next `times` invocations of `arn` fail with `error()` before the handler runs (twin.faults). */
+  failNextInvocations(arn: string, times: number, error: () => Error): void {
+    this.failing.set(arn, { times, error });
+  }
+
   /** RequestResponse: the handler's result (JSON, as Lambda serialises it), or its error. */
   async invoke(ref: string, event: unknown, attempt = 1, mode: 'sync' | 'async' = 'sync'): Promise<unknown> {
     const fn = this.get(ref);
     const payload = JSON.parse(JSON.stringify(event ?? null)) as unknown;
     const context: InvocationContext = { fn, requestId: randomUUID(), ended: false };
     try {
+      const armed = this.failing.get(fn.arn);
+      if (armed && armed.times > 0) {
+        armed.times--;
+        throw armed.error();
+      }
       const handler = await this.handlerOf(fn);
       const result = await invocations.run(context, () => {
         let timer: ReturnType<typeof setTimeout> | undefined;

@@ -37,7 +37,15 @@ export interface ArmedFault {
   readonly command: string;
   /** How many calls fail. @default 1 */
   times?: number;
-  readonly error: () => Error;
+  /** Only calls whose input this accepts (e.g. RunInstances of a test environment). @default every call */
+  readonly when?: (input: Record<string, unknown>) => boolean;
+  /**
+   * The call hangs this long (twin time) first, as a call that does not answer does; if its invocation
+   * timed out meanwhile, the sandbox is frozen and nothing more happens. @default 0
+   */
+  readonly delayMs?: number;
+  /** The error the call then throws; without one (a delay alone) the fake answers. */
+  readonly error?: () => Error;
 }
 
 type Sendable = { prototype: { send: (...args: unknown[]) => Promise<unknown> } };
@@ -114,12 +122,23 @@ export class TwinSdk {
       this.calls.push({ function: caller, service, command: name, outcome: (error as Error).name });
       throw error;
     }
-    const fault = this.faults.find((f) => f.service === service && f.command === name && (f.times ?? 1) > 0);
+    const fault = this.faults.find(
+      (f) => f.service === service && f.command === name && (f.times ?? 1) > 0 && (f.when?.(input) ?? true),
+    );
     if (fault) {
       fault.times = (fault.times ?? 1) - 1;
-      const error = fault.error();
-      this.calls.push({ function: caller, service, command: name, outcome: `fault ${error.name}` });
-      throw error;
+      if (fault.delayMs) {
+        await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
+        if (invocation.ended) {
+          this.calls.push({ function: caller, service, command: name, outcome: 'fault stalled' });
+          throw new SandboxFrozenError(invocation.fn.name, `${service}:${name}`);
+        }
+      }
+      if (fault.error) {
+        const error = fault.error();
+        this.calls.push({ function: caller, service, command: name, outcome: `fault ${error.name}` });
+        throw error;
+      }
     }
     try {
       const result = await fake.handle(name, input, { command, client });

@@ -5,31 +5,20 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { s3Authorization } from '../../lambdas/twin/fakes/s3.ts';
 import { authorize, roleIdentity } from '../../lambdas/twin/iam.ts';
 import { startTwin, type Twin } from '../../lambdas/twin/TwinPlatform.ts';
 import type { SynthesizedStack } from '../../lambdas/twin/template.ts';
-import { exampleStacks, ORDERS, ordersRunInput, until, withoutGrant } from './support/twinFixture.ts';
+import { ORDERS, ordersRunInput, until, useExampleTwin, withoutGrant } from './support/twinFixture.ts';
 
 const COMMIT = '0123456789abcdef0123456789abcdef01234567';
-let stacks: SynthesizedStack[];
-let twin: Twin | undefined;
-
-beforeAll(async () => {
-  stacks = await exampleStacks();
-}, 120_000);
-
-afterEach(async () => {
-  await twin?.stop();
-  twin = undefined;
-});
+const example = useExampleTwin();
 
 async function start(
   options: { timeScale?: number; from?: readonly SynthesizedStack[] } = {},
 ): Promise<Twin> {
-  twin = await startTwin({ stacks: options.from ?? stacks, timeScale: options.timeScale ?? 1 });
-  return twin;
+  return example.start({ stacks: options.from ?? example.stacks, timeScale: options.timeScale ?? 1 });
 }
 
 /** The role of the orders CodeBuild project, as the templates define it. */
@@ -203,7 +192,9 @@ describe('SNS -> notifier -> Slack on the twin', () => {
   }, 60_000);
 
   it('fails the notify task with AccessDenied on the topic when its role loses sns:Publish', async () => {
-    const t = await start({ from: withoutGrant(stacks, 'TaskNotifyRoleDefaultPolicy', 'sns:Publish') });
+    const t = await start({
+      from: withoutGrant(example.stacks, 'TaskNotifyRoleDefaultPolicy', 'sns:Publish'),
+    });
     await t.builds.allocateVersion({ service: 'orders', commit: COMMIT, execution: 'twin-notify-2' });
     const notify = t.lambdas.byEntry('lambdas/handlers/tasks/notify.ts');
 
@@ -289,7 +280,7 @@ describe('CodeBuild on the twin', () => {
   it('fault: a build that fails before post_build ends the run (States.HeartbeatTimeout), not after 9 hours', async () => {
     // Prepare: CodeBuild cannot fetch the source (no folder for the repository): DOWNLOAD_SOURCE fails,
     // no phase runs, nobody sends the token.
-    twin = await startTwin({ stacks, timeScale: 25, sources: {} });
+    const twin = await example.start({ timeScale: 25, sources: {} });
     const machine = twin.stepFunctions.machine('vouch-ec2-canary');
 
     // Act
@@ -327,7 +318,7 @@ describe('service registration on the twin', () => {
   }, 60_000);
 
   it('fails the deploy naming the denied call when the registry’s role loses dynamodb:UpdateItem', async () => {
-    const edited = withoutGrant(stacks, 'ServiceRegistryRoleDefaultPolicy', 'dynamodb:UpdateItem');
+    const edited = withoutGrant(example.stacks, 'ServiceRegistryRoleDefaultPolicy', 'dynamodb:UpdateItem');
 
     await expect(startTwin({ stacks: edited })).rejects.toThrow(
       /deploy failed: custom resource Vouch\/ServiceRegistrations \(Custom::VouchServiceRegistry\) answered FAILED: .*dynamodb:UpdateItem on resource: arn:aws:dynamodb:eu-west-1:123456789012:table\//,
@@ -400,7 +391,7 @@ describe('alarms -> EventBridge -> alarm Lambda on the twin', () => {
 
   it('a state change the rule’s pattern does not match reaches no Lambda', async () => {
     // Prepare: the same latency alarm under a name outside the rule's `vouch.` prefix.
-    const copy = structuredClone(stacks);
+    const copy = structuredClone(example.stacks);
     const orders = copy.find((s) => s.stackName === 'Vouch-orders');
     const alarm = orders?.template.Resources.Alarmsqalatency822E41E4;
     if (!orders || !alarm) throw new Error('no qa latency alarm in the orders stack');

@@ -1,64 +1,14 @@
 // Operating the deployed platform on the twin (issues 12 and 16): the scheduled reconciler ends a run
 // whose execution was stopped, and frees what it held. Its own file: the app is synthesized once for it.
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { awsControl } from '../../lambdas/adapters/dashboard/aws.ts';
 import { ControlRefusedError } from '../../lambdas/adapters/dashboard/errors.ts';
 import { TwinFunctionUrls } from '../../lambdas/twin/functionUrls.ts';
-import { startTwin, type Twin } from '../../lambdas/twin/TwinPlatform.ts';
-import type { SynthesizedStack } from '../../lambdas/twin/template.ts';
-import { exampleStacks, ordersRunInput, until } from './support/twinFixture.ts';
+import type { Twin } from '../../lambdas/twin/TwinPlatform.ts';
+import { ordersRunInput, until, useExampleTwin } from './support/twinFixture.ts';
 
 const COMMIT = '89abcdef0123456789abcdef0123456789abcdef';
-let stacks: SynthesizedStack[];
-let twin: Twin | undefined;
-
-beforeAll(async () => {
-  stacks = await exampleStacks();
-}, 120_000);
-
-afterEach(async () => {
-  await twin?.stop();
-  twin = undefined;
-});
-
-/**
- * SNS Publish on the notification topic, authorised like every call, recorded. (The twin's own SNS
- * fake is another engineer's; this one only records what the reconciler publishes.)
- */
-function recordPublishes(t: Twin): { topic: string; message: unknown }[] {
-  const published: { topic: string; message: unknown }[] = [];
-  t.sdk.register('sns', {
-    authorization: (command, input) => [{ action: `sns:${command}`, resource: String(input.TopicArn) }],
-    handle: async (command, input) => {
-      if (command !== 'Publish') throw new Error(`the test's SNS records Publish only, not ${command}`);
-      published.push({ topic: String(input.TopicArn), message: JSON.parse(String(input.Message)) });
-      return { MessageId: `m-${published.length}` };
-    },
-  });
-  return published;
-}
-
-/**
- * ELB DeleteRule and DeleteTargetGroup on the twin's ELB fake state, authorised by the fake itself. The
- * ELB fake (another engineer's, being extended) answers neither yet; this stands in until it does.
- */
-function answerElbDeletes(t: Twin): void {
-  const elb = t.elb.fake();
-  t.sdk.register('elasticloadbalancing', {
-    authorization: (command, input) => elb.authorization(command, input),
-    handle: async (command, input, context) => {
-      if (command === 'DeleteRule') {
-        t.elb.rules.delete(String(input.RuleArn));
-        return {};
-      }
-      if (command === 'DeleteTargetGroup') {
-        t.elb.targetGroups.delete(String(input.TargetGroupArn));
-        return {};
-      }
-      return elb.handle(command, input, context);
-    },
-  });
-}
+const example = useExampleTwin();
 
 /** Waits (wall time, bounded) until the build's events have `task`'s done event. */
 async function taskEnded(t: Twin, task: string): Promise<void> {
@@ -76,10 +26,7 @@ const entered = (run: { events: { type: string; state?: string }[] }, state: str
 describe('the scheduled reconciler on the twin', () => {
   it('ends a run whose execution was stopped during its test deploy: ABORTED, its test environment gone, the team told', async () => {
     // Prepare: a release runs through bake and provision-test; it is stopped while deploy-test runs.
-    twin = await startTwin({ stacks, timeScale: 20 });
-
-    const published = recordPublishes(twin);
-    answerElbDeletes(twin);
+    const twin = await example.start({ timeScale: 20 });
     const machine = twin.stepFunctions.machine('vouch-ec2-canary');
     const run = twin.stepFunctions.start(machine.arn, 'twin-stopped', ordersRunInput(COMMIT, 'twin-stopped'));
     await until(() => entered(run, 'deploy-test') || run.status !== 'RUNNING', 60_000, 'deploy-test');
@@ -139,18 +86,16 @@ describe('the scheduled reconciler on the twin', () => {
     expect(runAlarms()).toEqual([]);
     // No lock is held by it (none was taken before its release stage), and the team was told.
     for (const env of ['qa', 'prod']) expect(await twin.builds.findLock('orders', env)).toBeUndefined();
-    expect(published).toEqual([
-      {
-        topic: expect.stringContaining(':sns:'),
-        message: expect.objectContaining({ service: 'orders', event: 'RECONCILED' }),
-      },
-    ]);
+    // The reconciler's message went SNS -> the notifier subscription -> Slack.
+    const told = twin.slack.messages.filter((m) => /orders/.test(m.text) && /reconcil/i.test(m.text));
+    expect(told).toHaveLength(1);
+    expect(twin.sns.published.map((p) => p.topicArn)).toEqual([expect.stringContaining(':sns:')]);
 
     // A second pass finds nothing more to do and says nothing.
     await twin.scheduler.fire(reconcile);
     await twin.lambdas.settled();
     expect(twin.lambdas.asyncFailures).toEqual([]);
-    expect(published).toHaveLength(1);
+    expect(twin.slack.messages.filter((m) => /reconcil/i.test(m.text))).toHaveLength(1);
   }, 120_000);
 });
 
@@ -167,10 +112,7 @@ describe('the control path on the twin', () => {
   it('aborts a release during bake for a caller with the operator policy, recorded with who did it; refuses one without', async () => {
     // Prepare: the control Function URL, two people: an operator (the stack's operator policy) and
     // a developer who may read the build table but not call the control endpoint.
-    twin = await startTwin({ stacks, timeScale: 20 });
-
-    recordPublishes(twin);
-    answerElbDeletes(twin);
+    const twin = await example.start({ timeScale: 20 });
     const urls = new TwinFunctionUrls(twin.templates, twin.lambdas);
     const control = urls.urlOf('lambdas/handlers/control.ts');
     urls.caller('AKIDOPERATOR', {

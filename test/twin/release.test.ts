@@ -1,7 +1,7 @@
 // A whole release on the twin (lambdas/twin): release 1 of examples/orders runs on the synthesized
 // ec2-canary state machine through test, qa and prod, served by instance processes behind the weighted
 // proxies, and leaves nothing of its own behind. The app is synthesized once for the file.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { wallSleep } from '../../lambdas/twin/clock.ts';
 import {
   lastingBaseUrls,
@@ -10,20 +10,10 @@ import {
   storyReleases,
   whereItRuns,
 } from '../../lambdas/twin/story.ts';
-import { startTwin, TWIN_ROOT, type Twin } from '../../lambdas/twin/TwinPlatform.ts';
-import type { SynthesizedStack } from '../../lambdas/twin/template.ts';
-import { exampleStacks, ORDERS, ordersRunInput, withoutGrant } from './support/twinFixture.ts';
+import { TWIN_ROOT } from '../../lambdas/twin/TwinPlatform.ts';
+import { ORDERS, ordersRunInput, useExampleTwin, withoutGrant } from './support/twinFixture.ts';
 
-let stacks: SynthesizedStack[];
-let twin: Twin | undefined;
-
-beforeAll(async () => {
-  stacks = await exampleStacks();
-}, 120_000);
-
-afterAll(async () => {
-  await twin?.stop();
-});
+const example = useExampleTwin();
 
 function taskEvent(type: string, execution: string) {
   return {
@@ -37,13 +27,13 @@ describe('the test environment’s load balancer resources on the synthesized ro
     // Prepare: two twins on the same templates, one with the destroy role's DeleteRule grant removed.
     for (const [from, execution] of [
       [
-        withoutGrant(stacks, 'TaskDestroyRoleDefaultPolicy', 'elasticloadbalancing:DeleteRule'),
+        withoutGrant(example.stacks, 'TaskDestroyRoleDefaultPolicy', 'elasticloadbalancing:DeleteRule'),
         'twin-denied',
       ],
-      [stacks, 'twin-allowed'],
+      [example.stacks, 'twin-allowed'],
     ] as const) {
-      const current = await startTwin({ stacks: from, timeScale: 1 });
-      twin = current;
+      const twin = await example.start({ stacks: from, timeScale: 1 });
+      const current = twin;
       const provision = twin.lambdas.byEntry('lambdas/handlers/tasks/provision.ts');
       const destroy = twin.lambdas.byEntry('lambdas/handlers/tasks/destroy.ts');
       await twin.lambdas.invoke(provision.arn, taskEvent('provision', execution));
@@ -71,8 +61,7 @@ describe('the test environment’s load balancer resources on the synthesized ro
           ),
         ).toEqual([]);
       }
-      await twin.stop();
-      twin = undefined;
+      await example.stop();
     }
   }, 120_000);
 });
@@ -82,8 +71,7 @@ describe('a release on the twin', () => {
     // Prepare: the story's first release; builders and images take 20 s of twin time instead of minutes.
     const [release] = storyReleases(`${TWIN_ROOT}examples/orders`, `${TWIN_ROOT}examples/orders-faulty`);
     if (release === undefined) throw new Error('the story has no release 1');
-    twin = await startTwin({
-      stacks,
+    const twin = await example.start({
       // x10: a task Lambda's 30 s timeout is 3 s of wall time, which a loaded 2-core machine needs for
       // five DynamoDB calls through the twin (x20 timed the unlock task out there).
       timeScale: 10,

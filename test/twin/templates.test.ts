@@ -6,31 +6,21 @@
 // and handlers of this commit do not have yet (the error each produces today is in the comment). When a
 // fix lands, its test passes, vitest reports the `it.fails` as failed, and it becomes `it`: the test
 // that failed before the fix.
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { InvocationRecord } from '../../lambdas/twin/lambdaRunner.ts';
-import { startTwin, type Twin } from '../../lambdas/twin/TwinPlatform.ts';
+import type { Twin } from '../../lambdas/twin/TwinPlatform.ts';
 import type { SynthesizedStack } from '../../lambdas/twin/template.ts';
-import { exampleStacks, ordersRunInput, until, withoutGrant } from './support/twinFixture.ts';
+import { ordersRunInput, until, useExampleTwin, withoutGrant } from './support/twinFixture.ts';
 
 const COMMIT = '0123456789abcdef0123456789abcdef01234567';
-let stacks: SynthesizedStack[];
-let twin: Twin | undefined;
-
-beforeAll(async () => {
-  stacks = await exampleStacks();
-}, 120_000);
-
-afterEach(async () => {
-  await twin?.stop();
-  twin = undefined;
-});
+const example = useExampleTwin();
 
 async function start(
   timeScale: number,
   execution?: string,
-  from: readonly SynthesizedStack[] = stacks,
+  from: readonly SynthesizedStack[] = example.stacks,
 ): Promise<Twin> {
-  twin = await startTwin({ stacks: from, timeScale });
+  const twin = await example.start({ stacks: from, timeScale });
   // The deploy registered the configured services (the service registry custom resource).
   // The version task of the run (version 1), as the state machine runs it first.
   if (execution) await twin.builds.allocateVersion({ service: 'orders', commit: COMMIT, execution });
@@ -66,7 +56,7 @@ function provisionEvent(execution: string, environment: string) {
 
 /** A copy of the stacks with the bake Lambda's Timeout set (the fix of defect 4, to look past it). */
 function withBakeTimeout(seconds: number): SynthesizedStack[] {
-  const copy = structuredClone(stacks);
+  const copy = structuredClone(example.stacks);
   for (const { template } of copy) {
     for (const [id, r] of Object.entries(template.Resources)) {
       if (id.startsWith('TaskBakeFunction')) (r.Properties as { Timeout: number }).Timeout = seconds;
@@ -276,7 +266,7 @@ async function startOrders(
   build?: { command: string; timeoutSeconds: number },
 ) {
   const invocations: InvocationRecord[] = [];
-  twin = await startTwin({ stacks: from, onInvocation: (r) => invocations.push(r) });
+  const twin = await example.start({ stacks: from, onInvocation: (r) => invocations.push(r) });
   // The deploy's own invocations (the service registry custom resource) are not the run's.
   invocations.length = 0;
   const machine = twin.stepFunctions.machine('vouch-ec2-canary');
@@ -287,7 +277,7 @@ async function startOrders(
 describe('the ec2-canary state machine on the twin', () => {
   it('allocates the version through the version Lambda, builds (no command: packs the source) and starts bake', async () => {
     // Prepare
-    const { twin, run, invocations } = await startOrders(stacks, 'twin-start-1');
+    const { twin, run, invocations } = await startOrders(example.stacks, 'twin-start-1');
 
     // Act
     await until(
@@ -318,7 +308,7 @@ describe('the ec2-canary state machine on the twin', () => {
 
   it('fails the version state with AccessDenied naming the action and the table when its role loses dynamodb:UpdateItem', async () => {
     // Prepare
-    const edited = withoutGrant(stacks, 'TaskVersionRoleDefaultPolicy', 'dynamodb:UpdateItem');
+    const edited = withoutGrant(example.stacks, 'TaskVersionRoleDefaultPolicy', 'dynamodb:UpdateItem');
 
     // Act
     const { twin, run } = await startOrders(edited, 'twin-denied-1');

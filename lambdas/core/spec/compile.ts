@@ -37,12 +37,27 @@ export const CALLBACK_TASK_TYPES: readonly TaskType[] = ['verify', 'build', 'tes
 /** The definitionSubstitutions key naming the Lambda of a task type. */
 export const substitutionKey = (type: TaskType): string => `TaskFn_${type}`;
 
-/** Errors a task may be retried on: Lambda's own transient faults, and ours (TransientTaskError). */
+/**
+ * Throttling that outlasted the SDK's own retries (standard mode, 3 attempts): the build table's
+ * (BuildDataThrottledError, adapters/dynamo/sdkErrors.ts) and the raw codes of the other services a
+ * task calls (EC2 `RequestLimitExceeded`, ELB/CloudWatch/Scheduler/SFN `ThrottlingException`, SNS
+ * `ThrottledException`). A rate limit passes: the state's backoff retries it.
+ */
+export const THROTTLING_ERRORS = [
+  'BuildDataThrottledError',
+  'ThrottlingException',
+  'ThrottledException',
+  'RequestLimitExceeded',
+  'TooManyRequestsException',
+] as const;
+
+/** Errors a task may be retried on: Lambda's own transient faults, throttling, and ours (TransientTaskError). */
 const TRANSIENT_ERRORS = [
   'Lambda.ServiceException',
   'Lambda.AWSLambdaException',
   'Lambda.SdkClientException',
   'Lambda.TooManyRequestsException',
+  ...THROTTLING_ERRORS,
   'TransientTaskError',
 ];
 

@@ -3,15 +3,57 @@
  * service's run input, and template edits (a grant removed) on a copy of the stacks.
  */
 import { readFileSync } from 'node:fs';
+import { afterEach, beforeAll } from 'vitest';
 import type { RunInput } from '../../../lambdas/core/pipeline/contract.ts';
 import { parseRunSpec } from '../../../lambdas/core/webhook/runSpec.ts';
-import { TWIN_ROOT } from '../../../lambdas/twin/TwinPlatform.ts';
+import { startTwin, TWIN_ROOT, type Twin, type TwinOptions } from '../../../lambdas/twin/TwinPlatform.ts';
 import { type SynthesizedStack, synthesizeVouchApp } from '../../../lambdas/twin/template.ts';
 
 let synthesized: Promise<SynthesizedStack[]> | undefined;
 export function exampleStacks(): Promise<SynthesizedStack[]> {
   synthesized ??= synthesizeVouchApp(`${TWIN_ROOT}examples/platform.yml`);
   return synthesized;
+}
+
+/** What a twin test file uses: the example's stacks, and twins that are stopped after each test. */
+export interface ExampleTwin {
+  /** The example app's stacks (synthesized once per file, in `beforeAll`). */
+  readonly stacks: SynthesizedStack[];
+  /** Starts a twin on the example's stacks (or `options.stacks`); it is stopped after the test. */
+  start(options?: TwinOptions): Promise<Twin>;
+  /** Stops the twin `start` gave now, e.g. to start another in the same test. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The setup every twin test file shares: `beforeAll` synthesizes the example app (once per file),
+ * `afterEach` stops the twin the test started, whether the test passed or not.
+ */
+export function useExampleTwin(): ExampleTwin {
+  let stacks: SynthesizedStack[] | undefined;
+  let current: Twin | undefined;
+  beforeAll(async () => {
+    stacks = await exampleStacks();
+  }, 120_000);
+  const stop = async () => {
+    const running = current;
+    current = undefined;
+    await running?.stop();
+  };
+  afterEach(stop, 60_000);
+  return {
+    get stacks() {
+      if (stacks === undefined)
+        throw new Error('the example stacks are synthesized in beforeAll: use them in a test');
+      return stacks;
+    },
+    async start(options: TwinOptions = {}) {
+      if (current !== undefined) throw new Error('a twin is already running in this test: stop it first');
+      current = await startTwin({ ...options, stacks: options.stacks ?? this.stacks });
+      return current;
+    },
+    stop,
+  };
 }
 
 export const ORDERS = {

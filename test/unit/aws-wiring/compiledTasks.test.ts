@@ -106,6 +106,17 @@ describe('defect 4: Task timeouts fit their waits, and a timed-out Lambda or wai
     }
   });
 
+  it.each(FLAVOURS)('%s: every Task state retries throttling that outlasted the SDK’s retries', (flavour) => {
+    const tasks = taskStates(compileFlavour(flavour).States);
+    expect(tasks.length).toBeGreaterThan(0);
+    for (const [name, state] of tasks) {
+      const retried = (state.Retry as { ErrorEquals: string[] }[]).flatMap((r) => r.ErrorEquals);
+      expect(retried, name).toEqual(
+        expect.arrayContaining(['BuildDataThrottledError', 'ThrottlingException', 'RequestLimitExceeded']),
+      );
+    }
+  });
+
   it('bake may wait 13 minutes and deploy 8 inside their Lambdas', () => {
     expect(TASK_LAMBDA_TIMEOUT_SECONDS.bake).toBeGreaterThanOrEqual(13 * 60 + 60);
     expect(TASK_LAMBDA_TIMEOUT_SECONDS.deploy).toBeGreaterThanOrEqual(8 * 60 + 60);
