@@ -109,6 +109,34 @@ class HeartbeatTimeout extends Error {
   }
 }
 
+/**
+ * A Map state stops its iterations when one fails: "If any iteration fails, the entire Map state
+ * fails, and all iterations are terminated" (Step Functions developer guide, Map state). In
+ * aws-local-stepfunctions 3.0.0 the Map aborts the iterations already started, but one waiting for a
+ * slot under MaxConcurrency (p-limit's queue) still starts after the Map failed: a canary rolled back
+ * at step 20 % went on to shift 50 % and open a window nobody resumed (a window-end schedule and a
+ * task token left behind). Every item of one Map activation runs on the same iterator StateMachine, so
+ * once one run of a StateMachine fails, the later runs it is asked for end at once without running a
+ * state (the Map has already failed; their result is not read).
+ */
+const failedIterators = new WeakSet<object>();
+class IterationCancelled extends Error {
+  override readonly name = 'IterationCancelled';
+}
+const originalRun = StateMachine.prototype.run;
+StateMachine.prototype.run = function run(this: StateMachine, ...args: Parameters<typeof originalRun>) {
+  if (failedIterators.has(this)) {
+    const result = Promise.reject(new IterationCancelled('the Map state already failed'));
+    result.catch(() => undefined);
+    return { abort: () => undefined, eventLogs: (async function* () {})(), result } as unknown as ReturnType<
+      typeof originalRun
+    >;
+  }
+  const execution = originalRun.apply(this, args);
+  execution.result.catch(() => failedIterators.add(this));
+  return execution;
+};
+
 /** Every Task state of a definition, nested ones included. */
 function taskStates(states: Record<string, AslState>, out: [string, AslState][] = []): [string, AslState][] {
   for (const [name, state] of Object.entries(states)) {

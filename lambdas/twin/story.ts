@@ -1,16 +1,22 @@
 /**
  * The README story on the twin: which releases run (their commits and sources), what each release
  * leaves running where (the build table's record beside what the load balancer actually serves), and
- * what a run must not leave behind. `npm run twin` (main.ts) and the twin tests read the same answers.
+ * what a run must not leave behind; `playStory` plays it on a twin of the synthesized templates.
+ * `npm run twin` (main.ts) and the e2e test (test/e2e/twin/story.test.ts) run the same `playStory`.
  */
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
+import { TAG } from '../adapters/aws/target/tags.ts';
 import type { RunInput } from '../core/pipeline/contract.ts';
-import type { parseRunSpec } from '../core/webhook/runSpec.ts';
+import { parseRunSpec } from '../core/webhook/runSpec.ts';
+import { wallSleep } from './clock.ts';
+import type { Ec2Timings } from './fakes/ec2.ts';
+import { forwardWeights, ruleHosts } from './fakes/elb.ts';
+import type { SlackMessage } from './fakes/slack.ts';
+import type { InvocationRecord } from './lambdaRunner.ts';
+import { startTwin, TWIN_ROOT, type Twin } from './TwinPlatform.ts';
 
 type ServiceRunSpec = ReturnType<typeof parseRunSpec>;
-
-import type { Twin } from './TwinPlatform.ts';
 
 export interface StoryRelease {
   readonly number: number;
@@ -19,6 +25,8 @@ export interface StoryRelease {
   readonly sources: readonly string[];
   /** What the story expects of it. */
   readonly expected: string;
+  /** How its execution must end: SUCCEEDED, or FAILED with this error (a rollback). */
+  readonly expectedEnd: { status: 'SUCCEEDED' } | { status: 'FAILED'; error: string };
 }
 
 /**
@@ -27,13 +35,28 @@ export interface StoryRelease {
  */
 export function storyReleases(serviceDir: string, faultyOverlay: string): StoryRelease[] {
   return [
-    { number: 1, commit: '1'.repeat(40), sources: [serviceDir], expected: 'first release, no canary' },
-    { number: 2, commit: '2'.repeat(40), sources: [serviceDir], expected: 'promoted in canary steps' },
+    {
+      number: 1,
+      commit: '1'.repeat(40),
+      sources: [serviceDir],
+      expected: 'first release, no canary',
+      expectedEnd: { status: 'SUCCEEDED' },
+    },
+    {
+      number: 2,
+      commit: '2'.repeat(40),
+      sources: [serviceDir],
+      expected: 'promoted in canary steps',
+      expectedEnd: { status: 'SUCCEEDED' },
+    },
     {
       number: 3,
       commit: '3'.repeat(40),
       sources: [serviceDir, faultyOverlay],
       expected: 'rolled back at a canary step',
+      // The judge's FAIL is raised as CanaryStepFailed; the release's Catch rolls back, and the run
+      // ends failed with that error after cleanup and the notification.
+      expectedEnd: { status: 'FAILED', error: 'CanaryStepFailed' },
     },
   ];
 }
@@ -144,4 +167,256 @@ export async function leftovers(
 
 export function nothingLeft(l: Leftovers): boolean {
   return Object.values(l).every((list) => list.length === 0);
+}
+
+export interface StoryOptions {
+  /** The platform config synthesized. @default examples/platform.yml */
+  readonly configFile?: string;
+  /** The service's `.vouch.yml` the runs carry. @default lambdas/twin/story.vouch.yml */
+  readonly specFile?: string;
+  /** The service's source (every release). @default examples/orders */
+  readonly serviceDir?: string;
+  /** Laid over the source for release 3. @default examples/orders-faulty */
+  readonly faultyOverlay?: string;
+  /** How many of the three releases to run. @default 3 */
+  readonly releases?: number;
+  /** The twin's clock runs this many times faster than wall time. @default 15 */
+  readonly timeScale?: number;
+  /**
+   * How long builders run, images take and instances boot, in twin time. @default STORY_EC2_TIMINGS:
+   * shorter than AWS's (3 and 5 minutes and 20 s, the twin's defaults), which would be three quarters
+   * of the story's time; the waiters' deadlines at AWS's timings are what test/twin runs.
+   */
+  readonly ec2Timings?: Partial<Ec2Timings>;
+  /** Wall seconds without a state change or pipeline Lambda call before a run counts as stalled. @default 60 */
+  readonly stallSeconds?: number;
+  /** One line per event of the story (states, outcomes); @default nothing printed */
+  readonly log?: (line: string) => void;
+}
+
+export const STORY_DEFAULTS = {
+  configFile: `${TWIN_ROOT}examples/platform.yml`,
+  specFile: `${TWIN_ROOT}lambdas/twin/story.vouch.yml`,
+  serviceDir: `${TWIN_ROOT}examples/orders`,
+  faultyOverlay: `${TWIN_ROOT}examples/orders-faulty`,
+  releases: 3,
+  timeScale: 15,
+  stallSeconds: 60,
+} as const;
+
+/** The story's EC2 timings in twin time: a builder runs 30 s, an image takes 30 s, an instance boots in 10 s. */
+export const STORY_EC2_TIMINGS: Ec2Timings = { builderRunMs: 30_000, imageMs: 30_000, bootMs: 10_000 };
+
+export interface ReleaseOutcome {
+  readonly release: StoryRelease;
+  /** The execution's status, or STALLED when nothing happened for `stallSeconds`. */
+  readonly status: string;
+  readonly error?: string;
+  /** The failure's message (a Lambda error's `errorMessage`, a verdict's JSON). */
+  readonly cause?: string;
+  /** The states entered, in order (`canary-shift`, ...). */
+  readonly states: readonly string[];
+  readonly where: readonly WhereItRuns[];
+  /** Whether it ended as the story expects (`expectedEnd`). */
+  readonly asExpected: boolean;
+}
+
+/** A canary weight the load balancer was given: the listener rule of a lasting environment's host. */
+export interface WeightChange {
+  /** The release whose run was going on. */
+  readonly release: number;
+  readonly environment: string;
+  /** Percent of the rule's weight on the `canary` slot's target group. */
+  readonly canaryPercent: number;
+}
+
+export interface StoryResult {
+  readonly releases: readonly ReleaseOutcome[];
+  /** Every change of a lasting environment's canary weight, in order. */
+  readonly weights: readonly WeightChange[];
+  readonly slack: readonly SlackMessage[];
+  /** Calls a role's policy refused (`Function service:Command`). */
+  readonly denied: readonly string[];
+  /** Lambda invocations that ran past their timeout. */
+  readonly timeouts: readonly InvocationRecord[];
+  /** Asynchronous invocations that failed after Lambda's retries: `function: error: message`. */
+  readonly asyncFailures: readonly string[];
+  readonly leftovers: Leftovers;
+  /** Requests the load balancer served to instances. */
+  readonly albRequests: number;
+  /** True when every release ended as expected and nothing was left. */
+  readonly played: boolean;
+}
+
+/** A Lambda error's message from the cause Step Functions keeps (`{"errorType", "errorMessage", ...}`). */
+export function messageOf(cause: string | undefined): string {
+  try {
+    return String((JSON.parse(cause ?? '') as { errorMessage?: unknown }).errorMessage ?? cause);
+  } catch {
+    return cause ?? '';
+  }
+}
+
+/**
+ * Synthesizes the platform config, starts the twin on its templates, and runs the story's releases of
+ * the service one after the other on its state machine, as the webhook Lambda starts them; then stops
+ * what fires on its own, lets the notifications arrive, reads what was left and stops the twin.
+ */
+export async function playStory(options: StoryOptions = {}): Promise<StoryResult> {
+  const o = { ...STORY_DEFAULTS, ...options };
+  const log = options.log ?? (() => undefined);
+  const spec = parseRunSpec(readFileSync(o.specFile, 'utf8'));
+  const releases = storyReleases(o.serviceDir, o.faultyOverlay).slice(0, o.releases);
+  const wallStart = performance.now();
+  const elapsed = () => `${((performance.now() - wallStart) / 1000).toFixed(1).padStart(6)} s`;
+  log(`${elapsed()}  synthesizing ${o.configFile} (cdk synth, in process, offline)`);
+  const timeouts: InvocationRecord[] = [];
+  let lastActivity = performance.now();
+  const twin = await startTwin({
+    configFile: o.configFile,
+    commitSources: new Map(releases.map((r) => [r.commit, r.sources])),
+    timeScale: o.timeScale,
+    ec2Timings: options.ec2Timings ?? STORY_EC2_TIMINGS,
+    onInvocation: (r) => {
+      // The recurring bot schedules invoke all the time: only the pipeline's functions are progress.
+      if (
+        r.function.startsWith('Task') ||
+        r.function.startsWith('WindowEnd') ||
+        r.function.startsWith('AlarmEvent')
+      )
+        lastActivity = performance.now();
+      if (r.error === 'Sandbox.Timedout') timeouts.push(r);
+    },
+  });
+  try {
+    log(
+      `${elapsed()}  twin up: ${twin.lambdas.functions.size} Lambdas, ${twin.stepFunctions.machines.size} state machines, ${twin.scheduler.schedules.size} schedules, ${twin.cloudWatch.alarms.size} alarms, table ${twin.table.tableName}; clock x${o.timeScale}`,
+    );
+    if (!(await twin.builds.getService(spec.service)))
+      throw new Error(
+        `${spec.service} is not in the platform config's services: the deploy registered none by that name`,
+      );
+    const machine = twin.stepFunctions.machine(`vouch-${spec.pipe}`);
+    const baseUrls = lastingBaseUrls(o.configFile, spec.service);
+
+    // The canary weights the listener rules of the lasting environments are given, as they change.
+    const hostEnvironment = new Map(Object.entries(baseUrls).map(([env, url]) => [new URL(url).host, env]));
+    const weights: WeightChange[] = [];
+    let current = 0;
+    twin.elb.onChange(() => {
+      for (const rule of twin.elb.rules.values()) {
+        const environment = ruleHosts(rule)
+          .map((h) => hostEnvironment.get(h))
+          .find((e) => e !== undefined);
+        if (environment === undefined) continue;
+        const groups = forwardWeights(rule);
+        const total = groups.reduce((sum, g) => sum + g.weight, 0);
+        const canary = groups
+          .filter((g) => twin.elb.targetGroups.get(g.arn)?.tags[TAG.slot] === 'canary')
+          .reduce((sum, g) => sum + g.weight, 0);
+        const canaryPercent = total === 0 ? 0 : Math.round((100 * canary) / total);
+        const last = weights.filter((w) => w.environment === environment).at(-1);
+        if (last?.canaryPercent !== canaryPercent && !(last === undefined && canaryPercent === 0))
+          weights.push({ release: current, environment, canaryPercent });
+      }
+    });
+
+    twin.scheduler.start();
+    twin.cloudWatch.startEvaluating();
+    const outcomes: ReleaseOutcome[] = [];
+    for (const release of releases) {
+      current = release.number;
+      const input = releaseInput(spec, release, `example-org/${spec.service}`);
+      const run = twin.stepFunctions.start(machine.arn, input.execution, input);
+      log(
+        `${elapsed()}  release ${release.number} of ${spec.service} (${release.commit.slice(0, 7)}, ${release.expected}) started on ${machine.name}`,
+      );
+      let printed = 0;
+      let stalled = false;
+      const states: string[] = [];
+      lastActivity = performance.now();
+      while (run.status === 'RUNNING') {
+        await wallSleep(200);
+        for (; printed < run.events.length; printed++) {
+          const e = run.events[printed];
+          lastActivity = performance.now();
+          if (e?.type === 'StateEntered' && e.state) {
+            states.push(e.state);
+            log(`${elapsed()}  > ${e.state}`);
+          }
+          if (e?.type === 'StateFailed')
+            log(`${elapsed()}  x ${e.state}: ${e.error}: ${messageOf(e.cause).slice(0, 400)}`);
+          if (e?.type === 'StateRetried') log(`${elapsed()}  ~ ${e.state} retried`);
+        }
+        if (performance.now() - lastActivity > o.stallSeconds * 1000) {
+          stalled = true;
+          break;
+        }
+      }
+      let status: string = run.status;
+      let cause = run.cause === undefined ? undefined : messageOf(run.cause);
+      if (stalled) {
+        const waiting = twin.stepFunctions.pendingTokens.map((t) => t.state).join(', ') || 'nothing';
+        run.abort();
+        status = 'STALLED';
+        cause = `nothing happened for ${o.stallSeconds} s of wall time (${o.stallSeconds * o.timeScale} s of twin time); the run waited on: ${waiting}`;
+      }
+      await run.done.catch(() => undefined);
+      const where = await whereItRuns(twin, spec.service, baseUrls);
+      const end = release.expectedEnd;
+      const outcome: ReleaseOutcome = {
+        release,
+        status,
+        ...(run.error && !stalled ? { error: run.error } : {}),
+        ...(cause === undefined ? {} : { cause }),
+        states,
+        where,
+        asExpected: status === end.status && (end.status === 'SUCCEEDED' || run.error === end.error),
+      };
+      outcomes.push(outcome);
+      log(`${elapsed()}  release ${release.number}: ${describeOutcome(outcome)}`);
+    }
+
+    // The notify task's message goes SNS -> notifier Lambda -> Slack asynchronously: stop what fires
+    // on its own (bot schedules, alarm evaluation), then let the invocations in flight end.
+    twin.scheduler.stop();
+    twin.cloudWatch.stopEvaluating();
+    await twin.lambdas.settled();
+    const asyncFailures = twin.lambdas.asyncFailures.map(
+      (f) => `${f.function}: ${f.error}: ${f.message.replace(/\s+/g, ' ').slice(0, 200)}`,
+    );
+    const left = await leftovers(twin, spec.service, Object.keys(baseUrls));
+    const denied = twin.sdk.calls
+      .filter((c) => c.outcome === 'AccessDeniedException')
+      .map((d) => `${d.function} ${d.service}:${d.command}`);
+    log(`${elapsed()}  done`);
+    return {
+      releases: outcomes,
+      weights,
+      slack: [...twin.slack.messages],
+      denied,
+      timeouts,
+      asyncFailures,
+      leftovers: left,
+      albRequests: twin.cloudWatch.data.filter(
+        (d) => d.namespace === 'AWS/ApplicationELB' && d.name === 'RequestCount',
+      ).length,
+      played:
+        outcomes.length === releases.length &&
+        outcomes.every((r) => r.asExpected) &&
+        nothingLeft(left) &&
+        denied.length === 0,
+    };
+  } finally {
+    await twin.stop();
+  }
+}
+
+/** One line: the execution's end, why, and what runs where. */
+export function describeOutcome(o: ReleaseOutcome): string {
+  const where = o.where
+    .map((w) => `${w.environment} v${w.recorded ?? '-'} (serving ${w.served ?? 'nothing'})`)
+    .join(', ');
+  const why = o.error ? `: ${o.error}: ${(o.cause ?? '').slice(0, 400)}` : o.cause ? `: ${o.cause}` : '';
+  return `${o.status}${why}; where: ${where}${o.asExpected ? '' : ` (the story expects ${JSON.stringify(o.release.expectedEnd)})`}`;
 }
