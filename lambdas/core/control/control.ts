@@ -167,5 +167,15 @@ async function act(request: ControlRequest, actor: string, window: OpenWindow, p
       ? ['Aborted', `aborted by ${actor} during the ${window.environment} window`]
       : ['ManualRollback', `rolled back by ${actor} in ${window.environment}`];
   const delivery = await ports.window.tokens.fail(window.token, error, JSON.stringify({ summary }));
-  return delivery === 'delivered' ? `${error}: the run rolls back` : 'the run had already moved on';
+  // Closed early, as an alarm closes it: its pending end schedule goes too (window.ts, cancelPendingEnd).
+  // The action is done by now; a schedule left behind fires on a closed window and deletes itself.
+  let scheduleLeft = '';
+  try {
+    await ports.window.windowEnds?.cancelWindowEnd?.(window);
+  } catch (e) {
+    scheduleLeft = ` (its window-end schedule is left to fire on the closed window: ${(e as Error).name})`;
+  }
+  return delivery === 'delivered'
+    ? `${error}: the run rolls back${scheduleLeft}`
+    : `the run had already moved on${scheduleLeft}`;
 }

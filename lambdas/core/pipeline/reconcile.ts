@@ -37,6 +37,12 @@ export interface ReconcilePorts {
   isRunning(execution: string): Promise<boolean>;
   /** Destroys an environment by id; a no-op when it is gone. */
   destroyEnvironment(id: string): Promise<void>;
+  /**
+   * Terminates the builder instances bake launched for this commit of the service (found by their
+   * tags), returning their ids; none when nothing of it is left. Without it (a target whose bake
+   * launches nothing that outlives its task), no builder is looked for.
+   */
+  stopBuilders?(service: string, commit: string): Promise<string[]>;
   /** The version an environment serves (all traffic, the baseline), or undefined when nothing serves. */
   serving(service: string, environment: string): Promise<string | undefined>;
   notify(notification: NotificationInput): Promise<void>;
@@ -51,6 +57,8 @@ export interface ReconcileReport {
     readonly version: number;
     readonly locksReleased: string[];
     readonly destroyed: string[];
+    /** Builder instances of its bake that were still up (an execution stopped during bake). */
+    readonly builders: string[];
   }[];
   /** Locks held by a run that no longer runs, released. */
   readonly locksReleased: { readonly environment: string; readonly owner: string }[];
@@ -72,8 +80,14 @@ export async function reconcileService(
   const ephemeral = service.environments.filter((e) => e.ephemeral);
   const aborted: ReconcileReport['aborted'][number][] = [];
 
-  for (const build of await ports.builds.listRunningBuilds(name)) {
-    if (await ports.isRunning(build.execution)) continue;
+  const running = await ports.builds.listRunningBuilds(name);
+  const live = new Set<string>();
+  for (const build of running) if (await ports.isRunning(build.execution)) live.add(build.execution);
+  // A bake is re-entrant by content: a live run of the same commit may be waiting on the same builder.
+  const liveCommits = new Set(running.filter((b) => live.has(b.execution)).map((b) => b.commit));
+
+  for (const build of running) {
+    if (live.has(build.execution)) continue;
     const locksReleased: string[] = [];
     for (const env of lasting) {
       if (await ports.builds.releaseLock({ service: name, environment: env.name, owner: build.execution }))
@@ -85,6 +99,12 @@ export async function reconcileService(
       await ports.destroyEnvironment(id);
       destroyed.push(id);
     }
+    // Stopping an execution does not stop its bake's builder instance (it runs until it is imaged
+    // and terminated by the bake that no longer runs): found by its tags, terminated here.
+    const builders =
+      ports.stopBuilders && !liveCommits.has(build.commit)
+        ? await ports.stopBuilders(name, build.commit)
+        : [];
     await ports.builds.recordRunFinished({
       execution: build.execution,
       service: name,
@@ -94,9 +114,10 @@ export async function reconcileService(
         reason: 'the run was not running any more when the platform reconciled (stopped or crashed)',
         locksReleased,
         destroyed,
+        ...(builders.length > 0 ? { builders } : {}),
       },
     });
-    aborted.push({ execution: build.execution, version: build.version, locksReleased, destroyed });
+    aborted.push({ execution: build.execution, version: build.version, locksReleased, destroyed, builders });
   }
 
   // Locks whose holder does not run (it ended without its cleanup, or was just aborted above).
@@ -137,7 +158,8 @@ export async function reconcileService(
         (a) =>
           `v${a.version} (${a.execution}) was still RUNNING: ended ABORTED` +
           `${a.locksReleased.length ? `, locks of ${a.locksReleased.join(', ')} released` : ''}` +
-          `${a.destroyed.length ? ', test environment destroyed' : ''}`,
+          `${a.destroyed.length ? ', test environment destroyed' : ''}` +
+          `${a.builders.length ? `, builder ${a.builders.join(', ')} terminated` : ''}`,
       ),
       ...corrected.map(
         (c) =>

@@ -119,6 +119,32 @@ describe('the control Lambda', () => {
     ]);
   });
 
+  it('rolls back and removes the closed window’s pending end schedule, as an alarm closing it does', async () => {
+    // Prepare: the window-end scheduler records what it is asked to cancel.
+    const cancelled: string[] = [];
+    const withEnds: ControlPorts = {
+      ...ports,
+      window: {
+        ...ports.window,
+        windowEnds: {
+          cancelWindowEnd: async (w) => {
+            cancelled.push(w.token);
+          },
+        },
+      },
+    };
+
+    // Act
+    const result = await handleControlRequest(
+      urlEvent({ action: 'rollback', service: 'orders', environment: 'qa' }, { caller: CALLER }),
+      withEnds,
+    );
+
+    // Assess
+    expect(result.statusCode).toBe(200);
+    expect(cancelled).toEqual([`token-${run}`]);
+  });
+
   it("aborts: fails the service's open windows with Aborted", async () => {
     const result = await handleControlRequest(
       urlEvent({ action: 'abort', service: 'orders' }, { caller: CALLER }),

@@ -131,7 +131,14 @@ describe('the scheduled reconciler on the build table', () => {
 
     // Assess
     expect(report?.aborted).toEqual([
-      { execution: 'exec-2', version: v2, locksReleased: ['qa'], destroyed: ['orders.test.exec-2'] },
+      {
+        execution: 'exec-2',
+        version: v2,
+        locksReleased: ['qa'],
+        destroyed: ['orders.test.exec-2'],
+        // This target launches no builders (terminateBuilders absent): none looked for.
+        builders: [],
+      },
     ]);
     expect(sfn).toHaveReceivedCommandWith(DescribeExecutionCommand, {
       executionArn: 'arn:aws:states:eu-west-1:123456789012:execution:vouch-ec2-canary:exec-2',

@@ -4,10 +4,19 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterEach, beforeAll } from 'vitest';
+import { awsControl } from '../../../lambdas/adapters/dashboard/aws.ts';
 import type { RunInput } from '../../../lambdas/core/pipeline/contract.ts';
 import { parseRunSpec } from '../../../lambdas/core/webhook/runSpec.ts';
+import { forwardWeights } from '../../../lambdas/twin/fakes/elb.ts';
+import { TwinFunctionUrls } from '../../../lambdas/twin/functionUrls.ts';
+import { releaseInput, type StoryRelease } from '../../../lambdas/twin/story.ts';
 import { startTwin, TWIN_ROOT, type Twin, type TwinOptions } from '../../../lambdas/twin/TwinPlatform.ts';
-import { type SynthesizedStack, synthesizeVouchApp } from '../../../lambdas/twin/template.ts';
+import {
+  type SynthesizedStack,
+  synthesizeVouchApp,
+  TWIN_ACCOUNT,
+  TWIN_REGION,
+} from '../../../lambdas/twin/template.ts';
 
 let synthesized: Promise<SynthesizedStack[]> | undefined;
 export function exampleStacks(): Promise<SynthesizedStack[]> {
@@ -120,4 +129,79 @@ export async function until(predicate: () => boolean, ms: number, what: string):
     if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => globalThis.setTimeout(r, 50));
   }
+}
+
+/**
+ * The CLI's control path (`vouch promote|abort|rollback --aws`) as an operator: a caller whose role has
+ * the stack's operator policy (ControlOperatorPolicyArn, as the template writes it), signing its
+ * requests to the control Function URL with SigV4.
+ */
+export function operatorControl(twin: Twin, sessionName = 'alice'): ReturnType<typeof awsControl> {
+  const [found] = twin.templates
+    .resourcesOfType('AWS::IAM::ManagedPolicy')
+    .filter((p) => String(p.resource.Properties?.Description).startsWith('Vouch operators'));
+  if (!found) throw new Error('the templates have no operator policy');
+  const urls = new TwinFunctionUrls(twin.templates, twin.lambdas);
+  const accessKeyId = `AKIDOPERATOR${sessionName.toUpperCase()}`;
+  urls.caller(accessKeyId, {
+    identity: {
+      roleName: 'release-managers',
+      roleArn: `arn:aws:iam::${TWIN_ACCOUNT}:role/release-managers`,
+      policies: [
+        {
+          name: 'VouchOperators',
+          policy: twin.templates.resolve(found.stackName, found.resource.Properties?.PolicyDocument),
+        },
+      ],
+    },
+    sessionName,
+  });
+  return awsControl({
+    controlUrl: urls.urlOf('lambdas/handlers/control.ts').url,
+    region: TWIN_REGION,
+    credentials: async () => ({ accessKeyId, secretAccessKey: 'secret' }),
+    fetch: urls.fetch,
+  });
+}
+
+/**
+ * A story release's run input, released to qa only (prod is the same code path and would double the
+ * test's time); `firstStepWindowSeconds` gives the first canary step a window long enough for the
+ * operator to act inside it on a loaded machine (the example's 90 s is 9 s of wall time at x10).
+ */
+export function qaRelease(release: StoryRelease, firstStepWindowSeconds?: number): RunInput {
+  const spec = ordersRunInput(release.commit, `twin-release-${release.number}`);
+  const input = releaseInput({ ...spec, trunk: 'main' }, release, ORDERS.repo);
+  const config = input.config as Record<string, unknown> & {
+    releaseEnvironments: { name: string }[];
+    canary: { steps: (number | { traffic: number; windowSeconds?: number })[] };
+  };
+  const [first, ...rest] = config.canary.steps;
+  const firstTraffic = typeof first === 'number' ? first : (first?.traffic ?? 20);
+  return {
+    ...input,
+    config: {
+      ...config,
+      releaseEnvironments: config.releaseEnvironments.filter((e) => e.name === 'qa'),
+      canary: {
+        ...config.canary,
+        steps:
+          firstStepWindowSeconds === undefined
+            ? config.canary.steps
+            : [{ traffic: firstTraffic, windowSeconds: firstStepWindowSeconds }, ...rest],
+      },
+    },
+  } as RunInput;
+}
+
+/** The weights qa's listener rule forwards with, by slot (the rule the service stack made). */
+export function qaWeights(t: Twin): { baseline: number; canary: number } {
+  const rule = [...t.elb.rules.values()].find((r) => r.tags['vouch:environment-id'] === 'orders.qa');
+  if (!rule) throw new Error('the templates have no listener rule for orders.qa');
+  const out = { baseline: 0, canary: 0 };
+  for (const { arn, weight } of forwardWeights(rule)) {
+    const slot = t.elb.targetGroups.get(arn)?.tags['vouch:slot'];
+    if (slot === 'baseline' || slot === 'canary') out[slot] += weight;
+  }
+  return out;
 }

@@ -101,7 +101,13 @@ describe('reconcileService', () => {
       expect.objectContaining({ execution: 'run-4', version: 4, outcome: 'ABORTED' }),
     ]);
     expect(report.aborted).toEqual([
-      { execution: 'run-4', version: 4, locksReleased: ['qa'], destroyed: ['shop.test.run-4'] },
+      {
+        execution: 'run-4',
+        version: 4,
+        locksReleased: ['qa'],
+        destroyed: ['shop.test.run-4'],
+        builders: [],
+      },
     ]);
     expect(f.destroyed).toEqual(['shop.test.run-4']);
     // The running run keeps its lock.
@@ -154,5 +160,47 @@ describe('reconcileService', () => {
     expect(report.aborted).toEqual([]);
     expect(f.state.locks.qa?.owner).toBe('run-6');
     expect(f.corrected).toEqual([{ environment: 'prod', version: 4 }]);
+  });
+
+  it('terminates the builders of a run stopped during bake, never those a live run of the same commit bakes with', async () => {
+    // Prepare: run-7 (commit c7) and run-8 (commit c8) were stopped during bake; run-9 pushed c7 again
+    // and is baking now (bake is re-entrant by content: it waits on the same builder).
+    const f = fakePorts({
+      running: [build(9, 'run-9'), build(8, 'run-8'), build(7, 'run-7')],
+      live: ['run-9'],
+      locks: {},
+      where: {},
+      serving: {},
+    });
+    f.state.running[0] = { ...build(9, 'run-9'), commit: 'c7' };
+    const builders: Record<string, string[]> = { c7: ['i-builder7'], c8: ['i-builder8'] };
+    const asked: string[] = [];
+    const ports: ReconcilePorts = {
+      ...f.ports,
+      stopBuilders: async (service, commit) => {
+        asked.push(`${service}@${commit}`);
+        const ids = builders[commit] ?? [];
+        delete builders[commit];
+        return ids;
+      },
+    };
+
+    // Act
+    const report = await reconcileService(
+      { service: 'shop', team: 'web', environments: ENVIRONMENTS },
+      ports,
+    );
+
+    // Assess: c8's builder is terminated and reported; c7's is left to run-9.
+    expect(asked).toEqual(['shop@c8']);
+    expect(builders).toEqual({ c7: ['i-builder7'] });
+    expect(report.aborted.map((a) => [a.execution, a.builders])).toEqual([
+      ['run-8', ['i-builder8']],
+      ['run-7', []],
+    ]);
+    expect(f.finished.find((r) => r.execution === 'run-8')?.report).toMatchObject({
+      builders: ['i-builder8'],
+    });
+    expect(f.notified[0]?.verdict.summary).toMatch(/v8 \(run-8\) .*builder i-builder8 terminated/);
   });
 });

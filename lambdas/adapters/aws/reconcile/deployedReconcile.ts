@@ -84,7 +84,10 @@ export interface DeployedReconcilePorts {
   readonly sfn: SFNClient;
   /** Flavour -> state machine ARN (the webhook's VOUCH_STATE_MACHINES). */
   readonly stateMachines: Readonly<Record<string, string>>;
-  readonly target: Pick<DeployTarget, 'destroy' | 'describe'>;
+  readonly target: Pick<DeployTarget, 'destroy' | 'describe'> & {
+    /** Builders a stopped bake left up, by tag (Ec2DeployTarget.terminateBuilders). */
+    terminateBuilders?(service: string, commit: string): Promise<string[]>;
+  };
   /** A run's test-environment bot schedules (deploy created them). */
   readonly environmentBots: { stop(environmentId: string): Promise<string[]> };
   /** A run's per-run alarms (provision created them), when the platform has them. */
@@ -102,6 +105,7 @@ export async function reconcileDeployedPlatform(
   ports: DeployedReconcilePorts,
 ): Promise<ReconcileReport[]> {
   const reports: ReconcileReport[] = [];
+  const terminateBuilders = ports.target.terminateBuilders?.bind(ports.target);
   const failures: { service: string; error: unknown }[] = [];
   for (const s of services) {
     const machine = ports.stateMachines[s.flavour];
@@ -127,6 +131,7 @@ export async function reconcileDeployedPlatform(
               await ports.runAlarms?.remove(id);
               await ports.target.destroy({ id });
             },
+            ...(terminateBuilders ? { stopBuilders: terminateBuilders } : {}),
             serving: async (service, environment) => {
               try {
                 return (await ports.target.describe({ id: environmentId(service, environment) })).baseline

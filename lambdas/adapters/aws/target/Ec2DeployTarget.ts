@@ -302,6 +302,22 @@ export class Ec2DeployTarget implements DeployTarget {
     return image;
   }
 
+  /**
+   * Terminates the builder instances bake launched for `commit` of `service` that are still up (by
+   * their tags: role builder, service, commit), and returns their ids. For a run that ended during its
+   * bake: stopping an execution does not stop the builder it launched (the reconciler calls this).
+   */
+  async terminateBuilders(service: string, commit: string): Promise<string[]> {
+    checkTargetName('service', service);
+    const builders = await this.findInstances([
+      { Name: `tag:${TAG.role}`, Values: ['builder'] },
+      { Name: 'tag:service', Values: [service] },
+      { Name: `tag:${TAG.commit}`, Values: [commit] },
+    ]);
+    await this.terminateInstances(builders);
+    return builders.map((b) => b.id);
+  }
+
   private async findImage(id: string): Promise<Ec2Image | undefined> {
     const { Images } = await this.ec2.send(
       new DescribeImagesCommand({
