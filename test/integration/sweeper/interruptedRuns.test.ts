@@ -14,6 +14,7 @@ import { parseServiceSpec } from '../../../lambdas/core/spec/index.ts';
 import { SweepConfigError } from '../../../lambdas/core/sweeper/errors.ts';
 import { runKeyOf } from '../../../lambdas/core/target/naming.ts';
 import { pushToTrunk } from '../../../scripts/platform/story.ts';
+import { main } from '../../../scripts/vouch.ts';
 import { prepareFastExample, SERVICE, servedVersion, waitFor } from '../../e2e/platform/consistency.ts';
 
 const KEEP_IMAGES = 1;
@@ -164,6 +165,20 @@ describe('the sweeper after runs interrupted at several points', () => {
       environment: 'test',
       runKey: runKeyOf(inTest),
     });
+
+    // `vouch history orders` shows it below the builds.
+    const out: string[] = [];
+    const code = await main(['history', SERVICE], {
+      cwd,
+      env: {},
+      out: (l) => out.push(l),
+      err: (l) => out.push(l),
+    });
+    expect(code).toBe(0);
+    expect(out.join('\n')).toMatch(
+      new RegExp(`removed\\s+environment\\s+test\\s+${testEnvOf(inTest)}\\s+its run \\S+ ended`),
+    );
+    expect(out.join('\n')).toContain(`removed  image`);
 
     // A second sweep finds nothing more to remove.
     expect((await platform.sweep()).removed).toEqual([]);
