@@ -14,6 +14,8 @@ const { values } = parseArgs({
     // Start a new build history when .vouch/data is lost (the old folder is kept aside, renamed).
     reset: { type: 'boolean', default: false },
     'time-scale': { type: 'string', default: process.env.VOUCH_TIME_SCALE ?? '20' },
+    // Images the periodic sweeper keeps per service besides those serving (platform.sweeper.keepImages).
+    'keep-images': { type: 'string', default: '3' },
   },
 });
 const timeScale = Number(values['time-scale']);
@@ -29,6 +31,12 @@ process.on('warning', (warning) => {
   if (warning.name !== 'NodeVersionSupportWarning') console.warn(`${warning.name}: ${warning.message}`);
 });
 
+const keepImages = Number(values['keep-images']);
+if (!(Number.isInteger(keepImages) && keepImages >= 1)) {
+  console.error(`--keep-images must be a whole number >= 1 (got ${values['keep-images']})`);
+  process.exit(2);
+}
+
 const root = new URL('..', import.meta.url).pathname;
 const out = (line: string) => console.log(line);
 out(`Vouch: starting the local platform in ${join(process.cwd(), '.vouch')} (clock ${timeScale}x)`);
@@ -37,6 +45,7 @@ const platform = await LocalPlatform.start({
   timeScale,
   out,
   resetBuildData: values.reset,
+  sweeper: { keepImages },
 }).catch((error: unknown) => {
   if (!(error instanceof BuildDataLostError)) throw error;
   console.error(`Vouch: ${error.message}`);

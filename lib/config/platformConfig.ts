@@ -9,6 +9,7 @@ import { ec2TargetConfigSchema } from '../../lambdas/adapters/aws/target/config.
 import { AlarmsSpecSchema, BotScenarioSchema } from '../../lambdas/core/evidence/spec.ts';
 import { SpecError } from '../../lambdas/core/spec/errors.ts';
 import { parseYamlSource, validateYaml } from '../../lambdas/core/spec/yamlSource.ts';
+import { SweeperSettingsSchema } from '../../lambdas/core/sweeper/config.ts';
 import { PlatformConfigError } from './errors.ts';
 
 // Names become parts of AWS resource names (`vouch-<service>`, alarm names, schedule names):
@@ -79,6 +80,12 @@ export const PlatformSettingsSchema = z.strictObject({
       gitToken: SecretName.default('vouch/git-token'),
     })
     .prefault({}),
+  /**
+   * The scheduled sweeper (lambdas/handlers/sweeper.ts): images kept per service for rollback, how
+   * often it runs, the grace period of a new run's resources.
+   * @default { keepImages: 3, everyMinutes: 60, graceMinutes: 15 }
+   */
+  sweeper: SweeperSettingsSchema.prefault({}),
   /** Requests per second the webhook endpoint accepts (API Gateway stage throttling). @default 10 */
   webhookRateLimit: z.int().min(1).max(10_000).default(10),
   /**

@@ -38,6 +38,7 @@ import { PipelineStateMachine } from './PipelineStateMachine.ts';
 import { ReconcileSchedule } from './ReconcileSchedule.ts';
 import { RunBotScheduling } from './RunBotScheduling.ts';
 import { BUILD_PROJECT_PREFIX, functionEnvironment, RUNTIME_ENV } from './runtimeEnvironment.ts';
+import { SweepSchedule } from './SweepSchedule.ts';
 import {
   EVENT_HANDLERS,
   type EventHandler,
@@ -94,6 +95,8 @@ export class PlatformStack extends Stack {
   readonly costCollector: CostCollector;
   /** The reconciler's recurring schedule (its Lambda is `handlers.get('reconciler')`). */
   readonly reconciler: ReconcileSchedule;
+  /** The sweeper's recurring schedule (its Lambda is `handlers.get('sweeper')`). */
+  readonly sweeper: SweepSchedule;
 
   constructor(scope: Construct, id: string, props: PlatformStackProps) {
     super(scope, id, props);
@@ -330,6 +333,27 @@ export class PlatformStack extends Stack {
       Duration.minutes(5),
     );
     this.reconciler = new ReconcileSchedule(this, 'ReconcileSchedule', { handler: reconcilerFn.function });
+    // What ended runs left and images beyond the newest N, on a schedule (issue 18).
+    const sweeperFn = fn(
+      'Sweeper',
+      handlerEntry('sweeper'),
+      'vouch-sweeper',
+      functionEnvironment('sweeper', {
+        ...tableEnv,
+        ...targetEnv,
+        [RUNTIME_ENV.stateMachines]: stateMachineArns,
+        [RUNTIME_ENV.runBotScheduleGroup]: this.runBots.scheduleGroupName,
+        [RUNTIME_ENV.servicePipes]: servicePipes,
+        [RUNTIME_ENV.sweepKeepImages]: String(config.platform.sweeper.keepImages),
+        [RUNTIME_ENV.sweepGraceMinutes]: String(config.platform.sweeper.graceMinutes),
+      }),
+      'Vouch: removes what ended runs left and images beyond the newest N per service',
+      Duration.minutes(5),
+    );
+    this.sweeper = new SweepSchedule(this, 'SweepSchedule', {
+      handler: sweeperFn.function,
+      every: Duration.minutes(config.platform.sweeper.everyMinutes),
+    });
     // The configured services in the build table, on every deploy: without them the version task
     // refuses every run (UnknownServiceError). A custom resource answered by a Vouch Lambda
     // (lambdas/adapters/aws/registry/serviceRegistry.ts): the platform config is the registry's
@@ -360,6 +384,7 @@ export class PlatformStack extends Stack {
       ['bot', botFn],
       ['notifier', notifierFn],
       ['reconciler', reconcilerFn],
+      ['sweeper', sweeperFn],
       ['serviceRegistry', serviceRegistryFn],
     ]);
     this.handlers = handlers;

@@ -9,6 +9,7 @@ export * from './PipelineStateMachine.ts';
 export * from './PlatformStack.ts';
 export * from './ReconcileSchedule.ts';
 export * from './runtimeEnvironment.ts';
+export * from './SweepSchedule.ts';
 export * from './taskPermissions.ts';
 export * from './WebhookEndpoint.ts';
 export * from './WindowEndScheduling.ts';

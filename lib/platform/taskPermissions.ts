@@ -304,6 +304,7 @@ export const EVENT_HANDLERS = [
   'bot',
   'notifier',
   'reconciler',
+  'sweeper',
   'serviceRegistry',
 ] as const;
 export type EventHandler = (typeof EVENT_HANDLERS)[number];
@@ -365,6 +366,28 @@ export const HANDLER_PERMISSIONS: Readonly<Record<EventHandler, readonly Permiss
     ELB_DESCRIBE(),
     // The team is told.
     { actions: ['sns:Publish'], scope: 'notificationTopic' },
+  ],
+  // The scheduled sweeper (lambdas/adapters/aws/sweeper/ec2Sweep.ts), call by call.
+  sweeper: [
+    // listRunningBuilds (Query) and recordSweep (Put), both in the services' partitions only.
+    {
+      actions: ['dynamodb:Query', 'dynamodb:PutItem'],
+      scope: 'buildTable',
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [keys.service('*').pk] } },
+    },
+    // Is a RUNNING build's execution still running?
+    { actions: ['states:DescribeExecution'], scope: 'stateMachineExecutions' },
+    // A leftover test environment, removed as the destroy task removes it.
+    ...TASK_CALLS.destroy,
+    // The inventory: per-run target groups with their tags and instances (destroy's describes above),
+    // AMIs by their vouch: tag.
+    EC2_DESCRIBE('ec2:DescribeImages'),
+    // Images beyond the newest N: only AMIs and snapshots bake tagged (CreateImage tags both).
+    {
+      actions: ['ec2:DeregisterImage', 'ec2:DeleteSnapshot'],
+      scope: 'ec2Images',
+      conditions: { Null: { [`aws:ResourceTag/${INSTANCE_TAG}`]: 'false' } },
+    },
   ],
   notifier: [
     { actions: ['secretsmanager:GetSecretValue'], scope: 'slackTokenSecret' },

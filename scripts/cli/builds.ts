@@ -5,6 +5,7 @@ import { openLocalTable } from '../../lambdas/adapters/local/buildData.ts';
 import type { LocalTable } from '../../lambdas/adapters/local/dynalite.ts';
 import { BuildDataError } from '../../lambdas/core/builds/errors.ts';
 import type { BuildEvent } from '../../lambdas/core/builds/model.ts';
+import type { ServiceSweepRecord } from '../../lambdas/core/sweeper/sweep.ts';
 import { type AwsFlags, awsBuildTable, takeAwsFlags } from './aws.ts';
 import { findPlatformDir, NO_PLATFORM_HERE } from './platformFile.ts';
 import type { CliCommand, CliContext } from './types.ts';
@@ -90,7 +91,8 @@ export const historyCommand: CliCommand = {
   usage: [
     'Usage: vouch history [service] [--limit N] [--cursor C] [--aws [--stack Vouch]]',
     '',
-    'With a service: its builds newest first, one page (default 20); pass the printed cursor for more.',
+    'With a service: its builds newest first, one page (default 20); pass the printed cursor for more;',
+    'below them, what the last sweeps removed of the service (leftovers of ended runs, old images).',
     'Without: every registered service with its team and latest version.',
   ].join('\n'),
   async run(rawArgv, ctx) {
@@ -161,10 +163,26 @@ export const historyCommand: CliCommand = {
         ctx.out(line);
       }
       if (page.cursor) ctx.out(`more: vouch history ${service} --limit ${limit} --cursor ${page.cursor}`);
+      if (cursor === undefined)
+        for (const line of sweepLines(await repo.listSweeps(service, 3))) ctx.out(line);
       return 0;
     });
   },
 };
+
+/** What the sweeper removed of a service, newest sweep first, one line per resource. */
+export function sweepLines(sweeps: readonly ServiceSweepRecord[]): string[] {
+  if (sweeps.length === 0) return [];
+  const rows = sweeps.flatMap((s) => [
+    ...s.removed.map((r) => [s.at, 'removed', r.kind, r.environment ?? '-', r.id, r.reason]),
+    ...s.failed.map((r) => [s.at, 'FAILED', r.kind, r.environment ?? '-', r.id, `${r.reason}: ${r.error}`]),
+  ]);
+  return [
+    '',
+    'Swept (last sweeps, newest first):',
+    ...formatTable(['AT', '', 'KIND', 'ENV', 'ID', 'WHY'], rows),
+  ];
+}
 
 function eventRow(event: BuildEvent): string[] {
   switch (event.kind) {

@@ -15,6 +15,7 @@ import {
   NotificationChannel,
   PipelineStateMachine,
   ReconcileSchedule,
+  SweepSchedule,
   VouchFunction,
   WebhookEndpoint,
   WindowEndScheduling,
@@ -168,6 +169,18 @@ describe('construct defaults', () => {
     template.hasResourceProperties('AWS::Scheduler::Schedule', {
       GroupName: 'vouch-reconciler',
       ScheduleExpression: 'rate(5 minutes)',
+      Target: Match.objectLike({ RetryPolicy: { MaximumRetryAttempts: 0 } }),
+    });
+  });
+
+  it('SweepSchedule: every hour, in group vouch-sweeper, invoking only its handler', () => {
+    const stack = newStack();
+    new SweepSchedule(stack, 'Sweep', { handler: stubFunction(stack) });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::Scheduler::ScheduleGroup', { Name: 'vouch-sweeper' });
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      GroupName: 'vouch-sweeper',
+      ScheduleExpression: 'rate(1 hour)',
       Target: Match.objectLike({ RetryPolicy: { MaximumRetryAttempts: 0 } }),
     });
   });

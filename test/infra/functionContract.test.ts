@@ -43,6 +43,7 @@ const CONTRACTED = [
   'windowEnd',
   'bot',
   'reconciler',
+  'sweeper',
   'control',
 ] as const;
 const serviceName = (fn: (typeof CONTRACTED)[number]) =>
@@ -54,6 +55,7 @@ const serviceName = (fn: (typeof CONTRACTED)[number]) =>
         windowEnd: 'vouch-window-end',
         bot: 'vouch-bot',
         reconciler: 'vouch-reconciler',
+        sweeper: 'vouch-sweeper',
         control: 'vouch-control',
       }[fn as 'webhook'];
 

@@ -53,6 +53,7 @@ describe('platform config', () => {
         gitToken: 'vouch/git-token',
       },
       webhookRateLimit: 10,
+      sweeper: { keepImages: 3, everyMinutes: 60, graceMinutes: 15 },
     });
     const service = config.services[0];
     expect(service?.scenarios).toEqual([]);
@@ -97,6 +98,19 @@ describe('platform config', () => {
     expect(() => loadPlatformConfig('/nonexistent/platform.yml', FLAVOURS)).toThrow(
       /platform config \/nonexistent\/platform.yml is invalid:\ncannot read the file/,
     );
+  });
+
+  it('takes the sweeper settings and refuses a keepImages that leaves nothing to roll back to', () => {
+    // Act
+    const config = parsePlatformConfig(
+      `platform:\n  sweeper:\n    keepImages: 5\n${MINIMAL}`,
+      'platform.yml',
+      FLAVOURS,
+    );
+    const message = problemOf(`platform:\n  sweeper:\n    keepImages: 0\n${MINIMAL}`);
+    // Assess
+    expect(config.platform.sweeper).toEqual({ keepImages: 5, everyMinutes: 60, graceMinutes: 15 });
+    expect(message).toMatch(/platform\.yml:3:\d+: platform\.sweeper\.keepImages: keep at least 1 image/);
   });
 
   it('refuses names that cannot be part of AWS resource names', () => {

@@ -214,6 +214,25 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
     'cloudwatch:DeleteAlarms',
     'sns:Publish',
   ],
+  // lambdas/adapters/aws/sweeper/ec2Sweep.ts: running builds and SWEPT records, execution status,
+  // a leftover test environment destroyed as the destroy task does, AMIs and snapshots by their tag.
+  'vouch-sweeper': [
+    'dynamodb:Query',
+    'dynamodb:PutItem',
+    'states:DescribeExecution',
+    'ec2:TerminateInstances',
+    'elasticloadbalancing:DeleteRule',
+    'elasticloadbalancing:DeleteTargetGroup',
+    ...ELB_DESCRIBE,
+    'ec2:DescribeInstances',
+    'scheduler:DeleteSchedule',
+    'scheduler:ListSchedules',
+    'cloudwatch:DescribeAlarms',
+    'cloudwatch:DeleteAlarms',
+    'ec2:DescribeImages',
+    'ec2:DeregisterImage',
+    'ec2:DeleteSnapshot',
+  ],
   // lib/platform/ControlEndpoint.ts: people's promote / abort / rollback (test/infra/controlEndpoint.test.ts).
   'vouch-control': [
     'dynamodb:Query',
@@ -561,6 +580,27 @@ describe('platform stack: data, events and endpoints', () => {
       ([a]) => a === 'states:DescribeExecution',
     )?.[1];
     expect(JSON.stringify(describe)).toMatch(/execution:vouch-ec2-canary:\*/);
+  });
+
+  it('runs the sweeper every hour with keepImages from the config, deleting only AMIs and snapshots bake tagged', () => {
+    const sweeper = functionsByService().get('vouch-sweeper');
+    vouch.platform.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'rate(1 hour)',
+      Target: Match.objectLike({ Arn: { 'Fn::GetAtt': [sweeper?.id, 'Arn'] } }),
+    });
+    const env = (
+      propsOf({ Properties: sweeper?.props }).Environment as { Variables: Record<string, unknown> }
+    ).Variables;
+    expect(env).toMatchObject({ VOUCH_SWEEP_KEEP_IMAGES: '3', VOUCH_SWEEP_GRACE_MINUTES: '15' });
+    const tagged = ` if ${JSON.stringify({ Null: { 'aws:ResourceTag/vouch:image-id': 'false' } })}`;
+    const permissions = permissionsOf('vouch-sweeper');
+    expect(permissions.get('ec2:DeregisterImage')).toEqual([
+      `arn:<AWS::Partition>:ec2:<AWS::Region>::image/*${tagged}`,
+      `arn:<AWS::Partition>:ec2:<AWS::Region>::snapshot/*${tagged}`,
+    ]);
+    expect(permissions.get('ec2:DeleteSnapshot')).toEqual(permissions.get('ec2:DeregisterImage'));
+    // Its table writes stay in the services' partitions (SWEPT records).
+    expect(JSON.stringify(permissions.get('dynamodb:PutItem'))).toContain('SERVICE#*');
   });
 
   it('lets provision create, and destroy and the reconciler delete, only per-run alarms of ephemeral environments', () => {

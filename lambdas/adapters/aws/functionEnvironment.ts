@@ -44,6 +44,9 @@ export const RUNTIME_ENV = {
    * state machine runs each service and its environments (reconciler, control).
    */
   servicePipes: 'VOUCH_SERVICE_PIPES',
+  /** The sweeper's images kept per service and grace minutes (platform config `platform.sweeper`). */
+  sweepKeepImages: 'VOUCH_SWEEP_KEEP_IMAGES',
+  sweepGraceMinutes: 'VOUCH_SWEEP_GRACE_MINUTES',
 } as const;
 
 const value = z.string().min(1);
@@ -124,6 +127,20 @@ const HANDLER_ENV = {
     [RUNTIME_ENV.stateMachines]: value,
     [RUNTIME_ENV.servicePipes]: value,
   }),
+  /**
+   * The scheduled sweeper: the table (running builds, SWEPT records), the state machines and service
+   * pipes (is a run's execution running), the EC2 target and the run-bots group (a leftover test
+   * environment goes as destroy removes it), its settings.
+   */
+  sweeper: z.strictObject({
+    ...table,
+    ...ec2Target,
+    [RUNTIME_ENV.stateMachines]: value,
+    [RUNTIME_ENV.servicePipes]: value,
+    [RUNTIME_ENV.runBotScheduleGroup]: value,
+    [RUNTIME_ENV.sweepKeepImages]: value,
+    [RUNTIME_ENV.sweepGraceMinutes]: value,
+  }),
   /** The service registry custom resource: the table it registers the configured services in. */
   serviceRegistry: z.strictObject({ ...table }),
 } as const;
@@ -181,7 +198,7 @@ export function functionEnvironment<F extends FunctionWithEnv>(
 
 /** The schema key of a task type or handler (alarmEvent and windowEnd share the resumer's). */
 export function envContractOf(
-  fn: TaskType | 'webhook' | 'alarmEvent' | 'windowEnd' | 'bot' | 'reconciler' | 'control',
+  fn: TaskType | 'webhook' | 'alarmEvent' | 'windowEnd' | 'bot' | 'reconciler' | 'sweeper' | 'control',
 ): FunctionWithEnv {
   if (fn === 'alarmEvent' || fn === 'windowEnd') return 'windowResumer';
   return fn;

@@ -47,6 +47,8 @@ export const keys = {
   taskEventSk: (at: string, task: string, phase: string) => `EV#${at}#task#${task}#${phase}`,
   promotionSk: (at: string, label: string) => `EV#${at}#promotion#${label}`,
   controlSk: (at: string, action: string) => `EV#${at}#control#${action}`,
+  /** What a sweep removed of a service, in its partition (lambdas/core/sweeper). */
+  sweptSk: (at: string) => `SWEPT#${at}`,
   servicesIndex: 'SERVICES',
   teamIndex: (team: string) => `TEAM#${team}`,
   teamBuildSk: (allocatedAt: string, service: string, version: number) =>

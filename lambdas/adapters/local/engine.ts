@@ -67,6 +67,11 @@ export interface LocalRunOptions {
   readonly onHistory?: (entry: HistoryEntry) => void;
   /** Retry pauses in ms instead of the definition's IntervalSeconds (tests). */
   readonly retryIntervalMs?: number;
+  /**
+   * Stops the execution as StopExecution does: it ends ABORTED at once, no Catch and no `last` section
+   * runs; a task already in flight finishes on its own (what it creates is left behind, as on AWS).
+   */
+  readonly signal?: AbortSignal;
 }
 
 interface TaskStateInfo {
@@ -206,6 +211,8 @@ export async function runPipeLocally(
     overrides: { taskResourceLocalHandlers: handlers as never, retryIntervalOverrides },
     context: { Execution: { Id: name, Name: name, Input: input }, Task: { Token: 'replaced-per-task' } },
   });
+  if (options.signal?.aborted) execution.abort();
+  else options.signal?.addEventListener('abort', () => execution.abort(), { once: true });
   const record = (entry: HistoryEntry) => {
     history.push(entry);
     options.onHistory?.(entry);

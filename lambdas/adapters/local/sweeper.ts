@@ -14,6 +14,13 @@ export interface LocalSweepOptions {
   readonly target: LocalDeployTarget;
   /** Executions the engine runs now. */
   readonly runningExecutions: () => Promise<readonly string[]> | readonly string[];
+  /** Image ids the running executions baked (kept even when older than the newest N). @default none */
+  readonly bakedByRunning?: () => ReadonlySet<string>;
+  /**
+   * How a test environment is destroyed: the platform stops its bots and alarms first.
+   * @default the target's destroy
+   */
+  readonly destroyEnvironment?: (id: string) => Promise<void>;
   /** Where the report goes (the build data's events; the platform's log). */
   readonly record: (report: SweepReport) => Promise<void>;
   readonly now?: () => Date;
@@ -39,6 +46,7 @@ export function localSweepPorts(options: LocalSweepOptions): SweepPorts {
           kind: 'environment',
           id: environment.id,
           service: environment.service,
+          environment: environment.name,
           runKey,
           createdAt: environment.createdAt,
           images,
@@ -57,10 +65,16 @@ export function localSweepPorts(options: LocalSweepOptions): SweepPorts {
     },
     async running() {
       const executions = await options.runningExecutions();
-      return { runKeys: new Set(executions.map(runKeyOf)) };
+      return {
+        runKeys: new Set(executions.map(runKeyOf)),
+        ...(options.bakedByRunning ? { bakedImages: options.bakedByRunning() } : {}),
+      };
     },
     async remove(resource) {
-      if (resource.kind === 'environment') return target.destroy({ id: resource.id });
+      if (resource.kind === 'environment')
+        return options.destroyEnvironment
+          ? options.destroyEnvironment(resource.id)
+          : target.destroy({ id: resource.id });
       if (resource.kind === 'image') return target.removeImage(resource.id);
       throw new SweepError(`the local sweeper does not remove ${resource.kind} ${resource.id}`);
     },

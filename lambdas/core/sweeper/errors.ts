@@ -5,3 +5,11 @@ export class SweepError extends Error {
     this.name = 'SweepError';
   }
 }
+
+/** The sweeper's settings are not usable (the platform config's `platform.sweeper`, or the local options). */
+export class SweepConfigError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'SweepConfigError';
+  }
+}

@@ -34,6 +34,8 @@ export interface SweepableResource {
   /** The id the remover takes back (an instance id, an ARN, an environment id, an image id). */
   readonly id: string;
   readonly service: string;
+  /** The environment it belongs to (`test`, `qa`), when it belongs to one: how a sweep is reported. */
+  readonly environment?: string;
   /** The run that created it (its run key, `runKeyOf(execution)`); absent for images and lasting resources. */
   readonly runKey?: string;
   /** ISO 8601. */
@@ -182,4 +184,41 @@ export async function sweep(ports: SweepPorts, policy: SweepPolicy = {}): Promis
   const report: SweepReport = { at: now().toISOString(), removed, failed, kept: plan.keep.length };
   if (removed.length > 0 || failed.length > 0) await ports.record(report);
   return report;
+}
+
+/** One service's part of a sweep, as the build data keeps it (`vouch history <service>` shows it). */
+export interface ServiceSweepRecord {
+  readonly service: string;
+  readonly at: string;
+  readonly removed: readonly SweptItem[];
+  readonly failed: readonly (SweptItem & { readonly error: string })[];
+}
+
+export interface SweptItem {
+  readonly kind: SweptKind;
+  readonly id: string;
+  readonly environment?: string;
+  readonly runKey?: string;
+  readonly reason: string;
+}
+
+const sweptItem = (d: SweepDecision): SweptItem => ({
+  kind: d.resource.kind,
+  id: d.resource.id,
+  ...(d.resource.environment === undefined ? {} : { environment: d.resource.environment }),
+  ...(d.resource.runKey === undefined ? {} : { runKey: d.resource.runKey }),
+  reason: d.reason,
+});
+
+/** A sweep report split per service, for the build data (one record per service it touched). */
+export function sweepRecordsByService(report: SweepReport): ServiceSweepRecord[] {
+  const services = new Set([...report.removed, ...report.failed].map((d) => d.resource.service));
+  return [...services].sort().map((service) => ({
+    service,
+    at: report.at,
+    removed: report.removed.filter((d) => d.resource.service === service).map(sweptItem),
+    failed: report.failed
+      .filter((d) => d.resource.service === service)
+      .map((d) => ({ ...sweptItem(d), error: d.error })),
+  }));
 }

@@ -20,6 +20,12 @@ import { createDecideTask, createLocalVerifyTask } from '../../../core/pipeline/
 import { type ReconcileReport, reconcileService } from '../../../core/pipeline/reconcile.ts';
 import { createPipelineTasks, type PipelinePorts } from '../../../core/pipeline/tasks.ts';
 import { type AslDefinition, compileFlavour, type ServiceSpec } from '../../../core/spec/index.ts';
+import {
+  parseSweeperSettings,
+  type SweeperSettings,
+  type SweeperSettingsInput,
+} from '../../../core/sweeper/config.ts';
+import { type SweepReport, sweep, sweepRecordsByService } from '../../../core/sweeper/sweep.ts';
 import { SlotSampleRecorder } from '../../../core/target/slotEvidence.ts';
 import { BuildRepository } from '../../dynamo/buildRepository.ts';
 import { DynamoDeliveryLedger } from '../../dynamo/deliveryLedger.ts';
@@ -35,11 +41,16 @@ import { LocalMetricStore } from '../metrics/metricStore.ts';
 import { createLocalNotificationSink } from '../notificationSink.ts';
 import { LocalScheduler } from '../scheduler.ts';
 import { shellCommands } from '../shellCommands.ts';
+import { localSweepPorts } from '../sweeper.ts';
 import { LocalDeployTarget, liveServiceProcessCount } from '../target/index.ts';
 import { createLocalWebhookServer, type LocalWebhookServer } from '../webhookServer.ts';
 import { type ControlApi, startControlApi } from './controlApi.ts';
 import { EnvironmentWatcher, evidenceKeyOf } from './environmentWatcher.ts';
-import { UnknownLocalEnvironmentError, UnknownLocalServiceError } from './errors.ts';
+import {
+  UnknownLocalEnvironmentError,
+  UnknownLocalExecutionError,
+  UnknownLocalServiceError,
+} from './errors.ts';
 import type {
   AbortOutcome,
   OperatorControls,
@@ -84,6 +95,12 @@ export interface LocalPlatformOptions {
   readonly apiPort?: number;
   /** Progress lines. @default console.log */
   readonly out?: (line: string) => void;
+  /**
+   * The periodic sweep of what ended runs left (lambdas/core/sweeper): how many images to keep, how
+   * often (minutes of the platform's clock), the grace period. Bad values stop the start with
+   * SweepConfigError. @default { keepImages: 3, everyMinutes: 60, graceMinutes: 15 }
+   */
+  readonly sweeper?: SweeperSettingsInput;
 }
 
 interface ServiceEntry {
@@ -100,6 +117,8 @@ export interface RunningExecution {
   readonly commit: string;
   readonly startedAt: string;
   readonly done: Promise<LocalExecutionResult>;
+  /** Stops the run as StopExecution does (LocalPlatform.stopExecution). */
+  readonly stop: AbortController;
   result?: LocalExecutionResult;
 }
 
@@ -151,6 +170,8 @@ export class LocalPlatform implements OperatorControls {
   api?: ControlApi;
 
   static async start(options: LocalPlatformOptions): Promise<LocalPlatform> {
+    // Refused before anything starts: a bad keepImages must not sweep with some other number.
+    const sweeper = parseSweeperSettings(options.sweeper ?? {}, 'sweeper');
     const stateDir = join(options.cwd, '.vouch');
     mkdirSync(stateDir, { recursive: true });
     const clock = new ScaledClock(options.timeScale ?? 1);
@@ -198,6 +219,7 @@ export class LocalPlatform implements OperatorControls {
     metrics.start();
     scheduler.start();
     platform.startHeartbeat();
+    platform.startSweeper(sweeper);
     await platform.startWebhook();
     platform.api = await startControlApi(platform, platformSource(platform), options.apiPort ?? 0);
     platform.writeInfo();
@@ -313,9 +335,11 @@ export class LocalPlatform implements OperatorControls {
     definition ??= compileFlavour(entry.spec.pipe);
     const history: HistoryEntry[] = [];
     this.history.set(name, history);
+    const stop = new AbortController();
     const done = runPipeLocally(definition, input as unknown as JsonValue, {
       name,
-      tasks: createPipelineTasks(this.pipelinePorts(entry)),
+      signal: stop.signal,
+      tasks: createPipelineTasks(this.pipelinePorts(entry, name)),
       onHistory: (h) => {
         history.push(h);
         for (const listener of this.progressListeners) listener(name, h);
@@ -327,6 +351,7 @@ export class LocalPlatform implements OperatorControls {
       commit: input.commit,
       startedAt: new Date().toISOString(),
       done,
+      stop,
     };
     done.then((result) => {
       execution.result = result;
@@ -335,13 +360,22 @@ export class LocalPlatform implements OperatorControls {
     return execution;
   }
 
-  /** The ports the pipeline tasks run on, here. */
-  pipelinePorts(entry: ServiceEntry): PipelinePorts {
+  /** The ports the pipeline tasks run on, here, for one execution. */
+  pipelinePorts(entry: ServiceEntry, execution: string): PipelinePorts {
     const windowPorts = this.windowPorts();
     const windowEnds = this.scheduler.windowEnds((window) => resumeAtWindowEnd(window, windowPorts));
+    const target = this.environments.watching(this.target);
     return {
       builds: this.builds,
-      target: this.environments.watching(this.target),
+      target: {
+        ...target,
+        // What a run baked is kept by the sweeper while the run runs, however old its content is.
+        bake: async (request) => {
+          const image = await target.bake(request);
+          this.bakedBy.set(execution, [...(this.bakedBy.get(execution) ?? []), image.id]);
+          return image;
+        },
+      },
       verify: this.abortable(
         createLocalVerifyTask({
           windows: this.windows,
@@ -602,8 +636,82 @@ export class LocalPlatform implements OperatorControls {
     return report;
   }
 
+  /**
+   * Stops a run as StopExecution does on AWS: it ends ABORTED at once, its `last` section (destroy,
+   * notify) does not run, and a task in flight finishes on its own. What it leaves is the
+   * reconciler's (its record, its locks) and the sweeper's (its environment, its images).
+   */
+  async stopExecution(name: string): Promise<LocalExecutionResult> {
+    const execution = this.executions.get(name);
+    if (!execution) throw new UnknownLocalExecutionError(name);
+    execution.stop.abort();
+    return execution.done;
+  }
+
+  /** Image ids baked by each execution, for the sweeper (kept while that execution runs). */
+  private readonly bakedBy = new Map<string, string[]>();
+  private sweepTimer?: NodeJS.Timeout;
+  private sweeping?: Promise<SweepReport>;
+  private sweeperSettings?: SweeperSettings;
+  readonly sweeps: SweepReport[] = [];
+
+  /** Runs the sweep every `everyMinutes` of the platform's clock. */
+  private startSweeper(settings: SweeperSettings): void {
+    this.sweeperSettings = settings;
+    this.sweepTimer = setInterval(
+      () => {
+        void this.sweep().catch((error: unknown) =>
+          this.out(`  ! sweeper: ${error instanceof Error ? error.message : String(error)}`),
+        );
+      },
+      (settings.everyMinutes * 60_000) / this.clock.scale,
+    );
+    this.sweepTimer.unref();
+  }
+
+  /**
+   * One sweep now (lambdas/core/sweeper/sweep.ts): test environments of runs the engine no longer
+   * runs are destroyed (bots and alarms first), images beyond the newest `keepImages` per service are
+   * removed unless an environment serves them or a running run baked them. What it removed is
+   * recorded per service in the build data (`vouch history <service>` shows it). One sweep at a time.
+   */
+  async sweep(): Promise<SweepReport> {
+    if (this.sweeping) return this.sweeping;
+    const settings = this.sweeperSettings ?? parseSweeperSettings({});
+    const running = () =>
+      [...this.executions.values()].filter((e) => e.result === undefined && !e.stop.signal.aborted);
+    this.sweeping = sweep(
+      localSweepPorts({
+        target: this.target,
+        runningExecutions: () => running().map((e) => e.name),
+        bakedByRunning: () => new Set(running().flatMap((e) => this.bakedBy.get(e.name) ?? [])),
+        destroyEnvironment: async (id) => {
+          this.environments.unwatch(id);
+          await this.target.destroy({ id });
+        },
+        record: async (report) => {
+          for (const record of sweepRecordsByService(report)) await this.builds.recordSweep(record);
+        },
+        now: () => new Date(this.clock.now()),
+      }),
+      { keepImages: settings.keepImages, graceMs: settings.graceMinutes * 60_000 },
+    );
+    try {
+      const report = await this.sweeping;
+      this.sweeps.push(report);
+      for (const d of report.removed) this.out(`  swept ${d.resource.kind} ${d.resource.id}: ${d.reason}`);
+      for (const f of report.failed)
+        this.out(`  ! sweeper could not remove ${f.resource.kind} ${f.resource.id}: ${f.error}`);
+      return report;
+    } finally {
+      this.sweeping = undefined;
+    }
+  }
+
   async close(): Promise<void> {
     if (this.heartbeat) clearInterval(this.heartbeat);
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    await this.sweeping?.catch(() => undefined);
     await this.api?.close();
     await this.scheduler.stop();
     this.metrics.stop();

@@ -27,3 +27,10 @@ export class UnknownLocalEnvironmentError extends UnknownLocalNameError {
     this.name = 'UnknownLocalEnvironmentError';
   }
 }
+
+export class UnknownLocalExecutionError extends UnknownLocalNameError {
+  constructor(execution: string) {
+    super(`no run "${execution}" on this platform`);
+    this.name = 'UnknownLocalExecutionError';
+  }
+}

@@ -1,0 +1,63 @@
+// Target of the sweeper's recurring EventBridge Scheduler schedule: removes what runs that ended left
+// on EC2 (test environments: instances, target groups, listener rules, their bot schedules and alarms)
+// and AMIs with their snapshots beyond the newest N per service, never what a running run owns, and
+// records what it removed per service in the build table (issue 18).
+import { Logger } from '@aws-lambda-powertools/logger';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { z } from 'zod';
+import { cloudWatchRunAlarms } from '../adapters/aws/evidence/runAlarms.ts';
+import { runBotSchedules } from '../adapters/aws/evidence/runBotSchedules.ts';
+import { RUNTIME_ENV, readFunctionEnv } from '../adapters/aws/functionEnvironment.ts';
+import { buildRecordsFromEnv } from '../adapters/aws/pipeline/fromEnv.ts';
+import { parseReconcileRegistry } from '../adapters/aws/reconcile/registry.ts';
+import { ec2SweepPorts } from '../adapters/aws/sweeper/ec2Sweep.ts';
+import { ec2DeployTargetFromEnv } from '../adapters/aws/target/fromEnv.ts';
+import { parseSweeperSettings } from '../core/sweeper/config.ts';
+import { sweep, sweepRecordsByService } from '../core/sweeper/sweep.ts';
+
+const env = readFunctionEnv('sweeper');
+const settings = parseSweeperSettings(
+  {
+    keepImages: Number(env[RUNTIME_ENV.sweepKeepImages]),
+    graceMinutes: Number(env[RUNTIME_ENV.sweepGraceMinutes]),
+  },
+  'VOUCH_SWEEP',
+);
+const builds = buildRecordsFromEnv(env);
+const target = ec2DeployTargetFromEnv(env);
+const bots = runBotSchedules(new SchedulerClient({}), { groupName: env.VOUCH_RUN_BOT_SCHEDULE_GROUP });
+const alarms = cloudWatchRunAlarms(new CloudWatchClient({}));
+const logger = new Logger({ serviceName: 'vouch-sweeper' });
+const ports = ec2SweepPorts({
+  ec2: new EC2Client({}),
+  elb: new ElasticLoadBalancingV2Client({}),
+  // As the destroy task does: bots first (a bot hitting a target that is gone counts as failures).
+  destroyEnvironment: async (id) => {
+    await bots.stop(id);
+    await alarms.remove(id);
+    await target.destroy({ id });
+  },
+  builds,
+  sfn: new SFNClient({}),
+  stateMachines: z
+    .record(z.string(), z.string().startsWith('arn:'))
+    .parse(JSON.parse(env.VOUCH_STATE_MACHINES)),
+  services: parseReconcileRegistry(env.VOUCH_SERVICE_PIPES),
+  record: async (report) => {
+    for (const record of sweepRecordsByService(report)) await builds.recordSweep(record);
+  },
+});
+
+/** The schedule's input is `{}`; nothing in it changes what is swept. */
+export async function handler(_event: unknown) {
+  const report = await sweep(ports, {
+    keepImages: settings.keepImages,
+    graceMs: settings.graceMinutes * 60_000,
+  });
+  if (report.removed.length + report.failed.length > 0) logger.info('swept', { ...report });
+  return report;
+}
