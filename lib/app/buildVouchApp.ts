@@ -1,6 +1,6 @@
 import type { App } from 'aws-cdk-lib';
 import { MissingPrerequisiteError, StackDefinitionError } from '../config/errors.ts';
-import type { PlatformConfig } from '../config/platformConfig.ts';
+import { LAMBDA_FLAVOUR, type PlatformConfig } from '../config/platformConfig.ts';
 import { placeholdersOf } from '../platform/PipelineStateMachine.ts';
 import { PlatformStack, TARGET_TASK_TYPES } from '../platform/PlatformStack.ts';
 import { ServiceStack, type ServiceStackProps } from '../service/ServiceStack.ts';
@@ -73,7 +73,8 @@ function lastingEnvironmentRouting(
   const out = new Map<string, NonNullable<ServiceStackProps['routing']>>();
   let priority = 0;
   for (const service of options.config.services) {
-    if (!onTarget.has(service.flavour)) continue;
+    // A Lambda service's environments are its function's aliases (ServiceStack's LambdaAliases).
+    if (!onTarget.has(service.flavour) || service.flavour === LAMBDA_FLAVOUR) continue;
     if (target === undefined) {
       throw new MissingPrerequisiteError(
         `service ${service.name} uses flavour ${service.flavour}, which bakes or deploys on EC2 behind an ALB, but platform.ec2Target is not set: give vpcId, loadBalancerArn, listenerArn, loadBalancerDnsName, testDomain, launchTemplateId, baseImageId and instanceRoleArn of resources in your account`,

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { lambdaTargetServiceSchema } from '../../lambdas/adapters/aws/lambdaTarget/config.ts';
 import { ec2TargetConfigSchema } from '../../lambdas/adapters/aws/target/config.ts';
 import { AlarmsSpecSchema, BotScenarioSchema } from '../../lambdas/core/evidence/spec.ts';
 import { SpecError } from '../../lambdas/core/spec/errors.ts';
@@ -62,7 +63,16 @@ export const ServiceConfigSchema = z.strictObject({
   scenarios: z.array(ScenarioEntry).default([]),
   /** Golden-signal alarm thresholds: the `alarms` section of `.vouch.yml`. @default every signal at its default */
   alarms: AlarmsSpecSchema.prefault({}),
+  /**
+   * The function a `lambda-canary` service runs as (required for that flavour, refused for others):
+   * `functionName`, a function of your account; the service stack publishes a first version of it and
+   * creates the aliases of the lasting environments, whose `baseUrl` reaches them. @default none
+   */
+  lambdaTarget: lambdaTargetServiceSchema.optional(),
 });
+
+/** The flavour whose tasks drive the Lambda deploy target. */
+export const LAMBDA_FLAVOUR = 'lambda-canary';
 
 export const PlatformSettingsSchema = z.strictObject({
   /** The team that runs Vouch itself: the `team` tag of the platform stack. @default platform */
@@ -136,6 +146,20 @@ export function platformConfigSchema(flavours: readonly string[]) {
             code: 'custom',
             path: ['services', index, 'flavour'],
             message: `unknown flavour "${service.flavour}"; shipped flavours are: ${flavours.join(', ')}`,
+          });
+        }
+        if (service.flavour === LAMBDA_FLAVOUR && service.lambdaTarget === undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['services', index, 'lambdaTarget'],
+            message: `required: a ${LAMBDA_FLAVOUR} service names its function (lambdaTarget.functionName)`,
+          });
+        }
+        if (service.flavour !== LAMBDA_FLAVOUR && service.lambdaTarget !== undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['services', index, 'lambdaTarget'],
+            message: `lambdaTarget is for the ${LAMBDA_FLAVOUR} flavour; ${service.name} is ${service.flavour}`,
           });
         }
         unique(

@@ -18,14 +18,16 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference.js';
 import type { Construct } from 'constructs';
 import { encodeServiceRegistry } from '../../lambdas/adapters/aws/functionEnvironment.ts';
+import { LAMBDA_TARGET_ENV } from '../../lambdas/adapters/aws/lambdaTarget/config.ts';
 import { encodeReconcileRegistry } from '../../lambdas/adapters/aws/reconcile/registry.ts';
 import { SERVICE_REGISTRY_RESOURCE_TYPE } from '../../lambdas/adapters/aws/registry/serviceRegistry.ts';
 import { EC2_TARGET_ENV } from '../../lambdas/adapters/aws/target/config.ts';
+import { DEPLOY_TARGET_ENV } from '../../lambdas/adapters/aws/target/kind.ts';
 import { ALARM_NAME_PREFIX } from '../../lambdas/core/evidence/alarms.ts';
 import { TASK_TYPES, type TaskType } from '../../lambdas/core/pipeline/contract.ts';
 import { TASK_LAMBDA_TIMEOUT_SECONDS } from '../../lambdas/core/pipeline/taskTimeouts.ts';
 import { StackDefinitionError } from '../config/errors.ts';
-import type { PlatformConfig } from '../config/platformConfig.ts';
+import { LAMBDA_FLAVOUR, type PlatformConfig } from '../config/platformConfig.ts';
 import { CostCollector, TeamCostDashboard } from '../cost/index.ts';
 import { handlerEntry, PROJECT_ROOT, taskEntry } from '../function/bundling.ts';
 import { VouchFunction } from '../function/VouchFunction.ts';
@@ -43,6 +45,9 @@ import {
   EVENT_HANDLERS,
   type EventHandler,
   HANDLER_PERMISSIONS,
+  LAMBDA_TARGET_TASK_PERMISSIONS,
+  LAMBDA_TARGET_TASK_TYPES,
+  type LambdaTargetTaskType,
   type PermissionGrant,
   type ResourceScope,
   TASK_PERMISSIONS,
@@ -83,6 +88,8 @@ export class PlatformStack extends Stack {
   readonly buildTable: BuildTable;
   readonly artifacts: ArtifactBucket;
   readonly taskFunctions: ReadonlyMap<TaskType, VouchFunction>;
+  /** The Lambda target's task functions (lambda-canary), when a service names a `lambdaTarget`. */
+  readonly lambdaTaskFunctions: ReadonlyMap<LambdaTargetTaskType, VouchFunction>;
   readonly handlers: ReadonlyMap<EventHandler, VouchFunction>;
   /** The control Lambda and its IAM-authenticated URL. */
   readonly control: ControlEndpoint;
@@ -197,10 +204,9 @@ export class PlatformStack extends Stack {
     this.runBots = new RunBotScheduling(this, 'RunBotScheduling', { botFunction: botFn.function });
 
     const targetEnv = ec2TargetEnvironment(config);
-    const taskFunctions = new Map<TaskType, VouchFunction>();
-    for (const type of TASK_TYPES) {
+    // The variables of a task type besides its target's: table, topic, projects, bucket, window, bots.
+    const taskEnvironment = (type: TaskType): Record<string, string> => {
       const environment: Record<string, string> = { ...tableEnv };
-      if (TARGET_TASK_TYPES.includes(type)) Object.assign(environment, targetEnv);
       if (type === 'notify' || type === 'rollback')
         environment[RUNTIME_ENV.notificationTopicArn] = this.notifications.topic.topicArn;
       if (type === 'build' || type === 'test')
@@ -221,6 +227,13 @@ export class PlatformStack extends Stack {
         environment[RUNTIME_ENV.botFunctionArn] = botFn.function.functionArn;
         environment[RUNTIME_ENV.botRoleArn] = this.runBots.role.roleArn;
       }
+      return environment;
+    };
+    const taskFunctions = new Map<TaskType, VouchFunction>();
+    for (const type of TASK_TYPES) {
+      const environment = taskEnvironment(type);
+      if (TARGET_TASK_TYPES.includes(type))
+        Object.assign(environment, { [DEPLOY_TARGET_ENV]: 'ec2' }, targetEnv);
       const id = `Task${type[0]?.toUpperCase()}${type.slice(1)}`;
       taskFunctions.set(
         type,
@@ -235,16 +248,64 @@ export class PlatformStack extends Stack {
         ),
       );
     }
+    // The Lambda target's task functions: the same handlers, another target through the same contract
+    // (VOUCH_DEPLOY_TARGET=lambda), for the services whose config names their function.
+    const lambdaServices = config.services.filter((s) => s.lambdaTarget !== undefined);
+    const lambdaTaskFunctions = new Map<LambdaTargetTaskType, VouchFunction>();
+    if (lambdaServices.length > 0) {
+      const functions = JSON.stringify({
+        services: Object.fromEntries(
+          lambdaServices.map((s) => [
+            s.name,
+            {
+              functionName: s.lambdaTarget?.functionName,
+              team: s.team,
+              solution: s.solution,
+              baseUrls: Object.fromEntries(
+                s.environments.filter((e) => !e.ephemeral).map((e) => [e.name, e.baseUrl]),
+              ),
+            },
+          ]),
+        ),
+      });
+      for (const type of LAMBDA_TARGET_TASK_TYPES) {
+        const id = `LambdaTask${type[0]?.toUpperCase()}${type.slice(1)}`;
+        lambdaTaskFunctions.set(
+          type,
+          fn(
+            id,
+            taskEntry(type),
+            `vouch-lambda-task-${type}`,
+            functionEnvironment(type, {
+              ...taskEnvironment(type),
+              [DEPLOY_TARGET_ENV]: 'lambda',
+              [LAMBDA_TARGET_ENV.functions]: functions,
+            }),
+            `Vouch pipeline task on the Lambda target: ${type}`,
+            Duration.seconds(TASK_LAMBDA_TIMEOUT_SECONDS[type]),
+          ),
+        );
+      }
+    }
+    this.lambdaTaskFunctions = lambdaTaskFunctions;
     this.taskFunctions = taskFunctions;
 
     const stateMachines = new Map<string, PipelineStateMachine>();
     const invokable = new Map<string, lambda.IFunction>(
       [...taskFunctions].map(([type, f]) => [type, f.function]),
     );
+    // The lambda-canary pipe's target tasks are the Lambda target's functions; without a Lambda
+    // service configured there are none, and no state machine for that flavour.
+    const lambdaInvokable = new Map<string, lambda.IFunction>([
+      ...invokable,
+      ...[...lambdaTaskFunctions].map(([type, f]) => [type, f.function] as const),
+    ]);
     for (const [flavour, definition] of props.flavours) {
+      if (flavour === LAMBDA_FLAVOUR && lambdaTaskFunctions.size === 0) continue;
+      const taskFunctions = flavour === LAMBDA_FLAVOUR ? lambdaInvokable : invokable;
       stateMachines.set(
         flavour,
-        new PipelineStateMachine(this, `Pipe-${flavour}`, { flavour, definition, taskFunctions: invokable }),
+        new PipelineStateMachine(this, `Pipe-${flavour}`, { flavour, definition, taskFunctions }),
       );
     }
     this.stateMachines = stateMachines;
@@ -426,6 +487,7 @@ export class PlatformStack extends Stack {
     // Least privilege, from the typed table: one statement per grant.
     const scopes = this.resourceScopes(config, machineArns, secrets);
     for (const [type, f] of taskFunctions) grant(f, TASK_PERMISSIONS[type], scopes);
+    for (const [type, f] of lambdaTaskFunctions) grant(f, LAMBDA_TARGET_TASK_PERMISSIONS[type], scopes);
     for (const name of EVENT_HANDLERS)
       grant(handlers.get(name) as VouchFunction, HANDLER_PERMISSIONS[name], scopes);
     grant(controlFn, CONTROL_PERMISSIONS, scopes);
@@ -449,7 +511,7 @@ export class PlatformStack extends Stack {
       new CfnOutput(this, `StateMachine-${flavour}`, { value: m.stateMachine.stateMachineArn });
     }
     this.suppressPlatformFindings(
-      [...taskFunctions.values(), ...handlers.values(), controlFn],
+      [...taskFunctions.values(), ...lambdaTaskFunctions.values(), ...handlers.values(), controlFn],
       [...stateMachines.values()],
     );
   }
@@ -529,6 +591,16 @@ export class PlatformStack extends Stack {
       webhookSecret: [`${secrets.webhookSecret.secretArn}-??????`],
       gitTokenSecret: [`${secrets.gitTokenSecret.secretArn}-??????`],
       slackTokenSecret: [`${secrets.slackTokenSecret.secretArn}-??????`],
+      // A function and its versions and aliases (`function:<name>:<qualifier>`), service by service.
+      lambdaServiceFunctions: config.services.flatMap((s) => {
+        const name = s.lambdaTarget?.functionName;
+        if (name === undefined) return [];
+        const unqualified = name.startsWith('arn:')
+          ? name
+          : arn('lambda', 'function', name, ArnFormat.COLON_RESOURCE_NAME);
+        return [unqualified, `${unqualified}:*`];
+      }),
+      artifactObjects: [this.artifacts.bucket.arnForObjects('*')],
       unscoped: ['*'],
     };
   }
@@ -579,6 +651,9 @@ const WILDCARD_REASONS: Readonly<Record<ResourceScope, string>> = {
   webhookSecret: 'the webhook secret',
   gitTokenSecret: 'the Git token secret',
   slackTokenSecret: 'the Slack token secret',
+  lambdaServiceFunctions:
+    "the versions and aliases of the Lambda services' functions (function:<name>:<qualifier>): versions are published and test aliases created at run time",
+  artifactObjects: 'the build artifacts, keyed by service and commit at run time',
   unscoped: 'APIs without resource-level permissions',
 };
 

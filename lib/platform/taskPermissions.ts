@@ -53,6 +53,10 @@ export type ResourceScope =
   | 'webhookSecret'
   | 'gitTokenSecret'
   | 'slackTokenSecret'
+  /** The functions of Lambda services (`function:<name>` and `function:<name>:*`: versions, aliases). */
+  | 'lambdaServiceFunctions'
+  /** The artifact bucket's objects (UpdateFunctionCode reads the package with the caller's rights). */
+  | 'artifactObjects'
   /** `*`: only with `why`. */
   | 'unscoped';
 
@@ -289,6 +293,89 @@ const TASK_CALLS: Readonly<Record<TaskType, readonly PermissionGrant[]>> = {
 };
 
 /**
+ * The Lambda target's calls (lambdas/adapters/aws/lambdaTarget/LambdaDeployTarget.ts), on the services'
+ * functions only. Every target task but destroy resolves its environment through `provision` first,
+ * which for a test environment creates the run's alias and its AWS_IAM URL when they are missing.
+ */
+const lambdaFn = (...actions: string[]): PermissionGrant => ({
+  actions: actions.map((a) => `lambda:${a}`),
+  scope: 'lambdaServiceFunctions',
+});
+const LAMBDA_PROVISION = lambdaFn(
+  'GetAlias',
+  'CreateAlias',
+  'CreateFunctionUrlConfig',
+  'GetFunctionUrlConfig',
+);
+
+/** What each target task type calls when it drives the Lambda target instead of EC2 + ALB. */
+const LAMBDA_TARGET_CALLS: Readonly<Record<LambdaTargetTaskType, readonly PermissionGrant[]>> = {
+  // UpdateFunctionCode with Publish (PublishVersion), then GetFunctionConfiguration of the version
+  // until it is active; Lambda reads the package from S3 with the caller's permissions.
+  bake: [
+    lambdaFn('UpdateFunctionCode', 'PublishVersion', 'GetFunctionConfiguration'),
+    { actions: ['s3:GetObject'], scope: 'artifactObjects' },
+  ],
+  provision: [
+    LAMBDA_PROVISION,
+    { actions: ['cloudwatch:PutMetricAlarm', 'cloudwatch:TagResource'], scope: 'runAlarms' },
+  ],
+  deploy: [
+    table('dynamodb:UpdateItem', 'dynamodb:Query'),
+    LAMBDA_PROVISION,
+    lambdaFn('UpdateAlias'),
+    { actions: ['scheduler:CreateSchedule'], scope: 'runBotSchedules' },
+    {
+      actions: ['iam:PassRole'],
+      scope: 'runBotRole',
+      conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+    },
+  ],
+  // runOnce: signed requests to the environment's function URL.
+  bots: [LAMBDA_PROVISION, lambdaFn('InvokeFunctionUrl')],
+  shift: [table('dynamodb:UpdateItem'), LAMBDA_PROVISION, lambdaFn('UpdateAlias')],
+  promote: [table('dynamodb:UpdateItem'), LAMBDA_PROVISION, lambdaFn('UpdateAlias')],
+  rollback: [
+    table('dynamodb:UpdateItem'),
+    LAMBDA_PROVISION,
+    lambdaFn('UpdateAlias'),
+    { actions: ['sns:Publish'], scope: 'notificationTopic' },
+  ],
+  destroy: [
+    lambdaFn('DeleteFunctionUrlConfig', 'DeleteAlias'),
+    { actions: ['scheduler:DeleteSchedule'], scope: 'runBotSchedules' },
+    unscoped(['scheduler:ListSchedules'], 'scheduler:ListSchedules supports no resource-level permissions'),
+    { actions: ['cloudwatch:DescribeAlarms', 'cloudwatch:DeleteAlarms'], scope: 'runAlarms' },
+  ],
+  // The function's own metrics per executed version behind the alias (lambdaCanarySamples.ts).
+  judge: [LAMBDA_PROVISION, METRIC_DATA],
+};
+
+/** Task types that drive a deploy target (and so have a Lambda-target function of their own). */
+export const LAMBDA_TARGET_TASK_TYPES = [
+  'bake',
+  'provision',
+  'deploy',
+  'bots',
+  'shift',
+  'judge',
+  'promote',
+  'rollback',
+  'destroy',
+] as const satisfies readonly TaskType[];
+export type LambdaTargetTaskType = (typeof LAMBDA_TARGET_TASK_TYPES)[number];
+
+/** Every grant of a Lambda-target task function: its task events and its own calls. */
+export const LAMBDA_TARGET_TASK_PERMISSIONS: Readonly<
+  Record<LambdaTargetTaskType, readonly PermissionGrant[]>
+> = Object.fromEntries(
+  LAMBDA_TARGET_TASK_TYPES.map((type) => [
+    type,
+    [table('dynamodb:GetItem', 'dynamodb:PutItem'), ...LAMBDA_TARGET_CALLS[type]],
+  ]),
+) as unknown as Record<LambdaTargetTaskType, readonly PermissionGrant[]>;
+
+/**
  * Per task type, every grant of its Lambda: its task events (every task reports start and end to the
  * build data repository: recordTaskEvent reads the build, puts the event) and its own calls.
  */
@@ -346,7 +433,8 @@ export const HANDLER_PERMISSIONS: Readonly<Record<EventHandler, readonly Permiss
   ],
   alarmEvent: WINDOW_CLOSE,
   windowEnd: WINDOW_CLOSE,
-  bot: [],
+  // A Lambda service's test alias has an AWS_IAM function URL: the bots sign their requests (SigV4).
+  bot: [{ actions: ['lambda:InvokeFunctionUrl'], scope: 'lambdaServiceFunctions' }],
   // The scheduled reconciler (lambdas/adapters/aws/reconcile/deployedReconcile.ts), call by call.
   reconciler: [
     // listRunningBuilds and whereRuns (Query); findLock and getBuild (Get); recordRunFinished (Update,

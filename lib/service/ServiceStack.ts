@@ -6,6 +6,7 @@ import type { ServiceConfig } from '../config/platformConfig.ts';
 import { BotSchedules } from './BotSchedules.ts';
 import { EnvironmentRouting } from './EnvironmentRouting.ts';
 import { GoldenSignalAlarms } from './GoldenSignalAlarms.ts';
+import { LambdaAliases } from './LambdaAliases.ts';
 import { ServiceBuildProject } from './ServiceBuildProject.ts';
 import { ServiceDashboard } from './ServiceDashboard.ts';
 
@@ -39,6 +40,8 @@ export class ServiceStack extends Stack {
   readonly dashboard: ServiceDashboard;
   readonly build: ServiceBuildProject;
   readonly routing: ReadonlyMap<string, EnvironmentRouting>;
+  /** A Lambda service's lasting aliases (`lambdaTarget` in its config); none for other services. */
+  readonly lambdaAliases?: LambdaAliases;
 
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     super(scope, id, props);
@@ -78,6 +81,12 @@ export class ServiceStack extends Stack {
       );
     }
     this.routing = routing;
+    if (service.lambdaTarget) {
+      this.lambdaAliases = new LambdaAliases(this, 'LambdaAliases', {
+        functionName: service.lambdaTarget.functionName,
+        environments: service.environments.filter((e) => !e.ephemeral).map((e) => e.name),
+      });
+    }
     this.bots = new BotSchedules(this, 'Bots', {
       service: service.name,
       environments: service.environments,

@@ -34,7 +34,7 @@ describe('platform config', () => {
     const config = loadPlatformConfig(EXAMPLE_CONFIG, FLAVOURS);
     // Assess
     expect(config.teams.map((t) => t.name)).toEqual(['checkout']);
-    expect(config.services.map((s) => s.name)).toEqual(['orders', 'catalog']);
+    expect(config.services.map((s) => s.name)).toEqual(['orders', 'catalog', 'orders-fn']);
     expect(config.services[0]?.environments.find((e) => e.name === 'test')?.ephemeral).toBe(true);
     expect(config.services[0]?.alarms.errorRate.thresholdPercent).toBe(2);
     expect(readFileSync('cdk.json', 'utf8')).toContain('"vouch:platformConfig": "examples/platform.yml"');
@@ -91,6 +91,25 @@ describe('platform config', () => {
     );
     expect(message).toMatch(/platform\.yml:14:\d+: services\[0\]\.environments\[1\]\.baseUrl: /);
     expect(message).toMatch(/platform\.yml:15:\d+: services\[0\]\.colour: unknown key "colour"/);
+  });
+
+  it('requires lambdaTarget for a lambda-canary service and refuses it for another flavour', () => {
+    // Act
+    const missing = problemOf(MINIMAL.replace('flavour: ci', 'flavour: lambda-canary'));
+    const misplaced = problemOf(`${MINIMAL}    lambdaTarget: { functionName: orders-fn }\n`);
+    const badName = problemOf(
+      `${MINIMAL.replace('flavour: ci', 'flavour: lambda-canary')}    lambdaTarget: { functionName: "orders fn" }\n`,
+    );
+    // Assess
+    expect(missing).toMatch(
+      /services\[0\]\.lambdaTarget: required: a lambda-canary service names its function/,
+    );
+    expect(misplaced).toMatch(
+      /services\[0\]\.lambdaTarget: lambdaTarget is for the lambda-canary flavour; orders is ci/,
+    );
+    expect(badName).toMatch(
+      /services\[0\]\.lambdaTarget\.functionName: a function name or unqualified function ARN/,
+    );
   });
 
   it('refuses a file that is not there, naming it', () => {

@@ -75,6 +75,14 @@ const PROVISION = [
   ...ELB_DESCRIBE,
 ];
 
+/** The Lambda target resolves an environment through provision: the alias, and a test alias's URL. */
+const LAMBDA_PROVISION = [
+  'lambda:GetAlias',
+  'lambda:CreateAlias',
+  'lambda:CreateFunctionUrlConfig',
+  'lambda:GetFunctionUrlConfig',
+];
+
 /** Exactly the actions each handler calls (read from its adapters), besides logs and X-Ray. */
 const EXPECTED_ACTIONS: Record<string, string[]> = {
   'vouch-task-version': [
@@ -193,7 +201,51 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
     'states:SendTaskFailure',
     'scheduler:DeleteSchedule',
   ],
-  'vouch-bot': [],
+  // A Lambda service's test alias has an AWS_IAM function URL: the bots sign their requests.
+  'vouch-bot': ['lambda:InvokeFunctionUrl'],
+  // The Lambda target's task functions (lambda-canary): the same handlers, the service's function only.
+  'vouch-lambda-task-bake': [
+    ...EVENTS,
+    'lambda:UpdateFunctionCode',
+    'lambda:PublishVersion',
+    'lambda:GetFunctionConfiguration',
+    's3:GetObject',
+  ],
+  'vouch-lambda-task-provision': [
+    ...EVENTS,
+    ...LAMBDA_PROVISION,
+    'cloudwatch:PutMetricAlarm',
+    'cloudwatch:TagResource',
+  ],
+  'vouch-lambda-task-deploy': [
+    ...EVENTS,
+    ...LAMBDA_PROVISION,
+    'lambda:UpdateAlias',
+    'dynamodb:UpdateItem',
+    'dynamodb:Query',
+    'scheduler:CreateSchedule',
+    'iam:PassRole',
+  ],
+  'vouch-lambda-task-bots': [...EVENTS, ...LAMBDA_PROVISION, 'lambda:InvokeFunctionUrl'],
+  'vouch-lambda-task-shift': [...EVENTS, ...LAMBDA_PROVISION, 'lambda:UpdateAlias', 'dynamodb:UpdateItem'],
+  'vouch-lambda-task-promote': [...EVENTS, ...LAMBDA_PROVISION, 'lambda:UpdateAlias', 'dynamodb:UpdateItem'],
+  'vouch-lambda-task-rollback': [
+    ...EVENTS,
+    ...LAMBDA_PROVISION,
+    'lambda:UpdateAlias',
+    'dynamodb:UpdateItem',
+    'sns:Publish',
+  ],
+  'vouch-lambda-task-destroy': [
+    ...EVENTS,
+    'lambda:DeleteFunctionUrlConfig',
+    'lambda:DeleteAlias',
+    'scheduler:ListSchedules',
+    'scheduler:DeleteSchedule',
+    'cloudwatch:DescribeAlarms',
+    'cloudwatch:DeleteAlarms',
+  ],
+  'vouch-lambda-task-judge': [...EVENTS, ...LAMBDA_PROVISION, 'cloudwatch:GetMetricData'],
   // lambdas/adapters/aws/reconcile/deployedReconcile.ts: the build records, execution status, a run's
   // test environment destroyed as the destroy task does, lasting environments described, the topic.
   'vouch-reconciler': [
@@ -325,6 +377,58 @@ describe('platform stack: Lambdas', () => {
     },
   );
 
+  it('grants the Lambda target and the bots lambda:* on the configured functions only: function:<name> and its qualifiers', () => {
+    // Prepare
+    const fns = vouch.config.services.flatMap((s) => (s.lambdaTarget ? [s.lambdaTarget.functionName] : []));
+    expect(fns).toEqual(['orders-fn']);
+    const arn = (suffix: string) =>
+      `arn:<AWS::Partition>:lambda:<AWS::Region>:<AWS::AccountId>:function:orders-fn${suffix}`;
+    for (const service of Object.keys(EXPECTED_ACTIONS)) {
+      // Act
+      for (const [action, resources] of permissionsOf(service)) {
+        if (!action.startsWith('lambda:')) continue;
+        // Assess
+        expect(resources.sort(), `${service}: ${action}`).toEqual([arn(''), arn(':*')]);
+      }
+    }
+  });
+
+  it("runs the lambda-canary pipe's target tasks on the Lambda target's functions, the others on EC2", () => {
+    // Prepare
+    const machines = resourcesOf(vouch.platform, 'AWS::StepFunctions::StateMachine');
+    const machine = (name: string) =>
+      Object.values(machines).find((m) => props(m).StateMachineName === name) ?? {};
+    const functionIdOf = (sub: unknown) => (sub as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0] ?? '';
+    const serviceOf = (id: string) =>
+      String(vouch.platform.toJSON().Resources[id].Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME);
+    // Act
+    const lambdaSubs = props(machine('vouch-lambda-canary')).DefinitionSubstitutions as Record<
+      string,
+      unknown
+    >;
+    const ec2Subs = props(machine('vouch-ec2-canary')).DefinitionSubstitutions as Record<string, unknown>;
+    // Assess
+    expect(serviceOf(functionIdOf(lambdaSubs.TaskFn_deploy))).toBe('vouch-lambda-task-deploy');
+    expect(serviceOf(functionIdOf(lambdaSubs.TaskFn_verify))).toBe('vouch-task-verify');
+    expect(serviceOf(functionIdOf(ec2Subs.TaskFn_deploy))).toBe('vouch-task-deploy');
+    const env = (service: string) =>
+      [...functionsByService()].find(([s]) => s === service)?.[1].props.Environment as {
+        Variables: Record<string, string>;
+      };
+    expect(env('vouch-lambda-task-deploy').Variables.VOUCH_DEPLOY_TARGET).toBe('lambda');
+    expect(JSON.parse(env('vouch-lambda-task-deploy').Variables.VOUCH_LAMBDA_FUNCTIONS ?? '')).toEqual({
+      services: {
+        'orders-fn': {
+          functionName: 'orders-fn',
+          team: 'checkout',
+          solution: 'webshop',
+          baseUrls: { qa: 'https://orders-fn-qa.example.com', prod: 'https://orders-fn.example.com' },
+        },
+      },
+    });
+    expect(env('vouch-task-deploy').Variables.VOUCH_DEPLOY_TARGET).toBe('ec2');
+  });
+
   it('grants no wildcard action, and `*` resources only to APIs without resource-level permissions', () => {
     for (const service of Object.keys(EXPECTED_ACTIONS)) {
       for (const [action, resources] of permissionsOf(service)) {
@@ -440,11 +544,15 @@ describe('platform stack: state machines', () => {
 
   it("deploys exactly the compiler's ASL, each TaskFn_<type> placeholder filled with the ARN of that type's Lambda", () => {
     // Prepare: logical id of each task type's Lambda.
-    const lambdaOf = new Map(
-      [...functionsByService()]
-        .filter(([service]) => service.startsWith('vouch-task-'))
-        .map(([service, fn]) => [service.slice('vouch-task-'.length), fn.id]),
-    );
+    const lambdaOf = (prefix: string) =>
+      new Map(
+        [...functionsByService()]
+          .filter(([service]) => service.startsWith(prefix))
+          .map(([service, fn]) => [service.slice(prefix.length), fn.id]),
+      );
+    const ec2Tasks = lambdaOf('vouch-task-');
+    // lambda-canary's target tasks are the Lambda target's functions, its other tasks the shared ones.
+    const lambdaTasks = new Map([...ec2Tasks, ...lambdaOf('vouch-lambda-task-')]);
     const machines = Object.values(resourcesOf(vouch.platform, 'AWS::StepFunctions::StateMachine'));
     for (const [flavour, compiled] of vouch.flavours) {
       const machine = machines.find((m) => props(m).StateMachineName === `vouch-${flavour}`);
@@ -463,7 +571,7 @@ describe('platform stack: state machines', () => {
       const expected = JSON.parse(
         JSON.stringify(compiled).replace(
           /\$\{TaskFn_(\w+)\}/g,
-          (_, type: string) => `arn-of:${lambdaOf.get(type)}`,
+          (_, type: string) => `arn-of:${(flavour === 'lambda-canary' ? lambdaTasks : ec2Tasks).get(type)}`,
         ),
       );
       // Assess
@@ -480,8 +588,10 @@ describe('platform stack: state machines', () => {
         asArray(s.Action).includes('lambda:InvokeFunction'),
       );
       const substitutions = Object.values(props(machine).DefinitionSubstitutions as Record<string, unknown>);
-      expect(invoke.flatMap((s) => asArray(s.Resource)).sort()).toEqual(
-        [...substitutions].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))).sort(),
+      // As sets: IAM statement resources come in whatever order CDK merged them.
+      const byJson = (a: unknown, b: unknown) => JSON.stringify(a).localeCompare(JSON.stringify(b));
+      expect(invoke.flatMap((s) => asArray(s.Resource)).sort(byJson)).toEqual(
+        [...substitutions].sort(byJson),
       );
     }
   });
@@ -700,7 +810,12 @@ describe('platform stack: artifacts', () => {
         expect(env[RUNTIME_ENV.artifactBucket]).toEqual({ Ref: bucketId() });
         return service;
       });
-    expect(named.sort()).toEqual(['vouch-task-bake', 'vouch-task-build', 'vouch-task-test']);
+    expect(named.sort()).toEqual([
+      'vouch-lambda-task-bake',
+      'vouch-task-bake',
+      'vouch-task-build',
+      'vouch-task-test',
+    ]);
   });
 });
 

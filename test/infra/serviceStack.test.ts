@@ -202,3 +202,23 @@ describe('service stacks', () => {
     }
   });
 });
+
+describe('a Lambda service’s stack', () => {
+  it('publishes a first version of the configured function and points an alias per lasting environment at it', () => {
+    // Act
+    const versions = Object.values(resourcesOf(template('orders-fn'), 'AWS::Lambda::Version'));
+    const aliases = Object.values(resourcesOf(template('orders-fn'), 'AWS::Lambda::Alias'));
+    // Assess: qa and prod (not the per-run test aliases), no EC2 routing.
+    expect(versions.map((v) => propsOf(v).FunctionName)).toEqual(['orders-fn']);
+    expect(aliases.map((a) => [propsOf(a).Name, propsOf(a).FunctionName]).sort()).toEqual([
+      ['prod', 'orders-fn'],
+      ['qa', 'orders-fn'],
+    ]);
+    for (const a of aliases)
+      expect(propsOf(a).FunctionVersion).toMatchObject({ 'Fn::GetAtt': [expect.any(String), 'Version'] });
+    expect(
+      Object.keys(resourcesOf(template('orders-fn'), 'AWS::ElasticLoadBalancingV2::TargetGroup')),
+    ).toEqual([]);
+    expect(Object.keys(resourcesOf(template('orders'), 'AWS::Lambda::Alias'))).toEqual([]);
+  });
+});

@@ -8,7 +8,9 @@ import { brotliCompressSync, brotliDecompressSync } from 'node:zlib';
 import { z } from 'zod';
 import type { TaskType } from '../../core/pipeline/contract.ts';
 import { AwsEnvironmentError } from './errors.ts';
+import { LAMBDA_TARGET_ENV } from './lambdaTarget/config.ts';
 import { EC2_TARGET_ENV } from './target/config.ts';
+import { DEPLOY_TARGET_ENV, DEPLOY_TARGET_KINDS } from './target/kind.ts';
 
 /** The variable names, by meaning. The EC2 target's own are `EC2_TARGET_ENV` (target/config.ts). */
 export const RUNTIME_ENV = {
@@ -56,6 +58,15 @@ const table = { [RUNTIME_ENV.buildTable]: value } as const;
 const ec2Target = Object.fromEntries(
   Object.values(EC2_TARGET_ENV).map((name) => [name, z.string().optional()]),
 ) as Record<(typeof EC2_TARGET_ENV)[keyof typeof EC2_TARGET_ENV], z.ZodOptional<z.ZodString>>;
+/**
+ * A target task function's target: which one (`ec2` or `lambda`), and the variables of each (only the
+ * chosen one's are set; its reader checks them).
+ */
+const deployTarget = {
+  [DEPLOY_TARGET_ENV]: z.enum(DEPLOY_TARGET_KINDS),
+  ...ec2Target,
+  [LAMBDA_TARGET_ENV.functions]: z.string().optional(),
+} as const;
 const notification = { [RUNTIME_ENV.notificationTopicArn]: value } as const;
 const artifacts = { [RUNTIME_ENV.artifactBucket]: value } as const;
 const commands = { [RUNTIME_ENV.buildProjectPrefix]: value, ...artifacts } as const;
@@ -76,17 +87,17 @@ const TASK_ENV = {
   unlock: z.strictObject({ ...table }),
   build: z.strictObject({ ...table, ...commands }),
   test: z.strictObject({ ...table, ...commands }),
-  bake: z.strictObject({ ...table, ...ec2Target, ...artifacts }),
-  provision: z.strictObject({ ...table, ...ec2Target }),
-  deploy: z.strictObject({ ...table, ...ec2Target, ...runBots }),
-  bots: z.strictObject({ ...table, ...ec2Target }),
+  bake: z.strictObject({ ...table, ...deployTarget, ...artifacts }),
+  provision: z.strictObject({ ...table, ...deployTarget }),
+  deploy: z.strictObject({ ...table, ...deployTarget, ...runBots }),
+  bots: z.strictObject({ ...table, ...deployTarget }),
   verify: z.strictObject({ ...table, ...windowEnd }),
   decide: z.strictObject({ ...table }),
-  shift: z.strictObject({ ...table, ...ec2Target }),
-  judge: z.strictObject({ ...table, ...ec2Target }),
-  promote: z.strictObject({ ...table, ...ec2Target }),
-  rollback: z.strictObject({ ...table, ...ec2Target, ...notification }),
-  destroy: z.strictObject({ ...table, ...ec2Target, [RUNTIME_ENV.runBotScheduleGroup]: value }),
+  shift: z.strictObject({ ...table, ...deployTarget }),
+  judge: z.strictObject({ ...table, ...deployTarget }),
+  promote: z.strictObject({ ...table, ...deployTarget }),
+  rollback: z.strictObject({ ...table, ...deployTarget, ...notification }),
+  destroy: z.strictObject({ ...table, ...deployTarget, [RUNTIME_ENV.runBotScheduleGroup]: value }),
   report: z.strictObject({ ...table }),
   notify: z.strictObject({ ...table, ...notification }),
 } as const satisfies Record<TaskType, z.ZodObject>;

@@ -2,12 +2,12 @@
 import { readFunctionEnv } from '../../adapters/aws/functionEnvironment.ts';
 import { botsFromEnv, buildRecordsFromEnv } from '../../adapters/aws/pipeline/fromEnv.ts';
 import { taskHandler } from '../../adapters/aws/pipeline/taskHandler.ts';
-import { ec2DeployTargetFromEnv } from '../../adapters/aws/target/fromEnv.ts';
+import { deployTargetFromEnv } from '../../adapters/aws/target/fromEnv.ts';
 
 const env = readFunctionEnv('bots');
 
 export const handler = taskHandler('bots', {
   builds: buildRecordsFromEnv(env),
-  target: ec2DeployTargetFromEnv(env),
+  target: deployTargetFromEnv(env),
   bots: botsFromEnv(),
 });

@@ -1,17 +1,17 @@
-// The destroy task on AWS: the EC2 + ALB deploy target, the build data repository, and the per-run bot
+// The destroy task on AWS: the deploy target its environment names (EC2 + ALB, or Lambda aliases), the build data repository, and the per-run bot
 // schedules and alarms it deletes first.
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { cloudWatchRunAlarms } from '../../adapters/aws/evidence/runAlarms.ts';
 import { readFunctionEnv } from '../../adapters/aws/functionEnvironment.ts';
 import { buildRecordsFromEnv, environmentBotsFromEnv } from '../../adapters/aws/pipeline/fromEnv.ts';
 import { taskHandler } from '../../adapters/aws/pipeline/taskHandler.ts';
-import { ec2DeployTargetFromEnv } from '../../adapters/aws/target/fromEnv.ts';
+import { deployTargetFromEnv } from '../../adapters/aws/target/fromEnv.ts';
 
 const env = readFunctionEnv('destroy');
 
 export const handler = taskHandler('destroy', {
   builds: buildRecordsFromEnv(env),
-  target: ec2DeployTargetFromEnv(env),
+  target: deployTargetFromEnv(env),
   environmentBots: environmentBotsFromEnv(env),
   runAlarms: cloudWatchRunAlarms(new CloudWatchClient({})),
 });

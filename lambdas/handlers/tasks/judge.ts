@@ -1,13 +1,15 @@
-// The judge task on AWS: canary against baseline on the ALB's CloudWatch series of the step's window.
+// The judge task on AWS: canary against baseline on the CloudWatch series of the step's window (the
+// ALB's target groups, or the function's versions behind its alias: whichever target it drives).
 import { readFunctionEnv } from '../../adapters/aws/functionEnvironment.ts';
 import { buildRecordsFromEnv, canarySamplesFromEnv } from '../../adapters/aws/pipeline/fromEnv.ts';
 import { taskHandler } from '../../adapters/aws/pipeline/taskHandler.ts';
-import { ec2DeployTargetFromEnv } from '../../adapters/aws/target/fromEnv.ts';
+import { deployTargetFromEnv } from '../../adapters/aws/target/fromEnv.ts';
 
 const env = readFunctionEnv('judge');
+const target = deployTargetFromEnv(env);
 
 export const handler = taskHandler('judge', {
   builds: buildRecordsFromEnv(env),
-  target: ec2DeployTargetFromEnv(env),
-  samples: canarySamplesFromEnv(env),
+  target,
+  samples: canarySamplesFromEnv(env, target),
 });

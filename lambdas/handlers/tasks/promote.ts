@@ -1,12 +1,12 @@
-// The promote task on AWS: the EC2 + ALB deploy target, and the build data repository.
+// The promote task on AWS: the deploy target its environment names (EC2 + ALB, or Lambda aliases), and the build data repository.
 import { readFunctionEnv } from '../../adapters/aws/functionEnvironment.ts';
 import { buildRecordsFromEnv } from '../../adapters/aws/pipeline/fromEnv.ts';
 import { taskHandler } from '../../adapters/aws/pipeline/taskHandler.ts';
-import { ec2DeployTargetFromEnv } from '../../adapters/aws/target/fromEnv.ts';
+import { deployTargetFromEnv } from '../../adapters/aws/target/fromEnv.ts';
 
 const env = readFunctionEnv('promote');
 
 export const handler = taskHandler('promote', {
   builds: buildRecordsFromEnv(env),
-  target: ec2DeployTargetFromEnv(env),
+  target: deployTargetFromEnv(env),
 });

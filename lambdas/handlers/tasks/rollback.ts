@@ -2,12 +2,12 @@
 import { readFunctionEnv } from '../../adapters/aws/functionEnvironment.ts';
 import { buildRecordsFromEnv, notifyFromEnv } from '../../adapters/aws/pipeline/fromEnv.ts';
 import { taskHandler } from '../../adapters/aws/pipeline/taskHandler.ts';
-import { ec2DeployTargetFromEnv } from '../../adapters/aws/target/fromEnv.ts';
+import { deployTargetFromEnv } from '../../adapters/aws/target/fromEnv.ts';
 
 const env = readFunctionEnv('rollback');
 
 export const handler = taskHandler('rollback', {
   builds: buildRecordsFromEnv(env),
-  target: ec2DeployTargetFromEnv(env),
+  target: deployTargetFromEnv(env),
   notify: notifyFromEnv(env),
 });

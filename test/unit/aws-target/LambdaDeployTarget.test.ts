@@ -52,7 +52,7 @@ let packages: Map<string, string>;
 function target(overrides: Partial<ConstructorParameters<typeof LambdaDeployTarget>[0]> = {}) {
   return new LambdaDeployTarget({
     lambda: new LambdaClient({ region: 'eu-west-1' }),
-    config: { services: { orders: { functionName: 'orders-fn' } } },
+    config: { services: { orders: { functionName: 'orders-fn', team: 'checkout', solution: 'webshop' } } },
     sleep: async (ms) => {
       now += ms;
     },
@@ -198,6 +198,19 @@ describe('LambdaDeployTarget', () => {
     expect([...fn.urls.keys()]).toEqual(['qa', 'prod']);
     await expect(t.describe(test)).rejects.toBeInstanceOf(EnvironmentNotFoundError);
     expect(t.resources().find((r) => r.id === test.id)?.endedAt).toBeDefined();
+  });
+
+  it("describes a test environment another task provisioned with the service's tags and the alias's creation time", async () => {
+    // Prepare: provision in one "container", describe in another (each task is its own Lambda).
+    const test = await target().provision('orders', 'test', { ephemeral: true, runKey: 'run-2', tags: TAGS });
+    now += 60_000;
+
+    // Act
+    const described = await target().describe(test);
+
+    // Assess: never an empty team or solution, and the time provision created the alias.
+    expect(described.environment.tags).toEqual({ service: 'orders', team: 'checkout', solution: 'webshop' });
+    expect(described.environment.createdAt).toBe(test.createdAt);
   });
 
   it('refuses a canary before a baseline, a missing lasting alias and an alias description edited by hand', async () => {

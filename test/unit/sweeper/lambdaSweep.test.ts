@@ -63,7 +63,7 @@ describe('the sweeper on Lambda services', () => {
     const lambda = new LambdaClient({ region: 'eu-west-1' });
     const target = new LambdaDeployTarget({
       lambda,
-      config: { services: { orders: { functionName: 'orders-fn' } } },
+      config: { services: { orders: { functionName: 'orders-fn', team: 'checkout', solution: 'shop' } } },
       sleep: async () => {},
       now: () => new Date(now),
     });

@@ -63,6 +63,12 @@ export interface LambdaTargetConfig {
         readonly functionName: string;
         /** Base URL of each lasting environment (API Gateway, a domain); default: the alias's function URL. */
         readonly baseUrls?: Readonly<Record<string, string>>;
+        /**
+         * The service's `team` and `solution` (the platform config's): what `describe` answers for an
+         * environment another task Lambda provisioned, since each task runs in its own container.
+         */
+        readonly team: string;
+        readonly solution: string;
       }
     >
   >;
@@ -380,9 +386,15 @@ export class LambdaDeployTarget implements DeployTarget {
         service: env.service,
         name: env.name,
         ephemeral: env.ephemeral,
-        tags: this.#resources.get(ref.id)?.tags ?? { service: env.service, team: '', solution: '' },
+        // Each task is its own Lambda container: what provision recorded here is usually not at hand,
+        // so the tags come from the config and the creation time from the alias's description.
+        tags: this.#resources.get(ref.id)?.tags ?? this.#tagsOf(env.service),
         proxyUrl: url,
-        createdAt: this.#resources.get(ref.id)?.createdAt ?? '',
+        createdAt:
+          this.#resources.get(ref.id)?.createdAt ??
+          slots.created ??
+          slots.baseline?.since ??
+          this.#now().toISOString(),
       },
       ...(baseline ? { baseline } : {}),
       ...(canarySlot ? { canary: canarySlot } : {}),
@@ -395,14 +407,23 @@ export class LambdaDeployTarget implements DeployTarget {
     return [...this.#resources.values()];
   }
 
+  #tagsOf(service: string): Environment['tags'] {
+    const entry = this.#entryOf(service);
+    return { service, team: entry.team, solution: entry.solution };
+  }
+
   #functionOf(service: string): string {
+    return this.#entryOf(service).functionName;
+  }
+
+  #entryOf(service: string) {
     const entry = this.#config.services[service];
     if (!entry) {
       throw new LambdaTargetConfigError(
         `no function is configured for service ${service}; add it to the platform config's services (lambdaTarget.functionName)`,
       );
     }
-    return entry.functionName;
+    return entry;
   }
 
   #resolve(ref: EnvironmentRef) {

@@ -21,6 +21,7 @@ import type {
   EnvironmentBotsPort,
   NotifyPort,
 } from '../../../core/pipeline/tasks.ts';
+import type { DeployTarget } from '../../../core/target/port.ts';
 import { BuildRepository } from '../../dynamo/buildRepository.ts';
 import { DynamoWindowStore } from '../../dynamo/windowStore.ts';
 import { codeBuildCommandPort } from '../codebuild/startBuild.ts';
@@ -31,7 +32,9 @@ import { emfMetricSink } from '../evidence/emfMetricSink.ts';
 import { runBotSchedules } from '../evidence/runBotSchedules.ts';
 import { windowEndSchedules } from '../evidence/windowEndSchedule.ts';
 import { RUNTIME_ENV as V } from '../functionEnvironment.ts';
+import { lambdaCanarySamples } from '../lambdaTarget/lambdaCanarySamples.ts';
 import { EC2_TARGET_ENV } from '../target/config.ts';
+import { deployTargetKindFromEnv } from '../target/fromEnv.ts';
 import { bucketArtifactSource } from './artifactSource.ts';
 import {
   type AsyncCanarySamples,
@@ -129,7 +132,11 @@ export function environmentBotsFromEnv(
 }
 
 /** The judge's samples: the environment's target groups on the shared ALB, their CloudWatch series. */
-export function canarySamplesFromEnv(env: NodeJS.ProcessEnv): AsyncCanarySamples {
+export function canarySamplesFromEnv(env: NodeJS.ProcessEnv, target: DeployTarget): AsyncCanarySamples {
+  // The Lambda target's series are the function's own, per executed version behind the alias.
+  if (deployTargetKindFromEnv(env) === 'lambda') {
+    return lambdaCanarySamples(new CloudWatchClient({}), { describe: (ref) => target.describe(ref) });
+  }
   const loadBalancerArn = env[EC2_TARGET_ENV.loadBalancerArn];
   if (!loadBalancerArn)
     throw new AwsEnvironmentError(`Environment variable ${EC2_TARGET_ENV.loadBalancerArn} is required`);
