@@ -24,6 +24,7 @@ const USAGE = `usage: npm run twin -- [--time-scale N] [--config platform.yml] [
                         the example's pipe with windows sized for AWS's 60 s metric periods)
   --service-dir DIR     the service's source, every release (default examples/orders)
   --faulty-overlay DIR  laid over the service's files for release 3 (default examples/orders-faulty)
+  --bot-rate-scale F    the platform config's bot rates times F (default ${STORY_DEFAULTS.botRateScale}; 1 runs them as written)
   --releases N          how many of the story's releases to run (default 3)
   --stall-seconds S     wall seconds without a state change or pipeline Lambda call before a run counts
                         as stalled (default ${STORY_DEFAULTS.stallSeconds})`;
@@ -44,6 +45,7 @@ function parse() {
       'stall-seconds': { type: 'string', default: String(STORY_DEFAULTS.stallSeconds) },
       'faulty-overlay': { type: 'string', default: STORY_DEFAULTS.faultyOverlay },
       releases: { type: 'string', default: String(STORY_DEFAULTS.releases) },
+      'bot-rate-scale': { type: 'string', default: String(STORY_DEFAULTS.botRateScale) },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -62,6 +64,8 @@ if (args.values.help) {
 const timeScale = Number(args.values['time-scale']);
 const stallSeconds = Number(args.values['stall-seconds']);
 const releases = Number(args.values.releases);
+const botRateScale = Number(args.values['bot-rate-scale']);
+if (!(botRateScale > 0)) usage(`--bot-rate-scale must be a number > 0, got ${args.values['bot-rate-scale']}`);
 if (!(timeScale >= 1)) usage(`--time-scale must be a number >= 1, got ${args.values['time-scale']}`);
 if (![1, 2, 3].includes(releases)) usage(`--releases must be 1, 2 or 3, got ${args.values.releases}`);
 if (!(stallSeconds > 0)) usage(`--stall-seconds must be a number > 0, got ${args.values['stall-seconds']}`);
@@ -81,6 +85,7 @@ const result = await playStory({
   serviceDir: args.values['service-dir'] as string,
   faultyOverlay: args.values['faulty-overlay'] as string,
   releases,
+  botRateScale,
   timeScale,
   stallSeconds,
   log: (line) => console.log(line),

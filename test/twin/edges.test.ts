@@ -336,13 +336,16 @@ function qaTraffic(t: Twin, now: number, latency: number) {
       ['failures', 0],
       ['latency', latency],
     ] as const) {
-      t.cloudWatch.data.push({
-        namespace: 'Vouch',
+      t.cloudWatch.record(
+        'Vouch',
         name,
-        dimensions: 'environment=qa,service=orders',
-        at,
+        [
+          { Name: 'service', Value: 'orders' },
+          { Name: 'environment', Value: 'qa' },
+        ],
         value,
-      });
+        at,
+      );
     }
   }
 }

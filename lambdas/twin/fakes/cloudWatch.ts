@@ -88,12 +88,16 @@ export interface AlarmStateChange {
 }
 
 export class TwinCloudWatch {
-  readonly data: Datum[] = [];
+  private readonly stored: Datum[] = [];
+  /** Every datapoint, in arrival order; add them with `record`, `PutMetricData` or `ingestEmf`. */
+  get data(): readonly Datum[] {
+    return this.stored;
+  }
   /** The same datapoints by metric (namespace, name, dimensions): a query reads one series, not all. */
   private readonly series = new Map<string, Datum[]>();
 
   private add(d: Datum): void {
-    this.data.push(d);
+    this.stored.push(d);
     const key = `${d.namespace}|${d.name}|${d.dimensions}`;
     const series = this.series.get(key);
     if (!series) {
