@@ -3,13 +3,15 @@
 // with every authorisation recorded; then every grant of every role of the platform and the orders
 // service stacks is removed in turn and the recorded requests are authorised again through the twin's
 // own path: each request that needed the grant is AccessDenied naming its action and resource, and a
-// grant no request needs is a finding unless UNEXERCISED says why.
+// grant no request needs is a finding unless UNEXERCISED says why. VOUCH_GRANTS_DUMP=<file> writes
+// every grant's check (uses, denied requests with the error) there, to review the list.
 import { describe, expect, it } from 'vitest';
 import { wallSleep } from '../../lambdas/twin/clock.ts';
 import { recordAuthorizations } from '../../lambdas/twin/iam.ts';
 import { leftovers, releaseInput, storyReleases } from '../../lambdas/twin/story.ts';
 import { TWIN_ROOT } from '../../lambdas/twin/TwinPlatform.ts';
 import { checkGrants, type GrantCheck, grantName, grantsOf } from './support/grants.ts';
+import { assertNothingLeft } from './support/nothingLeft.ts';
 import { ORDERS, ordersRunInput, useExampleTwin } from './support/twinFixture.ts';
 
 const example = useExampleTwin();
@@ -142,6 +144,7 @@ describe('least privilege on the twin', () => {
       await twin.lambdas.settled();
       const failed = run.events.filter((e) => e.type === 'StateFailed').map((e) => `${e.state}: ${e.error}`);
       outcome = { status: run.status, failed, left: await leftovers(twin, 'orders', ['qa', 'prod']) };
+      await assertNothingLeft(twin, { service: 'orders', execution: 'twin-release-1' });
     } finally {
       recording.stop();
     }
