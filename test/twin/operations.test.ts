@@ -5,6 +5,7 @@ import { awsControl } from '../../lambdas/adapters/dashboard/aws.ts';
 import { ControlRefusedError } from '../../lambdas/adapters/dashboard/errors.ts';
 import { TwinFunctionUrls } from '../../lambdas/twin/functionUrls.ts';
 import type { Twin } from '../../lambdas/twin/TwinPlatform.ts';
+import { assertNothingLeft } from './support/nothingLeft.ts';
 import { ordersRunInput, until, useExampleTwin } from './support/twinFixture.ts';
 
 const COMMIT = '89abcdef0123456789abcdef0123456789abcdef';
@@ -90,6 +91,8 @@ describe('the scheduled reconciler on the twin', () => {
     const told = twin.slack.messages.filter((m) => /orders/.test(m.text) && /reconcil/i.test(m.text));
     expect(told).toHaveLength(1);
     expect(twin.sns.published.map((p) => p.topicArn)).toEqual([expect.stringContaining(':sns:')]);
+
+    await assertNothingLeft(twin, { service: 'orders', execution: 'twin-stopped' });
 
     // A second pass finds nothing more to do and says nothing.
     await twin.scheduler.fire(reconcile);
@@ -197,5 +200,11 @@ describe('the control path on the twin', () => {
         (i.tags.commit === COMMIT || i.tags['vouch:environment-id']?.endsWith('twin-abort')),
     );
     expect(running).toEqual([]);
+    // Stopping the execution did not stop its bake Lambda (as on AWS): it ends its own wait and
+    // terminates its builder, then nothing of the run is left.
+    const builderRunning = () =>
+      [...twin.ec2.instances.values()].some((i) => i.builder && i.terminatedAt === undefined);
+    await until(() => !builderRunning(), 60_000, 'the aborted run’s bake to terminate its builder');
+    await assertNothingLeft(twin, { service: 'orders', execution: 'twin-abort' });
   }, 120_000);
 });

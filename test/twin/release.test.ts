@@ -11,6 +11,7 @@ import {
   whereItRuns,
 } from '../../lambdas/twin/story.ts';
 import { TWIN_ROOT } from '../../lambdas/twin/TwinPlatform.ts';
+import { assertNothingLeft } from './support/nothingLeft.ts';
 import { ORDERS, ordersRunInput, useExampleTwin, withoutGrant } from './support/twinFixture.ts';
 
 const example = useExampleTwin();
@@ -131,5 +132,6 @@ describe('a release on the twin', () => {
       left: { instances: [], targetGroups: [], rules: [], schedules: [], tokens: [], locks: [] },
       denied: [],
     });
+    await assertNothingLeft(twin, { service: 'orders', execution: 'twin-release-1' });
   }, 300_000);
 });

@@ -88,8 +88,11 @@ export async function openWindow(
     ...(input.ignoreAlarms ? { ignoreAlarms: true } : {}),
     graceSeconds: input.verification.graceSeconds,
   };
-  await ports.windows.openWindow(window);
+  // The end first, then the record: a verify Lambda that dies between the two (timed out, throttled)
+  // leaves at most a one-time schedule that fires, finds no window with its token and deletes itself;
+  // the other order left an OPEN window with a dead token for good (issue 13 faults, on the twin).
   await ports.scheduler?.scheduleWindowEnd(window);
+  await ports.windows.openWindow(window);
   return window;
 }
 
