@@ -355,6 +355,7 @@ export function createPipelineTasks(ports: PipelinePorts): Record<TaskType, Task
         ...(overlays ? { overlays } : {}),
         run,
         tags: tagsOf(input.run),
+        commit: input.run.commit,
       });
       return json(image);
     },

@@ -36,6 +36,11 @@ export interface BakeRequest {
   readonly overlays?: readonly string[];
   readonly run: RunSpec;
   readonly tags: ResourceTags;
+  /**
+   * The pushed commit being baked, tagged on what bake launches (the EC2 builder), so the builder of
+   * a run stopped during bake can be found and terminated (core/pipeline/reconcile.ts). @default untagged
+   */
+  readonly commit?: string;
 }
 
 /** An immutable, content-addressed image: same content, same id. */
