@@ -106,6 +106,8 @@ describe('the Lambda deploy target on the twin', () => {
     await task('lambda-', 'deploy', { environment: 'test', slot: 'baseline', weight: 100 }, withBake3);
     const testUrl = String(test.proxyUrl);
     const unsigned = await fetch(new URL('/orders/1', testUrl));
+    // The bots task signs its requests with its role (SigV4), which may invoke the URL.
+    const bots = await task('lambda-', 'bots', { environment: 'test', mode: 'functional' }, withBake3);
     const aliasesDuringRun = [...(twin.lambdaService.functions.get('orders-fn')?.aliases.keys() ?? [])];
     await task('lambda-', 'destroy', { environment: 'test' }, withBake3);
 
@@ -126,10 +128,15 @@ describe('the Lambda deploy target on the twin', () => {
     // Assess
     expect(bake2).toMatchObject({ id: 'orders-fn:2', tags: { team: 'checkout', solution: 'webshop' } });
     expect(bake3).toMatchObject({ id: 'orders-fn:3' });
-    expect(testUrl).toMatch(/^https:\/\/orders-fn-test-/);
+    expect(testUrl).toMatch(/^https:\/\/orders-fn-test-[a-z0-9-]+\.lambda-url\.eu-west-1\.on\.aws\/$/);
     expect(aliasesDuringRun).toContain(`test-${String(test.id).split('.')[2]}`);
-    // An unsigned request to an AWS_IAM URL never reaches the function.
+    // An unsigned request to an AWS_IAM URL never reaches the function; the bots' signed ones do.
     expect(unsigned.status).toBe(403);
+    expect(bots).toMatchObject({ failures: 0 });
+    expect(Number(bots.requests)).toBeGreaterThan(0);
+    expect(twin.serviceFunctions.served.filter((s) => s.alias.startsWith('test-')).length).toBe(
+      Number(bots.requests),
+    );
     expect([...(twin.lambdaService.functions.get('orders-fn')?.aliases.keys() ?? [])].sort()).toEqual([
       'prod',
       'qa',

@@ -33,6 +33,7 @@ import { runBotSchedules } from '../evidence/runBotSchedules.ts';
 import { windowEndSchedules } from '../evidence/windowEndSchedule.ts';
 import { RUNTIME_ENV as V } from '../functionEnvironment.ts';
 import { lambdaCanarySamples } from '../lambdaTarget/lambdaCanarySamples.ts';
+import { signingFetch } from '../sigv4.ts';
 import { EC2_TARGET_ENV } from '../target/config.ts';
 import { deployTargetKindFromEnv } from '../target/fromEnv.ts';
 import { bucketArtifactSource } from './artifactSource.ts';
@@ -113,7 +114,8 @@ export function artifactSourceFromEnv(
 export function botsFromEnv(): BotRunsPort {
   const metrics = new Metrics({ namespace: METRIC_NAMESPACE, serviceName: 'vouch-task-bots' });
   return botRuns({
-    fetch: (url, init) => fetch(url, init),
+    // A Lambda service's test alias is an AWS_IAM Function URL: those requests are signed.
+    fetch: signingFetch((url, init) => fetch(url, init)),
     clock: systemClock,
     sink: emfMetricSink(metrics),
   });
