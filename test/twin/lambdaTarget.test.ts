@@ -3,12 +3,10 @@
 // a per-run test alias with its AWS_IAM URL, qa's alias weights step by step, promote and rollback;
 // requests to the aliases run examples/orders/lambda.mjs of the routed version and publish AWS/Lambda
 // metrics per ExecutedVersion. The lambda-canary pipe itself is not run here (see the README).
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunInput } from '../../lambdas/core/pipeline/contract.ts';
-import { parseRunSpec } from '../../lambdas/core/webhook/runSpec.ts';
 import { startTwin, TWIN_ROOT, type Twin } from '../../lambdas/twin/TwinPlatform.ts';
 import type { SynthesizedStack } from '../../lambdas/twin/template.ts';
+import { invokeTask, lambdaRun, packageOf, type TwinRun } from './support/lambdaRun.ts';
 import { exampleStacks } from './support/twinFixture.ts';
 
 let stacks: SynthesizedStack[];
@@ -31,49 +29,16 @@ afterAll(async () => {
   await twin?.stop();
 });
 
-/** The run as the webhook starts it, with its version allocated by the synthesized version task. */
-async function runInput(commit: string, execution: string, out: Record<string, unknown>) {
-  const spec = parseRunSpec(readFileSync(`${TWIN_ROOT}examples/orders-lambda/.vouch.yml`, 'utf8'));
-  const run: RunInput = {
-    service: spec.service,
-    team: spec.team,
-    solution: spec.solution,
-    repo: 'example-org/orders-fn',
-    commit,
-    branch: 'main',
-    execution,
-    pipe: spec.pipe,
-    config: spec.config,
-  };
-  const version = await task('', 'version', {}, { ...run, out: {} });
-  return { ...run, out: { version, ...out } };
-}
-
-/** Invokes the synthesized task function `vouch-<prefix>task-<type>` as the state machine would. */
-async function task(
+const task = (
   prefix: '' | 'lambda-',
   type: string,
   params: Record<string, unknown>,
-  run: RunInput & { out: Record<string, unknown> },
+  run: TwinRun,
   step?: number,
-): Promise<Record<string, unknown>> {
-  const fn = [...twin.lambdas.functions.values()].find(
-    (f) => f.environment.POWERTOOLS_SERVICE_NAME === `vouch-${prefix}task-${type}`,
-  );
-  if (!fn) throw new Error(`no function vouch-${prefix}task-${type}`);
-  return (await twin.lambdas.invoke(fn.arn, {
-    task: { name: `${type}-${String(params.environment)}`, type, params },
-    run,
-    ...(step === undefined ? {} : { step: { traffic: step } }),
-  })) as Record<string, unknown>;
-}
-
-const artifact = (commit: string) => {
-  const bucket = [...twin.lambdas.functions.values()].find(
-    (f) => f.environment.POWERTOOLS_SERVICE_NAME === 'vouch-lambda-task-bake',
-  )?.environment.VOUCH_ARTIFACT_BUCKET;
-  return { artifact: `s3://${bucket}/orders-fn/${commit}.zip` };
-};
+) => invokeTask(twin, prefix, type, params, run, step);
+const runInput = (commit: string, execution: string, out: Record<string, unknown>) =>
+  lambdaRun(twin, commit, execution, out);
+const artifact = (commit: string) => packageOf(twin, commit);
 
 /** Sends `n` requests to `url` and counts the x-vouch-version each answered with. */
 async function versionsServed(url: string, n: number): Promise<Record<string, number>> {
