@@ -2,6 +2,7 @@
 // scenario against the environment's base URL and emits requests/failures/latency as EMF.
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { emfMetricSink } from '../adapters/aws/evidence/emfMetricSink.ts';
+import { signingFetch } from '../adapters/aws/sigv4.ts';
 import { systemClock } from '../core/evidence/clock.ts';
 import { handleBotRun, summarizeRuns } from '../core/evidence/events.ts';
 import { METRIC_NAMESPACE } from '../core/evidence/metrics.ts';
@@ -11,7 +12,8 @@ const sink = emfMetricSink(metrics);
 
 export async function handler(event: unknown) {
   const results = await handleBotRun(event, {
-    fetch: (url, init) => fetch(url, init),
+    // A Lambda service's test alias is an AWS_IAM Function URL: those requests are signed.
+    fetch: signingFetch((url, init) => fetch(url, init)),
     clock: systemClock,
     sink,
   });

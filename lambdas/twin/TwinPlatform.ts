@@ -21,6 +21,7 @@ import { dynamoFake } from './fakes/dynamo.ts';
 import { type Ec2Timings, type LaunchTemplateContents, TwinEc2 } from './fakes/ec2.ts';
 import { type LoadBalancerContents, TwinElb } from './fakes/elb.ts';
 import { TwinEventBridge } from './fakes/eventBridge.ts';
+import { TwinLambdaService } from './fakes/lambdaService.ts';
 import { TwinS3 } from './fakes/s3.ts';
 import { TwinScheduler } from './fakes/scheduler.ts';
 import { TwinSecretsManager } from './fakes/secretsManager.ts';
@@ -30,6 +31,7 @@ import { TwinFaults } from './faults.ts';
 import { type ArtifactResolver, commitSourceResolver, TwinInstances } from './instances.ts';
 import { type InvocationRecord, TwinLambdas } from './lambdaRunner.ts';
 import { TwinSdk } from './sdk.ts';
+import { commitPackageResolver, type PackageResolver, TwinServiceFunctions } from './serviceFunctions.ts';
 import { TwinStepFunctions } from './stepFunctions.ts';
 import { DeployedTemplates, type SynthesizedStack, synthesizeVouchApp } from './template.ts';
 
@@ -77,6 +79,16 @@ export interface TwinOptions {
   readonly resolveArtifact?: ArtifactResolver;
   /** Where the instances' service logs go. @default a new temporary directory */
   readonly logDir?: string;
+  /**
+   * The code a Lambda service's published package runs (UpdateFunctionCode from S3).
+   * @default commitSources by the package's commit (`<service>/<commit>.zip`); without them, refused
+   */
+  readonly lambdaPackages?: PackageResolver;
+  /**
+   * The code each Lambda service's function runs before Vouch publishes (its version 1), by function.
+   * @default orders-fn -> examples/orders
+   */
+  readonly lambdaInitialCode?: Readonly<Record<string, string>>;
 }
 
 const EXAMPLE_LOAD_BALANCER: LoadBalancerContents = {
@@ -120,6 +132,10 @@ export interface Twin {
   readonly faults: TwinFaults;
   /** The listener's host rules as weighted proxies; fetch to their hosts reaches them. */
   readonly alb: TwinAlb;
+  /** Lambda services' functions: versions, aliases with their weights (`routingHistory`), URLs. */
+  readonly lambdaService: TwinLambdaService;
+  /** Their data plane: fetch to an alias's URL or base URL runs the routed version's handler. */
+  readonly serviceFunctions: TwinServiceFunctions;
   readonly table: LocalTable;
   /** The build table as the twin (not a Lambda) reads it: tests and the run log. */
   readonly builds: BuildRepository;
@@ -184,6 +200,19 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
   });
   await codeBuild.start();
   const scheduler = new TwinScheduler(templates, lambdas);
+  const lambdaService = new TwinLambdaService();
+  const packages = options.commitSources ? commitPackageResolver(options.commitSources) : undefined;
+  const serviceFunctions = new TwinServiceFunctions(templates, lambdaService, cloudWatch, {
+    resolvePackage:
+      options.lambdaPackages ??
+      packages ??
+      (async (bucket, key) => {
+        throw new TwinTemplateError(
+          `the twin has no code for the package s3://${bucket}/${key}: give lambdaPackages or commitSources`,
+        );
+      }),
+    initialCode: options.lambdaInitialCode ?? { 'orders-fn': `${TWIN_ROOT}examples/orders` },
+  });
   sdk.register('dynamodb', dynamoFake(sdk, table.endpoint));
   sdk.register('states', stepFunctions.fake());
   sdk.register('scheduler', scheduler.fake());
@@ -194,8 +223,10 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
   sdk.register('secretsmanager', secrets.fake());
   sdk.register('sns', sns.fake());
   sdk.register('codebuild', codeBuild.fake());
+  sdk.register('lambda', serviceFunctions.fake());
   sdk.install();
   alb.install();
+  serviceFunctions.install();
   const restoreTime = installScaledTime(options.timeScale ?? 1);
 
   // The deploy's custom resources (the service registry): a failed one fails the deploy.
@@ -205,6 +236,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
   } catch (error) {
     await lambdas.settled();
     restoreTime();
+    serviceFunctions.uninstall();
     sdk.uninstall();
     await codeBuild.stop();
     await slack.stop();
@@ -231,6 +263,8 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
     instances,
     faults: new TwinFaults(sdk, lambdas),
     alb,
+    lambdaService,
+    serviceFunctions,
     table,
     builds,
     customResources,
@@ -241,6 +275,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
       cloudWatch.stopEvaluating();
       await codeBuild.stop();
       await lambdas.settled();
+      serviceFunctions.uninstall();
       await alb.stop();
       await instances.stop();
       restoreTime();

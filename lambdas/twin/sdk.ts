@@ -10,6 +10,7 @@ import { CodeBuildClient } from '@aws-sdk/client-codebuild';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
@@ -62,6 +63,9 @@ const CLIENTS: readonly [string, Sendable][] = [
   ['codebuild', CodeBuildClient as unknown as Sendable],
   ['secretsmanager', SecretsManagerClient as unknown as Sendable],
   ['states', SFNClient as unknown as Sendable],
+  // The Lambda target's calls on the services' functions; the twin invokes its own task Lambdas
+  // in-process (aws-local-stepfunctions' local handlers), never through a LambdaClient.
+  ['lambda', LambdaClient as unknown as Sendable],
 ];
 
 export class TwinSdk {

@@ -288,7 +288,11 @@ describe('service registration on the twin', () => {
       expect.objectContaining({ type: 'Custom::VouchServiceRegistry', status: 'SUCCESS' }),
     ]);
     expect(await t.builds.getService('orders')).toMatchObject({ ...ORDERS, lastVersion: 0 });
-    expect((await t.builds.listServices()).map((s) => s.service).sort()).toEqual(['catalog', 'orders']);
+    expect((await t.builds.listServices()).map((s) => s.service).sort()).toEqual([
+      'catalog',
+      'orders',
+      'orders-fn',
+    ]);
     // So the version task of a first run allocates version 1 instead of refusing the service.
     const version = t.lambdas.byEntry('lambdas/handlers/tasks/version.ts');
     await expect(

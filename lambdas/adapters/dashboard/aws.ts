@@ -5,12 +5,12 @@
  * The stack's outputs come from `npx cdk deploy --outputs-file cdk-outputs.json` (or VOUCH_BUILD_TABLE
  * and VOUCH_CONTROL_URL).
  */
-import { createHash, createHmac } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { AwsCredentialIdentity } from '@aws-sdk/types';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { NodeSha256 } from '../aws/sigv4.ts';
 import { BuildRepository } from '../dynamo/buildRepository.ts';
 import { DynamoWindowStore } from '../dynamo/windowStore.ts';
 import { AwsStackNotFoundError, ControlRefusedError, ControlUnavailableError } from './errors.ts';
@@ -53,37 +53,6 @@ export function resolveAwsStack(options: {
   const region = options.env.AWS_REGION ?? regionOfFunctionUrl(controlUrl) ?? options.env.AWS_DEFAULT_REGION;
   if (!region) throw new AwsStackNotFoundError(`cannot tell the region of ${controlUrl}: set AWS_REGION`);
   return { stack, tableName, controlUrl, region };
-}
-
-/** Bytes of what the signer hands a checksum (string, ArrayBuffer or a view). */
-type SourceData = string | ArrayBuffer | ArrayBufferView;
-const bytes = (data: SourceData): Buffer | string =>
-  typeof data === 'string'
-    ? data
-    : ArrayBuffer.isView(data)
-      ? Buffer.from(data.buffer, data.byteOffset, data.byteLength)
-      : Buffer.from(data);
-
-/** SHA-256 for SigV4 from node:crypto (HMAC when keyed), the Checksum shape the signer expects. */
-class NodeSha256 {
-  private hash;
-  private readonly key: Buffer | string | undefined;
-  constructor(secret?: SourceData) {
-    this.key = secret === undefined ? undefined : bytes(secret);
-    this.hash = this.fresh();
-  }
-  private fresh() {
-    return this.key === undefined ? createHash('sha256') : createHmac('sha256', this.key);
-  }
-  update(data: SourceData): void {
-    this.hash.update(bytes(data));
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.hash.digest());
-  }
-  reset(): void {
-    this.hash = this.fresh();
-  }
 }
 
 export interface AwsControlOptions {

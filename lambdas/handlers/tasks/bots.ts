@@ -1,8 +1,9 @@
 // The bots task on AWS: every bot scenario once against the environment, metrics as EMF.
+
+import { deployTargetFromEnv } from '../../adapters/aws/deployTarget/fromEnv.ts';
 import { readFunctionEnv } from '../../adapters/aws/functionEnvironment.ts';
 import { botsFromEnv, buildRecordsFromEnv } from '../../adapters/aws/pipeline/fromEnv.ts';
 import { taskHandler } from '../../adapters/aws/pipeline/taskHandler.ts';
-import { deployTargetFromEnv } from '../../adapters/aws/target/fromEnv.ts';
 
 const env = readFunctionEnv('bots');
 

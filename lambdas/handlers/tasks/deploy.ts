@@ -1,9 +1,10 @@
 // The deploy task on AWS: the deploy target its environment names (EC2 + ALB, or Lambda aliases), the build data repository, and the per-run bot
 // schedules of an ephemeral environment (created at its first deploy).
+
+import { deployTargetFromEnv } from '../../adapters/aws/deployTarget/fromEnv.ts';
 import { readFunctionEnv } from '../../adapters/aws/functionEnvironment.ts';
 import { buildRecordsFromEnv, environmentBotsFromEnv } from '../../adapters/aws/pipeline/fromEnv.ts';
 import { taskHandler } from '../../adapters/aws/pipeline/taskHandler.ts';
-import { deployTargetFromEnv } from '../../adapters/aws/target/fromEnv.ts';
 
 const env = readFunctionEnv('deploy');
 

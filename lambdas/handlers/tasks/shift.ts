@@ -1,8 +1,9 @@
 // The shift task on AWS: the deploy target its environment names (EC2 + ALB, or Lambda aliases), and the build data repository.
+
+import { deployTargetFromEnv } from '../../adapters/aws/deployTarget/fromEnv.ts';
 import { readFunctionEnv } from '../../adapters/aws/functionEnvironment.ts';
 import { buildRecordsFromEnv } from '../../adapters/aws/pipeline/fromEnv.ts';
 import { taskHandler } from '../../adapters/aws/pipeline/taskHandler.ts';
-import { deployTargetFromEnv } from '../../adapters/aws/target/fromEnv.ts';
 
 const env = readFunctionEnv('shift');
 

@@ -56,6 +56,10 @@ export interface RoutingChange {
 export const functionArn = (name: string) =>
   `arn:${TWIN_PARTITION}:lambda:${TWIN_REGION}:${TWIN_ACCOUNT}:function:${name}`;
 
+/** A Function URL in Lambda's format, `https://<url-id>.lambda-url.<region>.on.aws/`; the twin's id names the alias. */
+export const functionUrl = (name: string, qualifier: string) =>
+  `https://${name}-${qualifier}.lambda-url.${TWIN_REGION}.on.aws/`.toLowerCase();
+
 const notFound = (message: string) => new ResourceNotFoundException({ message, $metadata: {} });
 const conflict = (message: string) => new ResourceConflictException({ message, $metadata: {} });
 const invalid = (message: string) => new InvalidParameterValueException({ message, $metadata: {} });
@@ -86,9 +90,7 @@ export class TwinLambdaService {
       latestSize: 0,
       versions: new Map([['1', { version: '1', codeSha256: sha, codeSize: 0, publishedAt: this.#now() }]]),
       aliases: new Map(aliases.map((a) => [a, { version: '1', weights: {}, description: '' }])),
-      urls: new Map(
-        aliases.map((a) => [a, { url: `https://${name}-${a}.lambda-url.twin/`, authType: 'AWS_IAM' }]),
-      ),
+      urls: new Map(aliases.map((a) => [a, { url: functionUrl(name, a), authType: 'AWS_IAM' }])),
       busyUntil: 0,
       lastVersion: 1,
     };
@@ -188,7 +190,7 @@ export class TwinLambdaService {
         const q = qualifier ?? '$LATEST';
         if (q !== '$LATEST') this.#alias(fn, q);
         if (fn.urls.has(q)) throw conflict(`FunctionUrlConfig exists for this Lambda function`);
-        const url = { url: `https://${fn.name}-${q}.lambda-url.twin/`, authType: String(input.AuthType) };
+        const url = { url: functionUrl(fn.name, q), authType: String(input.AuthType) };
         fn.urls.set(q, url);
         return { FunctionUrl: url.url, FunctionArn: `${functionArn(fn.name)}:${q}`, AuthType: url.authType };
       }

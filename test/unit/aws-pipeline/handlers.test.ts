@@ -44,6 +44,8 @@ function stubPlatformEnv() {
   vi.stubEnv(RUNTIME_ENV.notificationTopicArn, TOPIC);
   vi.stubEnv(RUNTIME_ENV.buildProjectPrefix, 'vouch-');
   vi.stubEnv(RUNTIME_ENV.artifactBucket, ARTIFACT_BUCKET);
+  // The EC2 target's task functions, as the platform stack configures them.
+  vi.stubEnv('VOUCH_DEPLOY_TARGET', 'ec2');
   for (const [field, variable] of Object.entries(EC2_TARGET_ENV)) {
     const value = (CONFIG as Record<string, unknown>)[field];
     if (typeof value === 'string') vi.stubEnv(variable, value);

@@ -139,7 +139,7 @@ describe('LambdaDeployTarget', () => {
     const t = target();
     const v2 = await bake(t, 'aaa');
     const qa = await t.provision('orders', 'qa', { ephemeral: false, tags: TAGS });
-    expect(qa.proxyUrl).toBe('https://orders-fn-qa.lambda-url.twin/');
+    expect(qa.proxyUrl).toBe('https://orders-fn-qa.lambda-url.eu-west-1.on.aws/');
     await t.deploy(v2, qa, { slot: 'baseline', version: 2 });
     const v3 = await bake(t, 'bbb');
     const at20 = await t.deploy(v3, qa, { slot: 'canary', weight: 20, version: 3 });
@@ -184,7 +184,7 @@ describe('LambdaDeployTarget', () => {
     const image = await bake(t, 'aaa');
     const test = await t.provision('orders', 'test', { ephemeral: true, runKey: 'run-1', tags: TAGS });
     expect(test.id).toBe('orders.test.run-1');
-    expect(test.proxyUrl).toBe('https://orders-fn-test-run-1.lambda-url.twin/');
+    expect(test.proxyUrl).toBe('https://orders-fn-test-run-1.lambda-url.eu-west-1.on.aws/');
     // A retried provision finds the same alias and URL.
     expect(
       (await t.provision('orders', 'test', { ephemeral: true, runKey: 'run-1', tags: TAGS })).proxyUrl,

@@ -19,6 +19,7 @@ import {
   MissingTaskTokenError,
   startCodeBuild,
 } from '../../../lambdas/adapters/aws/codebuild/index.ts';
+import { artifactSource } from '../../../lambdas/adapters/aws/pipeline/artifactSource.ts';
 import type { TaskInput } from '../../../lambdas/core/pipeline/contract.ts';
 
 const codebuild = mockClient(CodeBuildClient);
@@ -204,6 +205,28 @@ describe('codeBuildCommandPort', () => {
     });
     expect(test?.environmentVariablesOverride?.map((v) => v.name)).not.toContain('VOUCH_ARTIFACT_URI');
   });
+
+  it('uploads a lambda-canary build as a .zip, where bake looks for it', async () => {
+    // Prepare
+    codebuild.on(StartBuildCommand).resolves({ build: { id: 'vouch-orders:b5' } });
+    const port = codeBuildCommandPort(client, { artifactBucket: 'artifacts' });
+    const input = taskInput('build');
+    const lambdaInput = { ...input, run: { ...input.run, pipe: 'lambda-canary' } };
+
+    // Act
+    await port.run('build', lambdaInput, { command: 'npm run dist', timeoutSeconds: 600 });
+
+    // Assess
+    const [build] = codebuild.commandCalls(StartBuildCommand).map((c) => c.args[0].input);
+    expect(build?.environmentVariablesOverride).toContainEqual({
+      name: 'VOUCH_ARTIFACT_URI',
+      value: 's3://artifacts/orders/4f1c2e9d0b7a.zip',
+      type: 'PLAINTEXT',
+    });
+    expect(artifactSource(lambdaInput.run, { bucket: 'artifacts' })).toEqual({
+      source: 's3://artifacts/orders/4f1c2e9d0b7a.zip',
+    });
+  });
 });
 
 type Buildspec = { version: number; phases: Record<string, { commands: string[] }> };
@@ -265,8 +288,11 @@ function runBuildspec(variables: Record<string, string>) {
   const succeeded = phase('build');
   phase('post_build', { CODEBUILD_BUILD_SUCCEEDING: succeeded ? '1' : '0' });
   const read = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8') : '');
+  const zipped = String(variables.VOUCH_ARTIFACT_URI ?? '').endsWith('.zip');
   const archived = existsSync(upload)
-    ? spawnSync('tar', ['-tzf', upload], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean)
+    ? spawnSync(zipped ? 'unzip' : 'tar', zipped ? ['-Z1', upload] : ['-tzf', upload], { encoding: 'utf8' })
+        .stdout.split('\n')
+        .filter(Boolean)
     : [];
   const result = { succeeded, calls: read(log), taskOutput: read(output), archived };
   rmSync(root, { recursive: true, force: true });
@@ -274,6 +300,21 @@ function runBuildspec(variables: Record<string, string>) {
 }
 
 describe('buildspec.vouch.yml', () => {
+  it('packs a Lambda service’s build as a .zip deployment package (what UpdateFunctionCode takes)', () => {
+    // Act
+    const run = runBuildspec({
+      VOUCH_TASK: 'build',
+      VOUCH_ARTIFACT_URI: 's3://vouch-artifacts/orders-fn/4f1c2e9d0b7a.zip',
+    });
+
+    // Assess
+    expect(run.succeeded).toBe(true);
+    expect(run.archived).toEqual(['server.mjs']);
+    expect(run.calls).toContain(
+      'aws s3 cp /tmp/vouch-artifact.zip s3://vouch-artifacts/orders-fn/4f1c2e9d0b7a.zip',
+    );
+  });
+
   it(".vouch.yml's build command runs; the workspace without .git is uploaded and reported to bake", () => {
     // Act
     const run = runBuildspec({

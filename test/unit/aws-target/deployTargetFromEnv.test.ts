@@ -1,10 +1,10 @@
 // One reader for every target task function: VOUCH_DEPLOY_TARGET picks the target, and each target's
 // variables are checked at cold start; nothing is guessed.
 import { describe, expect, it } from 'vitest';
+import { deployTargetFromEnv } from '../../../lambdas/adapters/aws/deployTarget/fromEnv.ts';
 import { LambdaTargetConfigError } from '../../../lambdas/adapters/aws/lambdaTarget/errors.ts';
 import { LambdaDeployTarget } from '../../../lambdas/adapters/aws/lambdaTarget/LambdaDeployTarget.ts';
 import { Ec2DeployTarget } from '../../../lambdas/adapters/aws/target/Ec2DeployTarget.ts';
-import { deployTargetFromEnv } from '../../../lambdas/adapters/aws/target/fromEnv.ts';
 
 const EC2 = {
   VOUCH_VPC_ID: 'vpc-0123',

@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-codebuild';
 import type { JsonValue, RunState, TaskFunction, TaskInput } from '../../../core/pipeline/contract.ts';
 import type { CommandPort } from '../../../core/pipeline/tasks.ts';
-import { artifactUri } from './artifactUri.ts';
+import { artifactFormatOf, artifactUri } from './artifactUri.ts';
 import {
   CodeBuildLimitError,
   CodeBuildProjectNotFoundError,
@@ -171,7 +171,9 @@ function uploadTarget(
   options: CodeBuildStarterOptions,
 ): { artifactUri?: string } {
   if (kind !== 'build' || options.artifactBucket === undefined || options.artifactBucket === '') return {};
-  return { artifactUri: artifactUri(options.artifactBucket, run.service, run.commit) };
+  return {
+    artifactUri: artifactUri(options.artifactBucket, run.service, run.commit, artifactFormatOf(run.pipe)),
+  };
 }
 
 /**

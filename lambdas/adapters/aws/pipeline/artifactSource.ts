@@ -6,7 +6,7 @@
  * is the commit's files; on AWS the builder instance fetches the artifact (Ec2DeployTarget.bake).
  */
 import type { RunState } from '../../../core/pipeline/contract.ts';
-import { artifactUri } from '../codebuild/artifactUri.ts';
+import { artifactFormatOf, artifactUri } from '../codebuild/artifactUri.ts';
 import { BakeSourceNotFoundError } from './errors.ts';
 
 export { artifactUri };
@@ -22,7 +22,7 @@ export function artifactSource(run: RunState, options: ArtifactSourceOptions = {
     if (typeof artifact === 'string' && artifact.startsWith('s3://')) return { source: artifact };
   }
   if (options.bucket !== undefined && options.bucket !== '') {
-    return { source: artifactUri(options.bucket, run.service, run.commit) };
+    return { source: artifactUri(options.bucket, run.service, run.commit, artifactFormatOf(run.pipe)) };
   }
   throw new BakeSourceNotFoundError(run.service, run.commit);
 }

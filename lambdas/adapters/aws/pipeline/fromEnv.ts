@@ -7,7 +7,6 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CodeBuildClient } from '@aws-sdk/client-codebuild';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { systemClock } from '../../../core/evidence/clock.ts';
@@ -21,26 +20,17 @@ import type {
   EnvironmentBotsPort,
   NotifyPort,
 } from '../../../core/pipeline/tasks.ts';
-import type { DeployTarget } from '../../../core/target/port.ts';
 import { BuildRepository } from '../../dynamo/buildRepository.ts';
 import { DynamoWindowStore } from '../../dynamo/windowStore.ts';
 import { codeBuildCommandPort } from '../codebuild/startBuild.ts';
 import { dynamoTaskTokenItems } from '../codebuild/taskTokenItems.ts';
-import { AwsEnvironmentError } from '../errors.ts';
 import { cloudWatchEvidence } from '../evidence/cloudWatchEvidence.ts';
 import { emfMetricSink } from '../evidence/emfMetricSink.ts';
 import { runBotSchedules } from '../evidence/runBotSchedules.ts';
 import { windowEndSchedules } from '../evidence/windowEndSchedule.ts';
 import { RUNTIME_ENV as V } from '../functionEnvironment.ts';
-import { lambdaCanarySamples } from '../lambdaTarget/lambdaCanarySamples.ts';
-import { EC2_TARGET_ENV } from '../target/config.ts';
-import { deployTargetKindFromEnv } from '../target/fromEnv.ts';
+import { signingFetch } from '../sigv4.ts';
 import { bucketArtifactSource } from './artifactSource.ts';
-import {
-  type AsyncCanarySamples,
-  cloudWatchCanarySamples,
-  elbTargetGroups,
-} from './cloudWatchCanarySamples.ts';
 import { snsNotify } from './snsNotify.ts';
 
 /** Settings as `readFunctionEnv` returns them: each factory names the variables it needs. */
@@ -113,7 +103,8 @@ export function artifactSourceFromEnv(
 export function botsFromEnv(): BotRunsPort {
   const metrics = new Metrics({ namespace: METRIC_NAMESPACE, serviceName: 'vouch-task-bots' });
   return botRuns({
-    fetch: (url, init) => fetch(url, init),
+    // A Lambda service's test alias is an AWS_IAM Function URL: those requests are signed.
+    fetch: signingFetch((url, init) => fetch(url, init)),
     clock: systemClock,
     sink: emfMetricSink(metrics),
   });
@@ -128,20 +119,5 @@ export function environmentBotsFromEnv(
     groupName: env[V.runBotScheduleGroup],
     ...(env[V.botFunctionArn] ? { botFunctionArn: env[V.botFunctionArn] } : {}),
     ...(env[V.botRoleArn] ? { roleArn: env[V.botRoleArn] } : {}),
-  });
-}
-
-/** The judge's samples: the environment's target groups on the shared ALB, their CloudWatch series. */
-export function canarySamplesFromEnv(env: NodeJS.ProcessEnv, target: DeployTarget): AsyncCanarySamples {
-  // The Lambda target's series are the function's own, per executed version behind the alias.
-  if (deployTargetKindFromEnv(env) === 'lambda') {
-    return lambdaCanarySamples(new CloudWatchClient({}), { describe: (ref) => target.describe(ref) });
-  }
-  const loadBalancerArn = env[EC2_TARGET_ENV.loadBalancerArn];
-  if (!loadBalancerArn)
-    throw new AwsEnvironmentError(`Environment variable ${EC2_TARGET_ENV.loadBalancerArn} is required`);
-  return cloudWatchCanarySamples(new CloudWatchClient({}), {
-    loadBalancerArn,
-    targetGroups: elbTargetGroups(new ElasticLoadBalancingV2Client({}), { loadBalancerArn }),
   });
 }
