@@ -180,7 +180,7 @@ export function sweepLines(sweeps: readonly ServiceSweepRecord[]): string[] {
   return [
     '',
     'Swept (last sweeps, newest first):',
-    ...formatTable(['AT', '', 'KIND', 'ENV', 'ID', 'WHY'], rows),
+    ...formatTable(['AT', 'RESULT', 'KIND', 'ENV', 'ID', 'WHY'], rows),
   ];
 }
 
