@@ -688,6 +688,7 @@ export class LocalPlatform implements OperatorControls {
           this.environments.unwatch(id);
           await this.target.destroy({ id });
         },
+        lockHolder: async (service, environment) => (await this.builds.findLock(service, environment))?.owner,
         // Recorded at wall time, as the builds it is listed with; ages are on the platform clock,
         // as the environments' creation times are.
         record: async (report) => {
