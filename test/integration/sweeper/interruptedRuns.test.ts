@@ -176,9 +176,9 @@ describe('the sweeper after runs interrupted at several points', () => {
       runKey: runKeyOf(inTest),
     });
 
-    // `vouch history orders` shows it below the builds.
+    // `vouch history orders --swept` shows it.
     const out: string[] = [];
-    const code = await main(['history', SERVICE], {
+    const code = await main(['history', SERVICE, '--swept'], {
       cwd,
       env: {},
       out: (l) => out.push(l),
