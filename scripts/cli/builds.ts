@@ -89,10 +89,11 @@ export const historyCommand: CliCommand = {
   name: 'history',
   summary: 'Builds of a service, newest first (no service: every registered service and its latest version)',
   usage: [
-    'Usage: vouch history [service] [--limit N] [--cursor C] [--aws [--stack Vouch]]',
+    'Usage: vouch history [service] [--limit N] [--cursor C] [--swept] [--aws [--stack Vouch]]',
     '',
-    'With a service: its builds newest first, one page (default 20); pass the printed cursor for more;',
-    'below them, what the last sweeps removed of the service (leftovers of ended runs, old images).',
+    'With a service: its builds newest first, one page (default 20); pass the printed cursor for more.',
+    'With --swept: what the last sweeps (default 5; --limit N) removed of the service instead: leftovers',
+    'of ended runs, images beyond the newest N. Each is one Query.',
     'Without: every registered service with its team and latest version.',
   ].join('\n'),
   async run(rawArgv, ctx) {
@@ -102,9 +103,12 @@ export const historyCommand: CliCommand = {
     const positional: string[] = [];
     let limit = 20;
     let cursor: string | undefined;
+    let swept = false;
     for (let i = 0; i < argv.length; i++) {
       const arg = argv[i] ?? '';
-      if (arg === '--limit' || arg === '--cursor') {
+      if (arg === '--swept') {
+        swept = true;
+      } else if (arg === '--limit' || arg === '--cursor') {
         const value = argv[++i];
         if (value === undefined) {
           ctx.err(`${arg} needs a value\n${this.usage}`);
@@ -124,7 +128,25 @@ export const historyCommand: CliCommand = {
       return 2;
     }
     const service = positional[0];
+    if (swept && !(Number.isInteger(limit) && limit >= 1 && limit <= 100)) {
+      ctx.err(`--limit must be a whole number from 1 to 100 (got ${limit})`);
+      return 2;
+    }
+    if (swept && (service === undefined || cursor !== undefined)) {
+      ctx.err(`--swept needs a service and takes no --cursor\n${this.usage}`);
+      return 2;
+    }
     return withRepository({ ...ctx, aws }, async (repo) => {
+      if (swept && service !== undefined) {
+        const sweeps = await repo.listSweeps(service, argv.includes('--limit') ? limit : 5);
+        if (sweeps.length === 0) {
+          if (!(await knownService(repo, service, ctx))) return 2;
+          ctx.out(`No sweep has removed anything of ${service}.`);
+          return 0;
+        }
+        for (const line of sweepLines(sweeps)) ctx.out(line);
+        return 0;
+      }
       if (service === undefined) {
         const services = await repo.listServices();
         if (services.length === 0) {
@@ -163,8 +185,6 @@ export const historyCommand: CliCommand = {
         ctx.out(line);
       }
       if (page.cursor) ctx.out(`more: vouch history ${service} --limit ${limit} --cursor ${page.cursor}`);
-      if (cursor === undefined)
-        for (const line of sweepLines(await repo.listSweeps(service, 3))) ctx.out(line);
       return 0;
     });
   },
@@ -177,11 +197,7 @@ export function sweepLines(sweeps: readonly ServiceSweepRecord[]): string[] {
     ...s.removed.map((r) => [s.at, 'removed', r.kind, r.environment ?? '-', r.id, r.reason]),
     ...s.failed.map((r) => [s.at, 'FAILED', r.kind, r.environment ?? '-', r.id, `${r.reason}: ${r.error}`]),
   ]);
-  return [
-    '',
-    'Swept (last sweeps, newest first):',
-    ...formatTable(['AT', '', 'KIND', 'ENV', 'ID', 'WHY'], rows),
-  ];
+  return formatTable(['AT', 'RESULT', 'KIND', 'ENV', 'ID', 'WHY'], rows);
 }
 
 function eventRow(event: BuildEvent): string[] {

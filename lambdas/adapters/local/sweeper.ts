@@ -6,7 +6,12 @@
  */
 
 import { SweepError } from '../../core/sweeper/errors.ts';
-import type { SweepableResource, SweepPorts, SweepReport } from '../../core/sweeper/sweep.ts';
+import {
+  NO_LOCK_HOLDER,
+  type SweepableResource,
+  type SweepPorts,
+  type SweepReport,
+} from '../../core/sweeper/sweep.ts';
 import { runKeyOf } from '../../core/target/naming.ts';
 import type { LocalDeployTarget } from './target/LocalDeployTarget.ts';
 
@@ -21,6 +26,11 @@ export interface LocalSweepOptions {
    * @default the target's destroy
    */
   readonly destroyEnvironment?: (id: string) => Promise<void>;
+  /**
+   * The execution holding a lasting environment's deploy lock (the build data's lock), which owns a
+   * canary there. @default none: canaries of lasting environments are not swept
+   */
+  readonly lockHolder?: (service: string, environment: string) => Promise<string | undefined>;
   /** Where the report goes (the build data's events; the platform's log). */
   readonly record: (report: SweepReport) => Promise<void>;
   readonly now?: () => Date;
@@ -40,6 +50,19 @@ export function localSweepPorts(options: LocalSweepOptions): SweepPorts {
         const runKey = environment.id.split('.')[2];
         if (runKey === undefined) {
           for (const image of images) lastingImages.add(image);
+          if (description.canary && options.lockHolder) {
+            // A canary is deployed under the lock: a stopped run leaves it with the lock it held.
+            const holder = await options.lockHolder(environment.service, environment.name);
+            found.push({
+              kind: 'canary',
+              id: environment.id,
+              service: environment.service,
+              environment: environment.name,
+              runKey: holder === undefined ? NO_LOCK_HOLDER : runKeyOf(holder),
+              createdAt: description.canary.since,
+              images: [description.canary.image],
+            });
+          }
           continue;
         }
         found.push({
@@ -76,6 +99,11 @@ export function localSweepPorts(options: LocalSweepOptions): SweepPorts {
           ? options.destroyEnvironment(resource.id)
           : target.destroy({ id: resource.id });
       if (resource.kind === 'image') return target.removeImage(resource.id);
+      // At once, as `vouch rollback` does: the canary gets no traffic and stops; the baseline serves.
+      if (resource.kind === 'canary') {
+        await target.rollback({ id: resource.id });
+        return;
+      }
       throw new SweepError(`the local sweeper does not remove ${resource.kind} ${resource.id}`);
     },
     record: options.record,

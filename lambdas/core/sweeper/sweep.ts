@@ -7,8 +7,9 @@
  * Two rules, decided here as pure data over ports (an inventory of tagged resources, the runs that
  * are running), so the local platform and the scheduled Lambda sweep the same way:
  * - a per-run resource (test environment, instance, target group, alias, schedule, window: it
- *   carries its run's key) is removed once its run is not running, unless it is younger than the
- *   grace period (a run that has just started may not be readable as running yet);
+ *   carries its run's key; a lasting environment's canary: its lock holder's) is removed once its
+ *   run is not running, unless it is younger than the grace period (a run that has just started
+ *   may not be readable as running yet);
  * - images (AMIs, image folders, function versions) are kept for rollback: per service, every image
  *   an environment serves or a running run baked, and the newest `keepImages` besides; older ones are
  *   removed.
@@ -18,6 +19,8 @@ import { SweepError } from './errors.ts';
 
 export type SweptKind =
   | 'environment'
+  /** A canary slot of a lasting environment (qa, prod): its run is the environment's lock holder. */
+  | 'canary'
   | 'instance'
   | 'targetGroup'
   | 'listenerRule'
@@ -64,6 +67,11 @@ export interface SweepPlan {
 }
 
 export const DEFAULT_KEEP_IMAGES = 3;
+/**
+ * The run key of a canary whose environment's lock nobody holds: a canary is deployed only under the
+ * lock (tasks.ts requireLock) and leaves with its promote or rollback, so no running run owns it.
+ */
+export const NO_LOCK_HOLDER = 'no-lock-holder';
 export const DEFAULT_SWEEP_GRACE_MS = 15 * 60_000;
 
 const IMAGE_KINDS: ReadonlySet<SweptKind> = new Set(['image', 'functionVersion']);

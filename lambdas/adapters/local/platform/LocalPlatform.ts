@@ -689,8 +689,13 @@ export class LocalPlatform implements OperatorControls {
           this.environments.unwatch(id);
           await this.target.destroy({ id });
         },
+        lockHolder: async (service, environment) => (await this.builds.findLock(service, environment))?.owner,
+        // Recorded at wall time, as the builds it is listed with; ages are on the platform clock,
+        // as the environments' creation times are.
         record: async (report) => {
-          for (const record of sweepRecordsByService(report)) await this.builds.recordSweep(record);
+          const at = new Date().toISOString();
+          for (const record of sweepRecordsByService(report))
+            await this.builds.recordSweep({ ...record, at });
         },
         now: () => new Date(this.clock.now()),
       }),
