@@ -7,7 +7,7 @@ export class SweepError extends Error {
 }
 
 /** The sweeper's settings are not usable (the platform config's `platform.sweeper`, or the local options). */
-export class SweepConfigError extends Error {
+export class SweepConfigError extends SweepError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'SweepConfigError';
