@@ -6,8 +6,8 @@
  */
 import { z } from 'zod';
 import { type CanarySpec, CanarySpecSchema } from '../canary/spec.ts';
-import { RunSchema } from '../spec/schema.ts';
 import type { Environment, ImageRef, RunSpec } from '../target/port.ts';
+import { RunSchema } from '../target/runSpec.ts';
 import { type JsonValue, type RunState, TASK_TYPES, type TaskInput } from './contract.ts';
 
 /** The run's canary settings; absent in the config, the spec's defaults (as `.vouch.yml` parsing gives). */
@@ -84,7 +84,9 @@ export const TaskInputSchema = z.looseObject({
   token: z.string().min(1).optional(),
   item: z.json().optional(),
   scope: JsonRecord.optional(),
-  step: z.union([z.number(), z.object({ traffic: z.number(), windowSeconds: z.number().optional() })]).optional(),
+  step: z
+    .union([z.number(), z.object({ traffic: z.number(), windowSeconds: z.number().optional() })])
+    .optional(),
   error: FailureSchema.optional(),
 });
 
