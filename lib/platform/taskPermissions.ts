@@ -292,13 +292,15 @@ const TASK_CALLS: Readonly<Record<TaskType, readonly PermissionGrant[]>> = {
  * Per task type, every grant of its Lambda: its task events (every task reports start and end to the
  * build data repository: recordTaskEvent reads the build, puts the event) and its own calls.
  */
-export const TASK_PERMISSIONS: Readonly<Record<TaskType, readonly PermissionGrant[]>> = withTaskEvents(TASK_CALLS);
+export const TASK_PERMISSIONS: Readonly<Record<TaskType, readonly PermissionGrant[]>> =
+  withTaskEvents(TASK_CALLS);
 
 function withTaskEvents(
   calls: Readonly<Record<TaskType, readonly PermissionGrant[]>>,
 ): Record<TaskType, readonly PermissionGrant[]> {
   const grants = { ...calls };
-  for (const type of TASK_TYPES) grants[type] = [table('dynamodb:GetItem', 'dynamodb:PutItem'), ...calls[type]];
+  for (const type of TASK_TYPES)
+    grants[type] = [table('dynamodb:GetItem', 'dynamodb:PutItem'), ...calls[type]];
   return grants;
 }
 
