@@ -379,9 +379,17 @@ export const LAMBDA_TARGET_TASK_PERMISSIONS: Readonly<
  * Per task type, every grant of its Lambda: its task events (every task reports start and end to the
  * build data repository: recordTaskEvent reads the build, puts the event) and its own calls.
  */
-export const TASK_PERMISSIONS: Readonly<Record<TaskType, readonly PermissionGrant[]>> = Object.fromEntries(
-  TASK_TYPES.map((type) => [type, [table('dynamodb:GetItem', 'dynamodb:PutItem'), ...TASK_CALLS[type]]]),
-) as unknown as Record<TaskType, readonly PermissionGrant[]>;
+export const TASK_PERMISSIONS: Readonly<Record<TaskType, readonly PermissionGrant[]>> =
+  withTaskEvents(TASK_CALLS);
+
+function withTaskEvents(
+  calls: Readonly<Record<TaskType, readonly PermissionGrant[]>>,
+): Record<TaskType, readonly PermissionGrant[]> {
+  const grants = { ...calls };
+  for (const type of TASK_TYPES)
+    grants[type] = [table('dynamodb:GetItem', 'dynamodb:PutItem'), ...calls[type]];
+  return grants;
+}
 
 /** The Lambdas that are not pipeline tasks, by handler file name (lambdas/handlers/<name>.ts). */
 export const EVENT_HANDLERS = [

@@ -44,7 +44,17 @@ async function injectFault(
   store.defineAlarms(alarmDefinitions(spec, 'svc', 'qa'));
   const windows = new MemoryWindowStore();
   const tokens = new LocalTaskTokens();
-  const ports: WindowPorts = { windows, evidence: store, tokens, clock };
+  // The verdict as the window delivers it (the same one the waiting verify task receives).
+  let verdict: Verdict | undefined;
+  const ports: WindowPorts = {
+    windows,
+    evidence: store,
+    tokens,
+    clock,
+    onVerdict: (decided) => {
+      verdict = decided;
+    },
+  };
   store.onAlarmStateChange((c) =>
     resumeOnAlarm(
       { service: c.service, environment: c.environment, alarmName: c.alarmName, state: c.state },
@@ -93,11 +103,8 @@ async function injectFault(
     },
     { windows, clock },
   );
-  const waiting = tokens.wait(opened.token);
-  let verdict: Verdict | undefined;
-  void waiting.then((out) => {
-    verdict = (out as unknown as { verdict: Verdict }).verdict;
-  });
+  // The verify task waits on its token, as in a run; the window resumes it.
+  void tokens.wait(opened.token);
   store.start();
   scheduler.start();
   const end = Date.parse(opened.endsAt);

@@ -7,7 +7,7 @@ import '../../lambdas/adapters/local/polyfills.ts';
 const here = dirname(fileURLToPath(import.meta.url));
 const wanted = process.argv.slice(2);
 const benches = readdirSync(here)
-  .filter((f) => f.endsWith('.ts') && f !== 'index.ts')
+  .filter((f) => f.endsWith('.ts') && f !== 'index.ts' && f !== 'errors.ts')
   .map((f) => f.replace(/\.ts$/, ''))
   .filter((name) => wanted.length === 0 || wanted.includes(name))
   .sort();

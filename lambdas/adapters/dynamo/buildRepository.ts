@@ -15,6 +15,7 @@ import {
   type QueryCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
 import {
   BuildDataThrottledError,
   BuildDataUnavailableError,
@@ -30,6 +31,7 @@ import {
   type Build,
   type BuildEvent,
   type BuildStatus,
+  CONTROL_ACTIONS,
   type ControlActionInput,
   checkSize,
   type DeployLock,
@@ -40,6 +42,7 @@ import {
   type LockRequest,
   type Page,
   type PageRequest,
+  PROMOTION_KINDS,
   type PromotionInput,
   parseBuildRef,
   parseControlAction,
@@ -1440,8 +1443,50 @@ function toEvent(item: Item): BuildEvent {
     version: _v,
     ...rest
   } = item;
-  return rest as unknown as BuildEvent;
+  return StoredEventSchema.parse(rest);
 }
+
+/**
+ * An event item as recordTaskEvent, recordRun*, recordPromotion and recordControl write it (model.ts
+ * BuildEvent); attributes beyond the type pass through as they were stored.
+ */
+const StoredEventSchema: z.ZodType<BuildEvent> = z.discriminatedUnion('kind', [
+  z.looseObject({
+    kind: z.literal('CONTROL'),
+    at: z.string(),
+    action: z.enum(CONTROL_ACTIONS),
+    actor: z.string(),
+    result: z.string(),
+    environment: z.string().optional(),
+  }),
+  z.looseObject({
+    kind: z.literal('RUN'),
+    at: z.string(),
+    phase: z.enum(['start', 'done']),
+    execution: z.string(),
+    outcome: z.enum(['SUCCEEDED', 'FAILED', 'ABORTED']).optional(),
+    report: z.json().optional(),
+  }),
+  z.looseObject({
+    kind: z.literal('TASK'),
+    at: z.string(),
+    execution: z.string(),
+    task: z.string(),
+    type: z.string(),
+    phase: z.enum(['start', 'done']),
+    environment: z.string().optional(),
+    outcome: z.enum(['SUCCEEDED', 'FAILED']).optional(),
+    report: z.json().optional(),
+  }),
+  z.looseObject({
+    kind: z.literal('PROMOTION'),
+    at: z.string(),
+    promotion: z.enum(PROMOTION_KINDS),
+    label: z.string(),
+    environment: z.string(),
+    evidence: z.json(),
+  }),
+]);
 
 function toFailure(item: Item): Failure {
   return {

@@ -5,6 +5,7 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
 import type { OpenWindow, WindowStore } from '../../core/evidence/windowStore.ts';
 import { keys } from './keys.ts';
 import { isConditionFailure, toBuildDataError } from './sdkErrors.ts';
@@ -16,19 +17,21 @@ export interface DynamoWindowStoreOptions {
   readonly now?: () => Date;
 }
 
-const WINDOW_FIELDS = [
-  'service',
-  'environment',
-  'execution',
-  'version',
-  'token',
-  'startedAt',
-  'endsAt',
-  'step',
-  'minBotSamples',
-  'graceSeconds',
-  'ignoreAlarms',
-];
+/** A window as its item stores it: the OpenWindow fields, read back without the keys and state. */
+const StoredWindowSchema = z.object({
+  service: z.string(),
+  environment: z.string(),
+  execution: z.string(),
+  version: z.number(),
+  token: z.string(),
+  startedAt: z.string(),
+  endsAt: z.string(),
+  step: z.number().optional(),
+  minBotSamples: z.number().optional(),
+  graceSeconds: z.number().optional(),
+  ignoreAlarms: z.boolean().optional(),
+});
+const WINDOW_FIELDS = StoredWindowSchema.keyof().options;
 
 export class DynamoWindowStore implements WindowStore {
   private readonly db: DynamoDBDocumentClient;
@@ -50,7 +53,7 @@ export class DynamoWindowStore implements WindowStore {
       state: 'OPEN',
     };
     for (const field of WINDOW_FIELDS) {
-      const value = (window as unknown as Record<string, unknown>)[field];
+      const value = window[field];
       if (value !== undefined) item[field] = value;
     }
     try {
@@ -71,9 +74,7 @@ export class DynamoWindowStore implements WindowStore {
       );
       const item = out.Item;
       if (item?.state !== 'OPEN') return undefined;
-      const window: Record<string, unknown> = {};
-      for (const field of WINDOW_FIELDS) if (item[field] !== undefined) window[field] = item[field];
-      return window as unknown as OpenWindow;
+      return StoredWindowSchema.parse(item);
     } catch (error) {
       throw toBuildDataError('findOpenWindow', error);
     }

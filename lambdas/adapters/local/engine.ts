@@ -1,9 +1,15 @@
 import './polyfills.ts';
 import { randomUUID } from 'node:crypto';
 import { ExecutionAbortedError, ExecutionError, StateMachine } from 'aws-local-stepfunctions';
-import type { JsonValue, TaskFunction, TaskInput, TaskType } from '../../core/pipeline/contract.ts';
+import type { JsonValue, RunInput, TaskFunction, TaskInput, TaskType } from '../../core/pipeline/contract.ts';
+import { safeParseTaskInput } from '../../core/pipeline/taskInputs.ts';
 import { type AslDefinition, type AslState, COMPENSATION_COMMENT } from '../../core/spec/compile.ts';
-import { MapIterationSkippedError, MissingTaskFunctionError, MockTaskFailedError } from './errors.ts';
+import {
+  MapIterationSkippedError,
+  MissingTaskFunctionError,
+  MockTaskFailedError,
+  TaskInputInvalidError,
+} from './errors.ts';
 
 /**
  * The local engine: runs the compiled ASL with aws-local-stepfunctions, each Task state mapped to an
@@ -136,7 +142,7 @@ const validated = new Set<string>();
 
 export async function runPipeLocally(
   definition: AslDefinition,
-  input: JsonValue,
+  input: RunInput,
   options: LocalRunOptions = {},
 ): Promise<LocalExecutionResult> {
   const name = options.name ?? randomUUID();
@@ -169,9 +175,11 @@ export async function runPipeLocally(
     handlers[info.state] = async (raw) => {
       // A callback task receives the lambda:invoke Parameters ({FunctionName, Payload}); unwrap them and
       // give it a token of its own (the context's is shared by every state).
-      const payload = (info.callback
-        ? (raw as unknown as { Payload: TaskInput }).Payload
-        : raw) as unknown as TaskInput;
+      const event =
+        info.callback && typeof raw === 'object' && raw !== null && 'Payload' in raw ? raw.Payload : raw;
+      const parsed = safeParseTaskInput(event);
+      if (!parsed.success) throw new TaskInputInvalidError(info.state, parsed.error);
+      const payload = parsed.data;
       const taskInput: TaskInput = info.callback
         ? { ...payload, token: `local:${name}:${info.state}:${++tokens}` }
         : payload;
@@ -207,9 +215,14 @@ export async function runPipeLocally(
     validationOptions: validated.has(json) ? { noValidate: true } : { checkPaths: false },
   });
   validated.add(json);
-  const execution = machine.run(input as never, {
+  // The execution input as JSON, as Step Functions receives it (StartExecution takes a JSON string).
+  const executionInput: JsonValue = JSON.parse(JSON.stringify(input));
+  const execution = machine.run(executionInput, {
     overrides: { taskResourceLocalHandlers: handlers as never, retryIntervalOverrides },
-    context: { Execution: { Id: name, Name: name, Input: input }, Task: { Token: 'replaced-per-task' } },
+    context: {
+      Execution: { Id: name, Name: name, Input: executionInput },
+      Task: { Token: 'replaced-per-task' },
+    },
   });
   if (options.signal?.aborted) execution.abort();
   else options.signal?.addEventListener('abort', () => execution.abort(), { once: true });

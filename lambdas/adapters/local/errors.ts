@@ -52,3 +52,15 @@ export class PlatformInfoInvalidError extends LocalAdapterError {
     this.name = 'PlatformInfoInvalidError';
   }
 }
+
+/** A Task state's payload is not a TaskInput (contract.ts): names the state and each bad field. */
+export class TaskInputInvalidError extends LocalAdapterError {
+  constructor(
+    state: string,
+    cause: { readonly issues: readonly { path: PropertyKey[]; message: string }[] },
+  ) {
+    const problems = cause.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    super(`state ${state} got a payload that is not a task input: ${problems}`, { cause });
+    this.name = 'TaskInputInvalidError';
+  }
+}

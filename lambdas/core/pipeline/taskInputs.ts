@@ -6,9 +6,9 @@
  */
 import { z } from 'zod';
 import { type CanarySpec, CanarySpecSchema } from '../canary/spec.ts';
-import { RunSchema } from '../spec/schema.ts';
 import type { Environment, ImageRef, RunSpec } from '../target/port.ts';
-import type { JsonValue, RunState } from './contract.ts';
+import { RunSchema } from '../target/runSpec.ts';
+import { type JsonValue, type RunState, TASK_TYPES, type TaskInput } from './contract.ts';
 
 /** The run's canary settings; absent in the config, the spec's defaults (as `.vouch.yml` parsing gives). */
 export function canarySpecOf(run: Pick<RunState, 'config'>): CanarySpec {
@@ -50,4 +50,47 @@ export function provisionedEnvironmentOf(
     if (parsed.success && parsed.data.id === id) return parsed.data;
   }
   return undefined;
+}
+
+const JsonRecord = z.record(z.string(), z.json());
+const FailureSchema = z.object({ Error: z.string(), Cause: z.string() });
+
+/**
+ * The payload every Task state sends (contract.ts `TaskInput`), on AWS as the Lambda event and on one
+ * machine as the local engine's handler input: parsed once at that boundary, so tasks get it typed.
+ * Unknown keys pass through (the state machine may add some).
+ */
+export const TaskInputSchema = z.looseObject({
+  task: z.looseObject({
+    name: z.string().min(1),
+    type: z.enum(TASK_TYPES),
+    params: JsonRecord.default({}),
+  }),
+  run: z.looseObject({
+    service: z.string().min(1),
+    team: z.string(),
+    solution: z.string(),
+    repo: z.string(),
+    commit: z.string().min(1),
+    branch: z.string(),
+    execution: z.string().min(1),
+    pipe: z.string(),
+    startRequest: z.string().optional(),
+    hotfix: z.boolean().optional(),
+    config: z.object({ releaseEnvironments: z.array(z.json()) }).catchall(z.json()),
+    out: JsonRecord,
+    error: FailureSchema.optional(),
+  }),
+  token: z.string().min(1).optional(),
+  item: z.json().optional(),
+  scope: JsonRecord.optional(),
+  step: z
+    .union([z.number(), z.object({ traffic: z.number(), windowSeconds: z.number().optional() })])
+    .optional(),
+  error: FailureSchema.optional(),
+});
+
+/** Parses a Task state's payload; the ZodError's issues name each missing or malformed field. */
+export function safeParseTaskInput(raw: unknown): z.ZodSafeParseResult<TaskInput> {
+  return TaskInputSchema.safeParse(raw);
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { TASK_TYPES } from '../pipeline/contract.ts';
+import { RunSchema } from '../target/runSpec.ts';
 
 /**
  * The `.vouch.yml` a service repository holds, and the prefab pipe flavours shipped with Vouch.
@@ -34,27 +35,6 @@ const CommandSchema = z.strictObject({
     .max(8 * 3600)
     .default(900),
 });
-
-export const RunSchema = z
-  .strictObject({
-    /** How the service starts; it must listen on the port given in $PORT. */
-    command: z
-      .string()
-      .min(1, 'expected the command that starts the service, e.g. "node server.mjs"')
-      .optional(),
-    /** A Lambda service's handler (lambda-canary): `<file>.<export>`, as Lambda's Handler setting. */
-    handler: z
-      .string()
-      .regex(
-        /^[A-Za-z0-9_./-]+\.[A-Za-z_$][A-Za-z0-9_$]*$/,
-        'expected <file>.<export>, e.g. "lambda.handler"',
-      )
-      .optional(),
-    healthPath: z.string().startsWith('/', 'expected a path starting with /').default('/health'),
-  })
-  .refine((run) => run.command === undefined || run.handler === undefined, {
-    error: 'expected run.command (how the service starts) or run.handler (a Lambda service), not both',
-  });
 
 const DEFAULT_ENVIRONMENTS: EnvironmentSpec[] = [
   { name: 'test', ephemeral: true },

@@ -4,13 +4,8 @@
  * guards that throw `PortNotWiredError`, so each Lambda builds (and is granted) only what it calls.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { z } from 'zod';
-import {
-  type JsonValue,
-  TASK_TYPES,
-  type TaskInput,
-  type TaskType,
-} from '../../../core/pipeline/contract.ts';
+import type { JsonValue, TaskInput, TaskType } from '../../../core/pipeline/contract.ts';
+import { safeParseTaskInput } from '../../../core/pipeline/taskInputs.ts';
 import { createPipelineTasks, type PipelinePorts } from '../../../core/pipeline/tasks.ts';
 import { PortNotWiredError, TaskEventInvalidError, TaskTypeMismatchError } from './errors.ts';
 
@@ -52,37 +47,18 @@ export function wirePorts(type: TaskType, wired: TaskPorts): PipelinePorts {
   return ports as unknown as PipelinePorts;
 }
 
-const JsonRecord = z.record(z.string(), z.json());
-
-/** The payload the compiled state machine sends (contract.ts `TaskInput`); unknown keys pass through. */
-export const TaskEventSchema = z.looseObject({
-  task: z.looseObject({
-    name: z.string().min(1),
-    type: z.enum(TASK_TYPES),
-    params: JsonRecord.default({}),
-  }),
-  run: z.looseObject({
-    service: z.string().min(1),
-    commit: z.string().min(1),
-    execution: z.string().min(1),
-    out: JsonRecord,
-    config: JsonRecord,
-  }),
-  token: z.string().min(1).optional(),
-});
-
 /** Validates a Lambda event as a task of `type`; throws TaskTypeMismatchError or TaskEventInvalidError. */
 export function parseTaskEvent(type: TaskType, event: unknown): TaskInput {
   const claimed = (event as { task?: { type?: unknown; name?: unknown } } | null)?.task;
   if (typeof claimed?.type === 'string' && claimed.type !== type) {
     throw new TaskTypeMismatchError(type, claimed.type, String(claimed.name ?? '(unnamed)'));
   }
-  const parsed = TaskEventSchema.safeParse(event);
+  const parsed = safeParseTaskInput(event);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
     throw new TaskEventInvalidError(type, problems.join('; '), { cause: parsed.error });
   }
-  return parsed.data as unknown as TaskInput;
+  return parsed.data;
 }
 
 export interface TaskHandlerOptions {

@@ -15,7 +15,7 @@ import { resumeAtWindowEnd, resumeOnAlarm, type WindowPorts } from '../../../cor
 import { createWindowPorts } from '../../../core/evidence/windowPorts.ts';
 import { parseNotification } from '../../../core/notify/notification.ts';
 import { botRuns } from '../../../core/pipeline/botRuns.ts';
-import type { JsonValue, RunInput, TaskFunction } from '../../../core/pipeline/contract.ts';
+import type { RunInput, TaskFunction } from '../../../core/pipeline/contract.ts';
 import { createDecideTask, createLocalVerifyTask } from '../../../core/pipeline/evidenceTasks.ts';
 import { type ReconcileReport, reconcileService } from '../../../core/pipeline/reconcile.ts';
 import { createPipelineTasks, type PipelinePorts } from '../../../core/pipeline/tasks.ts';
@@ -336,7 +336,7 @@ export class LocalPlatform implements OperatorControls {
     const history: HistoryEntry[] = [];
     this.history.set(name, history);
     const stop = new AbortController();
-    const done = runPipeLocally(definition, input as unknown as JsonValue, {
+    const done = runPipeLocally(definition, input, {
       name,
       signal: stop.signal,
       tasks: createPipelineTasks(this.pipelinePorts(entry, name)),
