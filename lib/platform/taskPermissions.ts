@@ -368,12 +368,16 @@ export type LambdaTargetTaskType = (typeof LAMBDA_TARGET_TASK_TYPES)[number];
 /** Every grant of a Lambda-target task function: its task events and its own calls. */
 export const LAMBDA_TARGET_TASK_PERMISSIONS: Readonly<
   Record<LambdaTargetTaskType, readonly PermissionGrant[]>
-> = Object.fromEntries(
-  LAMBDA_TARGET_TASK_TYPES.map((type) => [
-    type,
-    [table('dynamodb:GetItem', 'dynamodb:PutItem'), ...LAMBDA_TARGET_CALLS[type]],
-  ]),
-) as unknown as Record<LambdaTargetTaskType, readonly PermissionGrant[]>;
+> = withLambdaTaskEvents(LAMBDA_TARGET_CALLS);
+
+function withLambdaTaskEvents(
+  calls: Readonly<Record<LambdaTargetTaskType, readonly PermissionGrant[]>>,
+): Record<LambdaTargetTaskType, readonly PermissionGrant[]> {
+  const grants = { ...calls };
+  for (const type of LAMBDA_TARGET_TASK_TYPES)
+    grants[type] = [table('dynamodb:GetItem', 'dynamodb:PutItem'), ...calls[type]];
+  return grants;
+}
 
 /**
  * Per task type, every grant of its Lambda: its task events (every task reports start and end to the

@@ -1301,7 +1301,7 @@ export class BuildRepository {
   async recordSweep(record: ServiceSweepRecord): Promise<void> {
     const at = parseIso(record.at, 'sweep time') ?? record.at;
     // DynamoDB's item limit is 400 KB; a sweep records tens of items.
-    checkSize('sweep record', record as unknown as JsonValue, 350_000);
+    checkSize('sweep record', record, 350_000);
     await this.call('recordSweep', () =>
       this.db.send(
         new PutCommand({

@@ -253,12 +253,13 @@ export function promotionLabel(kind: PromotionKind, environment: string): string
   return kind === 'PASSED_TEST' ? kind : `${kind}:${environment}`;
 }
 
-export function jsonSizeBytes(value: JsonValue | undefined): number {
+/** The size of a value as JSON text (what DynamoDB stores of it), 0 for undefined. */
+export function jsonSizeBytes(value: unknown): number {
   return value === undefined ? 0 : Buffer.byteLength(JSON.stringify(value), 'utf8');
 }
 
 /** Refuses a JSON document over `limitBytes` before anything is written. */
-export function checkSize(what: string, value: JsonValue | undefined, limitBytes: number): void {
+export function checkSize(what: string, value: unknown, limitBytes: number): void {
   const size = jsonSizeBytes(value);
   if (size > limitBytes) throw new ReportTooLargeError(what, size, limitBytes);
 }
