@@ -2,7 +2,7 @@
  * The README story on the twin: which releases run (their commits and sources), what each release
  * leaves running where (the build table's record beside what the load balancer actually serves), and
  * what a run must not leave behind; `playStory` plays it on a twin of the synthesized templates.
- * `npm run twin` (main.ts) and the e2e test (test/e2e/twin/story.test.ts) run the same `playStory`.
+ * `npm run twin` (main.ts) and the story test (test/twin/story.test.ts) run the same `playStory`.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

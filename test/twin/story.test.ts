@@ -6,7 +6,7 @@
  * judge's numbers. Nothing a run created is left; no call is denied.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { playStory, type StoryResult } from '../../../lambdas/twin/story.ts';
+import { playStory, type StoryResult } from '../../lambdas/twin/story.ts';
 
 describe('the README story on the AWS twin (npm run twin)', () => {
   let story: StoryResult;
