@@ -58,18 +58,11 @@ import { WindowEndScheduling } from './WindowEndScheduling.ts';
 /** Every alarm Vouch creates is named `vouch.<service>.<environment>.<signal>` (lambdas/core/evidence/alarms.ts). */
 export { ALARM_NAME_PREFIX };
 
-/** Task types that drive the EC2 + ALB deploy target and so receive its configuration. */
-export const TARGET_TASK_TYPES: readonly TaskType[] = [
-  'bake',
-  'provision',
-  'deploy',
-  'bots',
-  'shift',
-  'judge',
-  'promote',
-  'rollback',
-  'destroy',
-];
+/**
+ * Task types that drive a deploy target and so receive its configuration (the EC2 + ALB one; a Lambda
+ * service's tasks of the same types get functions of their own): one list, kept in taskPermissions.ts.
+ */
+export const TARGET_TASK_TYPES: readonly TaskType[] = LAMBDA_TARGET_TASK_TYPES;
 
 export interface PlatformStackProps extends StackProps {
   readonly config: PlatformConfig;

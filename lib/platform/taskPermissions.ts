@@ -351,7 +351,7 @@ const LAMBDA_TARGET_CALLS: Readonly<Record<LambdaTargetTaskType, readonly Permis
   judge: [LAMBDA_PROVISION, METRIC_DATA],
 };
 
-/** Task types that drive a deploy target (and so have a Lambda-target function of their own). */
+/** Task types that drive a deploy target (and so have a Lambda-target function of their own); PlatformStack's TARGET_TASK_TYPES. */
 export const LAMBDA_TARGET_TASK_TYPES = [
   'bake',
   'provision',
