@@ -1,8 +1,7 @@
-import { Duration, Stack } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
+import { Duration } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as scheduler from 'aws-cdk-lib/aws-scheduler';
-import { Construct } from 'constructs';
+import type { Construct } from 'constructs';
+import { RecurringLambdaSchedule } from './RecurringLambdaSchedule.ts';
 
 export interface ReconcileScheduleProps {
   /** The reconciler Lambda (lambdas/handlers/reconciler.ts). */
@@ -19,46 +18,18 @@ export interface ReconcileScheduleProps {
 
 /**
  * The reconciler's recurring EventBridge Scheduler schedule (issue 12: "on AWS the same
- * reconciliation runs on a schedule"), in its own group (Scheduler tags groups, not schedules, so the
- * group carries the cost tags), with the role Scheduler assumes to invoke the reconciler only.
+ * reconciliation runs on a schedule").
  */
-export class ReconcileSchedule extends Construct {
-  readonly group: scheduler.ScheduleGroup;
-  readonly role: iam.Role;
-  readonly schedule: scheduler.Schedule;
-
+export class ReconcileSchedule extends RecurringLambdaSchedule {
   constructor(scope: Construct, id: string, props: ReconcileScheduleProps) {
-    super(scope, id);
-    const every = props.every ?? Duration.minutes(5);
-    this.group = new scheduler.ScheduleGroup(this, 'Group', {
+    super(scope, id, {
+      handler: props.handler,
+      every: props.every ?? Duration.minutes(5),
       scheduleGroupName: props.scheduleGroupName ?? 'vouch-reconciler',
-    });
-    this.role = new iam.Role(this, 'Role', {
-      description: 'Assumed by EventBridge Scheduler to invoke the Vouch reconciler',
-      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
-        // Confused-deputy guard: only schedules of this account may use the role.
-        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
-      }),
-    });
-    this.role.addToPolicy(
-      new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [props.handler.functionArn] }),
-    );
-    this.schedule = new scheduler.Schedule(this, 'Schedule', {
-      scheduleGroup: this.group,
       scheduleName: 'reconcile',
       description:
         'Vouch: ends runs whose execution ended without their cleanup (ABORTED), frees what they held',
-      schedule: scheduler.ScheduleExpression.rate(every),
-      target: {
-        // Bound by hand (as BotSchedules): the unqualified function ARN only, no `<function>:*` grant.
-        bind: () => ({
-          arn: props.handler.functionArn,
-          role: this.role,
-          input: scheduler.ScheduleTargetInput.fromObject({}),
-          // A missed run is superseded by the next one.
-          retryPolicy: { maximumRetryAttempts: 0 },
-        }),
-      },
+      roleDescription: 'Assumed by EventBridge Scheduler to invoke the Vouch reconciler',
     });
   }
 }
