@@ -64,3 +64,11 @@ export class TaskInputInvalidError extends LocalAdapterError {
     this.name = 'TaskInputInvalidError';
   }
 }
+
+/** The canvas library's 2D context lacks a drawing method chart.js calls: the PNG cannot be drawn. */
+export class ChartCanvasUnsupportedError extends LocalAdapterError {
+  constructor(missing: readonly string[]) {
+    super(`The canvas 2D context has no ${missing.join(', ')}: chart.js cannot draw the chart`);
+    this.name = 'ChartCanvasUnsupportedError';
+  }
+}

@@ -9,42 +9,67 @@ import { safeParseTaskInput } from '../../../core/pipeline/taskInputs.ts';
 import { createPipelineTasks, type PipelinePorts } from '../../../core/pipeline/tasks.ts';
 import { PortNotWiredError, TaskEventInvalidError, TaskTypeMismatchError } from './errors.ts';
 
-/** Ports that are objects (methods are guarded) and ports that are functions. */
-const OBJECT_PORTS = ['builds', 'target', 'samples', 'bots', 'commands', 'notify'] as const;
-const FUNCTION_PORTS = ['verify', 'decide', 'source'] as const;
-
-export type PortName = (typeof OBJECT_PORTS)[number] | (typeof FUNCTION_PORTS)[number];
-
 /** What a task Lambda wires: the ports its type uses, plus the optional settings. */
 export type TaskPorts = Partial<PipelinePorts>;
 
-function unwiredObject(port: PortName, type: TaskType): object {
-  return new Proxy(
-    {},
-    {
-      get(_target, member) {
-        // `then` and symbols are probed by await and by loggers: answer "not there", do not throw.
-        if (typeof member === 'symbol' || member === 'then') return undefined;
-        return () => {
-          throw new PortNotWiredError(port, type, member);
-        };
-      },
-    },
-  );
-}
+export type PortName =
+  | 'builds'
+  | 'target'
+  | 'samples'
+  | 'bots'
+  | 'commands'
+  | 'notify'
+  | 'verify'
+  | 'decide'
+  | 'source';
 
-function unwiredFunction(port: PortName, type: TaskType) {
-  return () => {
-    throw new PortNotWiredError(port, type);
+/** A member of an unwired port: throws PortNotWiredError when called (not when read: `await` probes `then`). */
+function refusal(port: PortName, type: TaskType) {
+  return (member?: string) => (): never => {
+    throw new PortNotWiredError(port, type, member);
   };
 }
 
-/** The full port set `createPipelineTasks` takes: the wired ones, and guards for the rest. */
+/**
+ * The full port set `createPipelineTasks` takes: the wired ones, and guards for the rest. Each guard
+ * lists its port's members, so the compiler holds it complete when a port grows a method.
+ */
 export function wirePorts(type: TaskType, wired: TaskPorts): PipelinePorts {
-  const ports: Record<string, unknown> = { ...wired };
-  for (const port of OBJECT_PORTS) ports[port] ??= unwiredObject(port, type);
-  for (const port of FUNCTION_PORTS) ports[port] ??= unwiredFunction(port, type);
-  return ports as unknown as PipelinePorts;
+  const builds = refusal('builds', type);
+  const target = refusal('target', type);
+  return {
+    ...wired,
+    builds: wired.builds ?? {
+      allocateVersion: builds('allocateVersion'),
+      recordRunStarted: builds('recordRunStarted'),
+      recordRunFinished: builds('recordRunFinished'),
+      recordTaskEvent: builds('recordTaskEvent'),
+      recordPromotion: builds('recordPromotion'),
+      acquireOrQueueLock: builds('acquireOrQueueLock'),
+      renewLock: builds('renewLock'),
+      releaseLock: builds('releaseLock'),
+      listEvents: builds('listEvents'),
+      whereRuns: builds('whereRuns'),
+    },
+    target: wired.target ?? {
+      bake: target('bake'),
+      provision: target('provision'),
+      deploy: target('deploy'),
+      shiftWeight: target('shiftWeight'),
+      promote: target('promote'),
+      rollback: target('rollback'),
+      destroy: target('destroy'),
+      describe: target('describe'),
+      resources: target('resources'),
+    },
+    samples: wired.samples ?? { samples: refusal('samples', type)('samples') },
+    bots: wired.bots ?? { runOnce: refusal('bots', type)('runOnce') },
+    commands: wired.commands ?? { run: refusal('commands', type)('run') },
+    notify: wired.notify ?? { send: refusal('notify', type)('send') },
+    verify: wired.verify ?? refusal('verify', type)(),
+    decide: wired.decide ?? refusal('decide', type)(),
+    source: wired.source ?? refusal('source', type)(),
+  };
 }
 
 /** Validates a Lambda event as a task of `type`; throws TaskTypeMismatchError or TaskEventInvalidError. */

@@ -6,6 +6,7 @@
 import { createCanvas } from '@napi-rs/canvas';
 import { Chart, type ChartConfiguration, registerables } from 'chart.js';
 import type { NotificationChart } from '../../../core/notify/notification.ts';
+import { ChartCanvasUnsupportedError } from '../errors.ts';
 import { metricChartConfig } from './chartConfig.ts';
 
 Chart.register(...registerables);
@@ -27,15 +28,49 @@ const whiteBackground = {
   },
 };
 
+/** The Canvas 2D members chart.js draws a line chart with (its canvas helpers, scales and elements). */
+const DRAWING_API = [
+  'save',
+  'restore',
+  'translate',
+  'rotate',
+  'setTransform',
+  'beginPath',
+  'closePath',
+  'moveTo',
+  'lineTo',
+  'arc',
+  'rect',
+  'clip',
+  'fill',
+  'stroke',
+  'fillRect',
+  'clearRect',
+  'fillText',
+  'measureText',
+  'setLineDash',
+] as const;
+
+/**
+ * chart.js types its context as the DOM's CanvasRenderingContext2D (whose `canvas` is an
+ * HTMLCanvasElement); off the DOM (its BasicPlatform) it only draws with the 2D API, which
+ * @napi-rs/canvas implements. So the context is narrowed by checking that API is there.
+ */
+function isChartContext(context: object): context is CanvasRenderingContext2D {
+  return missingDrawingApi(context).length === 0;
+}
+
+function missingDrawingApi(context: object): string[] {
+  return DRAWING_API.filter((member) => typeof Reflect.get(context, member) !== 'function');
+}
+
 /** Renders the chart to PNG bytes. */
 export function renderMetricChartPng({ chart, width = 800, height = 400 }: MetricChartInput): Buffer {
   const canvas = createCanvas(width, height);
   const config: ChartConfiguration<'line'> = { ...metricChartConfig(chart), plugins: [whiteBackground] };
-  // chart.js draws on any CanvasRenderingContext2D; @napi-rs/canvas implements that interface.
-  const drawn = new Chart(
-    canvas.getContext('2d') as unknown as ConstructorParameters<typeof Chart>[0],
-    config,
-  );
+  const context = canvas.getContext('2d');
+  if (!isChartContext(context)) throw new ChartCanvasUnsupportedError(missingDrawingApi(context));
+  const drawn = new Chart(context, config);
   try {
     return canvas.toBuffer('image/png');
   } finally {
