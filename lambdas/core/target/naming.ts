@@ -11,6 +11,13 @@ export function checkTargetName(what: string, value: string): void {
   if (!NAME.test(value)) throw new InvalidNameError(what, value);
 }
 
+/** Refuses a provision request whose service, environment or run key is not a safe name. */
+export function checkProvisionNames(service: string, environment: string, runKey: string | undefined): void {
+  checkTargetName('service', service);
+  checkTargetName('environment', environment);
+  if (runKey !== undefined) checkTargetName('runKey', runKey);
+}
+
 /** A run key from an execution name: unsafe characters become '-', at most 64 characters. */
 export function runKeyOf(execution: string): string {
   const key = execution

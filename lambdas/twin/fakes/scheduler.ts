@@ -105,6 +105,17 @@ export class TwinScheduler {
     return this.schedules.get(`${group}/${name}`);
   }
 
+  /** The schedule, or the ResourceNotFoundException EventBridge Scheduler answers for a missing one. */
+  private existing(group: string, name: string): TwinSchedule {
+    const schedule = this.find(group, name);
+    if (schedule) return schedule;
+    throw new ResourceNotFoundException({
+      message: `Schedule ${name} does not exist.`,
+      Message: `Schedule ${name} does not exist.`,
+      $metadata: {},
+    });
+  }
+
   private add(s: TwinSchedule): void {
     const key = `${s.group}/${s.name}`;
     if (this.schedules.has(key)) {
@@ -180,26 +191,14 @@ export class TwinScheduler {
             return { ScheduleArn: scheduleArn(group, name) };
           }
           case 'DeleteSchedule': {
-            const s = this.find(group, name);
-            if (!s)
-              throw new ResourceNotFoundException({
-                message: `Schedule ${name} does not exist.`,
-                Message: `Schedule ${name} does not exist.`,
-                $metadata: {},
-              });
+            const s = this.existing(group, name);
             clearTimeout(s.timer);
             clearInterval(s.timer);
             this.schedules.delete(`${group}/${name}`);
             return {};
           }
           case 'GetSchedule': {
-            const s = this.find(group, name);
-            if (!s)
-              throw new ResourceNotFoundException({
-                message: `Schedule ${name} does not exist.`,
-                Message: `Schedule ${name} does not exist.`,
-                $metadata: {},
-              });
+            const s = this.existing(group, name);
             return {
               Name: s.name,
               GroupName: s.group,

@@ -30,20 +30,7 @@ import {
   NoCanaryError,
 } from '../../../core/target/errors.ts';
 import { checkTargetName, environmentId } from '../../../core/target/naming.ts';
-import type {
-  BakeRequest,
-  DeployOptions,
-  DeployTarget,
-  Environment,
-  EnvironmentDescription,
-  EnvironmentRef,
-  Image,
-  ImageRef,
-  ProvisionOptions,
-  ResourceRecord,
-  Slot,
-  SlotState,
-} from '../../../core/target/port.ts';
+import type * as Target from '../../../core/target/port.ts';
 import { validateCanaryWeight } from '../../../core/target/weights.ts';
 import { realSleep, type Sleep, type WaitBudget, waitFor } from '../target/waiter.ts';
 import {
@@ -119,14 +106,14 @@ function parseEnvironmentId(id: string): { service: string; name: string; runKey
   return runKey === undefined ? { service, name } : { service, name, runKey };
 }
 
-export class LambdaDeployTarget implements DeployTarget {
+export class LambdaDeployTarget implements Target.DeployTarget {
   readonly #lambda: LambdaClient;
   readonly #config: LambdaTargetConfig;
   readonly #sleep: Sleep;
   readonly #now: () => Date;
   readonly #activeBudget: WaitBudget;
   readonly #conflictBudget: WaitBudget;
-  readonly #resources = new Map<string, ResourceRecord>();
+  readonly #resources = new Map<string, Target.ResourceRecord>();
 
   constructor(options: LambdaDeployTargetOptions) {
     this.#lambda = options.lambda;
@@ -142,7 +129,7 @@ export class LambdaDeployTarget implements DeployTarget {
    * version is this code even when another bake of the service runs at the same time; the same code
    * published twice comes back as the same version (Lambda does not publish an unchanged function).
    */
-  async bake(request: BakeRequest): Promise<Image> {
+  async bake(request: Target.BakeRequest): Promise<Target.Image> {
     checkTargetName('service', request.service);
     const match = S3_ZIP.exec(request.source);
     const bucket = match?.[1];
@@ -205,7 +192,11 @@ export class LambdaDeployTarget implements DeployTarget {
     };
   }
 
-  async provision(service: string, name: string, options: ProvisionOptions): Promise<Environment> {
+  async provision(
+    service: string,
+    name: string,
+    options: Target.ProvisionOptions,
+  ): Promise<Target.Environment> {
     checkTargetName('service', service);
     checkTargetName('environment', name);
     const functionName = this.#functionOf(service);
@@ -263,10 +254,10 @@ export class LambdaDeployTarget implements DeployTarget {
   }
 
   async deploy(
-    image: ImageRef,
-    ref: EnvironmentRef,
-    options: DeployOptions,
-  ): Promise<EnvironmentDescription> {
+    image: Target.ImageRef,
+    ref: Target.EnvironmentRef,
+    options: Target.DeployOptions,
+  ): Promise<Target.EnvironmentDescription> {
     const { functionName, version } = parseImageId(image.id);
     const env = this.#resolve(ref);
     if (functionName !== env.functionName) throw new ImageNotFoundError(image.id);
@@ -295,7 +286,10 @@ export class LambdaDeployTarget implements DeployTarget {
     return this.describe(ref);
   }
 
-  async shiftWeight(ref: EnvironmentRef, canaryWeight: number): Promise<EnvironmentDescription> {
+  async shiftWeight(
+    ref: Target.EnvironmentRef,
+    canaryWeight: number,
+  ): Promise<Target.EnvironmentDescription> {
     validateCanaryWeight(canaryWeight);
     const env = this.#resolve(ref);
     const alias = await this.#getAlias(env.functionName, env.alias, ref.id);
@@ -311,7 +305,7 @@ export class LambdaDeployTarget implements DeployTarget {
     return this.describe(ref);
   }
 
-  async promote(ref: EnvironmentRef): Promise<EnvironmentDescription> {
+  async promote(ref: Target.EnvironmentRef): Promise<Target.EnvironmentDescription> {
     const env = this.#resolve(ref);
     const alias = await this.#getAlias(env.functionName, env.alias, ref.id);
     const canary = canaryOf(alias);
@@ -323,7 +317,7 @@ export class LambdaDeployTarget implements DeployTarget {
     return this.describe(ref);
   }
 
-  async rollback(ref: EnvironmentRef): Promise<EnvironmentDescription> {
+  async rollback(ref: Target.EnvironmentRef): Promise<Target.EnvironmentDescription> {
     const env = this.#resolve(ref);
     const alias = await this.#getAlias(env.functionName, env.alias, ref.id);
     const slots = slotsOf(alias);
@@ -340,7 +334,7 @@ export class LambdaDeployTarget implements DeployTarget {
   }
 
   /** Deletes a test environment's alias and URL; a lasting environment's alias is the service stack's and stays. */
-  async destroy(ref: EnvironmentRef): Promise<void> {
+  async destroy(ref: Target.EnvironmentRef): Promise<void> {
     const env = this.#resolve(ref);
     if (!env.ephemeral) return;
     // Gone already is done: destroy runs again after a retry or a reconcile.
@@ -356,7 +350,7 @@ export class LambdaDeployTarget implements DeployTarget {
     if (record) this.#resources.set(ref.id, { ...record, endedAt: this.#now().toISOString() });
   }
 
-  async describe(ref: EnvironmentRef): Promise<EnvironmentDescription> {
+  async describe(ref: Target.EnvironmentRef): Promise<Target.EnvironmentDescription> {
     const env = this.#resolve(ref);
     const alias = await this.#getAlias(env.functionName, env.alias, ref.id);
     const slots = slotsOf(alias);
@@ -368,7 +362,7 @@ export class LambdaDeployTarget implements DeployTarget {
           )
         ).FunctionUrl ?? '')
       : await this.#url(env.service, env.name);
-    const slot = (which: Slot, version: string | undefined): SlotState | undefined => {
+    const slot = (which: Target.Slot, version: string | undefined): Target.SlotState | undefined => {
       const recorded = slots[which];
       if (!recorded || version === undefined || version === '$LATEST') return undefined;
       return {
@@ -403,11 +397,11 @@ export class LambdaDeployTarget implements DeployTarget {
     };
   }
 
-  resources(): readonly ResourceRecord[] {
+  resources(): readonly Target.ResourceRecord[] {
     return [...this.#resources.values()];
   }
 
-  #tagsOf(service: string): Environment['tags'] {
+  #tagsOf(service: string): Target.Environment['tags'] {
     const entry = this.#entryOf(service);
     return { service, team: entry.team, solution: entry.solution };
   }
@@ -426,7 +420,7 @@ export class LambdaDeployTarget implements DeployTarget {
     return entry;
   }
 
-  #resolve(ref: EnvironmentRef) {
+  #resolve(ref: Target.EnvironmentRef) {
     const { service, name, runKey } = parseEnvironmentId(ref.id);
     return {
       service,
@@ -504,9 +498,9 @@ export class LambdaDeployTarget implements DeployTarget {
     service: string,
     name: string,
     runKey: string | undefined,
-    options: ProvisionOptions,
+    options: Target.ProvisionOptions,
     url: string,
-  ): Environment {
+  ): Target.Environment {
     return {
       id: environmentId(service, name, runKey),
       service,
@@ -518,7 +512,7 @@ export class LambdaDeployTarget implements DeployTarget {
     };
   }
 
-  #record(record: ResourceRecord): void {
+  #record(record: Target.ResourceRecord): void {
     this.#resources.set(record.id, record);
   }
 }

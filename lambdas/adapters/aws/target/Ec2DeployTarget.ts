@@ -44,22 +44,8 @@ import {
   NoCanaryError,
   ServiceStartError,
 } from '../../../core/target/errors.ts';
-import { checkTargetName, environmentId } from '../../../core/target/naming.ts';
-import type {
-  BakeRequest,
-  DeployOptions,
-  DeployTarget,
-  Environment,
-  EnvironmentDescription,
-  EnvironmentRef,
-  Image,
-  ImageRef,
-  ProvisionOptions,
-  ResourceRecord,
-  RunSpec,
-  Slot,
-  SlotState,
-} from '../../../core/target/port.ts';
+import { checkProvisionNames, checkTargetName, environmentId } from '../../../core/target/naming.ts';
+import type * as Target from '../../../core/target/port.ts';
 import { type Ec2TargetConfig, type Ec2TargetConfigInput, parseEc2TargetConfig } from './config.ts';
 import {
   AwsTargetConfigError,
@@ -124,7 +110,7 @@ type Routing =
   | { readonly kind: 'listener'; readonly arn: string; readonly actions: Action[] };
 
 interface ResolvedEnvironment {
-  readonly environment: Environment;
+  readonly environment: Target.Environment;
   readonly baseline: TargetGroupRef;
   readonly canary: TargetGroupRef;
   readonly routing: Routing | undefined;
@@ -132,7 +118,7 @@ interface ResolvedEnvironment {
 
 interface SlotInstance {
   readonly id: string;
-  readonly slot: Slot | undefined;
+  readonly slot: Target.Slot | undefined;
   readonly state: string;
   readonly tags: TagMap;
   readonly imageId: string | undefined;
@@ -177,13 +163,13 @@ function forwardTargets(action: Action): string[] {
  * is: every call finds the environment's target groups, listener rule and instances again by their
  * `vouch:*` tags, so `$.out.provision` (`{ id }`) is all the next task needs.
  */
-export class Ec2DeployTarget implements DeployTarget {
+export class Ec2DeployTarget implements Target.DeployTarget {
   private readonly ec2: EC2Client;
   private readonly elb: ElasticLoadBalancingV2Client;
   private readonly config: Ec2TargetConfig;
   private readonly sleep: Sleep;
   private readonly now: () => Date;
-  private readonly records = new Map<string, ResourceRecord>();
+  private readonly records = new Map<string, Target.ResourceRecord>();
 
   constructor(options: Ec2DeployTargetOptions) {
     this.ec2 = options.ec2;
@@ -201,7 +187,7 @@ export class Ec2DeployTarget implements DeployTarget {
    * tags on the image and its snapshots; the builder is terminated. Re-entrant: a retried bake finds
    * the image or the builder of the same content by tag and carries on from there.
    */
-  async bake(request: BakeRequest & AwsBakeExtras): Promise<Image> {
+  async bake(request: Target.BakeRequest & AwsBakeExtras): Promise<Target.Image> {
     checkTargetName('service', request.service);
     const artifacts = [request.source, ...(request.overlays ?? [])];
     for (const uri of artifacts) {
@@ -210,7 +196,7 @@ export class Ec2DeployTarget implements DeployTarget {
     if (request.run.command === undefined) {
       throw new InvalidRunSpecError('an EC2 service needs run.command (how the service starts)');
     }
-    const run: RunSpec & { command: string } = {
+    const run: Target.RunSpec & { command: string } = {
       command: request.run.command,
       healthPath: request.run.healthPath ?? DEFAULT_HEALTH_PATH,
     };
@@ -287,7 +273,7 @@ export class Ec2DeployTarget implements DeployTarget {
       (sum, device) => sum + (device.Ebs?.VolumeSize ?? 0) * 2 ** 30,
       0,
     );
-    const image: Image = {
+    const image: Target.Image = {
       id,
       service: request.service,
       run,
@@ -335,7 +321,7 @@ export class Ec2DeployTarget implements DeployTarget {
 
   private async startBuilder(
     id: string,
-    request: BakeRequest & AwsBakeExtras,
+    request: Target.BakeRequest & AwsBakeExtras,
     userData: string,
   ): Promise<string> {
     const existing = await this.findInstances([
@@ -386,10 +372,12 @@ export class Ec2DeployTarget implements DeployTarget {
    * listener forwarding 100/0, all tagged. Lasting (qa, prod): finds the pair the CDK stack made, by
    * `vouch:environment-id` and `vouch:slot` tags, among the target groups of the shared ALB.
    */
-  async provision(service: string, environment: string, options: ProvisionOptions): Promise<Environment> {
-    checkTargetName('service', service);
-    checkTargetName('environment', environment);
-    if (options.runKey !== undefined) checkTargetName('runKey', options.runKey);
+  async provision(
+    service: string,
+    environment: string,
+    options: Target.ProvisionOptions,
+  ): Promise<Target.Environment> {
+    checkProvisionNames(service, environment, options.runKey);
     if (!options.ephemeral) {
       const resolved = await this.resolve(
         { id: environmentId(service, environment) },
@@ -489,10 +477,10 @@ export class Ec2DeployTarget implements DeployTarget {
    * canary weight, then deregisters and terminates the instances it replaced.
    */
   async deploy(
-    image: ImageRef,
-    environment: EnvironmentRef,
-    options: DeployOptions,
-  ): Promise<EnvironmentDescription> {
+    image: Target.ImageRef,
+    environment: Target.EnvironmentRef,
+    options: Target.DeployOptions,
+  ): Promise<Target.EnvironmentDescription> {
     const weight = options.slot === 'canary' ? this.checkWeight(options.weight ?? 0) : undefined;
     const env = await this.resolve(environment, { requireRouting: true });
     const ami = await this.resolveImage(image.id);
@@ -595,7 +583,7 @@ export class Ec2DeployTarget implements DeployTarget {
     ami: Ec2Image,
     imageId: string,
     version: string,
-    slot: Slot,
+    slot: Target.Slot,
   ): Promise<string[]> {
     const { environment } = env;
     const amiTags = fromTagList(ami.Tags);
@@ -637,7 +625,10 @@ export class Ec2DeployTarget implements DeployTarget {
 
   // ---------------------------------------------------------------- weights, promote, rollback
 
-  async shiftWeight(environment: EnvironmentRef, canaryWeight: number): Promise<EnvironmentDescription> {
+  async shiftWeight(
+    environment: Target.EnvironmentRef,
+    canaryWeight: number,
+  ): Promise<Target.EnvironmentDescription> {
     const weight = this.checkWeight(canaryWeight);
     const env = await this.resolve(environment, { requireRouting: true });
     if (weight > 0 && (await this.slotInstances(env.environment.id, 'canary')).length === 0) {
@@ -652,7 +643,7 @@ export class Ec2DeployTarget implements DeployTarget {
    * retired, the promoted instances are retagged, and the two groups swap their `vouch:slot` tags.
    * The old baseline's group is empty afterwards and serves as the next canary slot at weight 0.
    */
-  async promote(environment: EnvironmentRef): Promise<EnvironmentDescription> {
+  async promote(environment: Target.EnvironmentRef): Promise<Target.EnvironmentDescription> {
     const env = await this.resolve(environment, { requireRouting: true });
     const canaries = await this.slotInstances(env.environment.id, 'canary');
     if (canaries.length === 0) throw new NoCanaryError(env.environment.id, 'promote');
@@ -674,7 +665,7 @@ export class Ec2DeployTarget implements DeployTarget {
   }
 
   /** Canary weight to 0 first (traffic leaves at once), then the canary instances are terminated. */
-  async rollback(environment: EnvironmentRef): Promise<EnvironmentDescription> {
+  async rollback(environment: Target.EnvironmentRef): Promise<Target.EnvironmentDescription> {
     const env = await this.resolve(environment, { requireRouting: true });
     const canaries = await this.slotInstances(env.environment.id, 'canary');
     if (canaries.length === 0 && this.canaryWeightOf(env) === 0) return this.describe(environment);
@@ -690,7 +681,7 @@ export class Ec2DeployTarget implements DeployTarget {
    * its two target groups (a group in use by a rule cannot be deleted, so the rule goes first).
    * Destroying what is already gone is a no-op, so `last` may run it after a failed provision.
    */
-  async destroy(environment: EnvironmentRef): Promise<void> {
+  async destroy(environment: Target.EnvironmentRef): Promise<void> {
     const { runKey } = parseEnvironmentId(environment.id);
     if (runKey === undefined) throw new EnvironmentProtectedError(environment.id);
     await this.terminateInstances(
@@ -724,12 +715,12 @@ export class Ec2DeployTarget implements DeployTarget {
 
   // ---------------------------------------------------------------- describe, resources
 
-  async describe(environment: EnvironmentRef): Promise<EnvironmentDescription> {
+  async describe(environment: Target.EnvironmentRef): Promise<Target.EnvironmentDescription> {
     const env = await this.resolve(environment, { requireRouting: false });
     const instances = await this.findInstances([
       { Name: `tag:${TAG.environmentId}`, Values: [environment.id] },
     ]);
-    const slotState = (slot: Slot): SlotState | undefined => {
+    const slotState = (slot: Target.Slot): Target.SlotState | undefined => {
       const first = instances
         .filter((i) => i.slot === slot && (i.state === 'running' || i.state === 'pending'))
         .sort((x, y) => (x.launchTime?.getTime() ?? 0) - (y.launchTime?.getTime() ?? 0))[0];
@@ -756,7 +747,7 @@ export class Ec2DeployTarget implements DeployTarget {
    * What this target instance created (a Lambda container's lifetime). On AWS the cost of resources
    * comes from Cost Explorer by tag, not from this list.
    */
-  resources(): readonly ResourceRecord[] {
+  resources(): readonly Target.ResourceRecord[] {
     return [...this.records.values()];
   }
 
@@ -843,7 +834,7 @@ export class Ec2DeployTarget implements DeployTarget {
     }
   }
 
-  private slotInstances(environmentId: string, slot: Slot): Promise<SlotInstance[]> {
+  private slotInstances(environmentId: string, slot: Target.Slot): Promise<SlotInstance[]> {
     return this.findInstances([
       { Name: `tag:${TAG.environmentId}`, Values: [environmentId] },
       { Name: `tag:${TAG.slot}`, Values: [slot] },
@@ -905,7 +896,7 @@ export class Ec2DeployTarget implements DeployTarget {
    * the listener rule (or listener default action) that forwards to them.
    */
   private async resolve(
-    ref: EnvironmentRef,
+    ref: Target.EnvironmentRef,
     options: { requireRouting: boolean },
   ): Promise<ResolvedEnvironment> {
     const { service, name, runKey } = parseEnvironmentId(ref.id);
@@ -996,7 +987,7 @@ export class Ec2DeployTarget implements DeployTarget {
     };
   }
 
-  private record(record: ResourceRecord): void {
+  private record(record: Target.ResourceRecord): void {
     this.records.set(record.id, record);
   }
 }

@@ -15,23 +15,8 @@ import {
   NoBaselineError,
   NoCanaryError,
 } from '../../../core/target/errors.ts';
-import { checkTargetName, environmentId } from '../../../core/target/naming.ts';
-import type {
-  BakeRequest,
-  DeployOptions,
-  DeployTarget,
-  Environment,
-  EnvironmentDescription,
-  EnvironmentRef,
-  Image,
-  ImageRef,
-  ProvisionOptions,
-  ResourceRecord,
-  RunSpec,
-  Slot,
-  SlotRequestObserver,
-  SlotState,
-} from '../../../core/target/port.ts';
+import { checkProvisionNames, checkTargetName, environmentId } from '../../../core/target/naming.ts';
+import type * as Target from '../../../core/target/port.ts';
 import { validateCanaryWeight } from '../../../core/target/weights.ts';
 import { bakeImage, DEFAULT_IMAGE_EXCLUDES, readImage } from './image.ts';
 import { ResourceJournal } from './resourceJournal.ts';
@@ -55,7 +40,7 @@ export interface LocalDeployTargetOptions {
   /** SIGTERM-to-SIGKILL grace for a slot replaced by a deploy or promoted away. Rollback and destroy kill at once. @default 2000 */
   readonly stopGraceMs?: number;
   /** Called for every request through any environment's proxy (see also `addRequestObserver`). */
-  readonly onRequest?: SlotRequestObserver;
+  readonly onRequest?: Target.SlotRequestObserver;
   /** Extra environment variables for every service process (on top of the parent's, minus NODE_OPTIONS). @default {} */
   readonly serviceEnv?: Readonly<Record<string, string>>;
   /** Fixed proxy port per environment id (e.g. `{ 'orders.prod': 8080 }`), for a stable URL. @default OS-chosen */
@@ -69,7 +54,7 @@ export interface LocalDeployTargetOptions {
 }
 
 interface LiveSlot {
-  readonly image: Image;
+  readonly image: Target.Image;
   readonly version: string;
   readonly since: string;
   readonly process: ServiceProcess;
@@ -78,7 +63,7 @@ interface LiveSlot {
 }
 
 interface LiveEnvironment {
-  readonly environment: Environment;
+  readonly environment: Target.Environment;
   readonly proxy: WeightedProxy;
   readonly recordId: string;
   readonly slots: { baseline?: LiveSlot; canary?: LiveSlot };
@@ -86,14 +71,14 @@ interface LiveEnvironment {
   queue: Promise<unknown>;
 }
 
-export class LocalDeployTarget implements DeployTarget {
+export class LocalDeployTarget implements Target.DeployTarget {
   readonly dataDir: string;
   private readonly host: string;
   private readonly now: () => Date;
   private readonly journal: ResourceJournal;
   private readonly environments = new Map<string, LiveEnvironment>();
-  private readonly observers = new Set<SlotRequestObserver>();
-  private readonly pendingProvisions = new Map<string, Promise<Environment>>();
+  private readonly observers = new Set<Target.SlotRequestObserver>();
+  private readonly pendingProvisions = new Map<string, Promise<Target.Environment>>();
 
   constructor(private readonly options: LocalDeployTargetOptions) {
     this.dataDir = options.dataDir;
@@ -110,12 +95,12 @@ export class LocalDeployTarget implements DeployTarget {
   }
 
   /** Adds a per-request observer (e.g. the metric store feed); returns its removal. */
-  addRequestObserver(observer: SlotRequestObserver): () => void {
+  addRequestObserver(observer: Target.SlotRequestObserver): () => void {
     this.observers.add(observer);
     return () => this.observers.delete(observer);
   }
 
-  async bake(request: BakeRequest): Promise<Image> {
+  async bake(request: Target.BakeRequest): Promise<Target.Image> {
     checkTargetName('service', request.service);
     const { image } = await bakeImage(
       this.imagesDir,
@@ -135,11 +120,14 @@ export class LocalDeployTarget implements DeployTarget {
     return image;
   }
 
-  async provision(service: string, environment: string, options: ProvisionOptions): Promise<Environment> {
-    checkTargetName('service', service);
-    checkTargetName('environment', environment);
-    if (options.runKey !== undefined) checkTargetName('runKey', options.runKey);
+  async provision(
+    service: string,
+    environment: string,
+    options: Target.ProvisionOptions,
+  ): Promise<Target.Environment> {
     const runKey = options.ephemeral ? (options.runKey ?? randomBytes(4).toString('hex')) : undefined;
+    // The names the environment's id is made of (a run key is only used by an ephemeral one).
+    checkProvisionNames(service, environment, runKey);
     const id = environmentId(service, environment, runKey);
     const existing = this.environments.get(id);
     if (existing) return existing.environment;
@@ -157,8 +145,8 @@ export class LocalDeployTarget implements DeployTarget {
     id: string,
     service: string,
     name: string,
-    options: ProvisionOptions,
-  ): Promise<Environment> {
+    options: Target.ProvisionOptions,
+  ): Promise<Target.Environment> {
     const proxy = new WeightedProxy(this.host, (request) => {
       const live = this.environments.get(id);
       if (!live) return;
@@ -172,7 +160,7 @@ export class LocalDeployTarget implements DeployTarget {
     });
     await proxy.listen(this.options.proxyPorts?.[id] ?? 0);
     const createdAt = this.now().toISOString();
-    const environment: Environment = {
+    const environment: Target.Environment = {
       id,
       service,
       name,
@@ -193,7 +181,7 @@ export class LocalDeployTarget implements DeployTarget {
     return environment;
   }
 
-  private live(ref: EnvironmentRef): LiveEnvironment {
+  private live(ref: Target.EnvironmentRef): LiveEnvironment {
     const live = this.environments.get(ref.id);
     if (!live) throw new EnvironmentNotFoundError(ref.id);
     return live;
@@ -207,10 +195,10 @@ export class LocalDeployTarget implements DeployTarget {
   }
 
   async deploy(
-    imageRef: ImageRef,
-    ref: EnvironmentRef,
-    options: DeployOptions,
-  ): Promise<EnvironmentDescription> {
+    imageRef: Target.ImageRef,
+    ref: Target.EnvironmentRef,
+    options: Target.DeployOptions,
+  ): Promise<Target.EnvironmentDescription> {
     const live = this.live(ref);
     const weight = options.slot === 'canary' ? validateCanaryWeight(options.weight ?? 0) : 0;
     const image = await readImage(this.imagesDir, imageRef.id);
@@ -229,8 +217,8 @@ export class LocalDeployTarget implements DeployTarget {
 
   private async startSlot(
     live: LiveEnvironment,
-    slot: Slot,
-    image: Image,
+    slot: Target.Slot,
+    image: Target.Image,
     version: string,
   ): Promise<LiveSlot> {
     const { environment } = live;
@@ -280,7 +268,10 @@ export class LocalDeployTarget implements DeployTarget {
     live.proxy.dropUpstream(slot.upstream);
   }
 
-  async shiftWeight(ref: EnvironmentRef, canaryWeight: number): Promise<EnvironmentDescription> {
+  async shiftWeight(
+    ref: Target.EnvironmentRef,
+    canaryWeight: number,
+  ): Promise<Target.EnvironmentDescription> {
     const live = this.live(ref);
     const weight = validateCanaryWeight(canaryWeight);
     return this.serial(live, async () => {
@@ -290,7 +281,7 @@ export class LocalDeployTarget implements DeployTarget {
     });
   }
 
-  async promote(ref: EnvironmentRef): Promise<EnvironmentDescription> {
+  async promote(ref: Target.EnvironmentRef): Promise<Target.EnvironmentDescription> {
     const live = this.live(ref);
     return this.serial(live, async () => {
       const canary = live.slots.canary;
@@ -306,7 +297,7 @@ export class LocalDeployTarget implements DeployTarget {
     });
   }
 
-  async rollback(ref: EnvironmentRef): Promise<EnvironmentDescription> {
+  async rollback(ref: Target.EnvironmentRef): Promise<Target.EnvironmentDescription> {
     const live = this.live(ref);
     // At once, before any queued operation: no new request reaches the canary from here on.
     live.proxy.picker.setCanaryWeight(0);
@@ -323,7 +314,7 @@ export class LocalDeployTarget implements DeployTarget {
   }
 
   /** Idempotent: destroying an environment that is gone is a no-op, so `last` can always run it. */
-  async destroy(ref: EnvironmentRef): Promise<void> {
+  async destroy(ref: Target.EnvironmentRef): Promise<void> {
     const live = this.environments.get(ref.id);
     if (!live) return;
     await this.serial(live, async () => {
@@ -335,21 +326,21 @@ export class LocalDeployTarget implements DeployTarget {
     });
   }
 
-  async describe(ref: EnvironmentRef): Promise<EnvironmentDescription> {
+  async describe(ref: Target.EnvironmentRef): Promise<Target.EnvironmentDescription> {
     return this.describeLive(this.live(ref));
   }
 
   /** Environments this target holds now. */
-  list(): Environment[] {
+  list(): Target.Environment[] {
     return [...this.environments.values()].map((live) => live.environment);
   }
 
-  resources(): readonly ResourceRecord[] {
+  resources(): readonly Target.ResourceRecord[] {
     return this.journal.all();
   }
 
   /** Every image stored in the images folder, newest first. */
-  async images(): Promise<Image[]> {
+  async images(): Promise<Target.Image[]> {
     const names = await readdir(this.imagesDir).catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT') return [] as string[];
       throw error;
@@ -357,7 +348,7 @@ export class LocalDeployTarget implements DeployTarget {
     // Folders that are not images (a bake's staging folder) are not listed.
     const images = await Promise.all(names.map((id) => readImage(this.imagesDir, id).catch(() => undefined)));
     return images
-      .filter((i): i is Image => i !== undefined)
+      .filter((i): i is Target.Image => i !== undefined)
       .sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt));
   }
 
@@ -377,8 +368,8 @@ export class LocalDeployTarget implements DeployTarget {
     await Promise.all([...this.environments.values()].map((live) => this.destroy(live.environment)));
   }
 
-  private describeLive(live: LiveEnvironment): EnvironmentDescription {
-    const slotState = (slot: LiveSlot | undefined): SlotState | undefined =>
+  private describeLive(live: LiveEnvironment): Target.EnvironmentDescription {
+    const slotState = (slot: LiveSlot | undefined): Target.SlotState | undefined =>
       slot && {
         image: slot.image.id,
         version: slot.version,
@@ -402,7 +393,7 @@ export class LocalDeployTarget implements DeployTarget {
 export const FUNCTION_URL_HOST = fileURLToPath(new URL('./functionUrlHost.mjs', import.meta.url));
 
 /** How the local target starts an image: its command, or for a Lambda service the function URL host. */
-export function localCommand(run: RunSpec): string {
+export function localCommand(run: Target.RunSpec): string {
   if (run.command !== undefined) return run.command;
   if (run.handler !== undefined) return `node ${FUNCTION_URL_HOST} ${run.handler}`;
   throw new InvalidRunSpecError('the image has neither run.command nor run.handler: nothing to start');
