@@ -4,13 +4,14 @@
  * through the twin's Lambda runner after the state machine's own role is checked for
  * lambda:InvokeFunction; a `.waitForTaskToken` task gets a token of its own, and waits for
  * SendTaskSuccess/SendTaskFailure/SendTaskHeartbeat through the SFN fake below, within its
- * TimeoutSeconds and HeartbeatSeconds. The SDK fake also serves StartExecution, DescribeExecution and
+ * TimeoutSeconds (or TimeoutSecondsPath) and HeartbeatSeconds. The SDK fake also serves StartExecution, DescribeExecution and
  * StopExecution.
  */
 import '../adapters/local/polyfills.ts';
 import { randomUUID } from 'node:crypto';
 import { ExecutionDoesNotExist, TaskTimedOut } from '@aws-sdk/client-sfn';
 import { StateMachine } from 'aws-local-stepfunctions';
+import { forLocalStepFunctions, RESOLVED_TIMEOUT_KEY } from '../adapters/local/timeoutPaths.ts';
 import { TwinTemplateError } from './errors.ts';
 import { authorize, type RoleIdentity, roleIdentity } from './iam.ts';
 import type { TwinLambdas } from './lambdaRunner.ts';
@@ -26,6 +27,7 @@ interface AslState {
   Parameters?: Record<string, unknown>;
   HeartbeatSeconds?: number;
   TimeoutSeconds?: number;
+  TimeoutSecondsPath?: string;
   Branches?: { States: Record<string, AslState> }[];
   ItemProcessor?: { States: Record<string, AslState> };
   Iterator?: { States: Record<string, AslState> };
@@ -202,7 +204,9 @@ export class TwinStepFunctions {
           ? (raw) => this.callbackTask(machine, arn, stateName, state, raw)
           : (raw) => this.invokeTask(machine, state.Resource as string, raw);
     }
-    const sm = new StateMachine(machine.definition as never, { validationOptions: { checkPaths: false } });
+    const sm = new StateMachine(forLocalStepFunctions(machine.definition) as never, {
+      validationOptions: { checkPaths: false },
+    });
     const run = sm.run(input as never, {
       overrides: { taskResourceLocalHandlers: handlers as never },
       context: {
@@ -279,7 +283,15 @@ export class TwinStepFunctions {
     state: AslState,
     raw: unknown,
   ): Promise<unknown> {
-    const { FunctionName, Payload } = raw as { FunctionName: string; Payload: Record<string, unknown> };
+    const {
+      FunctionName,
+      Payload,
+      [RESOLVED_TIMEOUT_KEY]: timeoutSeconds,
+    } = raw as {
+      FunctionName: string;
+      Payload: Record<string, unknown>;
+      [RESOLVED_TIMEOUT_KEY]?: number;
+    };
     const { token, waiting } = this.issueToken(machine.arn, executionArn, stateName, state.HeartbeatSeconds);
     const payload = JSON.parse(JSON.stringify(Payload).replaceAll(TOKEN_PLACEHOLDER, token)) as unknown;
     // A function error fails the task; its result is not the task's (the token's is).
@@ -289,11 +301,12 @@ export class TwinStepFunctions {
       this.tokens.delete(token);
       throw error;
     }
-    // The state's TimeoutSeconds ends the wait (aws-local-stepfunctions fails the state at the same
-    // time): the token is no longer valid, as on Step Functions.
+    // The state's TimeoutSeconds, or its TimeoutSecondsPath's value (timeoutPaths.ts), ends the wait
+    // (aws-local-stepfunctions fails the state at the same time): the token is no longer valid, as on
+    // Step Functions.
     const timeout = setTimeout(
       () => this.tokens.get(token)?.reject(new StatesTimeout()),
-      (state.TimeoutSeconds ?? 99_999_999) * 1000,
+      (state.TimeoutSeconds ?? timeoutSeconds ?? 99_999_999) * 1000,
     );
     try {
       return await waiting;

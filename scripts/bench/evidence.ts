@@ -152,11 +152,20 @@ async function detection(): Promise<void> {
   }
 }
 
-/** The verify fragment the pipe compiler emits: waitForTaskToken with a timeout caught into decide. */
+/**
+ * The verify fragment the pipe compiler emits: the window's timeout state, then waitForTaskToken with
+ * that timeout (the compiled state reads it with TimeoutSecondsPath) caught into decide.
+ */
 function verifyFragment(windowSeconds: number) {
   return {
-    StartAt: 'Verify',
+    StartAt: 'VerifyTimeout',
     States: {
+      VerifyTimeout: {
+        Type: 'Task',
+        Resource: 'arn:aws:lambda:us-east-1:123456789012:function:verify',
+        ResultPath: '$.out.timeout',
+        Next: 'Verify',
+      },
       Verify: {
         Type: 'Task',
         Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
@@ -197,6 +206,7 @@ async function countTransitions(
       context: { Task: { Token: 'local-token' } },
       overrides: {
         taskResourceLocalHandlers: {
+          VerifyTimeout: async () => ({ timeoutSeconds: verifyTimeoutSeconds(windowSeconds) }),
           Verify: async () => {
             // The resumers settle the token (alarm: FAILED, window end: PASSED) or the Task times out.
             if (path === 'timeout') throw new TaskFailure('States.Timeout', 'window ended without a resume');

@@ -12,13 +12,15 @@ import { useExampleTwin } from './support/twinFixture.ts';
 const example = useExampleTwin();
 
 describe('faults on the twin', () => {
-  it('throttling that outlasted the SDK’s retries (DynamoDB, EC2, ELB) is absorbed by the states’ Retry: the run succeeds', async () => {
+  it('throttling that outlasted the SDK’s retries (DynamoDB, EC2, ELB) is absorbed by the states’ Retry, and a window-end that failed by the window’s own timeout: the run succeeds', async () => {
     // Prepare: the version's allocation, the builder's launch and the test environment's first target
-    // group are each throttled once.
+    // group are each throttled once; the test window's end fails every attempt (async, Lambda's two
+    // retries too), so nothing resumes its token. (One run for both: a run costs minutes.)
     const twin = await startFaultTwin(example);
     twin.faults.throttle('dynamodb', 'Update', 1);
     twin.faults.throttle('ec2', 'RunInstances', 1);
     twin.faults.throttle('elasticloadbalancing', 'CreateTargetGroup', 1);
+    twin.faults.failInvocations('lambdas/handlers/windowEnd.ts', 3);
 
     // Act
     const run = startRun(twin, 'twin-fault-throttle');
@@ -31,11 +33,20 @@ describe('faults on the twin', () => {
       'fault ThrottlingException',
       'fault ThrottlingException',
     ]);
+    // The window waited its own length plus slack (90 + 120 s, not a day: the bounded wait above
+    // fails otherwise), then decide closed it on its evidence.
     expect(states(run, 'StateFailed')).toEqual([
       'version: BuildDataThrottledError',
       'bake: RequestLimitExceeded',
       'provision-test: ThrottlingException',
+      'verify-test: States.Timeout',
     ]);
+    expect(twin.lambdas.asyncFailures.map((f) => `${f.function}: ${f.error}`)).toEqual([
+      expect.stringMatching(/WindowEnd.*: Runtime\.ExitError$/),
+    ]);
+    expect(run.output).toMatchObject({
+      out: { 'verify-test': { verdict: { outcome: 'PASSED', trigger: 'timeout' } } },
+    });
     expect({ status: run.status, error: run.error }).toEqual({ status: 'SUCCEEDED', error: undefined });
     expect(await twin.builds.getBuild('orders', 1)).toMatchObject({ status: 'SUCCEEDED' });
     await assertNothingLeft(twin, { service: 'orders', execution: run.name });

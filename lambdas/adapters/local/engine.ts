@@ -2,6 +2,7 @@ import './polyfills.ts';
 import { randomUUID } from 'node:crypto';
 import { ExecutionAbortedError, ExecutionError, StateMachine } from 'aws-local-stepfunctions';
 import type { JsonValue, RunInput, TaskFunction, TaskInput, TaskType } from '../../core/pipeline/contract.ts';
+import { verifyTimeoutFor } from '../../core/pipeline/evidenceTasks.ts';
 import { safeParseTaskInput } from '../../core/pipeline/taskInputs.ts';
 import { type AslDefinition, type AslState, COMPENSATION_COMMENT } from '../../core/spec/compile.ts';
 import {
@@ -10,6 +11,7 @@ import {
   MockTaskFailedError,
   TaskInputInvalidError,
 } from './errors.ts';
+import { forLocalStepFunctions } from './timeoutPaths.ts';
 
 /**
  * The local engine: runs the compiled ASL with aws-local-stepfunctions, each Task state mapped to an
@@ -188,6 +190,10 @@ export async function runPipeLocally(
   }
 
   async function runTask(info: TaskStateInfo, taskInput: TaskInput): Promise<JsonValue> {
+    // A window's timeout state (compile.ts addVerifyTimeout) is not a pipe task: not recorded.
+    if (mock && info.type === 'verify' && taskInput.task.params.timeoutOnly === true) {
+      return { timeoutSeconds: verifyTimeoutFor(info.state, taskInput.run.config.verification) };
+    }
     if (mock) {
       const environment = environmentOf(taskInput);
       recorded.push({
@@ -211,7 +217,7 @@ export async function runPipeLocally(
   // The library validates a definition with asl-validator on construction (about a second); a
   // definition already validated in this process is not validated again.
   const json = JSON.stringify(definition);
-  const machine = new StateMachine(definition as never, {
+  const machine = new StateMachine(forLocalStepFunctions(definition) as never, {
     validationOptions: validated.has(json) ? { noValidate: true } : { checkPaths: false },
   });
   validated.add(json);

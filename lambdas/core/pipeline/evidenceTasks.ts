@@ -58,9 +58,21 @@ function versionOf(input: TaskInput, param: number | undefined): number {
   );
 }
 
-/** The Task state's `TimeoutSeconds` for a window: the compiler sets it, the local verify task honours it. */
+/** The Task state's timeout for a window (its TimeoutSecondsPath value); the local verify task honours it too. */
 export function verifyTimeoutSeconds(windowSeconds: number): number {
   return windowSeconds + TIMEOUT_SLACK_SECONDS;
+}
+
+/**
+ * The verify Task state's TimeoutSecondsPath value for a window of these settings (defaults applied):
+ * what the state before the window answers, so the engines wait for the window plus slack.
+ */
+export function verifyTimeoutFor(task: string, verification: unknown): number {
+  const parsed = VerificationSpecSchema.safeParse(verification ?? {});
+  if (!parsed.success) {
+    throw new VerifyTaskInputError(`task ${task}: ${parsed.error.message}`, { cause: parsed.error });
+  }
+  return verifyTimeoutSeconds(parsed.data.windowSeconds);
 }
 
 /** Verify on AWS (`lambda:invoke.waitForTaskToken`): records the window and returns; the token resumes the state. */

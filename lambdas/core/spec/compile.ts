@@ -76,8 +76,16 @@ export const LOCK_QUEUE_RETRY = {
  */
 const RESUMABLE_ERRORS = ['Sandbox.Timedout', 'Lambda.Unknown', 'WaiterTimeoutError'];
 
-/** A callback task (a verification window of up to 24 h, a CodeBuild build) with room to spare. */
-const CALLBACK_TIMEOUT_SECONDS = 25 * 3600;
+/**
+ * A verification window's Task state waits as long as its window plus slack (evidenceTasks.ts
+ * verifyTimeoutSeconds), not a fixed day: a window-end invocation that failed (its retries exhausted)
+ * then ends in States.Timeout and the decide step soon after the window, not 25 h later. The length
+ * depends on the run (`.vouch.yml` verification, the canary step's window, a pause), so the state
+ * before the window (`<verify>-timeout`, the verify function asked `timeoutOnly`) computes it at each
+ * (re)open and the Task reads it with TimeoutSecondsPath: an extension or a pause enters the Task
+ * again with its own timeout, never a shortened one.
+ */
+export const VERIFY_TIMEOUT_SUFFIX = '-timeout';
 /**
  * A build or test callback: the longest command `.vouch.yml` allows (8 h, spec/schema.ts) plus an hour for
  * CodeBuild's queue and provisioning. A build killed before post_build (which sends the token) then fails
@@ -245,6 +253,7 @@ export function selectStages(
 function firstStateName(stage: StageSpec): string {
   if (stage.parallel || stage.each) return stage.stage;
   const task = stage.tasks[0] as TaskSpec;
+  if (task.type === 'verify') return `${task.name}${VERIFY_TIMEOUT_SUFFIX}`;
   return task.type === 'build' || task.type === 'test' ? `${task.name}-has-command` : task.name;
 }
 
@@ -320,8 +329,12 @@ function emitTask(
           FunctionName: `\${${substitutionKey(type)}}`,
           Payload: { ...payload, 'token.$': '$$.Task.Token' },
         },
-        TimeoutSeconds: type === 'verify' ? CALLBACK_TIMEOUT_SECONDS : COMMAND_CALLBACK_TIMEOUT_SECONDS,
-        ...(type === 'verify' ? {} : { HeartbeatSeconds: COMMAND_CALLBACK_HEARTBEAT_SECONDS }),
+        ...(type === 'verify'
+          ? { TimeoutSecondsPath: `${scope.out}.${task.name}${VERIFY_TIMEOUT_SUFFIX}.timeoutSeconds` }
+          : {
+              TimeoutSeconds: COMMAND_CALLBACK_TIMEOUT_SECONDS,
+              HeartbeatSeconds: COMMAND_CALLBACK_HEARTBEAT_SECONDS,
+            }),
       }
     : {
         Type: 'Task',
@@ -348,6 +361,9 @@ function emitTask(
   applyFailure(state, task.name, failure);
   if (type === 'verify') addDecideOnTimeout(task, state, states, payload);
   if (paths.outputPath) state.End = true;
+  if (type === 'verify') {
+    return { start: addVerifyTimeout(task, state, states, scope, payload, failure), end: task.name };
+  }
   // A build runs without a command too: it still packs and uploads the artifact bake needs on AWS.
   if (type === 'test') {
     return { start: skipWithoutCommand(task.name, type, state, states, scope), end: task.name };
@@ -385,6 +401,39 @@ function skipWithoutCommand(
     Next: `@follow:${name}`,
   };
   return choice;
+}
+
+/**
+ * The state before a window: the verify function, asked `timeoutOnly`, answers `{ timeoutSeconds }` for
+ * the window this task is about to open (its length, with the step's or the pause's, plus slack); the
+ * verify Task reads it with TimeoutSecondsPath. Retried and caught like the verify Task itself.
+ */
+function addVerifyTimeout(
+  task: TaskSpec,
+  verify: AslState,
+  states: Record<string, AslState>,
+  scope: Scope,
+  payload: Record<string, unknown>,
+  failure: Failure | 'cleanup',
+): string {
+  const name = `${task.name}${VERIFY_TIMEOUT_SUFFIX}`;
+  states[name] = {
+    Type: 'Task',
+    Comment: `How long ${task.name} waits for its window to be resumed: the window's length plus slack`,
+    Resource: `\${${substitutionKey('verify')}}`,
+    Parameters: { ...payload, task: { name, type: 'verify', params: { ...task.params, timeoutOnly: true } } },
+    TimeoutSeconds: taskStateTimeoutSeconds('verify'),
+    ResultPath: `${scope.out}.${name}`,
+    Retry: verify.Retry,
+    Next: task.name,
+  };
+  // `cleanup` resolves to the Next of the state it is on: for this one, the window's own continuation.
+  if (failure === 'cleanup') {
+    (states[name] as AslState).Catch = [
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.cleanupError', Next: `@next:${task.name}` },
+    ];
+  } else applyFailure(states[name] as AslState, name, failure);
+  return name;
 }
 
 /**
@@ -492,10 +541,16 @@ function emitCanary(task: TaskSpec, states: Record<string, AslState>, failure: F
     params: { ...task.params, ...params } as TaskSpec['params'],
   });
   emitTask(sub(n('shift'), 'shift'), inner, STEP, undefined);
-  emitTask(sub(n('verify'), 'verify', { canary: true }), inner, STEP, undefined);
+  // A window is entered through its timeout state (addVerifyTimeout), an extension and a pause too.
+  const verify = emitTask(sub(n('verify'), 'verify', { canary: true }), inner, STEP, undefined).start;
   emitTask(sub(n('judge'), 'judge'), inner, STEP, undefined);
-  emitTask(sub(n('pause'), 'verify', { canary: true, pause: true }), inner, STEP, undefined);
-  (inner[n('shift')] as AslState).Next = n('verify');
+  const pause = emitTask(
+    sub(n('pause'), 'verify', { canary: true, pause: true }),
+    inner,
+    STEP,
+    undefined,
+  ).start;
+  (inner[n('shift')] as AslState).Next = verify;
   (inner[n('verify')] as AslState).Next = n('judge');
   (inner[n('judge')] as AslState).Next = n('verdict');
   (inner[n('pause')] as AslState).Next = n('judge');
@@ -503,8 +558,8 @@ function emitCanary(task: TaskSpec, states: Record<string, AslState>, failure: F
     Type: 'Choice',
     Choices: [
       { Variable: `$.out.${n('judge')}.outcome`, StringEquals: 'PASS', Next: n('step-passed') },
-      { Variable: `$.out.${n('judge')}.outcome`, StringEquals: 'EXTEND', Next: n('verify') },
-      { Variable: `$.out.${n('judge')}.outcome`, StringEquals: 'PAUSE', Next: n('pause') },
+      { Variable: `$.out.${n('judge')}.outcome`, StringEquals: 'EXTEND', Next: verify },
+      { Variable: `$.out.${n('judge')}.outcome`, StringEquals: 'PAUSE', Next: pause },
     ],
     Default: n('step-failed'),
   };
@@ -540,7 +595,11 @@ function resolveCleanupCatches(definition: AslDefinition): AslDefinition {
     for (const state of Object.values(states)) {
       const catches = state.Catch as { Next: string }[] | undefined;
       for (const c of catches ?? []) {
-        if (c.Next.startsWith('@next:')) c.Next = (state.Next as string | undefined) ?? 'end';
+        // `@next:X` of a state other than X (a window's timeout state): where X continues.
+        if (c.Next.startsWith('@next:')) {
+          const of = states[c.Next.slice('@next:'.length)] ?? state;
+          c.Next = (of.Next as string | undefined) ?? 'end';
+        }
       }
       // `@follow:X`: continue where state X continues (a decide step standing in for its verify).
       if (typeof state.Next === 'string' && state.Next.startsWith('@follow:')) {

@@ -1,5 +1,6 @@
 import type { TaskFunction, TaskType } from '../contract.ts';
 import { VerificationFailedError } from '../errors.ts';
+import { verifyTimeoutFor } from '../evidenceTasks.ts';
 import type { TaskContext } from './context.ts';
 import { environmentOf, evidenceKeyOf, json, stepTraffic, versionOf, windowConfig } from './inputs.ts';
 
@@ -46,6 +47,9 @@ export function evidenceTasks(
         ...(input.run.hotfix && input.step !== undefined ? { ignoreAlarms: true } : {}),
         version: versionOf(input),
       };
+      // The state before the window (compile.ts addVerifyTimeout): how long its Task state may wait.
+      if (input.task.params.timeoutOnly === true)
+        return { timeoutSeconds: verifyTimeoutFor(input.task.name, params.verification) };
       const from = now().getTime();
       const result = (await ports.verify({
         ...input,
