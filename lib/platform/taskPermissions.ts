@@ -138,22 +138,33 @@ const TERMINATE_INSTANCES: PermissionGrant = {
 };
 
 /**
- * Every target task but destroy resolves its environment through `provision` first (createPipelineTasks:
- * `environment(input)`), which is idempotent: an ephemeral environment's two `vouch-*` target groups
- * and its host rule on the listener, found again or created; a lasting one found by its tags.
+ * Only the provision task creates an environment: an ephemeral one's two `vouch-*` target groups and its
+ * host rule on the listener, tagged in the same calls. Every other task resolves its environment
+ * (createTaskContext `environment(input)`): an ephemeral one from the provision task's result in the
+ * run's output, a lasting one (qa, prod: where release tasks and rollback act) by its tags, with the
+ * Describe* calls of ELB_DESCRIBE only. So no other task is granted these.
  */
 const PROVISION: PermissionGrant[] = [
-  {
-    actions: ['elasticloadbalancing:CreateTargetGroup', 'elasticloadbalancing:AddTags'],
-    scope: 'ephemeralTargetGroups',
-  },
+  { actions: ['elasticloadbalancing:CreateTargetGroup'], scope: 'ephemeralTargetGroups' },
   { actions: ['elasticloadbalancing:CreateRule'], scope: 'targetListeners' },
-  { actions: ['elasticloadbalancing:AddTags'], scope: 'targetListenerRules' },
+  // Tags given in CreateTargetGroup / CreateRule are authorised as AddTags too (ELB user guide, "API
+  // permissions to tag resources during creation"); CreateAction holds it to those two calls.
+  {
+    actions: ['elasticloadbalancing:AddTags'],
+    scope: 'ephemeralTargetGroups',
+    conditions: { StringEquals: { 'elasticloadbalancing:CreateAction': 'CreateTargetGroup' } },
+  },
+  {
+    actions: ['elasticloadbalancing:AddTags'],
+    scope: 'targetListenerRules',
+    conditions: { StringEquals: { 'elasticloadbalancing:CreateAction': 'CreateRule' } },
+  },
 ];
 
 /** What each task type calls besides its task events (lambdas/core/pipeline/tasks.ts, method by method). */
 const TASK_CALLS: Readonly<Record<TaskType, readonly PermissionGrant[]>> = {
-  // allocateVersion: the service counter (Update), idempotency by execution (BatchGet, BatchWrite); recordRunStarted.
+  // allocateVersion: the service counter (Update), idempotency by execution (BatchWrite); every
+  // PRUNE_EVERY-th version prunes old allocations, reading their execution items (BatchGet); recordRunStarted.
   version: [table('dynamodb:UpdateItem', 'dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem')],
   // acquireOrQueueLock: the lock, its queue and the environment item (Get), conditional Puts, and
   // leaving the queue once the lock is taken (conditional Delete).
@@ -178,14 +189,17 @@ const TASK_CALLS: Readonly<Record<TaskType, readonly PermissionGrant[]>> = {
   ],
   provision: [
     ...PROVISION,
-    ELB_DESCRIBE(),
+    // createRule lists the listener's rules (a retried provision finds its host; a free priority).
+    unscoped(
+      ['elasticloadbalancing:DescribeRules'],
+      'ELBv2 Describe* actions support no resource-level permissions',
+    ),
     // The run's test environment gets its own alarms (runAlarms.ts); tagged in the same call.
     { actions: ['cloudwatch:PutMetricAlarm', 'cloudwatch:TagResource'], scope: 'runAlarms' },
   ],
   deploy: [
     // renewLock (conditional Update) before acting; whereRuns (Query): is this a first release there?
     table('dynamodb:UpdateItem', 'dynamodb:Query'),
-    ...PROVISION,
     ...LAUNCH_INSTANCES,
     {
       actions: [
@@ -208,12 +222,12 @@ const TASK_CALLS: Readonly<Record<TaskType, readonly PermissionGrant[]>> = {
       conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
     },
   ],
-  // runOnce: HTTP to the environment, metrics as EMF in the log stream.
-  bots: [...PROVISION, ELB_DESCRIBE()],
+  // runOnce: HTTP to the test environment's host (from provision's result), metrics as EMF in the log
+  // stream: no AWS call besides its task events.
+  bots: [],
   shift: [
     // renewLock: the run acts only while it holds the environment's lock (conditional Update).
     table('dynamodb:UpdateItem'),
-    ...PROVISION,
     ...LISTENER_ROUTING,
     ELB_DESCRIBE(),
     EC2_DESCRIBE('ec2:DescribeInstances'),
@@ -221,7 +235,6 @@ const TASK_CALLS: Readonly<Record<TaskType, readonly PermissionGrant[]>> = {
   promote: [
     // recordPromotion: PROMOTED:<env> event and the environment item.
     table('dynamodb:UpdateItem'),
-    ...PROVISION,
     ...LISTENER_ROUTING,
     {
       actions: ['elasticloadbalancing:DeregisterTargets', 'elasticloadbalancing:AddTags'],
@@ -239,7 +252,6 @@ const TASK_CALLS: Readonly<Record<TaskType, readonly PermissionGrant[]>> = {
   rollback: [
     // recordPromotion: ROLLED_BACK:<env>; then the team is told.
     table('dynamodb:UpdateItem'),
-    ...PROVISION,
     ...LISTENER_ROUTING,
     {
       actions: ['elasticloadbalancing:DeregisterTargets'],
@@ -269,8 +281,8 @@ const TASK_CALLS: Readonly<Record<TaskType, readonly PermissionGrant[]>> = {
     { actions: ['cloudwatch:DescribeAlarms', 'cloudwatch:DeleteAlarms'], scope: 'runAlarms' },
   ],
   verify: [
-    // DynamoWindowStore: open the window (Put), read and update it.
-    table('dynamodb:UpdateItem'),
+    // openWindow: the end schedule, then the window item (DynamoWindowStore.openWindow: PutItem, granted
+    // with the task events); the resumers close it, not verify.
     { actions: ['scheduler:CreateSchedule'], scope: 'windowSchedules' },
     {
       actions: ['iam:PassRole'],
@@ -284,7 +296,7 @@ const TASK_CALLS: Readonly<Record<TaskType, readonly PermissionGrant[]>> = {
     METRIC_DATA,
   ],
   // The canary and baseline series of the environment's target groups on the shared ALB.
-  judge: [...PROVISION, ELB_DESCRIBE(), EC2_DESCRIBE('ec2:DescribeInstances'), METRIC_DATA],
+  judge: [ELB_DESCRIBE(), EC2_DESCRIBE('ec2:DescribeInstances'), METRIC_DATA],
   notify: [
     // What the run promoted, as it recorded it: one Query of the build's events.
     table('dynamodb:Query'),
@@ -294,13 +306,14 @@ const TASK_CALLS: Readonly<Record<TaskType, readonly PermissionGrant[]>> = {
 
 /**
  * The Lambda target's calls (lambdas/adapters/aws/lambdaTarget/LambdaDeployTarget.ts), on the services'
- * functions only. Every target task but destroy resolves its environment through `provision` first,
- * which for a test environment creates the run's alias and its AWS_IAM URL when they are missing.
+ * functions only. Only the provision task creates the run's test alias and its AWS_IAM URL; the other
+ * tasks take the test environment from provision's result and look a lasting one up (its alias and URL).
  */
 const lambdaFn = (...actions: string[]): PermissionGrant => ({
   actions: actions.map((a) => `lambda:${a}`),
   scope: 'lambdaServiceFunctions',
 });
+const LAMBDA_LOOKUP = lambdaFn('GetAlias', 'GetFunctionUrlConfig');
 const LAMBDA_PROVISION = lambdaFn(
   'GetAlias',
   'CreateAlias',
@@ -322,7 +335,7 @@ const LAMBDA_TARGET_CALLS: Readonly<Record<LambdaTargetTaskType, readonly Permis
   ],
   deploy: [
     table('dynamodb:UpdateItem', 'dynamodb:Query'),
-    LAMBDA_PROVISION,
+    LAMBDA_LOOKUP,
     lambdaFn('UpdateAlias'),
     { actions: ['scheduler:CreateSchedule'], scope: 'runBotSchedules' },
     {
@@ -331,13 +344,13 @@ const LAMBDA_TARGET_CALLS: Readonly<Record<LambdaTargetTaskType, readonly Permis
       conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
     },
   ],
-  // runOnce: signed requests to the environment's function URL.
-  bots: [LAMBDA_PROVISION, lambdaFn('InvokeFunctionUrl')],
-  shift: [table('dynamodb:UpdateItem'), LAMBDA_PROVISION, lambdaFn('UpdateAlias')],
-  promote: [table('dynamodb:UpdateItem'), LAMBDA_PROVISION, lambdaFn('UpdateAlias')],
+  // runOnce: signed requests to the test alias's function URL (from provision's result).
+  bots: [lambdaFn('InvokeFunctionUrl')],
+  shift: [table('dynamodb:UpdateItem'), LAMBDA_LOOKUP, lambdaFn('UpdateAlias')],
+  promote: [table('dynamodb:UpdateItem'), LAMBDA_LOOKUP, lambdaFn('UpdateAlias')],
   rollback: [
     table('dynamodb:UpdateItem'),
-    LAMBDA_PROVISION,
+    LAMBDA_LOOKUP,
     lambdaFn('UpdateAlias'),
     { actions: ['sns:Publish'], scope: 'notificationTopic' },
   ],
@@ -348,7 +361,7 @@ const LAMBDA_TARGET_CALLS: Readonly<Record<LambdaTargetTaskType, readonly Permis
     { actions: ['cloudwatch:DescribeAlarms', 'cloudwatch:DeleteAlarms'], scope: 'runAlarms' },
   ],
   // The function's own metrics per executed version behind the alias (lambdaCanarySamples.ts).
-  judge: [LAMBDA_PROVISION, METRIC_DATA],
+  judge: [LAMBDA_LOOKUP, METRIC_DATA],
 };
 
 /** Task types that drive a deploy target (and so have a Lambda-target function of their own); PlatformStack's TARGET_TASK_TYPES. */

@@ -35,7 +35,7 @@ export interface ServiceBuildProjectProps {
   readonly buildImage?: codebuild.IBuildImage;
   /** @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
-  /** @default the contents of VOUCH_BUILDSPEC_FILE */
+  /** Without a `reports` section: the project has no report-group grants. @default the contents of VOUCH_BUILDSPEC_FILE */
   readonly buildSpec?: codebuild.BuildSpec;
   /**
    * The platform's artifact bucket; the project may write only under `<service>/` in it.
@@ -75,6 +75,8 @@ export class ServiceBuildProject extends Construct {
       environmentVariables: { [RUNTIME_ENV.artifactBucket]: { value: bucketName } },
       buildSpec:
         props.buildSpec ?? codebuild.BuildSpec.fromObject(parse(readFileSync(VOUCH_BUILDSPEC_FILE, 'utf8'))),
+      // Vouch's buildspec has no `reports` section: the project never creates or writes a test report.
+      grantReportGroupPermissions: false,
     });
     this.project.addToRolePolicy(
       new iam.PolicyStatement({
@@ -117,20 +119,13 @@ export class ServiceBuildProject extends Construct {
       reason:
         'states:SendTaskSuccess, SendTaskFailure and SendTaskHeartbeat define no resource type in the IAM service authorization reference, so IAM evaluates them against * only; the task token the build returns names the one task it may complete.',
     });
-    // The two wildcards CodeBuild's own default policy adds for every project.
+    // The wildcard CodeBuild's own default policy adds for every project.
     const project = stack.getLogicalId(this.project.node.defaultChild as CfnResource);
-    Validations.of(this.project).acknowledge(
-      {
-        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/codebuild/<${project}>:*]`,
-        reason:
-          "CodeBuild's default policy for the project's /aws/codebuild/<project> log group: one log stream per build, named at run time.",
-      },
-      {
-        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:codebuild:<AWS::Region>:<AWS::AccountId>:report-group/<${project}>-*]`,
-        reason:
-          "CodeBuild's default policy for the project's own test report groups (<project>-<name>), created by builds at run time.",
-      },
-    );
+    Validations.of(this.project).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/codebuild/<${project}>:*]`,
+      reason:
+        "CodeBuild's default policy for the project's /aws/codebuild/<project> log group: one log stream per build, named at run time.",
+    });
     Validations.of(this.project).acknowledge({
       id: 'AwsSolutions-CB4',
       reason:

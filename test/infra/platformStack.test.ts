@@ -67,21 +67,21 @@ const CW_READ = ['cloudwatch:DescribeAlarms', 'cloudwatch:DescribeAlarmHistory',
 
 /** Every task reports its start and end to the build data repository (recordTaskEvent: Get, Put). */
 const EVENTS = ['dynamodb:GetItem', 'dynamodb:PutItem'];
-/** Every target task but destroy resolves its environment through the idempotent provision first. */
+/**
+ * Only provision creates an environment (target groups and a host rule, tagged in the same calls; it
+ * lists the listener's rules). The other target tasks take the test environment from its result and
+ * look up a lasting one (ELB_DESCRIBE).
+ */
 const PROVISION = [
   'elasticloadbalancing:CreateTargetGroup',
   'elasticloadbalancing:AddTags',
   'elasticloadbalancing:CreateRule',
-  ...ELB_DESCRIBE,
+  'elasticloadbalancing:DescribeRules',
 ];
 
-/** The Lambda target resolves an environment through provision: the alias, and a test alias's URL. */
-const LAMBDA_PROVISION = [
-  'lambda:GetAlias',
-  'lambda:CreateAlias',
-  'lambda:CreateFunctionUrlConfig',
-  'lambda:GetFunctionUrlConfig',
-];
+/** The Lambda target's provision creates the test alias and its URL; the other tasks look aliases up. */
+const LAMBDA_LOOKUP = ['lambda:GetAlias', 'lambda:GetFunctionUrlConfig'];
+const LAMBDA_PROVISION = [...LAMBDA_LOOKUP, 'lambda:CreateAlias', 'lambda:CreateFunctionUrlConfig'];
 
 /** Exactly the actions each handler calls (read from its adapters), besides logs and X-Ray. */
 const EXPECTED_ACTIONS: Record<string, string[]> = {
@@ -112,7 +112,7 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
     // renewLock before acting; whereRuns to tell a first release.
     'dynamodb:UpdateItem',
     'dynamodb:Query',
-    ...PROVISION,
+    ...ELB_DESCRIBE,
     ...LAUNCH,
     'elasticloadbalancing:ModifyTargetGroup',
     'elasticloadbalancing:RegisterTargets',
@@ -126,11 +126,12 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
     // Bots of the run's test environment (runBotSchedules.ts).
     'scheduler:CreateSchedule',
   ],
-  'vouch-task-bots': [...EVENTS, ...PROVISION],
+  // HTTP to the test environment's host, from provision's result: no AWS call.
+  'vouch-task-bots': [...EVENTS],
   'vouch-task-shift': [
     ...EVENTS,
     'dynamodb:UpdateItem',
-    ...PROVISION,
+    ...ELB_DESCRIBE,
     'elasticloadbalancing:ModifyListener',
     'elasticloadbalancing:ModifyRule',
     'ec2:DescribeInstances',
@@ -138,7 +139,9 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
   'vouch-task-promote': [
     ...EVENTS,
     'dynamodb:UpdateItem',
-    ...PROVISION,
+    ...ELB_DESCRIBE,
+    // Swapping the groups' slot tags.
+    'elasticloadbalancing:AddTags',
     'elasticloadbalancing:ModifyListener',
     'elasticloadbalancing:ModifyRule',
     'elasticloadbalancing:DeregisterTargets',
@@ -149,7 +152,7 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
   'vouch-task-rollback': [
     ...EVENTS,
     'dynamodb:UpdateItem',
-    ...PROVISION,
+    ...ELB_DESCRIBE,
     'elasticloadbalancing:ModifyListener',
     'elasticloadbalancing:ModifyRule',
     'elasticloadbalancing:DeregisterTargets',
@@ -171,9 +174,10 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
     'cloudwatch:DescribeAlarms',
     'cloudwatch:DeleteAlarms',
   ],
-  'vouch-task-verify': [...EVENTS, 'dynamodb:UpdateItem', 'scheduler:CreateSchedule', 'iam:PassRole'],
+  // The window item is a PutItem (EVENTS); its end schedule.
+  'vouch-task-verify': [...EVENTS, 'scheduler:CreateSchedule', 'iam:PassRole'],
   'vouch-task-decide': [...EVENTS, 'dynamodb:UpdateItem', ...CW_READ],
-  'vouch-task-judge': [...EVENTS, ...PROVISION, 'ec2:DescribeInstances', 'cloudwatch:GetMetricData'],
+  'vouch-task-judge': [...EVENTS, ...ELB_DESCRIBE, 'ec2:DescribeInstances', 'cloudwatch:GetMetricData'],
   'vouch-task-notify': [...EVENTS, 'dynamodb:Query', 'sns:Publish'],
   'vouch-webhook': [
     'secretsmanager:GetSecretValue',
@@ -219,19 +223,19 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
   ],
   'vouch-lambda-task-deploy': [
     ...EVENTS,
-    ...LAMBDA_PROVISION,
+    ...LAMBDA_LOOKUP,
     'lambda:UpdateAlias',
     'dynamodb:UpdateItem',
     'dynamodb:Query',
     'scheduler:CreateSchedule',
     'iam:PassRole',
   ],
-  'vouch-lambda-task-bots': [...EVENTS, ...LAMBDA_PROVISION, 'lambda:InvokeFunctionUrl'],
-  'vouch-lambda-task-shift': [...EVENTS, ...LAMBDA_PROVISION, 'lambda:UpdateAlias', 'dynamodb:UpdateItem'],
-  'vouch-lambda-task-promote': [...EVENTS, ...LAMBDA_PROVISION, 'lambda:UpdateAlias', 'dynamodb:UpdateItem'],
+  'vouch-lambda-task-bots': [...EVENTS, 'lambda:InvokeFunctionUrl'],
+  'vouch-lambda-task-shift': [...EVENTS, ...LAMBDA_LOOKUP, 'lambda:UpdateAlias', 'dynamodb:UpdateItem'],
+  'vouch-lambda-task-promote': [...EVENTS, ...LAMBDA_LOOKUP, 'lambda:UpdateAlias', 'dynamodb:UpdateItem'],
   'vouch-lambda-task-rollback': [
     ...EVENTS,
-    ...LAMBDA_PROVISION,
+    ...LAMBDA_LOOKUP,
     'lambda:UpdateAlias',
     'dynamodb:UpdateItem',
     'sns:Publish',
@@ -245,7 +249,7 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
     'cloudwatch:DescribeAlarms',
     'cloudwatch:DeleteAlarms',
   ],
-  'vouch-lambda-task-judge': [...EVENTS, ...LAMBDA_PROVISION, 'cloudwatch:GetMetricData'],
+  'vouch-lambda-task-judge': [...EVENTS, ...LAMBDA_LOOKUP, 'cloudwatch:GetMetricData'],
   // lambdas/adapters/aws/reconcile/deployedReconcile.ts: the build records, execution status, a run's
   // test environment destroyed as the destroy task does, lasting environments described, the topic.
   'vouch-reconciler': [
@@ -376,6 +380,17 @@ describe('platform stack: Lambdas', () => {
       expect(granted).toEqual([...new Set([...COMMON, ...actions])].sort());
     },
   );
+
+  it('lets provision tag only inside its CreateTargetGroup and CreateRule calls (elasticloadbalancing:CreateAction)', () => {
+    // Act
+    const addTags = permissionsOf('vouch-task-provision').get('elasticloadbalancing:AddTags') ?? [];
+    // Assess
+    expect(addTags).toHaveLength(2);
+    expect(addTags.map((r) => r.replace(/^.* if /, '')).sort()).toEqual([
+      JSON.stringify({ StringEquals: { 'elasticloadbalancing:CreateAction': 'CreateRule' } }),
+      JSON.stringify({ StringEquals: { 'elasticloadbalancing:CreateAction': 'CreateTargetGroup' } }),
+    ]);
+  });
 
   it('grants the Lambda target and the bots lambda:* on the configured functions only: function:<name> and its qualifiers', () => {
     // Prepare
