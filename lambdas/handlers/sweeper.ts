@@ -1,20 +1,24 @@
 // Target of the sweeper's recurring EventBridge Scheduler schedule: removes what runs that ended left
-// on EC2 (test environments: instances, target groups, listener rules, their bot schedules and alarms)
-// and AMIs with their snapshots beyond the newest N per service, never what a running run owns, and
-// records what it removed per service in the build table (issue 18).
+// (EC2 test environments: instances, target groups, listener rules; Lambda test aliases with their
+// function URLs; their bot schedules and alarms; canaries stopped runs left in qa or prod, rolled
+// back), AMIs with their snapshots and function versions beyond the newest N per service, never what
+// a running run owns, and records what it removed per service in the build table (issue 18).
 import { Logger } from '@aws-lambda-powertools/logger';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
 import { cloudWatchRunAlarms } from '../adapters/aws/evidence/runAlarms.ts';
 import { runBotSchedules } from '../adapters/aws/evidence/runBotSchedules.ts';
 import { RUNTIME_ENV, readFunctionEnv } from '../adapters/aws/functionEnvironment.ts';
+import { LAMBDA_TARGET_ENV, readLambdaTargetConfig } from '../adapters/aws/lambdaTarget/config.ts';
+import { LambdaDeployTarget } from '../adapters/aws/lambdaTarget/LambdaDeployTarget.ts';
 import { buildRecordsFromEnv } from '../adapters/aws/pipeline/fromEnv.ts';
 import { parseReconcileRegistry } from '../adapters/aws/reconcile/registry.ts';
-import { ec2SweepPorts } from '../adapters/aws/sweeper/ec2Sweep.ts';
+import { awsSweepPorts } from '../adapters/aws/sweeper/awsSweep.ts';
 import { ec2DeployTargetFromEnv } from '../adapters/aws/target/fromEnv.ts';
 import { parseSweeperSettings } from '../core/sweeper/config.ts';
 import { sweep, sweepRecordsByService } from '../core/sweeper/sweep.ts';
@@ -28,25 +32,54 @@ const settings = parseSweeperSettings(
   'VOUCH_SWEEP',
 );
 const builds = buildRecordsFromEnv(env);
+const services = parseReconcileRegistry(env.VOUCH_SERVICE_PIPES);
 const target = ec2DeployTargetFromEnv(env);
+// Set only when a service is released as a Lambda function (the platform config's lambdaTarget).
+const lambdaConfig = env[LAMBDA_TARGET_ENV.functions] ? readLambdaTargetConfig(env) : undefined;
+const lambda = new LambdaClient({});
+const lambdaTarget = lambdaConfig ? new LambdaDeployTarget({ lambda, config: lambdaConfig }) : undefined;
 const bots = runBotSchedules(new SchedulerClient({}), { groupName: env.VOUCH_RUN_BOT_SCHEDULE_GROUP });
 const alarms = cloudWatchRunAlarms(new CloudWatchClient({}));
 const logger = new Logger({ serviceName: 'vouch-sweeper' });
-const ports = ec2SweepPorts({
+// As the destroy task does: bots first (a bot hitting a target that is gone counts as failures).
+const stopRunExtras = async (id: string) => {
+  await bots.stop(id);
+  await alarms.remove(id);
+};
+const ports = awsSweepPorts({
   ec2: new EC2Client({}),
   elb: new ElasticLoadBalancingV2Client({}),
-  // As the destroy task does: bots first (a bot hitting a target that is gone counts as failures).
   destroyEnvironment: async (id) => {
-    await bots.stop(id);
-    await alarms.remove(id);
+    await stopRunExtras(id);
     await target.destroy({ id });
+  },
+  stopRunExtras,
+  ...(lambdaConfig
+    ? {
+        lambda: {
+          client: lambda,
+          services: Object.entries(lambdaConfig.services).map(([service, s]) => ({
+            service,
+            functionName: s.functionName,
+            ephemeralEnvironments:
+              services
+                .find((r) => r.service === service)
+                ?.environments.filter((e) => e.ephemeral)
+                .map((e) => e.name) ?? [],
+          })),
+        },
+      }
+    : {}),
+  canaries: {
+    targetOf: (service) => (lambdaConfig?.services[service] ? lambdaTarget : target),
+    lockHolder: async (service, environment) => (await builds.findLock(service, environment))?.owner,
   },
   builds,
   sfn: new SFNClient({}),
   stateMachines: z
     .record(z.string(), z.string().startsWith('arn:'))
     .parse(JSON.parse(env.VOUCH_STATE_MACHINES)),
-  services: parseReconcileRegistry(env.VOUCH_SERVICE_PIPES),
+  services,
   record: async (report) => {
     for (const record of sweepRecordsByService(report)) await builds.recordSweep(record);
   },

@@ -245,22 +245,25 @@ export class PlatformStack extends Stack {
     // (VOUCH_DEPLOY_TARGET=lambda), for the services whose config names their function.
     const lambdaServices = config.services.filter((s) => s.lambdaTarget !== undefined);
     const lambdaTaskFunctions = new Map<LambdaTargetTaskType, VouchFunction>();
-    if (lambdaServices.length > 0) {
-      const functions = JSON.stringify({
-        services: Object.fromEntries(
-          lambdaServices.map((s) => [
-            s.name,
-            {
-              functionName: s.lambdaTarget?.functionName,
-              team: s.team,
-              solution: s.solution,
-              baseUrls: Object.fromEntries(
-                s.environments.filter((e) => !e.ephemeral).map((e) => [e.name, e.baseUrl]),
-              ),
-            },
-          ]),
-        ),
-      });
+    const lambdaFunctions =
+      lambdaServices.length === 0
+        ? undefined
+        : JSON.stringify({
+            services: Object.fromEntries(
+              lambdaServices.map((s) => [
+                s.name,
+                {
+                  functionName: s.lambdaTarget?.functionName,
+                  team: s.team,
+                  solution: s.solution,
+                  baseUrls: Object.fromEntries(
+                    s.environments.filter((e) => !e.ephemeral).map((e) => [e.name, e.baseUrl]),
+                  ),
+                },
+              ]),
+            ),
+          });
+    if (lambdaFunctions !== undefined) {
       for (const type of LAMBDA_TARGET_TASK_TYPES) {
         const id = `LambdaTask${type[0]?.toUpperCase()}${type.slice(1)}`;
         lambdaTaskFunctions.set(
@@ -272,7 +275,7 @@ export class PlatformStack extends Stack {
             functionEnvironment(type, {
               ...taskEnvironment(type),
               [DEPLOY_TARGET_ENV]: 'lambda',
-              [LAMBDA_TARGET_ENV.functions]: functions,
+              [LAMBDA_TARGET_ENV.functions]: lambdaFunctions,
             }),
             `Vouch pipeline task on the Lambda target: ${type}`,
             Duration.seconds(TASK_LAMBDA_TIMEOUT_SECONDS[type]),
@@ -395,13 +398,15 @@ export class PlatformStack extends Stack {
       functionEnvironment('sweeper', {
         ...tableEnv,
         ...targetEnv,
+        // Its test aliases, versions and lasting aliases' canaries (unset without a Lambda service).
+        [LAMBDA_TARGET_ENV.functions]: lambdaFunctions,
         [RUNTIME_ENV.stateMachines]: stateMachineArns,
         [RUNTIME_ENV.runBotScheduleGroup]: this.runBots.scheduleGroupName,
         [RUNTIME_ENV.servicePipes]: servicePipes,
         [RUNTIME_ENV.sweepKeepImages]: String(config.platform.sweeper.keepImages),
         [RUNTIME_ENV.sweepGraceMinutes]: String(config.platform.sweeper.graceMinutes),
       }),
-      'Vouch: removes what ended runs left and images beyond the newest N per service',
+      'Vouch: removes what ended runs left, their canaries, and images and versions beyond the newest N',
       Duration.minutes(5),
     );
     this.sweeper = new SweepSchedule(this, 'SweepSchedule', {

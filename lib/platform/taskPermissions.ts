@@ -480,7 +480,7 @@ export const HANDLER_PERMISSIONS: Readonly<Record<EventHandler, readonly Permiss
     // The team is told.
     { actions: ['sns:Publish'], scope: 'notificationTopic' },
   ],
-  // The scheduled sweeper (lambdas/adapters/aws/sweeper/ec2Sweep.ts), call by call.
+  // The scheduled sweeper (lambdas/adapters/aws/sweeper/awsSweep.ts), call by call.
   sweeper: [
     // listRunningBuilds (Query) and recordSweep (Put), both in the services' partitions only.
     {
@@ -501,6 +501,25 @@ export const HANDLER_PERMISSIONS: Readonly<Record<EventHandler, readonly Permiss
       scope: 'ec2Images',
       conditions: { Null: { [`aws:ResourceTag/${INSTANCE_TAG}`]: 'false' } },
     },
+    // Whose canary is in qa or prod: findLock (Get), in the lock partitions only.
+    {
+      actions: ['dynamodb:GetItem'],
+      scope: 'buildTable',
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${keys.lock('*', '').pk}*`] } },
+    },
+    // A stopped run's canary on EC2, rolled back as the rollback task does: its weight to 0 on the
+    // rule (or listener), its instances deregistered (and terminated: destroy's grant above).
+    ...LISTENER_ROUTING,
+    {
+      actions: ['elasticloadbalancing:DeregisterTargets'],
+      scope: 'targetGroups',
+      conditions: ON_VOUCH_TARGET_GROUPS,
+    },
+    // Lambda services (lambdaSweep.ts): the inventory of aliases and versions; a test alias goes with
+    // its URL, a version beyond the newest N is deleted; a stopped run's canary weight on qa or prod
+    // is removed (GetAlias, UpdateAlias) as the rollback task does.
+    lambdaFn('ListAliases', 'ListVersionsByFunction', 'GetAlias'),
+    lambdaFn('DeleteFunctionUrlConfig', 'DeleteAlias', 'DeleteFunction', 'UpdateAlias'),
   ],
   notifier: [
     { actions: ['secretsmanager:GetSecretValue'], scope: 'slackTokenSecret' },

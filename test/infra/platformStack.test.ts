@@ -288,6 +288,19 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
     'ec2:DescribeImages',
     'ec2:DeregisterImage',
     'ec2:DeleteSnapshot',
+    // A stopped run's canary in qa or prod: its lock's holder, then rolled back (EC2 or Lambda).
+    'dynamodb:GetItem',
+    'elasticloadbalancing:ModifyListener',
+    'elasticloadbalancing:ModifyRule',
+    'elasticloadbalancing:DeregisterTargets',
+    'lambda:GetAlias',
+    'lambda:UpdateAlias',
+    // Lambda services' test aliases (with their URLs) and versions beyond the newest N.
+    'lambda:ListAliases',
+    'lambda:ListVersionsByFunction',
+    'lambda:DeleteFunctionUrlConfig',
+    'lambda:DeleteAlias',
+    'lambda:DeleteFunction',
   ],
   // lib/platform/ControlEndpoint.ts: people's promote / abort / rollback (test/infra/controlEndpoint.test.ts).
   'vouch-control': [
@@ -724,8 +737,13 @@ describe('platform stack: data, events and endpoints', () => {
       `arn:<AWS::Partition>:ec2:<AWS::Region>::snapshot/*${tagged}`,
     ]);
     expect(permissions.get('ec2:DeleteSnapshot')).toEqual(permissions.get('ec2:DeregisterImage'));
-    // Its table writes stay in the services' partitions (SWEPT records).
+    // Its table writes stay in the services' partitions (SWEPT records); it reads only locks.
     expect(JSON.stringify(permissions.get('dynamodb:PutItem'))).toContain('SERVICE#*');
+    expect(JSON.stringify(permissions.get('dynamodb:GetItem'))).toContain('LOCK#*#*');
+    // The Lambda services' functions, as the Lambda target's tasks are told them.
+    expect(JSON.parse(String(env.VOUCH_LAMBDA_FUNCTIONS))).toMatchObject({
+      services: { 'orders-fn': { functionName: 'orders-fn' } },
+    });
   });
 
   it('lets provision create, and destroy and the reconciler delete, only per-run alarms of ephemeral environments', () => {

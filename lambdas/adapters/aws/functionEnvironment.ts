@@ -139,13 +139,15 @@ const HANDLER_ENV = {
     [RUNTIME_ENV.servicePipes]: value,
   }),
   /**
-   * The scheduled sweeper: the table (running builds, SWEPT records), the state machines and service
-   * pipes (is a run's execution running), the EC2 target and the run-bots group (a leftover test
-   * environment goes as destroy removes it), its settings.
+   * The scheduled sweeper: the table (running builds, locks, SWEPT records), the state machines and
+   * service pipes (is a run's execution running), the EC2 target, the Lambda services' functions
+   * (set only when there are some) and the run-bots group (a leftover test environment goes as
+   * destroy removes it), its settings.
    */
   sweeper: z.strictObject({
     ...table,
     ...ec2Target,
+    [LAMBDA_TARGET_ENV.functions]: z.string().optional(),
     [RUNTIME_ENV.stateMachines]: value,
     [RUNTIME_ENV.servicePipes]: value,
     [RUNTIME_ENV.runBotScheduleGroup]: value,

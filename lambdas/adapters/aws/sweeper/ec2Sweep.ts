@@ -209,7 +209,9 @@ export function ec2SweepResources(deps: Ec2SweepDeps): Pick<SweepPorts, 'invento
 
 export interface RunningRunsDeps {
   readonly builds: {
-    listRunningBuilds(service: string): Promise<readonly { execution: string; version: number }[]>;
+    listRunningBuilds(
+      service: string,
+    ): Promise<readonly { execution: string; version: number; allocatedAt: string }[]>;
   };
   readonly sfn: Parameters<typeof sfnExecutionRunning>[0];
   readonly stateMachines: Readonly<Record<string, string>>;
@@ -221,11 +223,15 @@ export interface RunningRunsDeps {
  * A run the build table has ended is not running, whatever its execution does; the reconciler ends
  * the build of an execution that ended.
  */
-export async function runningRuns(
-  deps: RunningRunsDeps,
-): Promise<{ runKeys: Set<string>; versions: Map<string, Set<number>> }> {
+export async function runningRuns(deps: RunningRunsDeps): Promise<{
+  runKeys: Set<string>;
+  versions: Map<string, Set<number>>;
+  /** Per service, when its oldest running run was allocated (what it may have published since). */
+  since: Map<string, string>;
+}> {
   const runKeys = new Set<string>();
   const versions = new Map<string, Set<number>>();
+  const since = new Map<string, string>();
   for (const s of deps.services) {
     const machine = deps.stateMachines[s.flavour];
     if (machine === undefined)
@@ -235,9 +241,11 @@ export async function runningRuns(
       if (!(await running(build.execution))) continue;
       runKeys.add(runKeyOf(build.execution));
       versions.set(s.service, (versions.get(s.service) ?? new Set()).add(build.version));
+      const oldest = since.get(s.service);
+      if (oldest === undefined || build.allocatedAt < oldest) since.set(s.service, build.allocatedAt);
     }
   }
-  return { runKeys, versions };
+  return { runKeys, versions, since };
 }
 
 export interface Ec2SweepPortsDeps extends Ec2SweepDeps, RunningRunsDeps {

@@ -81,6 +81,7 @@ export function lambdaSweepInventory(
           kind: 'alias',
           id: `${s.functionName}:${name}`,
           service: s.service,
+          environment,
           runKey: name.slice(environment.length + 1),
           createdAt: created,
           images: versionsOf(alias).map((v) => `${s.functionName}:${v}`),
@@ -99,6 +100,23 @@ export function lambdaSweepInventory(
     }
     return found;
   };
+}
+
+/**
+ * Function versions a running run may have published: Lambda versions carry no tags, so every version
+ * of the service published since its oldest running run was allocated (`since`, by service) is kept.
+ */
+export function versionsPublishedSince(
+  resources: readonly SweepableResource[],
+  since: ReadonlyMap<string, string>,
+): Set<string> {
+  const out = new Set<string>();
+  for (const r of resources) {
+    const from = since.get(r.service);
+    if (r.kind === 'functionVersion' && from !== undefined && Date.parse(r.createdAt) >= Date.parse(from))
+      out.add(r.id);
+  }
+  return out;
 }
 
 async function ignoreNotFound(call: Promise<unknown>): Promise<void> {
