@@ -245,22 +245,26 @@ export class PlatformStack extends Stack {
     // (VOUCH_DEPLOY_TARGET=lambda), for the services whose config names their function.
     const lambdaServices = config.services.filter((s) => s.lambdaTarget !== undefined);
     const lambdaTaskFunctions = new Map<LambdaTargetTaskType, VouchFunction>();
-    if (lambdaServices.length > 0) {
-      const functions = JSON.stringify({
-        services: Object.fromEntries(
-          lambdaServices.map((s) => [
-            s.name,
-            {
-              functionName: s.lambdaTarget?.functionName,
-              team: s.team,
-              solution: s.solution,
-              baseUrls: Object.fromEntries(
-                s.environments.filter((e) => !e.ephemeral).map((e) => [e.name, e.baseUrl]),
-              ),
-            },
-          ]),
-        ),
-      });
+    // Which function runs each Lambda service: the Lambda target's task functions and the reconciler.
+    const functions =
+      lambdaServices.length === 0
+        ? undefined
+        : JSON.stringify({
+            services: Object.fromEntries(
+              lambdaServices.map((s) => [
+                s.name,
+                {
+                  functionName: s.lambdaTarget?.functionName,
+                  team: s.team,
+                  solution: s.solution,
+                  baseUrls: Object.fromEntries(
+                    s.environments.filter((e) => !e.ephemeral).map((e) => [e.name, e.baseUrl]),
+                  ),
+                },
+              ]),
+            ),
+          });
+    if (functions !== undefined) {
       for (const type of LAMBDA_TARGET_TASK_TYPES) {
         const id = `LambdaTask${type[0]?.toUpperCase()}${type.slice(1)}`;
         lambdaTaskFunctions.set(
@@ -378,6 +382,7 @@ export class PlatformStack extends Stack {
       functionEnvironment('reconciler', {
         ...tableEnv,
         ...targetEnv,
+        ...(functions === undefined ? {} : { [LAMBDA_TARGET_ENV.functions]: functions }),
         [RUNTIME_ENV.notificationTopicArn]: this.notifications.topic.topicArn,
         [RUNTIME_ENV.stateMachines]: stateMachineArns,
         [RUNTIME_ENV.runBotScheduleGroup]: this.runBots.scheduleGroupName,
