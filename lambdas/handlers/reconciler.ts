@@ -1,8 +1,11 @@
 // Target of the reconciler's recurring EventBridge Scheduler schedule: runs the build table has as
 // RUNNING whose Step Functions execution ended without its cleanup are ended ABORTED, their locks
-// released, their test environments destroyed, `where` corrected, the team told (issue 12).
+// released, their test environments destroyed, `where` corrected, the team told (issue 12). A
+// lambda-canary service's environments are its function's aliases: the Lambda target's, when the
+// platform has Lambda services (VOUCH_LAMBDA_FUNCTIONS).
 import { Logger } from '@aws-lambda-powertools/logger';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
@@ -11,6 +14,12 @@ import { UnknownReconcileServiceError } from '../adapters/aws/errors.ts';
 import { cloudWatchRunAlarms } from '../adapters/aws/evidence/runAlarms.ts';
 import { runBotSchedules } from '../adapters/aws/evidence/runBotSchedules.ts';
 import { readFunctionEnv } from '../adapters/aws/functionEnvironment.ts';
+import {
+  LAMBDA_TARGET_ENV,
+  LAMBDA_TARGET_FLAVOUR,
+  readLambdaTargetConfig,
+} from '../adapters/aws/lambdaTarget/config.ts';
+import { LambdaDeployTarget } from '../adapters/aws/lambdaTarget/LambdaDeployTarget.ts';
 import { buildRecordsFromEnv } from '../adapters/aws/pipeline/fromEnv.ts';
 import { snsNotify } from '../adapters/aws/pipeline/snsNotify.ts';
 import { reconcileDeployedPlatform } from '../adapters/aws/reconcile/deployedReconcile.ts';
@@ -28,6 +37,16 @@ const ports = {
   sfn: new SFNClient({}),
   stateMachines,
   target: ec2DeployTargetFromEnv(env),
+  ...(env[LAMBDA_TARGET_ENV.functions] === undefined
+    ? {}
+    : {
+        targets: {
+          [LAMBDA_TARGET_FLAVOUR]: new LambdaDeployTarget({
+            lambda: new LambdaClient({}),
+            config: readLambdaTargetConfig(env),
+          }),
+        },
+      }),
   environmentBots: runBotSchedules(new SchedulerClient({}), { groupName: env.VOUCH_RUN_BOT_SCHEDULE_GROUP }),
   runAlarms: cloudWatchRunAlarms(new CloudWatchClient({})),
   notify: snsNotify(new SNSClient({}), { topicArn: env.VOUCH_NOTIFICATION_TOPIC_ARN }),

@@ -245,6 +245,8 @@ export class PlatformStack extends Stack {
     // (VOUCH_DEPLOY_TARGET=lambda), for the services whose config names their function.
     const lambdaServices = config.services.filter((s) => s.lambdaTarget !== undefined);
     const lambdaTaskFunctions = new Map<LambdaTargetTaskType, VouchFunction>();
+    // Which function runs each Lambda service: the Lambda target's task functions, the reconciler and
+    // the sweeper.
     const lambdaFunctions =
       lambdaServices.length === 0
         ? undefined
@@ -381,6 +383,7 @@ export class PlatformStack extends Stack {
       functionEnvironment('reconciler', {
         ...tableEnv,
         ...targetEnv,
+        ...(lambdaFunctions === undefined ? {} : { [LAMBDA_TARGET_ENV.functions]: lambdaFunctions }),
         [RUNTIME_ENV.notificationTopicArn]: this.notifications.topic.topicArn,
         [RUNTIME_ENV.stateMachines]: stateMachineArns,
         [RUNTIME_ENV.runBotScheduleGroup]: this.runBots.scheduleGroupName,

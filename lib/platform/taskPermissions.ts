@@ -477,6 +477,9 @@ export const HANDLER_PERMISSIONS: Readonly<Record<EventHandler, readonly Permiss
     ...TASK_CALLS.destroy,
     // What a lasting environment serves (describe: its target groups, rule and instances).
     ELB_DESCRIBE(),
+    // A Lambda service's: what its lasting alias runs (describe: GetAlias; the base URL is the
+    // config's), and a run's test alias with its URL, destroyed as the Lambda destroy task does.
+    lambdaFn('GetAlias', 'DeleteFunctionUrlConfig', 'DeleteAlias'),
     // The team is told.
     { actions: ['sns:Publish'], scope: 'notificationTopic' },
   ],

@@ -251,7 +251,8 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
   ],
   'vouch-lambda-task-judge': [...EVENTS, ...LAMBDA_LOOKUP, 'cloudwatch:GetMetricData'],
   // lambdas/adapters/aws/reconcile/deployedReconcile.ts: the build records, execution status, a run's
-  // test environment destroyed as the destroy task does, lasting environments described, the topic.
+  // test environment destroyed as the destroy task does, lasting environments described (a Lambda
+  // service's through its aliases), the topic.
   'vouch-reconciler': [
     'dynamodb:Query',
     'dynamodb:GetItem',
@@ -268,6 +269,9 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
     'scheduler:DeleteSchedule',
     'cloudwatch:DescribeAlarms',
     'cloudwatch:DeleteAlarms',
+    'lambda:GetAlias',
+    'lambda:DeleteFunctionUrlConfig',
+    'lambda:DeleteAlias',
     'sns:Publish',
   ],
   // lambdas/adapters/aws/sweeper/ec2Sweep.ts: running builds and SWEPT records, execution status,
@@ -713,6 +717,10 @@ describe('platform stack: data, events and endpoints', () => {
       ],
     });
     expect(JSON.stringify(env.VOUCH_STATE_MACHINES)).toContain('ec2-canary');
+    // A lambda-canary service's environments are its function's aliases: the reconciler asks them.
+    expect(JSON.parse(String(env.VOUCH_LAMBDA_FUNCTIONS)).services['orders-fn']).toMatchObject({
+      functionName: 'orders-fn',
+    });
     // Execution status on the pipeline state machines' executions only.
     const describe = [...permissionsOf('vouch-reconciler').entries()].find(
       ([a]) => a === 'states:DescribeExecution',

@@ -116,12 +116,14 @@ const HANDLER_ENV = {
   bot: z.strictObject({}),
   /**
    * The scheduled reconciler: the table, each flavour's state machine (execution ARNs), the services
-   * with their environments, the EC2 target and the run-bots group (destroying a run's test
-   * environment), the topic (the team is told).
+   * with their environments, the EC2 target, the Lambda target's functions (when the platform has
+   * Lambda services) and the run-bots group (destroying a run's test environment), the topic (the
+   * team is told).
    */
   reconciler: z.strictObject({
     ...table,
     ...ec2Target,
+    [LAMBDA_TARGET_ENV.functions]: z.string().optional(),
     ...notification,
     [RUNTIME_ENV.stateMachines]: value,
     [RUNTIME_ENV.servicePipes]: value,

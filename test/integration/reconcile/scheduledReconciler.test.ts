@@ -204,4 +204,47 @@ describe('the scheduled reconciler on the build table', () => {
     await expect(run).rejects.toThrow(/legacy: flavour lambda-canary has no state machine/);
     expect((await repo.getBuild('search', v))?.status).toBe('ABORTED');
   });
+
+  it("asks a lambda-canary service's own target what its aliases serve, and destroys its run's test alias there", async () => {
+    // Prepare: orders-fn's v1 runs in qa (its alias); v2's execution was aborted. The EC2 target has
+    // no environment of orders-fn (no listener rule): asked, it would say qa serves nothing.
+    await repo.registerService({ service: 'orders-fn', team: 'checkout', solution: 'webshop', repo: 'r' });
+    const v1 = await startRun('orders-fn', 'fn-1', 5);
+    await repo.recordPromotion({
+      service: 'orders-fn',
+      version: v1,
+      environment: 'qa',
+      kind: 'PROMOTED',
+      evidence: {},
+    });
+    await repo.recordRunFinished({
+      service: 'orders-fn',
+      version: v1,
+      execution: 'fn-1',
+      outcome: 'SUCCEEDED',
+    });
+    const v2 = await startRun('orders-fn', 'fn-2', 6);
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'ABORTED' });
+    scheduler.on(ListSchedulesCommand).resolves({ Schedules: [] });
+    sns.on(PublishCommand).resolves({});
+    const ec2 = recordingTarget({});
+    const lambda = recordingTarget({ 'orders-fn.qa': String(v1) });
+
+    // Act
+    const [report] = await reconcileDeployedPlatform(
+      [{ service: 'orders-fn', team: 'checkout', flavour: 'lambda-canary', environments: ENVIRONMENTS }],
+      {
+        ...ports(ec2.target),
+        stateMachines: { 'ec2-canary': MACHINE, 'lambda-canary': `${MACHINE.replace('ec2', 'lambda')}` },
+        targets: { 'lambda-canary': lambda.target },
+      },
+    );
+
+    // Assess: qa's record stands (its alias serves v1); the run's test alias went through the Lambda target.
+    expect(report?.corrected).toEqual([]);
+    expect((await repo.whereRuns('orders-fn')).qa?.version).toBe(v1);
+    expect(lambda.destroyed).toEqual(['orders-fn.test.fn-2']);
+    expect(ec2.destroyed).toEqual([]);
+    expect((await repo.getBuild('orders-fn', v2))?.status).toBe('ABORTED');
+  });
 });

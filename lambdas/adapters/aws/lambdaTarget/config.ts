@@ -8,8 +8,11 @@ import { z } from 'zod';
 import { LambdaTargetConfigError } from './errors.ts';
 import type { LambdaTargetConfig } from './LambdaDeployTarget.ts';
 
-/** The variable the Lambda target's task functions read. */
+/** The variable the Lambda target's task functions (and the reconciler) read. */
 export const LAMBDA_TARGET_ENV = { functions: 'VOUCH_LAMBDA_FUNCTIONS' } as const;
+
+/** The flavour whose services run on the Lambda target (the platform config's `lambda-canary`). */
+export const LAMBDA_TARGET_FLAVOUR = 'lambda-canary';
 
 /** A function name or ARN, as Lambda's FunctionName parameter takes it (unqualified). */
 const FunctionName = z

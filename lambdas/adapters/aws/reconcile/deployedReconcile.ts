@@ -79,15 +79,25 @@ export function sfnControlExecutions(
   };
 }
 
+/** What the reconciler asks of a deploy target. */
+export type ReconcileTarget = Pick<DeployTarget, 'destroy' | 'describe'> & {
+  /** Builders a stopped bake left up, by tag (Ec2DeployTarget.terminateBuilders). */
+  terminateBuilders?(service: string, commit: string): Promise<string[]>;
+};
+
 export interface DeployedReconcilePorts {
   readonly builds: ReconcilePorts['builds'];
   readonly sfn: SFNClient;
   /** Flavour -> state machine ARN (the webhook's VOUCH_STATE_MACHINES). */
   readonly stateMachines: Readonly<Record<string, string>>;
-  readonly target: Pick<DeployTarget, 'destroy' | 'describe'> & {
-    /** Builders a stopped bake left up, by tag (Ec2DeployTarget.terminateBuilders). */
-    terminateBuilders?(service: string, commit: string): Promise<string[]>;
-  };
+  /** The EC2 target: what a service's environments run on unless `targets` names its flavour's. */
+  readonly target: ReconcileTarget;
+  /**
+   * The target of a flavour that does not run on EC2, by flavour (`lambda-canary`: the Lambda target):
+   * asked the EC2 target, a Lambda service's lasting aliases would serve nothing, and its record of
+   * what runs there be deleted.
+   */
+  readonly targets?: Readonly<Record<string, ReconcileTarget>>;
   /** A run's test-environment bot schedules (deploy created them). */
   readonly environmentBots: { stop(environmentId: string): Promise<string[]> };
   /** A run's per-run alarms (provision created them), when the platform has them. */
@@ -105,9 +115,10 @@ export async function reconcileDeployedPlatform(
   ports: DeployedReconcilePorts,
 ): Promise<ReconcileReport[]> {
   const reports: ReconcileReport[] = [];
-  const terminateBuilders = ports.target.terminateBuilders?.bind(ports.target);
   const failures: { service: string; error: unknown }[] = [];
   for (const s of services) {
+    const target = ports.targets?.[s.flavour] ?? ports.target;
+    const terminateBuilders = target.terminateBuilders?.bind(target);
     const machine = ports.stateMachines[s.flavour];
     if (machine === undefined) {
       failures.push({
@@ -129,13 +140,12 @@ export async function reconcileDeployedPlatform(
               // As the destroy task does: bots first (a bot hitting a target that is gone counts as failures).
               await ports.environmentBots.stop(id);
               await ports.runAlarms?.remove(id);
-              await ports.target.destroy({ id });
+              await target.destroy({ id });
             },
             ...(terminateBuilders ? { stopBuilders: terminateBuilders } : {}),
             serving: async (service, environment) => {
               try {
-                return (await ports.target.describe({ id: environmentId(service, environment) })).baseline
-                  ?.version;
+                return (await target.describe({ id: environmentId(service, environment) })).baseline?.version;
               } catch (error) {
                 // Never deployed there (or its routing is gone): nothing serves.
                 if (error instanceof EnvironmentNotFoundError) return undefined;
