@@ -1,10 +1,23 @@
-// An operator abort during bake on the twin (issue 12): stopping the execution does not stop the bake
-// Lambda nor the builder instance it launched; the scheduled reconciler finds the builder by its tags
-// and terminates it, with the reconciler's own role. Its own file: the app is synthesized once for it.
+// The scheduled cleanups on the twin, with their own roles. The reconciler (issue 12): an operator
+// abort during bake does not stop the bake Lambda nor the builder instance it launched; the reconciler
+// finds the builder by its tags and terminates it. The sweeper (issue 18), without running a release:
+// the fakes are seeded with what interrupted runs leave beside a running run's own
+// (support/sweepLeftovers.ts), and it removes exactly the leftovers. One file: the app is synthesized
+// once for both (about half a minute).
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { runKeyOf } from '../../lambdas/core/target/naming.ts';
 import { startTwin, type Twin } from '../../lambdas/twin/TwinPlatform.ts';
 import type { SynthesizedStack } from '../../lambdas/twin/template.ts';
-import { exampleStacks, operatorControl, ordersRunInput, until } from './support/twinFixture.ts';
+import { sweepLines } from '../../scripts/cli/builds.ts';
+import { FN_ENDED, FN_RUNNING, runSweeper, seedLeftovers } from './support/sweepLeftovers.ts';
+import {
+  exampleStacks,
+  operatorControl,
+  ordersRunInput,
+  qaWeights,
+  until,
+  withoutGrant,
+} from './support/twinFixture.ts';
 
 const COMMIT = 'b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0';
 let stacks: SynthesizedStack[];
@@ -85,4 +98,109 @@ describe('the reconciler after an abort during bake on the twin', () => {
       report: { builders: [builder?.id] },
     });
   }, 240_000);
+});
+
+describe('the scheduled sweeper on the twin', () => {
+  it('removes every leftover of ended runs, rolls back their canaries, keeps what serves, what runs and the newest images', async () => {
+    // Prepare
+    twin = await startTwin({ stacks });
+    const t = twin;
+    const { ended, kept, qaCanary } = await seedLeftovers(t);
+    const fn = t.lambdaService.functions.get('orders-fn');
+
+    // Act
+    const report = await runSweeper(t);
+
+    // Assess: every call allowed by the template role, nothing failed.
+    const calls = t.sdk.calls.filter(
+      (c) => c.function === t.lambdas.byEntry('lambdas/handlers/sweeper.ts').logicalId,
+    );
+    // (The ended runs' executions are gone: DescribeExecution says ExecutionDoesNotExist.)
+    expect(calls.filter((c) => c.outcome !== 'ok' && c.outcome !== 'ExecutionDoesNotExist')).toEqual([]);
+    expect(report.failed).toEqual([]);
+    // EC2: the ended run's test environment gone whole, the running run's untouched.
+    const live = (id: string) => t.ec2.instances.get(id)?.terminatedAt === undefined;
+    const groupsOf = (envId: string) =>
+      [...t.elb.targetGroups.values()].filter((g) => g.tags['vouch:environment-id'] === envId).length;
+    const rulesOf = (envId: string) =>
+      [...t.elb.rules.values()].filter((r) => r.tags['vouch:environment-id'] === envId).length;
+    expect({
+      endedInstance: live(ended.instance),
+      endedGroups: groupsOf(ended.id),
+      endedRules: rulesOf(ended.id),
+      keptInstance: live(kept.instance),
+      keptGroups: groupsOf(kept.id),
+      keptRules: rulesOf(kept.id),
+    }).toEqual({
+      endedInstance: false,
+      endedGroups: 0,
+      endedRules: 0,
+      keptInstance: true,
+      keptGroups: 2,
+      keptRules: 1,
+    });
+    // The stopped canary in qa rolled back: no traffic, its instance retired; the baseline serves.
+    expect(qaWeights(t)).toEqual({ baseline: 100, canary: 0 });
+    expect(live(qaCanary)).toBe(false);
+    // AMIs: the running run's bake (1), qa's (2), the canary's (9, serving when inventoried), the
+    // running run's test environment's (8) and the newest three of the rest (7, 6, 5) stay; 3 and 4
+    // go with their snapshots.
+    const registered = [...t.ec2.images.values()]
+      .filter((i) => !i.deregistered)
+      .map((i) => i.tags['vouch:image-id']);
+    const kept7 = [1, 2, 5, 6, 7, 8, 9];
+    expect(registered.sort()).toEqual(kept7.map((n) => `image-${n}`));
+    expect([...t.ec2.snapshots.keys()].sort()).toEqual(kept7.map((n) => `snap-0sweep${n}`));
+    // Lambda: the ended run's test alias and URL gone, the running run's kept; qa's stopped canary
+    // removed at once, prod's (the running run's) untouched.
+    expect({
+      aliases: [...(fn?.aliases.keys() ?? [])].sort(),
+      urls: [...(fn?.urls.keys() ?? [])].sort(),
+      qa: fn?.aliases.get('qa')?.weights,
+      prod: fn?.aliases.get('prod')?.weights,
+    }).toEqual({
+      aliases: ['prod', 'qa', `test-${runKeyOf(FN_RUNNING)}`],
+      urls: ['prod', 'qa', `test-${runKeyOf(FN_RUNNING)}`],
+      qa: {},
+      prod: { '9': 0.1 },
+    });
+    // Versions: serving (1, 5, 8, 9), the running run's alias's (11) and publish (12), the newest
+    // three besides (10, 7, 6) stay; 2, 3 and 4 go.
+    expect([...(fn?.versions.keys() ?? [])].map(Number).sort((a, b) => a - b)).toEqual([
+      1, 5, 6, 7, 8, 9, 10, 11, 12,
+    ]);
+    // Recorded per service, as `vouch history <service> --swept` prints it.
+    const orders = sweepLines(await t.builds.listSweeps('orders')).join('\n');
+    const ordersFn = sweepLines(await t.builds.listSweeps('orders-fn')).join('\n');
+    for (const line of [ended.id, 'canary', 'image-3', 'image-4']) expect(orders).toContain(line);
+    for (const line of [`orders-fn:test-${runKeyOf(FN_ENDED)}`, 'orders-fn.qa', 'orders-fn:2', 'orders-fn:4'])
+      expect(ordersFn).toContain(line);
+    // orders: its test environment, its qa canary, two AMIs; orders-fn: its alias, its qa canary, three versions.
+    expect(report.removed).toHaveLength(4 + 5);
+  }, 120_000);
+
+  it('without ec2:DeregisterImage the images stay, each removal failed AccessDenied and recorded', async () => {
+    // Prepare
+    twin = await startTwin({
+      stacks: withoutGrant(stacks, 'SweeperRoleDefaultPolicy', 'ec2:DeregisterImage'),
+    });
+    const t = twin;
+    await seedLeftovers(t);
+
+    // Act
+    const report = await runSweeper(t);
+
+    // Assess
+    expect(
+      report.failed
+        .map((f) => [f.resource.id, f.error.includes('not authorized to perform: ec2:DeregisterImage')])
+        .sort(),
+    ).toEqual([
+      ['image-3', true],
+      ['image-4', true],
+    ]);
+    expect([...t.ec2.images.values()].filter((i) => i.deregistered)).toEqual([]);
+    expect(t.ec2.snapshots.size).toBe(9);
+    expect(sweepLines(await t.builds.listSweeps('orders')).join('\n')).toContain('FAILED');
+  }, 120_000);
 });

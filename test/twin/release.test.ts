@@ -98,7 +98,8 @@ const OTHER_SCENARIOS: Readonly<Record<string, string>> = {
   CostCollectorHandlerRole: 'the cost collector: Cost Explorer, which the twin does not model',
   PipeciStateMachineRole: 'the ci flavour’s state machine: the example service runs ec2-canary',
   PipelambdacanaryStateMachineRole: 'the lambda-canary flavour’s state machine: the example runs ec2-canary',
-  SweeperRole: 'the sweeper: hourly, on runs that ended long ago (ec2Sweep.test.ts, with dynalite and mocks)',
+  SweeperRole:
+    'the sweeper: hourly, on runs that ended long ago (reconcileBuilder.test.ts seeds their leftovers)',
   SweepScheduleRole: 'the sweeper’s hourly schedule; the twin’s runs end within minutes',
 };
 

@@ -1,7 +1,9 @@
 /**
  * EC2 on the twin, as far as bake uses it: instances launched from the operator's launch template
  * (pending -> running, and a builder powers itself off once its user data has run), images created
- * from a stopped instance (pending -> available) with snapshots, tags, terminate. Each call is
+ * from a stopped instance (pending -> available) with snapshots, tags, terminate; and what the sweeper
+ * removes: DeregisterImage (its snapshots stay, as on EC2) and DeleteSnapshot (refused while a
+ * registered image uses the snapshot). Each call is
  * authorised on every resource EC2 authorises it on (service authorization reference, Amazon EC2),
  * in EC2's ARN formats: instances, volumes, subnets, security groups, network interfaces and launch
  * templates carry the account; images and snapshots do not (`arn:aws:ec2:<region>::image/ami-...`).
@@ -50,6 +52,12 @@ export interface TwinInstance {
   terminatedAt?: number;
 }
 
+export interface TwinSnapshot {
+  readonly id: string;
+  readonly createdAt: number;
+  readonly tags: Record<string, string>;
+}
+
 export interface TwinImage {
   readonly id: string;
   readonly snapshotId: string;
@@ -58,6 +66,26 @@ export interface TwinImage {
   readonly tags: Record<string, string>;
   readonly payload?: BakedPayload;
   deregistered?: boolean;
+}
+
+/** EC2's error shape as the SDK throws it: the code as `name` (EC2 API reference, error codes). */
+function ec2Error(code: string, message: string): Error {
+  const error = new Error(message);
+  error.name = code;
+  return error;
+}
+
+/**
+ * DescribeInstances / DescribeImages filters on tags: `tag:<key>` (the value is one of Values) and
+ * `tag-key` (the resource has a tag with one of the keys, whatever its value).
+ */
+function matchesTagFilter(filter: { Name: string; Values: string[] }, tags: Record<string, string>): boolean {
+  if (filter.Name === 'tag-key') return filter.Values.some((key) => key in tags);
+  if (filter.Name.startsWith('tag:')) {
+    const key = filter.Name.slice(4);
+    return key in tags && filter.Values.includes(tags[key] ?? '');
+  }
+  return true;
 }
 
 type Instance = TwinInstance;
@@ -116,6 +144,7 @@ const newId = (prefix: string) => `${prefix}-${(++sequence).toString(16).padStar
 export class TwinEc2 {
   readonly instances = new Map<string, Instance>();
   readonly images = new Map<string, Image>();
+  readonly snapshots = new Map<string, TwinSnapshot>();
   private readonly timings: Ec2Timings;
   private readonly listeners: InstanceListener[] = [];
 
@@ -245,6 +274,27 @@ export class TwinEc2 {
               },
             }));
           }
+          // Images and snapshots by their own ARNs (no account part) and their tags.
+          case 'DeregisterImage': {
+            const id = String(input.ImageId);
+            return [
+              {
+                action: 'ec2:DeregisterImage',
+                resource: globalArn('image', id),
+                context: resourceTagContext(this.images.get(id)?.tags ?? {}),
+              },
+            ];
+          }
+          case 'DeleteSnapshot': {
+            const id = String(input.SnapshotId);
+            return [
+              {
+                action: 'ec2:DeleteSnapshot',
+                resource: globalArn('snapshot', id),
+                context: resourceTagContext(this.snapshots.get(id)?.tags ?? {}),
+              },
+            ];
+          }
           case 'TerminateInstances':
           case 'StopInstances':
           case 'StartInstances':
@@ -290,11 +340,11 @@ export class TwinEc2 {
             const matching = [...this.instances.values()].filter(
               (i) =>
                 (ids === undefined || ids.includes(i.id)) &&
-                filters.every((f) => {
-                  if (f.Name === 'instance-state-name') return f.Values.includes(this.instanceState(i));
-                  if (f.Name.startsWith('tag:')) return f.Values.includes(i.tags[f.Name.slice(4)] ?? '');
-                  return true;
-                }),
+                filters.every((f) =>
+                  f.Name === 'instance-state-name'
+                    ? f.Values.includes(this.instanceState(i))
+                    : matchesTagFilter(f, i.tags),
+                ),
             );
             return {
               Reservations:
@@ -326,16 +376,43 @@ export class TwinEc2 {
           }
           case 'CreateImage': {
             const payload = this.instances.get(String(input.InstanceId))?.payload;
+            const snapshot: TwinSnapshot = {
+              id: newId('snap'),
+              createdAt: Date.now(),
+              tags: tagsOf(input.TagSpecifications as TagSpecification[], 'snapshot'),
+            };
             const image: Image = {
               ...(payload === undefined ? {} : { payload }),
               id: newId('ami'),
-              snapshotId: newId('snap'),
+              snapshotId: snapshot.id,
               name: String(input.Name),
               createdAt: Date.now(),
               tags: tagsOf(input.TagSpecifications as TagSpecification[], 'image'),
             };
+            this.snapshots.set(snapshot.id, snapshot);
             this.images.set(image.id, image);
             return { ImageId: image.id };
+          }
+          case 'DeregisterImage': {
+            const id = String(input.ImageId);
+            const image = this.images.get(id);
+            if (image === undefined)
+              throw ec2Error('InvalidAMIID.NotFound', `The image id '[${id}]' does not exist`);
+            if (image.deregistered)
+              throw ec2Error('InvalidAMIID.Unavailable', `The image ID '${id}' is no longer available`);
+            // Its snapshots stay (and cost) until deleted on their own.
+            image.deregistered = true;
+            return {};
+          }
+          case 'DeleteSnapshot': {
+            const id = String(input.SnapshotId);
+            if (!this.snapshots.has(id))
+              throw ec2Error('InvalidSnapshot.NotFound', `The snapshot '${id}' does not exist.`);
+            const user = [...this.images.values()].find((i) => !i.deregistered && i.snapshotId === id);
+            if (user !== undefined)
+              throw ec2Error('InvalidSnapshot.InUse', `The snapshot ${id} is currently in use by ${user.id}`);
+            this.snapshots.delete(id);
+            return {};
           }
           case 'DescribeImages': {
             const ids = input.ImageIds as string[] | undefined;
@@ -344,9 +421,7 @@ export class TwinEc2 {
               (i) =>
                 !i.deregistered &&
                 (ids === undefined || ids.includes(i.id)) &&
-                filters.every(
-                  (f) => !f.Name.startsWith('tag:') || f.Values.includes(i.tags[f.Name.slice(4)] ?? ''),
-                ),
+                filters.every((f) => matchesTagFilter(f, i.tags)),
             );
             return {
               Images: matching.map((i) => ({
