@@ -1,57 +1,44 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalPlatform } from '../../../lambdas/adapters/local/platform/LocalPlatform.ts';
-import { playStory, pushToTrunk, type StoryRelease } from '../../../scripts/platform/story.ts';
+import type { LocalPlatform } from '../../../lambdas/adapters/local/platform/LocalPlatform.ts';
+import { pushToTrunk, type StoryRelease } from '../../../scripts/platform/story.ts';
 import { decodePng, inkedPixels } from '../../integration/notify/decodePng.ts';
-import { type LocalSlack, startLocalSlack } from '../../integration/notify/localSlack.ts';
+import type { LocalSlack } from '../../integration/notify/localSlack.ts';
+import { describeDashboardOverTheStory } from '../dashboard/storyViews.ts';
+import { type PlayingStory, startPlayingStory } from './playingStory.ts';
 
 /**
  * The story `npm start` plays, end to end on one machine: three pushes arrive as signed webhooks, the
  * pipeline runs on the local engine against real processes behind the weighted proxy, bots and alarms
- * produce the evidence, and Slack is a real HTTP server on loopback.
+ * produce the evidence, and Slack is a real HTTP server on loopback. One play serves the dashboard's
+ * browser tests (which watch it live) and the story's own; the abort, which adds a release, runs last.
  */
-const root = new URL('../../../', import.meta.url).pathname;
+let story: PlayingStory;
+
+beforeAll(async () => {
+  story = await startPlayingStory();
+}, 120_000);
+
+afterAll(async () => {
+  await story?.close();
+}, 120_000);
+
+describeDashboardOverTheStory(() => story);
 
 describe('the local platform story', () => {
   let cwd: string;
   let slack: LocalSlack;
   let platform: LocalPlatform;
   let releases: StoryRelease[];
-  const lines: string[] = [];
+  let lines: string[];
   /** The largest share of proxied requests that release 3's version ever served, per environment. */
-  const share = new Map<string, { total: number; served: number }>();
+  let share: PlayingStory['servedByV3'];
 
   beforeAll(async () => {
-    cwd = mkdtempSync(join(tmpdir(), 'vouch-story-'));
-    slack = await startLocalSlack();
-    platform = await LocalPlatform.start({
-      cwd,
-      // Slower than npm start's 20x: the end-to-end suite may share two cores with other work.
-      timeScale: 15,
-      persist: false,
-      env: { SLACK_BOT_TOKEN: 'xoxb-local-test', SLACK_API_URL: slack.apiUrl },
-      out: (line) => lines.push(line),
-    });
-    platform.target.addRequestObserver((request) => {
-      if (request.version !== '3') return;
-      const s = share.get(request.environment) ?? { total: 0, served: 0 };
-      s.served++;
-      share.set(request.environment, s);
-    });
-    releases = await playStory(platform, {
-      exampleDir: join(root, 'examples', 'orders'),
-      faultyDir: join(root, 'examples', 'orders-faulty'),
-      out: (line) => lines.push(line),
-    });
+    ({ cwd, slack, platform, lines, servedByV3: share } = story);
+    releases = await story.releases;
   }, 600_000);
-
-  afterAll(async () => {
-    await platform?.close();
-    await slack?.close();
-    rmSync(cwd, { recursive: true, force: true });
-  });
 
   it('releases the first version everywhere and promotes the healthy second one to prod', async () => {
     expect(
