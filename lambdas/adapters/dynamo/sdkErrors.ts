@@ -26,7 +26,7 @@ export function isConditionFailure(error: unknown): boolean {
  * reason), which the caller turns into what it means in its domain. Any other failure is thrown as
  * `failure(error)`, the domain's error with the SDK error as its cause.
  */
-export async function writeIfConditionHolds<T>(
+export async function writeIfConditionHolds<T extends object>(
   write: () => Promise<T>,
   failure: (error: unknown) => Error,
 ): Promise<T | undefined> {
