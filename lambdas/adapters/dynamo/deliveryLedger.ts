@@ -26,7 +26,7 @@ import {
 import { DeliveryLedgerError } from '../../core/webhook/errors.ts';
 import type { GitHost } from '../../core/webhook/executionName.ts';
 import { keys } from './keys.ts';
-import { isConditionFailure } from './sdkErrors.ts';
+import { writeIfConditionHolds } from './sdkErrors.ts';
 
 export interface DynamoDeliveryLedgerOptions {
   readonly client: DynamoDBClient | DynamoDBDocumentClient;
@@ -78,8 +78,8 @@ export class DynamoDeliveryLedger implements DeliveryLedger {
   }
 
   async takeOver(push: PushIdentity, staleToken: string, claim: PushClaim, now: number): Promise<boolean> {
-    try {
-      await this.db.send(
+    return this.write('takeOver', () =>
+      this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: keys.webhookPush(pushLedgerKey(push)),
@@ -96,17 +96,14 @@ export class DynamoDeliveryLedger implements DeliveryLedger {
             ':stale': staleToken,
           },
         }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw new DeliveryLedgerError('takeOver failed', { cause: error });
-    }
+      ),
+    );
   }
 
   async markStarted(push: PushIdentity, token: string, executionArn: string): Promise<void> {
-    try {
-      await this.db.send(
+    // Not written when another request took the claim over: the run has the same name, its ARN is theirs.
+    await this.write('markStarted', () =>
+      this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: keys.webhookPush(pushLedgerKey(push)),
@@ -115,17 +112,13 @@ export class DynamoDeliveryLedger implements DeliveryLedger {
           ExpressionAttributeNames: { '#token': 'token' },
           ExpressionAttributeValues: { ':arn': executionArn, ':token': token },
         }),
-      );
-    } catch (error) {
-      // Another request took the claim over: the run is the same name, its ARN is theirs to record.
-      if (isConditionFailure(error)) return;
-      throw new DeliveryLedgerError('markStarted failed', { cause: error });
-    }
+      ),
+    );
   }
 
   async release(push: PushIdentity, token: string): Promise<void> {
-    try {
-      await this.db.send(
+    await this.write('release', () =>
+      this.db.send(
         new DeleteCommand({
           TableName: this.tableName,
           Key: keys.webhookPush(pushLedgerKey(push)),
@@ -133,29 +126,34 @@ export class DynamoDeliveryLedger implements DeliveryLedger {
           ExpressionAttributeNames: { '#token': 'token' },
           ExpressionAttributeValues: { ':token': token },
         }),
-      );
-    } catch (error) {
-      if (isConditionFailure(error)) return;
-      throw new DeliveryLedgerError('release failed', { cause: error });
-    }
+      ),
+    );
   }
 
   /** Conditional put: true when written, false when an unexpired item holds the key. */
   private async putIfFree(operation: string, item: Record<string, unknown>, now: number): Promise<boolean> {
-    try {
-      await this.db.send(
+    return this.write(operation, () =>
+      this.db.send(
         new PutCommand({
           TableName: this.tableName,
           Item: item,
           ConditionExpression: FREE,
           ExpressionAttributeValues: { ':nowSeconds': Math.floor(now / 1000) },
         }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw new DeliveryLedgerError(`${operation} failed`, { cause: error });
-    }
+      ),
+    );
+  }
+
+  /**
+   * A conditional write: true when written, false when its condition did not hold; any other
+   * failure is a DeliveryLedgerError naming `operation`.
+   */
+  private async write(operation: string, send: () => Promise<object>): Promise<boolean> {
+    const written = await writeIfConditionHolds(
+      send,
+      (error) => new DeliveryLedgerError(`${operation} failed`, { cause: error }),
+    );
+    return written !== undefined;
   }
 
   private async read(

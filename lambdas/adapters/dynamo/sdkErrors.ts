@@ -21,6 +21,24 @@ export function isConditionFailure(error: unknown): boolean {
 }
 
 /**
+ * The one conditional write of the DynamoDB adapters: the SDK's output when it was written, undefined
+ * when its condition did not hold (ConditionalCheckFailed, alone or as a transaction's cancellation
+ * reason), which the caller turns into what it means in its domain. Any other failure is thrown as
+ * `failure(error)`, the domain's error with the SDK error as its cause.
+ */
+export async function writeIfConditionHolds<T extends object>(
+  write: () => Promise<T>,
+  failure: (error: unknown) => Error,
+): Promise<T | undefined> {
+  try {
+    return await write();
+  } catch (error) {
+    if (isConditionFailure(error)) return undefined;
+    throw failure(error);
+  }
+}
+
+/**
  * Throttling that is still there after the SDK's retries (standard mode, 3 attempts with backoff).
  * Caught by type; the name check covers the same errors when a mocked or dynalite answer is parsed
  * as a generic service exception.

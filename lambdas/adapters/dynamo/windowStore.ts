@@ -8,7 +8,7 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@
 import { z } from 'zod';
 import type { OpenWindow, WindowStore } from '../../core/evidence/windowStore.ts';
 import { keys } from './keys.ts';
-import { isConditionFailure, toBuildDataError } from './sdkErrors.ts';
+import { toBuildDataError, writeIfConditionHolds } from './sdkErrors.ts';
 
 export interface DynamoWindowStoreOptions {
   readonly client: DynamoDBClient | DynamoDBDocumentClient;
@@ -81,26 +81,25 @@ export class DynamoWindowStore implements WindowStore {
   }
 
   async closeWindow(service: string, environment: string, token: string): Promise<boolean> {
-    try {
-      await this.db.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: keys.window(service, environment),
-          UpdateExpression: 'SET #state = :closed, #closedAt = :now',
-          ConditionExpression: '#state = :open AND #token = :token',
-          ExpressionAttributeNames: { '#state': 'state', '#closedAt': 'closedAt', '#token': 'token' },
-          ExpressionAttributeValues: {
-            ':closed': 'CLOSED',
-            ':open': 'OPEN',
-            ':token': token,
-            ':now': this.now().toISOString(),
-          },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw toBuildDataError('closeWindow', error);
-    }
+    const closed = await writeIfConditionHolds(
+      () =>
+        this.db.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: keys.window(service, environment),
+            UpdateExpression: 'SET #state = :closed, #closedAt = :now',
+            ConditionExpression: '#state = :open AND #token = :token',
+            ExpressionAttributeNames: { '#state': 'state', '#closedAt': 'closedAt', '#token': 'token' },
+            ExpressionAttributeValues: {
+              ':closed': 'CLOSED',
+              ':open': 'OPEN',
+              ':token': token,
+              ':now': this.now().toISOString(),
+            },
+          }),
+        ),
+      (error) => toBuildDataError('closeWindow', error),
+    );
+    return closed !== undefined;
   }
 }
