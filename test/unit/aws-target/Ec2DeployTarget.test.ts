@@ -150,15 +150,17 @@ describe('bake', () => {
     expect(aws.ec2).not.toReceiveCommand(CreateImageCommand);
   });
 
-  it('times out with a typed error when the image stays pending', async () => {
+  it('times out with a typed error when the image stays pending, and terminates the builder it imaged', async () => {
     // Prepare
-    const { target } = setUp({ imageState: 'pending' });
+    const { aws, target } = setUp({ imageState: 'pending' });
 
-    // Act / Assess
+    // Act / Assess: the run's last attempt may be this one; nobody else knows the builder.
     await expect(target.bake(bakeRequest)).rejects.toMatchObject({
       name: 'WaiterTimeoutError',
       waiter: 'image available',
     });
+    const builder = aws.instances.find((i) => i.tags['vouch:role'] === 'builder');
+    expect(builder?.state).toBe('terminated');
   });
 
   it('fails with ImageBakeError when the image fails', async () => {

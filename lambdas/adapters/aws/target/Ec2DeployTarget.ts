@@ -252,22 +252,33 @@ export class Ec2DeployTarget implements Target.DeployTarget {
     }
 
     const amiId = ami.ImageId ?? '';
-    const available =
-      ami.State === 'available'
-        ? ami
-        : await waitFor('image available', this.config.waits.imageAvailable, this.sleep, async () => {
-            const { Images } = await this.ec2.send(new DescribeImagesCommand({ ImageIds: [amiId] }));
-            const image = Images?.[0];
-            const state = image?.State ?? 'unknown';
-            if (image !== undefined && state === 'available') return { done: true, value: image };
-            if (state === 'failed' || state === 'error' || state === 'invalid') {
-              throw new ImageBakeError(
-                `Image ${amiId} of ${request.service} is ${state}: ${image?.StateReason?.Message}`,
-              );
-            }
-            return { done: false, state };
-          });
-    await this.terminateInstances(await this.findInstances([{ Name: `tag:${TAG.imageId}`, Values: [id] }]));
+    const builders = () => this.findInstances([{ Name: `tag:${TAG.imageId}`, Values: [id] }]);
+    let available: Ec2Image;
+    try {
+      available =
+        ami.State === 'available'
+          ? ami
+          : await waitFor('image available', this.config.waits.imageAvailable, this.sleep, async () => {
+              const { Images } = await this.ec2.send(new DescribeImagesCommand({ ImageIds: [amiId] }));
+              const image = Images?.[0];
+              const state = image?.State ?? 'unknown';
+              if (image !== undefined && state === 'available') return { done: true, value: image };
+              if (state === 'failed' || state === 'error' || state === 'invalid') {
+                throw new ImageBakeError(
+                  `Image ${amiId} of ${request.service} is ${state}: ${image?.StateReason?.Message}`,
+                );
+              }
+              return { done: false, state };
+            });
+    } catch (error) {
+      // The image is requested, so its snapshots no longer need the builder (deleting a volume has no
+      // effect on the snapshots made from it): a bake that gives up here terminates it, since this may
+      // be the run's last attempt and the run's cleanup does not know the builder. A retried bake finds
+      // the pending image by tag and resumes the wait on the image alone.
+      if (error instanceof WaiterTimeoutError) await this.terminateInstances(await builders());
+      throw error;
+    }
+    await this.terminateInstances(await builders());
 
     const sizeBytes = (available.BlockDeviceMappings ?? []).reduce(
       (sum, device) => sum + (device.Ebs?.VolumeSize ?? 0) * 2 ** 30,
