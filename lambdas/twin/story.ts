@@ -1,8 +1,11 @@
 /**
  * The README story on the twin: which releases run (their commits and sources), what each release
- * leaves running where (the build table's record beside what the load balancer actually serves), and
- * what a run must not leave behind; `playStory` plays it on a twin of the synthesized templates.
- * `npm run twin` (main.ts) and the story test (test/twin/story.test.ts) run the same `playStory`.
+ * leaves running where (the build table's record beside what the lasting environment actually serves),
+ * and what a run must not leave behind; `playStory` plays it on a twin of the synthesized templates,
+ * for the example's EC2 service (orders, ec2-canary: weights on the load balancer's listener rules) or
+ * its Lambda service (orders-fn, lambda-canary: weights on the function's aliases).
+ * `npm run twin` (main.ts) and the story tests (test/twin/story.test.ts, storyLambda.test.ts) run the
+ * same `playStory`.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,10 +15,13 @@ import { TAG } from '../adapters/aws/target/tags.ts';
 import type { RunInput } from '../core/pipeline/contract.ts';
 import { parseRunSpec } from '../core/webhook/runSpec.ts';
 import { wallSleep } from './clock.ts';
+import { TwinTemplateError } from './errors.ts';
 import type { Ec2Timings } from './fakes/ec2.ts';
 import { forwardWeights, ruleHosts } from './fakes/elb.ts';
+import type { RoutingChange } from './fakes/lambdaService.ts';
 import type { SlackMessage } from './fakes/slack.ts';
 import type { InvocationRecord } from './lambdaRunner.ts';
+import type { ServedInvocation } from './serviceFunctions.ts';
 import { startTwin, TWIN_ROOT, type Twin } from './TwinPlatform.ts';
 
 type ServiceRunSpec = ReturnType<typeof parseRunSpec>;
@@ -93,11 +99,28 @@ export function lastingBaseUrls(configFile: string, service: string): Record<str
   );
 }
 
+/** The flavour whose lasting environments are a function's aliases. */
+const LAMBDA_PIPE = 'lambda-canary';
+
+/** A Lambda service's function in the platform config (`services[].lambdaTarget.functionName`). */
+export function lambdaFunctionName(configFile: string, service: string): string {
+  const config = parse(readFileSync(configFile, 'utf8')) as {
+    services?: { name: string; lambdaTarget?: { functionName?: string } }[];
+  };
+  const name = config.services?.find((s) => s.name === service)?.lambdaTarget?.functionName;
+  if (name === undefined)
+    throw new TwinTemplateError(`${service} has no lambdaTarget.functionName in ${configFile}`);
+  return name;
+}
+
 export interface WhereItRuns {
   readonly environment: string;
   /** The version the build table says runs there. */
   readonly recorded: number | undefined;
-  /** The `x-vouch-version` the environment's base URL answers with through the load balancer. */
+  /**
+   * The `x-vouch-version` the environment's base URL answers with: through the load balancer, the
+   * build version the instance runs; through a Lambda service's alias, the function version it runs.
+   */
   readonly served: string | undefined;
 }
 
@@ -126,6 +149,12 @@ export async function whereItRuns(
 export interface Leftovers {
   /** Builders and instances of ephemeral environments not terminated. */
   readonly instances: string[];
+  /**
+   * A Lambda service's (when `leftovers` is given its function): its function's aliases other than
+   * the lasting environments' (per-run test aliases), and their function URLs, `function:alias`.
+   */
+  readonly aliases?: string[];
+  readonly functionUrls?: string[];
   /** Target groups and listener rules of ephemeral environments. */
   readonly targetGroups: string[];
   readonly rules: string[];
@@ -148,6 +177,7 @@ export async function leftovers(
   twin: Twin,
   service: string,
   lastingEnvironments: readonly string[],
+  functionName?: string,
 ): Promise<Leftovers> {
   const locks: string[] = [];
   for (const environment of lastingEnvironments) {
@@ -155,10 +185,18 @@ export async function leftovers(
     if (lock !== undefined && Date.parse(lock.expiresAt) > Date.now())
       locks.push(`${environment} (${lock.owner})`);
   }
+  const lasting = new Set(lastingEnvironments);
+  const fn = functionName === undefined ? undefined : twin.lambdaService.functions.get(functionName);
   return {
     instances: [...twin.ec2.instances.values()]
       .filter((i) => i.terminatedAt === undefined && (i.builder || ephemeralId(i.tags)))
       .map((i) => i.id),
+    ...(fn === undefined
+      ? {}
+      : {
+          aliases: [...fn.aliases.keys()].filter((a) => !lasting.has(a)).map((a) => `${fn.name}:${a}`),
+          functionUrls: [...fn.urls.keys()].filter((q) => !lasting.has(q)).map((q) => `${fn.name}:${q}`),
+        }),
     targetGroups: [...twin.elb.targetGroups.values()].filter((g) => ephemeralId(g.tags)).map((g) => g.name),
     rules: [...twin.elb.rules.values()].filter((r) => ephemeralId(r.tags)).map((r) => r.arn),
     schedules: [...twin.scheduler.schedules.values()].filter((s) => s.origin === 'api').map((s) => s.name),
@@ -168,13 +206,16 @@ export async function leftovers(
 }
 
 export function nothingLeft(l: Leftovers): boolean {
-  return Object.values(l).every((list) => list.length === 0);
+  return Object.values(l).every((list) => list === undefined || list.length === 0);
 }
 
 export interface StoryOptions {
   /** The platform config synthesized. @default examples/platform.yml */
   readonly configFile?: string;
-  /** The service's `.vouch.yml` the runs carry. @default lambdas/twin/story.vouch.yml */
+  /**
+   * The service's `.vouch.yml` the runs carry. @default lambdas/twin/story.vouch.yml (orders, the EC2
+   * flavour); STORY_SPECS['orders-fn'] is the Lambda flavour's
+   */
   readonly specFile?: string;
   /** The service's source (every release). @default examples/orders */
   readonly serviceDir?: string;
@@ -201,7 +242,15 @@ export interface StoryOptions {
   readonly stallSeconds?: number;
   /** One line per event of the story (states, outcomes); @default nothing printed */
   readonly log?: (line: string) => void;
+  /** Reads the twin once the releases ended and their notifications arrived, before it stops (tests). */
+  readonly inspect?: (twin: Twin) => Promise<void>;
 }
+
+/** The example's services the story plays, and the `.vouch.yml` each one's runs carry. */
+export const STORY_SPECS: Readonly<Record<string, string>> = {
+  orders: `${TWIN_ROOT}lambdas/twin/story.vouch.yml`,
+  'orders-fn': `${TWIN_ROOT}lambdas/twin/story-fn.vouch.yml`,
+};
 
 export const STORY_DEFAULTS = {
   configFile: `${TWIN_ROOT}examples/platform.yml`,
@@ -231,12 +280,15 @@ export interface ReleaseOutcome {
   readonly asExpected: boolean;
 }
 
-/** A canary weight the load balancer was given: the listener rule of a lasting environment's host. */
+/**
+ * A canary weight a lasting environment was given: on its host's listener rule (EC2), or as its
+ * alias's additional version weight (a Lambda service, as the Lambda fake saw it).
+ */
 export interface WeightChange {
   /** The release whose run was going on. */
   readonly release: number;
   readonly environment: string;
-  /** Percent of the rule's weight on the `canary` slot's target group. */
+  /** Percent of the rule's weight on the `canary` slot's target group, or of the alias's invocations on its additional version. */
   readonly canaryPercent: number;
 }
 
@@ -244,6 +296,10 @@ export interface StoryResult {
   readonly releases: readonly ReleaseOutcome[];
   /** Every change of a lasting environment's canary weight, in order. */
   readonly weights: readonly WeightChange[];
+  /** A Lambda service's: every change of its function's aliases as the Lambda fake applied it, by release. */
+  readonly routing: readonly (RoutingChange & { readonly release: number })[];
+  /** A Lambda service's: every request its function served, by alias and the version that ran. */
+  readonly served: readonly ServedInvocation[];
   readonly slack: readonly SlackMessage[];
   /** Calls a role's policy refused (`Function service:Command`). */
   readonly denied: readonly string[];
@@ -304,8 +360,11 @@ export async function playStory(options: StoryOptions = {}): Promise<StoryResult
   );
   const timeouts: InvocationRecord[] = [];
   let lastActivity = performance.now();
+  const repo = `example-org/${spec.service}`;
   const twin = await startTwin({
     configFile,
+    // CodeBuild clones the service's repository: its folder is the service's source.
+    sources: { [repo]: o.serviceDir },
     commitSources: new Map(releases.map((r) => [r.commit, r.sources])),
     timeScale: o.timeScale,
     ec2Timings: options.ec2Timings ?? STORY_EC2_TIMINGS,
@@ -313,6 +372,7 @@ export async function playStory(options: StoryOptions = {}): Promise<StoryResult
       // The recurring bot schedules invoke all the time: only the pipeline's functions are progress.
       if (
         r.function.startsWith('Task') ||
+        r.function.startsWith('LambdaTask') ||
         r.function.startsWith('WindowEnd') ||
         r.function.startsWith('AlarmEvent')
       )
@@ -335,6 +395,25 @@ export async function playStory(options: StoryOptions = {}): Promise<StoryResult
     const hostEnvironment = new Map(Object.entries(baseUrls).map(([env, url]) => [new URL(url).host, env]));
     const weights: WeightChange[] = [];
     let current = 0;
+    const record = (environment: string, canaryPercent: number) => {
+      const last = weights.filter((w) => w.environment === environment).at(-1);
+      if (last?.canaryPercent !== canaryPercent && !(last === undefined && canaryPercent === 0))
+        weights.push({ release: current, environment, canaryPercent });
+    };
+    // A Lambda service's lasting environments are its function's aliases of the same names.
+    const functionName =
+      spec.pipe === LAMBDA_PIPE ? lambdaFunctionName(o.configFile, spec.service) : undefined;
+    let routingSeen = 0;
+    const routing: (RoutingChange & { release: number })[] = [];
+    const readRouting = () => {
+      const changes: RoutingChange[] = twin.lambdaService.routingHistory.slice(routingSeen);
+      routingSeen += changes.length;
+      for (const c of changes) {
+        if (c.function !== functionName) continue;
+        routing.push({ ...c, release: current });
+        if (c.alias in baseUrls) record(c.alias, c.canaryWeight);
+      }
+    };
     twin.elb.onChange(() => {
       for (const rule of twin.elb.rules.values()) {
         const environment = ruleHosts(rule)
@@ -346,10 +425,7 @@ export async function playStory(options: StoryOptions = {}): Promise<StoryResult
         const canary = groups
           .filter((g) => twin.elb.targetGroups.get(g.arn)?.tags[TAG.slot] === 'canary')
           .reduce((sum, g) => sum + g.weight, 0);
-        const canaryPercent = total === 0 ? 0 : Math.round((100 * canary) / total);
-        const last = weights.filter((w) => w.environment === environment).at(-1);
-        if (last?.canaryPercent !== canaryPercent && !(last === undefined && canaryPercent === 0))
-          weights.push({ release: current, environment, canaryPercent });
+        record(environment, total === 0 ? 0 : Math.round((100 * canary) / total));
       }
     });
 
@@ -358,7 +434,7 @@ export async function playStory(options: StoryOptions = {}): Promise<StoryResult
     const outcomes: ReleaseOutcome[] = [];
     for (const release of releases) {
       current = release.number;
-      const input = releaseInput(spec, release, `example-org/${spec.service}`);
+      const input = releaseInput(spec, release, repo);
       const run = twin.stepFunctions.start(machine.arn, input.execution, input);
       log(
         `${elapsed()}  release ${release.number} of ${spec.service} (${release.commit.slice(0, 7)}, ${release.expected}) started on ${machine.name}`,
@@ -369,6 +445,7 @@ export async function playStory(options: StoryOptions = {}): Promise<StoryResult
       lastActivity = performance.now();
       while (run.status === 'RUNNING') {
         await wallSleep(200);
+        readRouting();
         for (; printed < run.events.length; printed++) {
           const e = run.events[printed];
           lastActivity = performance.now();
@@ -394,6 +471,7 @@ export async function playStory(options: StoryOptions = {}): Promise<StoryResult
         cause = `nothing happened for ${o.stallSeconds} s of wall time (${o.stallSeconds * o.timeScale} s of twin time); the run waited on: ${waiting}`;
       }
       await run.done.catch(() => undefined);
+      readRouting();
       const where = await whereItRuns(twin, spec.service, baseUrls);
       const end = release.expectedEnd;
       const outcome: ReleaseOutcome = {
@@ -417,7 +495,8 @@ export async function playStory(options: StoryOptions = {}): Promise<StoryResult
     const asyncFailures = twin.lambdas.asyncFailures.map(
       (f) => `${f.function}: ${f.error}: ${f.message.replace(/\s+/g, ' ').slice(0, 200)}`,
     );
-    const left = await leftovers(twin, spec.service, Object.keys(baseUrls));
+    const left = await leftovers(twin, spec.service, Object.keys(baseUrls), functionName);
+    await options.inspect?.(twin);
     const denied = twin.sdk.calls
       .filter((c) => c.outcome === 'AccessDeniedException')
       .map((d) => `${d.function} ${d.service}:${d.command}`);
@@ -425,6 +504,8 @@ export async function playStory(options: StoryOptions = {}): Promise<StoryResult
     return {
       releases: outcomes,
       weights,
+      routing,
+      served: [...twin.serviceFunctions.served],
       slack: [...twin.slack.messages],
       denied,
       timeouts,

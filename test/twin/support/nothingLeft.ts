@@ -6,6 +6,7 @@
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { expect } from 'vitest';
+import { runKeyOf } from '../../../lambdas/core/target/naming.ts';
 import type { Twin } from '../../../lambdas/twin/TwinPlatform.ts';
 
 export interface RunRef {
@@ -30,6 +31,9 @@ export interface RunLeftovers {
   readonly tokens: string[];
   /** The run's test environment's alarms. */
   readonly alarms: string[];
+  /** A Lambda service's test alias of the run, and its function URL (`function:alias`). */
+  readonly aliases: string[];
+  readonly functionUrls: string[];
 }
 
 /** What of `run` is still there (images are not: they stay for rollback). */
@@ -48,6 +52,8 @@ export async function runLeftovers(twin: Twin, run: RunRef): Promise<RunLeftover
     for (const item of page.Items ?? []) items.push(unmarshall(item));
     start = page.LastEvaluatedKey as Record<string, unknown> | undefined;
   } while (start);
+  const runKey = runKeyOf(run.execution);
+  const functions = [...twin.lambdaService.functions.values()];
   const locks: string[] = [];
   for (const environment of run.lasting ?? ['qa', 'prod']) {
     const lock = await twin.builds.findLock(run.service, environment);
@@ -71,6 +77,13 @@ export async function runLeftovers(twin: Twin, run: RunRef): Promise<RunLeftover
       .filter((t) => t.execution.endsWith(`:${run.execution}`) || t.execution === run.execution)
       .map((t) => t.state),
     alarms: [...twin.cloudWatch.alarms.keys()].filter((n) => n.includes(`-${run.execution}.`)),
+    // LambdaDeployTarget names a run's alias <environment>-<runKey>.
+    aliases: functions.flatMap((f) =>
+      [...f.aliases.keys()].filter((a) => a.endsWith(`-${runKey}`)).map((a) => `${f.name}:${a}`),
+    ),
+    functionUrls: functions.flatMap((f) =>
+      [...f.urls.keys()].filter((q) => q.endsWith(`-${runKey}`)).map((q) => `${f.name}:${q}`),
+    ),
   };
 }
 
@@ -92,6 +105,8 @@ export async function assertNothingLeft(
     locks: [],
     tokens: [],
     alarms: [],
+    aliases: [],
+    functionUrls: [],
     ...knownDefects,
   });
 }
