@@ -189,11 +189,9 @@ const TASK_CALLS: Readonly<Record<TaskType, readonly PermissionGrant[]>> = {
   ],
   provision: [
     ...PROVISION,
-    // createRule lists the listener's rules (a retried provision finds its host; a free priority).
-    unscoped(
-      ['elasticloadbalancing:DescribeRules'],
-      'ELBv2 Describe* actions support no resource-level permissions',
-    ),
+    // createRule lists the listener's rules (a retried provision finds its host; a free priority); a
+    // lasting environment is found by its tags (a service's own pipe may provision qa or prod).
+    ELB_DESCRIBE(),
     // The run's test environment gets its own alarms (runAlarms.ts); tagged in the same call.
     { actions: ['cloudwatch:PutMetricAlarm', 'cloudwatch:TagResource'], scope: 'runAlarms' },
   ],

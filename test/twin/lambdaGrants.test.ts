@@ -61,15 +61,17 @@ describe('the Lambda target’s grants on the twin', () => {
     const run = await lambdaRun(t, COMMIT, 'twin-grant-2', { build: packageOf(t, COMMIT) });
     const bake = await invokeTask(t, 'lambda-', 'bake', {}, run);
     const baked = { ...run, out: { ...run.out, bake } };
-    await invokeTask(t, 'lambda-', 'provision', { environment: 'test' }, baked);
-    await invokeTask(t, 'lambda-', 'deploy', { environment: 'test', slot: 'baseline', weight: 100 }, baked);
+    const test = await invokeTask(t, 'lambda-', 'provision', { environment: 'test' }, baked);
+    // Later tasks take the test environment from provision's result, as the state machine passes it.
+    const provisioned = { ...baked, out: { ...baked.out, 'provision-test': test } };
+    await invokeTask(t, 'lambda-', 'deploy', { environment: 'test', slot: 'baseline', weight: 100 }, provisioned);
 
     // Act
-    const bots = invokeTask(t, 'lambda-', 'bots', { environment: 'test', mode: 'functional' }, baked);
+    const bots = invokeTask(t, 'lambda-', 'bots', { environment: 'test', mode: 'functional' }, provisioned);
 
     // Assess
     await expect(bots).rejects.toThrow(/bot requests failed/);
     expect(t.serviceFunctions.served).toEqual([]);
-    await invokeTask(t, 'lambda-', 'destroy', { environment: 'test' }, baked);
+    await invokeTask(t, 'lambda-', 'destroy', { environment: 'test' }, provisioned);
   }, 120_000);
 });

@@ -68,13 +68,16 @@ describe('the Lambda deploy target on the twin', () => {
 
     // Act 1: the run's test environment: its own alias and AWS_IAM URL, deployed, then destroyed.
     const test = await task('lambda-', 'provision', { environment: 'test' }, withBake3);
-    await task('lambda-', 'deploy', { environment: 'test', slot: 'baseline', weight: 100 }, withBake3);
+    // Later tasks take the test environment from provision's result in the run's output, as the state
+    // machine passes it (only provision may create one).
+    const withTest3 = { ...withBake3, out: { ...withBake3.out, 'provision-test': test } };
+    await task('lambda-', 'deploy', { environment: 'test', slot: 'baseline', weight: 100 }, withTest3);
     const testUrl = String(test.proxyUrl);
     const unsigned = await fetch(new URL('/orders/1', testUrl));
     // The bots task signs its requests with its role (SigV4), which may invoke the URL.
-    const bots = await task('lambda-', 'bots', { environment: 'test', mode: 'functional' }, withBake3);
+    const bots = await task('lambda-', 'bots', { environment: 'test', mode: 'functional' }, withTest3);
     const aliasesDuringRun = [...(twin.lambdaService.functions.get('orders-fn')?.aliases.keys() ?? [])];
-    await task('lambda-', 'destroy', { environment: 'test' }, withBake3);
+    await task('lambda-', 'destroy', { environment: 'test' }, withTest3);
 
     // Act 2: qa in canary steps (20, 50) with traffic through qa's base URL, then rolled back.
     await task('', 'lock', { environment: 'qa' }, withBake3);

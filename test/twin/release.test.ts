@@ -134,6 +134,14 @@ const UNEXERCISED: Readonly<Record<string, string>> = {
   'ReconcilerRole cloudwatch:DescribeAlarms': 'a run’s alarms to delete (operations.test.ts)',
   'ReconcilerRole cloudwatch:DeleteAlarms': 'a run’s alarms to delete (operations.test.ts)',
   'ReconcilerRole sns:Publish': 'a reconciled run to tell (operations.test.ts)',
+  'ReconcilerRole lambda:DeleteFunctionUrlConfig':
+    'a stopped run of a Lambda service leaves its test alias URL (scheduledReconciler.test.ts); release 1 is of the EC2 service',
+  'ReconcilerRole lambda:DeleteAlias':
+    'a stopped run of a Lambda service leaves its test alias (scheduledReconciler.test.ts); release 1 is of the EC2 service',
+  'TaskProvisionRole elasticloadbalancing:DescribeTargetGroups':
+    'provision of a lasting environment finds the stack’s pair by its tags (a service’s own pipe may provision qa; templates.test.ts 7); the flavours provision only test',
+  'TaskProvisionRole elasticloadbalancing:DescribeTags':
+    'provision of a lasting environment finds the stack’s pair by its tags (templates.test.ts 7); the flavours provision only test',
   'TaskPromoteRole ec2:CreateTags': 'promote retagging instances of a previous release (release 2)',
   'TaskPromoteRole ec2:TerminateInstances': 'promote replacing a previous release’s instances (release 2)',
   'TaskPromoteRole elasticloadbalancing:DeregisterTargets':
