@@ -24,6 +24,7 @@ import { SERVICE_REGISTRY_RESOURCE_TYPE } from '../../lambdas/adapters/aws/regis
 import { EC2_TARGET_ENV } from '../../lambdas/adapters/aws/target/config.ts';
 import { DEPLOY_TARGET_ENV } from '../../lambdas/adapters/aws/target/kind.ts';
 import { ALARM_NAME_PREFIX } from '../../lambdas/core/evidence/alarms.ts';
+import { lastingBotScheduleGroup } from '../../lambdas/core/evidence/botSchedulePlan.ts';
 import { TASK_TYPES, type TaskType } from '../../lambdas/core/pipeline/contract.ts';
 import { TASK_LAMBDA_TIMEOUT_SECONDS } from '../../lambdas/core/pipeline/taskTimeouts.ts';
 import { StackDefinitionError } from '../config/errors.ts';
@@ -39,7 +40,12 @@ import { NotificationChannel } from './NotificationChannel.ts';
 import { PipelineStateMachine } from './PipelineStateMachine.ts';
 import { ReconcileSchedule } from './ReconcileSchedule.ts';
 import { RunBotScheduling } from './RunBotScheduling.ts';
-import { BUILD_PROJECT_PREFIX, functionEnvironment, RUNTIME_ENV } from './runtimeEnvironment.ts';
+import {
+  BUILD_PROJECT_PREFIX,
+  functionEnvironment,
+  lastingBotRoleName,
+  RUNTIME_ENV,
+} from './runtimeEnvironment.ts';
 import { SweepSchedule } from './SweepSchedule.ts';
 import {
   EVENT_HANDLERS,
@@ -571,6 +577,18 @@ export class PlatformStack extends Stack {
       windowEndRole: [this.windowEnd.role.roleArn],
       runBotSchedules: [arn('scheduler', 'schedule', `${this.runBots.scheduleGroupName}/*`)],
       runBotRole: [this.runBots.role.roleArn],
+      // Each service stack's bot schedules and their role (BotSchedules), named after the service.
+      lastingBotSchedules: config.services.map((s) =>
+        arn('scheduler', 'schedule', `${lastingBotScheduleGroup(s.name)}/*`),
+      ),
+      lastingBotRoles: config.services.map((s) =>
+        this.formatArn({
+          service: 'iam',
+          region: '',
+          resource: 'role',
+          resourceName: lastingBotRoleName(s.name),
+        }),
+      ),
       buildProjects: [arn('codebuild', 'project', `${BUILD_PROJECT_PREFIX}*`)],
       notificationTopic: [this.notifications.topic.topicArn],
       vouchAlarms: [arn('cloudwatch', 'alarm', `${ALARM_NAME_PREFIX}*`, ArnFormat.COLON_RESOURCE_NAME)],
@@ -641,6 +659,9 @@ const WILDCARD_REASONS: Readonly<Record<ResourceScope, string>> = {
   runBotSchedules:
     "the per-run bot schedules deploy creates for a run's test environment, in Vouch's run-bots group",
   runBotRole: 'the run-bots scheduler role',
+  lastingBotSchedules:
+    "the bot schedules of a service's lasting environments, in its stack's group (vouch-<service>-bots/<environment>-<scenario>)",
+  lastingBotRoles: "the service stacks' bot scheduler roles",
   buildProjects: 'the per-service CodeBuild projects (vouch-<service>) that the service stacks create',
   notificationTopic: 'the notification topic',
   vouchAlarms:

@@ -12,6 +12,14 @@ export function buildProjectName(service: string): string {
 }
 
 /**
+ * The role a service stack's bot schedules run with, by name: the deploy task passes it back to
+ * Scheduler when it switches a lasting environment's schedules on (iam:PassRole on this role only).
+ */
+export function lastingBotRoleName(service: string): string {
+  return `vouch-${service}-bot-scheduler`;
+}
+
+/**
  * The artifact bucket's name, by convention from account and region: the service stacks' CodeBuild
  * projects are granted writes on it without a cross-stack reference (like `buildProjectName`).
  */

@@ -37,6 +37,10 @@ export type ResourceScope =
   | 'runBotSchedules'
   /** The role EventBridge Scheduler assumes to invoke the bot Lambda for them. */
   | 'runBotRole'
+  /** The bot schedules of the services' lasting environments (each service stack's group). */
+  | 'lastingBotSchedules'
+  /** The roles those schedules run with (one per service stack, by name). */
+  | 'lastingBotRoles'
   /** CodeBuild projects named `vouch-*` (one per service, in the service stacks). */
   | 'buildProjects'
   /** The notification topic. */
@@ -161,6 +165,19 @@ const PROVISION: PermissionGrant[] = [
   },
 ];
 
+/**
+ * A deploy to a lasting environment switches its bot schedules on (lastingBotSchedules.ts): read each,
+ * then UpdateSchedule with all it had and State ENABLED, which passes the schedule's role again.
+ */
+const ENABLE_LASTING_BOTS: PermissionGrant[] = [
+  { actions: ['scheduler:GetSchedule', 'scheduler:UpdateSchedule'], scope: 'lastingBotSchedules' },
+  {
+    actions: ['iam:PassRole'],
+    scope: 'lastingBotRoles',
+    conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+  },
+];
+
 /** What each task type calls besides its task events (lambdas/core/pipeline/tasks.ts, method by method). */
 const TASK_CALLS: Readonly<Record<TaskType, readonly PermissionGrant[]>> = {
   // allocateVersion: the service counter (Update), idempotency by execution (BatchWrite); every
@@ -219,6 +236,7 @@ const TASK_CALLS: Readonly<Record<TaskType, readonly PermissionGrant[]>> = {
       scope: 'runBotRole',
       conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
     },
+    ...ENABLE_LASTING_BOTS,
   ],
   // runOnce: HTTP to the test environment's host (from provision's result), metrics as EMF in the log
   // stream: no AWS call besides its task events.
@@ -341,6 +359,7 @@ const LAMBDA_TARGET_CALLS: Readonly<Record<LambdaTargetTaskType, readonly Permis
       scope: 'runBotRole',
       conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
     },
+    ...ENABLE_LASTING_BOTS,
   ],
   // runOnce: signed requests to the test alias's function URL (from provision's result).
   bots: [lambdaFn('InvokeFunctionUrl')],

@@ -3,9 +3,14 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
-import { plannedBots } from '../../lambdas/core/evidence/botSchedulePlan.ts';
+import {
+  lastingBotScheduleGroup,
+  lastingBotScheduleName,
+  plannedBots,
+} from '../../lambdas/core/evidence/botSchedulePlan.ts';
 import type { BotScenario } from '../../lambdas/core/evidence/spec.ts';
 import type { EnvironmentConfig } from '../config/platformConfig.ts';
+import { lastingBotRoleName } from '../platform/runtimeEnvironment.ts';
 
 export interface BotSchedulesProps {
   readonly service: string;
@@ -20,6 +25,9 @@ export interface BotSchedulesProps {
  * The bots of a service's lasting environments: one EventBridge Scheduler schedule per (environment,
  * scenario) that runs there (`plannedBots`, the same choice as the local platform and the per-run
  * schedules), in the service's own schedule group, invoking the bot Lambda with the whole scenario.
+ * Created disabled: nothing runs in an environment before its first release, so bots would only fail
+ * there and leave its error-rate alarm in ALARM for the first window; the deploy task switches them on
+ * (lastingBotSchedules.ts), as the local platform starts bots at an environment's first deploy.
  * Ephemeral environments get theirs per run, at their first deploy (runBotSchedules.ts), on the run's host.
  */
 export class BotSchedules extends Construct {
@@ -30,9 +38,11 @@ export class BotSchedules extends Construct {
   constructor(scope: Construct, id: string, props: BotSchedulesProps) {
     super(scope, id);
     this.group = new scheduler.ScheduleGroup(this, 'Group', {
-      scheduleGroupName: `vouch-${props.service}-bots`,
+      scheduleGroupName: lastingBotScheduleGroup(props.service),
     });
     this.role = new iam.Role(this, 'Role', {
+      // Named: the platform's deploy task passes it on when it switches the schedules on.
+      roleName: lastingBotRoleName(props.service),
       description: `Assumed by EventBridge Scheduler to run the bots of ${props.service}`,
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com'),
     });
@@ -49,12 +59,14 @@ export class BotSchedules extends Construct {
         props.scenarios,
       );
       for (const bot of bots) {
-        const key = `${environment.name}-${bot.scenario.name}`;
+        const key = lastingBotScheduleName(environment.name, bot.scenario.name);
         schedules.set(
           key,
           new scheduler.Schedule(this, key, {
             scheduleGroup: this.group,
             scheduleName: key,
+            // Switched on by the environment's first deploy (see above).
+            enabled: false,
             description: `Vouch bot ${bot.scenario.name} against ${props.service} in ${environment.name}`,
             schedule: scheduler.ScheduleExpression.rate(Duration.minutes(bot.everyMinutes)),
             target: {

@@ -125,6 +125,9 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
     'ec2:DescribeInstances',
     // Bots of the run's test environment (runBotSchedules.ts).
     'scheduler:CreateSchedule',
+    // A lasting environment's bot schedules switched on (lastingBotSchedules.ts).
+    'scheduler:GetSchedule',
+    'scheduler:UpdateSchedule',
   ],
   // HTTP to the test environment's host, from provision's result: no AWS call.
   'vouch-task-bots': [...EVENTS],
@@ -228,6 +231,8 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
     'dynamodb:UpdateItem',
     'dynamodb:Query',
     'scheduler:CreateSchedule',
+    'scheduler:GetSchedule',
+    'scheduler:UpdateSchedule',
     'iam:PassRole',
   ],
   'vouch-lambda-task-bots': [...EVENTS, 'lambda:InvokeFunctionUrl'],
@@ -398,6 +403,28 @@ describe('platform stack: Lambdas', () => {
     },
   );
 
+  it('lets deploy switch on only the service stacks’ bot schedules, passing only their named roles', () => {
+    for (const service of ['vouch-task-deploy', 'vouch-lambda-task-deploy']) {
+      // Act
+      const granted = permissionsOf(service);
+      // Assess: one group per configured service (orders, orders-fn, catalog), no wildcard group.
+      const groups = vouch.config.services.map(
+        (s) =>
+          `arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/vouch-${s.name}-bots/*`,
+      );
+      expect(granted.get('scheduler:GetSchedule'), service).toEqual(groups);
+      expect(granted.get('scheduler:UpdateSchedule'), service).toEqual(groups);
+      const passed = vouch.config.services.map(
+        (s) =>
+          `arn:<AWS::Partition>:iam::<AWS::AccountId>:role/vouch-${s.name}-bot-scheduler if {"StringEquals":{"iam:PassedToService":"scheduler.amazonaws.com"}}`,
+      );
+      expect(
+        granted.get('iam:PassRole')?.filter((r) => r.includes('bot-scheduler')),
+        service,
+      ).toEqual(passed);
+    }
+  });
+
   it('lets provision tag only inside its CreateTargetGroup and CreateRule calls (elasticloadbalancing:CreateAction)', () => {
     // Act
     const addTags = permissionsOf('vouch-task-provision').get('elasticloadbalancing:AddTags') ?? [];
@@ -503,7 +530,7 @@ describe('platform stack: Lambdas', () => {
     expect(deploy.get('elasticloadbalancing:ModifyRule')).toEqual([
       `${target?.listenerArn.replace(':listener/', ':listener-rule/')}/*`,
     ]);
-    expect(deploy.get('iam:PassRole')).toEqual([
+    expect(deploy.get('iam:PassRole')?.filter((r) => !r.includes('bot-scheduler'))).toEqual([
       `${target?.instanceRoleArn} if {"StringEquals":{"iam:PassedToService":"ec2.amazonaws.com"}}`,
       `${flattenCfnReference(vouch.stacks.platform.resolve(vouch.stacks.platform.runBots.role.roleArn))} if {"StringEquals":{"iam:PassedToService":"scheduler.amazonaws.com"}}`,
     ]);

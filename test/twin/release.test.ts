@@ -177,7 +177,7 @@ function unexercisedReason(grant: GrantCheck['grant']): string | undefined {
 }
 
 describe('a release on the twin, every authorisation recorded', () => {
-  it('runs release 1 through test, qa and prod (where = what the load balancer serves, nothing left); every grant it needs is AccessDenied naming action and resource once removed; no grant goes unused without a reason', async () => {
+  it('runs release 1 through test, qa and prod (where = what the load balancer serves, nothing left, qa’s and prod’s bots switched on by their first deploy); every grant it needs is AccessDenied naming action and resource once removed; no grant goes unused without a reason', async () => {
     // Prepare: release 1 of the story with every authorisation recorded; builders and images take 20 s of
     // twin time instead of minutes.
     const [release] = storyReleases(`${TWIN_ROOT}examples/orders`, `${TWIN_ROOT}examples/orders-faulty`);
@@ -193,6 +193,13 @@ describe('a release on the twin, every authorisation recorded', () => {
       ec2Timings: { bootMs: 10_000, builderRunMs: 20_000, imageMs: 20_000 },
     });
     let outcome: Record<string, unknown>;
+    // qa's and prod's bot schedules (the service stack's), by state: switched on by the first deploy there.
+    const lastingBots = () =>
+      [...twin.scheduler.schedules.values()]
+        .filter((s) => s.group === 'vouch-orders-bots')
+        .map((s) => `${s.name} ${s.state}`)
+        .sort();
+    const botsBeforeRelease = lastingBots();
     try {
       twin.scheduler.start();
       const spec = ordersRunInput(release.commit, 'twin-release-1');
@@ -228,6 +235,7 @@ describe('a release on the twin, every authorisation recorded', () => {
           lastingBaseUrls(`${TWIN_ROOT}examples/platform.yml`, 'orders'),
         ),
         left: await leftovers(twin, 'orders', ['qa', 'prod']),
+        bots: { before: botsBeforeRelease, after: lastingBots() },
         denied: twin.sdk.calls.filter((c) => c.outcome === 'AccessDeniedException'),
       };
       await assertNothingLeft(twin, { service: 'orders', execution: 'twin-release-1' });
@@ -258,6 +266,20 @@ describe('a release on the twin, every authorisation recorded', () => {
         { environment: 'prod', recorded: 1, served: '1' },
       ],
       left: { instances: [], targetGroups: [], rules: [], schedules: [], tokens: [], locks: [] },
+      bots: {
+        before: [
+          'prod-browse DISABLED',
+          'prod-place-order DISABLED',
+          'qa-browse DISABLED',
+          'qa-place-order DISABLED',
+        ],
+        after: [
+          'prod-browse ENABLED',
+          'prod-place-order ENABLED',
+          'qa-browse ENABLED',
+          'qa-place-order ENABLED',
+        ],
+      },
       denied: [],
     });
     // Assess 2: the run asked something of most roles, and every grant it needed is refused without it,

@@ -61,3 +61,16 @@ export function plannedBots(
     ];
   });
 }
+
+/**
+ * Where the bot schedules of a service's lasting environments are (the service stack's BotSchedules):
+ * group `vouch-<service>-bots`, one schedule `<environment>-<scenario>` per planned bot. The stack
+ * creates them disabled; the deploy task switches an environment's on when it deploys there.
+ */
+export function lastingBotScheduleGroup(service: string): string {
+  return `vouch-${service}-bots`;
+}
+
+export function lastingBotScheduleName(environment: string, scenario: string): string {
+  return `${environment}-${scenario}`;
+}

@@ -2,7 +2,7 @@
  * EventBridge Scheduler on the twin: the templates' AWS::Scheduler::Schedule resources and the
  * schedules handlers create, each firing its target Lambda asynchronously (Scheduler invokes Lambda
  * with InvocationType Event) with its Target.Input as the event, after checking that the schedule's
- * role may invoke it. One-time `at(...)` schedules (UTC) fire once and, with ActionAfterCompletion
+ * role may invoke it; UpdateSchedule replaces one (a DISABLED schedule switched on starts firing). One-time `at(...)` schedules (UTC) fire once and, with ActionAfterCompletion
  * DELETE, disappear; `rate(...)` schedules fire while ENABLED. Names are unique per group
  * (CreateSchedule of an existing name: ConflictException).
  */
@@ -207,6 +207,32 @@ export class TwinScheduler {
               State: s.state,
               Target: { Arn: s.target.arn, RoleArn: s.target.roleArn, Input: s.target.input },
             };
+          }
+          case 'UpdateSchedule': {
+            // Replaces the whole schedule (Scheduler API reference): expression, state, target.
+            const s = this.find(group, name);
+            if (!s)
+              throw new ResourceNotFoundException({
+                message: `Schedule ${name} does not exist.`,
+                Message: `Schedule ${name} does not exist.`,
+                $metadata: {},
+              });
+            const target = input.Target as { Arn: string; RoleArn: string; Input?: string };
+            clearTimeout(s.timer);
+            clearInterval(s.timer);
+            this.schedules.delete(`${group}/${name}`);
+            this.add({
+              ...s,
+              expression: String(input.ScheduleExpression),
+              state: (input.State as 'ENABLED' | 'DISABLED' | undefined) ?? 'ENABLED',
+              target: {
+                arn: target.Arn,
+                roleArn: target.RoleArn,
+                ...(target.Input ? { input: target.Input } : {}),
+              },
+              timer: undefined,
+            });
+            return { ScheduleArn: scheduleArn(group, name) };
           }
           case 'ListSchedules': {
             // One page: the twin never holds more than a page of a group's schedules.

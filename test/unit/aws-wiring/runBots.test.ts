@@ -1,11 +1,15 @@
 import {
   CreateScheduleCommand,
   DeleteScheduleCommand,
+  GetScheduleCommand,
   ListSchedulesCommand,
+  ResourceNotFoundException,
   SchedulerClient,
+  UpdateScheduleCommand,
 } from '@aws-sdk/client-scheduler';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { lastingBotSchedules } from '../../../lambdas/adapters/aws/evidence/lastingBotSchedules.ts';
 import {
   runBotSchedulePrefix,
   runBotSchedules,
@@ -177,6 +181,99 @@ describe("defect 3: a run's test environment gets bot traffic on AWS, on the run
       }),
     );
     expect(scheduler).toReceiveCommandTimes(CreateScheduleCommand, 0);
+  });
+});
+
+describe('issue 13: qa and prod bots start at the first deploy there, as on one machine', () => {
+  const GROUP = 'vouch-shop-bots';
+  const target = {
+    Arn: 'arn:aws:lambda:eu-west-1:111122223333:function:bot',
+    RoleArn: 'arn:aws:iam::111122223333:role/vouch-shop-bot-scheduler',
+    Input: '{"scenario":"browse"}',
+    RetryPolicy: { MaximumRetryAttempts: 0 },
+  };
+  /** The service stack's schedule of a scenario in qa, as GetSchedule returns it. */
+  const stackSchedule = (scenario: string, state: 'ENABLED' | 'DISABLED') => ({
+    Name: `qa-${scenario}`,
+    GroupName: GROUP,
+    ScheduleExpression: 'rate(1 minute)',
+    Description: `Vouch bot ${scenario} against shop in qa`,
+    FlexibleTimeWindow: { Mode: 'OFF' as const },
+    Target: target,
+    State: state,
+  });
+
+  it('deploy switches on the disabled stack schedules of the planned bots, whole, and leaves running ones be', async () => {
+    // Prepare: browse's schedule is still disabled, checkout's already runs; prod-only has no qa rate.
+    const { target: deployTarget } = fakeTarget();
+    scheduler
+      .on(GetScheduleCommand, { Name: 'qa-browse', GroupName: GROUP })
+      .resolves(stackSchedule('browse', 'DISABLED'))
+      .on(GetScheduleCommand, { Name: 'qa-checkout', GroupName: GROUP })
+      .resolves(stackSchedule('checkout', 'ENABLED'));
+    scheduler.on(UpdateScheduleCommand).resolves({ ScheduleArn: 'arn' });
+    const tasks = createPipelineTasks(
+      wirePorts('deploy', {
+        target: deployTarget,
+        builds: {
+          recordTaskEvent: async () => undefined,
+          renewLock: async () => true,
+          whereRuns: async () => ({}),
+        } as never,
+        environmentBots: runBotSchedules(new SchedulerClient({ region: 'eu-west-1' }), SCHEDULES),
+        lastingBots: lastingBotSchedules(new SchedulerClient({ region: 'eu-west-1' })),
+      }),
+    );
+
+    // Act
+    const out = await tasks.deploy(
+      taskEvent('deploy', {
+        params: { slot: 'canary', weight: 0 },
+        item: { name: 'qa' },
+        out: { ...AFTER_VERSION, bake: { id: 'ami-1' } },
+        config: CONFIG,
+      }),
+    );
+
+    // Assess: only browse is updated, with everything it had and State ENABLED; no per-run schedule.
+    expect(out).toMatchObject({ botsEnabled: ['browse'] });
+    expect(scheduler.commandCalls(GetScheduleCommand).map((c) => c.args[0].input.Name)).toEqual([
+      'qa-browse',
+      'qa-checkout',
+    ]);
+    expect(scheduler.commandCalls(UpdateScheduleCommand).map((c) => c.args[0].input)).toEqual([
+      {
+        Name: 'qa-browse',
+        GroupName: GROUP,
+        ScheduleExpression: 'rate(1 minute)',
+        Description: 'Vouch bot browse against shop in qa',
+        FlexibleTimeWindow: { Mode: 'OFF' },
+        Target: target,
+        State: 'ENABLED',
+      },
+    ]);
+    expect(scheduler).toReceiveCommandTimes(CreateScheduleCommand, 0);
+  });
+
+  it('a scenario the service stack has no schedule for yet is skipped', async () => {
+    // Prepare
+    scheduler.on(GetScheduleCommand).rejects(
+      new ResourceNotFoundException({
+        message: 'Schedule qa-browse does not exist.',
+        Message: 'Schedule qa-browse does not exist.',
+        $metadata: {},
+      }),
+    );
+    const { env } = fakeTarget();
+    // Act
+    const enabled = await lastingBotSchedules(new SchedulerClient({ region: 'eu-west-1' })).enable(
+      env('qa', false),
+      BOTS.scenarios,
+    );
+    // Assess
+    expect(enabled).toEqual([]);
+    expect(scheduler).toReceiveCommandTimes(GetScheduleCommand, 2);
+    expect(scheduler).toReceiveCommandTimes(UpdateScheduleCommand, 0);
   });
 });
 

@@ -18,6 +18,7 @@ import type {
   BotRunsPort,
   CommandPort,
   EnvironmentBotsPort,
+  LastingBotsPort,
   NotifyPort,
 } from '../../../core/pipeline/tasks.ts';
 import { BuildRepository } from '../../dynamo/buildRepository.ts';
@@ -26,6 +27,7 @@ import { codeBuildCommandPort } from '../codebuild/startBuild.ts';
 import { dynamoTaskTokenItems } from '../codebuild/taskTokenItems.ts';
 import { cloudWatchEvidence } from '../evidence/cloudWatchEvidence.ts';
 import { emfMetricSink } from '../evidence/emfMetricSink.ts';
+import { lastingBotSchedules } from '../evidence/lastingBotSchedules.ts';
 import { runBotSchedules } from '../evidence/runBotSchedules.ts';
 import { windowEndSchedules } from '../evidence/windowEndSchedule.ts';
 import { RUNTIME_ENV as V } from '../functionEnvironment.ts';
@@ -120,4 +122,9 @@ export function environmentBotsFromEnv(
     ...(env[V.botFunctionArn] ? { botFunctionArn: env[V.botFunctionArn] } : {}),
     ...(env[V.botRoleArn] ? { roleArn: env[V.botRoleArn] } : {}),
   });
+}
+
+/** The bot schedules of lasting environments (the service stacks', created disabled): deploy switches them on. */
+export function lastingBotsFromEnv(): LastingBotsPort {
+  return lastingBotSchedules(new SchedulerClient({}));
 }

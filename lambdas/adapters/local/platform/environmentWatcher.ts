@@ -1,6 +1,7 @@
 /**
  * What follows a first deploy to an environment on one machine: its alarms are defined in the metric
- * store and its bots scheduled (on AWS the service stack creates both); a destroy stops the bots and,
+ * store and its bots scheduled (on AWS the service stack creates both, its bot schedules disabled until
+ * the deploy task switches them on: lastingBotSchedules.ts); a destroy stops the bots and,
  * for a run's own test environment, drops its alarms.
  */
 import { alarmDefinitions } from '../../../core/evidence/alarms.ts';

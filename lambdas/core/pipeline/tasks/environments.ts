@@ -37,10 +37,14 @@ export function environmentTasks(
       const slot = firstRelease || input.task.params.slot !== 'canary' ? 'baseline' : 'canary';
       const weight = typeof input.task.params.weight === 'number' ? input.task.params.weight : 0;
       const described = await ports.target.deploy(image, env, { slot, weight, version });
-      // Bots start once something runs there (before, every request would be a 502).
-      const bots =
-        env.ephemeral && ports.environmentBots
+      // Bots start once something runs there (before, every request would be a 502): a test
+      // environment's are created now, a lasting one's switched on (its first deploy; a no-op after).
+      const bots = env.ephemeral
+        ? ports.environmentBots
           ? { bots: await ports.environmentBots.start(env, scenariosOf(input)) }
+          : {}
+        : ports.lastingBots
+          ? { botsEnabled: await ports.lastingBots.enable(env, scenariosOf(input)) }
           : {};
       return json({ ...(describe(described) as Record<string, JsonValue>), firstRelease, ...bots });
     },

@@ -94,6 +94,17 @@ export interface EnvironmentBotsPort {
 }
 
 /**
+ * The scheduled bots of a lasting environment (qa, prod), which exist before anything runs there (on AWS
+ * the service stack's schedules, created disabled): switched on by a deploy there, so that no bot fails
+ * against an empty environment and leaves its alarms in ALARM for the first window (as the local
+ * platform starts bots at an environment's first deploy). Which bots is `plannedBots`; returns the
+ * scenarios it switched on (none once they run).
+ */
+export interface LastingBotsPort {
+  enable(environment: Environment, scenarios: readonly BotScenario[]): Promise<string[]>;
+}
+
+/**
  * The alarms of a run's ephemeral (test) environment, keyed by the run (issue 12: two runs of the same
  * service never share alarms): the provision task creates them, destroy deletes them. On AWS per-run
  * CloudWatch alarms (runAlarms.ts); the local metric store keys alarms by the evidence environment.
@@ -120,6 +131,11 @@ export interface PipelinePorts {
    * itself at its first deploy
    */
   readonly environmentBots?: EnvironmentBotsPort;
+  /**
+   * Bots of lasting environments, switched on by a deploy there (AWS). @default none: the local platform
+   * starts an environment's bots itself at its first deploy
+   */
+  readonly lastingBots?: LastingBotsPort;
   /** Per-run alarms of ephemeral environments (AWS); without it the platform keys alarms itself. */
   readonly runAlarms?: RunAlarmsPort;
   /** Where the service's files are, to bake from (locally the repository folder). */
