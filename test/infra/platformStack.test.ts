@@ -106,7 +106,14 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
     'ec2:DescribeInstances',
   ],
   // The run's test environment gets its own alarms (runAlarms.ts), tagged at creation.
-  'vouch-task-provision': [...EVENTS, ...PROVISION, 'cloudwatch:PutMetricAlarm', 'cloudwatch:TagResource'],
+  // A lasting environment it is asked for is found by its tags (ELB_DESCRIBE).
+  'vouch-task-provision': [
+    ...EVENTS,
+    ...PROVISION,
+    ...ELB_DESCRIBE,
+    'cloudwatch:PutMetricAlarm',
+    'cloudwatch:TagResource',
+  ],
   'vouch-task-deploy': [
     ...EVENTS,
     // renewLock before acting; whereRuns to tell a first release.
