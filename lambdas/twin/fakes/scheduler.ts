@@ -43,6 +43,18 @@ function atMs(expression: string): number | undefined {
   return m ? Date.parse(`${m[1]}Z`) : undefined;
 }
 
+/** What CreateSchedule and UpdateSchedule both set (UpdateSchedule replaces the whole schedule). */
+function scheduleFields(
+  input: Record<string, unknown>,
+): Pick<TwinSchedule, 'expression' | 'state' | 'target'> {
+  const target = input.Target as { Arn: string; RoleArn: string; Input?: string };
+  return {
+    expression: String(input.ScheduleExpression),
+    state: (input.State as 'ENABLED' | 'DISABLED' | undefined) ?? 'ENABLED',
+    target: { arn: target.Arn, roleArn: target.RoleArn, ...(target.Input ? { input: target.Input } : {}) },
+  };
+}
+
 export class TwinScheduler {
   readonly schedules = new Map<string, TwinSchedule>();
   private running = false;
@@ -173,17 +185,10 @@ export class TwinScheduler {
         const name = String(input.Name ?? '');
         switch (command) {
           case 'CreateSchedule': {
-            const target = input.Target as { Arn: string; RoleArn: string; Input?: string };
             this.add({
               group,
               name,
-              expression: String(input.ScheduleExpression),
-              state: (input.State as 'ENABLED' | 'DISABLED' | undefined) ?? 'ENABLED',
-              target: {
-                arn: target.Arn,
-                roleArn: target.RoleArn,
-                ...(target.Input ? { input: target.Input } : {}),
-              },
+              ...scheduleFields(input),
               deleteAfterCompletion: input.ActionAfterCompletion === 'DELETE',
               origin: 'api',
               fired: 0,
@@ -210,28 +215,11 @@ export class TwinScheduler {
           }
           case 'UpdateSchedule': {
             // Replaces the whole schedule (Scheduler API reference): expression, state, target.
-            const s = this.find(group, name);
-            if (!s)
-              throw new ResourceNotFoundException({
-                message: `Schedule ${name} does not exist.`,
-                Message: `Schedule ${name} does not exist.`,
-                $metadata: {},
-              });
-            const target = input.Target as { Arn: string; RoleArn: string; Input?: string };
+            const s = this.existing(group, name);
             clearTimeout(s.timer);
             clearInterval(s.timer);
             this.schedules.delete(`${group}/${name}`);
-            this.add({
-              ...s,
-              expression: String(input.ScheduleExpression),
-              state: (input.State as 'ENABLED' | 'DISABLED' | undefined) ?? 'ENABLED',
-              target: {
-                arn: target.Arn,
-                roleArn: target.RoleArn,
-                ...(target.Input ? { input: target.Input } : {}),
-              },
-              timer: undefined,
-            });
+            this.add({ ...s, ...scheduleFields(input), timer: undefined });
             return { ScheduleArn: scheduleArn(group, name) };
           }
           case 'ListSchedules': {
