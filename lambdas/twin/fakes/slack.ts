@@ -12,6 +12,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
+import { buffer } from 'node:stream/consumers';
 
 const SLACK_HOSTS = new Set(['slack.com', 'www.slack.com', 'files.slack.com']);
 
@@ -52,15 +53,6 @@ function decodeForm(body: string): Record<string, unknown> {
     params[k] = /^[[{]/.test(v) ? JSON.parse(v) : v;
   }
   return params;
-}
-
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
 }
 
 export class TwinSlack {
@@ -116,7 +108,7 @@ export class TwinSlack {
 
   private async answer(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'https://slack.com');
-    const body = await readBody(req);
+    const body = await buffer(req);
     const upload = /^\/upload\/v1\/(F[A-Z0-9]+)$/.exec(url.pathname);
     if (upload) {
       const pending = this.pending.get(upload[1] as string);

@@ -1,7 +1,9 @@
 // A local stand-in for the Slack Web API on 127.0.0.1:0: the methods the notifier calls, Slack's
 // message limits enforced as Slack does (ok:false, nothing posted), scripted failures, and counts.
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { buffer } from 'node:stream/consumers';
 
 export type Scripted =
   | { status: 429; retryAfter: number }
@@ -32,15 +34,6 @@ export interface LocalSlack {
   close(): Promise<void>;
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
 /** The Slack limits a real workspace enforces on chat.postMessage (docs: chat.postMessage, Block Kit reference). */
 function limitError(text: string, blocks: Array<Record<string, unknown>>): string | undefined {
   if (text.length > 40_000) return 'msg_too_long';
@@ -66,7 +59,7 @@ export async function startLocalSlack(): Promise<LocalSlack> {
   const state = { fallback: 'ok' as Scripted };
 
   const server: Server = createServer(async (req, res) => {
-    const body = await readBody(req);
+    const body = await buffer(req);
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const json = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
       res.writeHead(status, { 'content-type': 'application/json', ...headers });
