@@ -64,7 +64,13 @@ describe('the Lambda target’s grants on the twin', () => {
     const test = await invokeTask(t, 'lambda-', 'provision', { environment: 'test' }, baked);
     // Later tasks take the test environment from provision's result, as the state machine passes it.
     const provisioned = { ...baked, out: { ...baked.out, 'provision-test': test } };
-    await invokeTask(t, 'lambda-', 'deploy', { environment: 'test', slot: 'baseline', weight: 100 }, provisioned);
+    await invokeTask(
+      t,
+      'lambda-',
+      'deploy',
+      { environment: 'test', slot: 'baseline', weight: 100 },
+      provisioned,
+    );
 
     // Act
     const bots = invokeTask(t, 'lambda-', 'bots', { environment: 'test', mode: 'functional' }, provisioned);
