@@ -5,21 +5,16 @@
 // platform has Lambda services (VOUCH_LAMBDA_FUNCTIONS).
 import { Logger } from '@aws-lambda-powertools/logger';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { z } from 'zod';
+import { lambdaDeployTargetFromEnv } from '../adapters/aws/deployTarget/fromEnv.ts';
 import { UnknownReconcileServiceError } from '../adapters/aws/errors.ts';
 import { cloudWatchRunAlarms } from '../adapters/aws/evidence/runAlarms.ts';
 import { runBotSchedules } from '../adapters/aws/evidence/runBotSchedules.ts';
 import { readFunctionEnv } from '../adapters/aws/functionEnvironment.ts';
-import {
-  LAMBDA_TARGET_ENV,
-  LAMBDA_TARGET_FLAVOUR,
-  readLambdaTargetConfig,
-} from '../adapters/aws/lambdaTarget/config.ts';
-import { LambdaDeployTarget } from '../adapters/aws/lambdaTarget/LambdaDeployTarget.ts';
+import { LAMBDA_TARGET_FLAVOUR } from '../adapters/aws/lambdaTarget/config.ts';
 import { buildRecordsFromEnv } from '../adapters/aws/pipeline/fromEnv.ts';
 import { snsNotify } from '../adapters/aws/pipeline/snsNotify.ts';
 import { reconcileDeployedPlatform } from '../adapters/aws/reconcile/deployedReconcile.ts';
@@ -32,21 +27,14 @@ const stateMachines = z
   .record(z.string(), z.string().startsWith('arn:'))
   .parse(JSON.parse(env.VOUCH_STATE_MACHINES));
 const logger = new Logger({ serviceName: 'vouch-reconciler' });
+// Set only when a service is released as a Lambda function (the platform config's lambdaTarget).
+const lambdaTarget = lambdaDeployTargetFromEnv(env);
 const ports = {
   builds: buildRecordsFromEnv(env),
   sfn: new SFNClient({}),
   stateMachines,
   target: ec2DeployTargetFromEnv(env),
-  ...(env[LAMBDA_TARGET_ENV.functions] === undefined
-    ? {}
-    : {
-        targets: {
-          [LAMBDA_TARGET_FLAVOUR]: new LambdaDeployTarget({
-            lambda: new LambdaClient({}),
-            config: readLambdaTargetConfig(env),
-          }),
-        },
-      }),
+  ...(lambdaTarget === undefined ? {} : { targets: { [LAMBDA_TARGET_FLAVOUR]: lambdaTarget } }),
   environmentBots: runBotSchedules(new SchedulerClient({}), { groupName: env.VOUCH_RUN_BOT_SCHEDULE_GROUP }),
   runAlarms: cloudWatchRunAlarms(new CloudWatchClient({})),
   notify: snsNotify(new SNSClient({}), { topicArn: env.VOUCH_NOTIFICATION_TOPIC_ARN }),

@@ -11,14 +11,14 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
+import { lambdaDeployTargetFromEnv } from '../adapters/aws/deployTarget/fromEnv.ts';
 import { cloudWatchRunAlarms } from '../adapters/aws/evidence/runAlarms.ts';
 import { runBotSchedules } from '../adapters/aws/evidence/runBotSchedules.ts';
 import { RUNTIME_ENV, readFunctionEnv } from '../adapters/aws/functionEnvironment.ts';
-import { LAMBDA_TARGET_ENV, readLambdaTargetConfig } from '../adapters/aws/lambdaTarget/config.ts';
-import { LambdaDeployTarget } from '../adapters/aws/lambdaTarget/LambdaDeployTarget.ts';
 import { buildRecordsFromEnv } from '../adapters/aws/pipeline/fromEnv.ts';
 import { parseReconcileRegistry } from '../adapters/aws/reconcile/registry.ts';
 import { awsSweepPorts } from '../adapters/aws/sweeper/awsSweep.ts';
+import { lambdaSweepServices } from '../adapters/aws/sweeper/lambdaSweep.ts';
 import { ec2DeployTargetFromEnv } from '../adapters/aws/target/fromEnv.ts';
 import { parseSweeperSettings } from '../core/sweeper/config.ts';
 import { sweep, sweepRecordsByService } from '../core/sweeper/sweep.ts';
@@ -35,9 +35,8 @@ const builds = buildRecordsFromEnv(env);
 const services = parseReconcileRegistry(env.VOUCH_SERVICE_PIPES);
 const target = ec2DeployTargetFromEnv(env);
 // Set only when a service is released as a Lambda function (the platform config's lambdaTarget).
-const lambdaConfig = env[LAMBDA_TARGET_ENV.functions] ? readLambdaTargetConfig(env) : undefined;
 const lambda = new LambdaClient({});
-const lambdaTarget = lambdaConfig ? new LambdaDeployTarget({ lambda, config: lambdaConfig }) : undefined;
+const lambdaTarget = lambdaDeployTargetFromEnv(env, lambda);
 const bots = runBotSchedules(new SchedulerClient({}), { groupName: env.VOUCH_RUN_BOT_SCHEDULE_GROUP });
 const alarms = cloudWatchRunAlarms(new CloudWatchClient({}));
 const logger = new Logger({ serviceName: 'vouch-sweeper' });
@@ -54,24 +53,16 @@ const ports = awsSweepPorts({
     await target.destroy({ id });
   },
   stopRunExtras,
-  ...(lambdaConfig
+  ...(lambdaTarget
     ? {
         lambda: {
           client: lambda,
-          services: Object.entries(lambdaConfig.services).map(([service, s]) => ({
-            service,
-            functionName: s.functionName,
-            ephemeralEnvironments:
-              services
-                .find((r) => r.service === service)
-                ?.environments.filter((e) => e.ephemeral)
-                .map((e) => e.name) ?? [],
-          })),
+          services: lambdaSweepServices(lambdaTarget.config.services, services),
         },
       }
     : {}),
   canaries: {
-    targetOf: (service) => (lambdaConfig?.services[service] ? lambdaTarget : target),
+    targetOf: (service) => (lambdaTarget?.config.services[service] ? lambdaTarget : target),
     lockHolder: async (service, environment) => (await builds.findLock(service, environment))?.owner,
   },
   builds,

@@ -11,7 +11,7 @@ import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balan
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import type { DeployTarget } from '../../../core/target/port.ts';
 import { AwsEnvironmentError } from '../errors.ts';
-import { readLambdaTargetConfig } from '../lambdaTarget/config.ts';
+import { LAMBDA_TARGET_ENV, readLambdaTargetConfig } from '../lambdaTarget/config.ts';
 import { LambdaDeployTarget } from '../lambdaTarget/LambdaDeployTarget.ts';
 import { lambdaCanarySamples } from '../lambdaTarget/lambdaCanarySamples.ts';
 import {
@@ -41,6 +41,19 @@ export function deployTargetFromEnv(env: NodeJS.ProcessEnv = process.env): Deplo
   return deployTargetKindFromEnv(env) === 'lambda'
     ? new LambdaDeployTarget({ lambda: new LambdaClient({}), config: readLambdaTargetConfig(env) })
     : ec2DeployTargetFromEnv(env);
+}
+
+/**
+ * The Lambda target of a platform function that serves both targets (reconciler, sweeper): built when
+ * the platform has Lambda services (`VOUCH_LAMBDA_FUNCTIONS` set), undefined otherwise.
+ */
+export function lambdaDeployTargetFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+  lambda: LambdaClient = new LambdaClient({}),
+): LambdaDeployTarget | undefined {
+  return env[LAMBDA_TARGET_ENV.functions]
+    ? new LambdaDeployTarget({ lambda, config: readLambdaTargetConfig(env) })
+    : undefined;
 }
 
 /**

@@ -123,6 +123,10 @@ export class LambdaDeployTarget implements Target.DeployTarget {
     this.#activeBudget = options.activeBudget ?? { delayMs: 5_000, maxAttempts: 60 };
     this.#conflictBudget = options.conflictBudget ?? { delayMs: 5_000, maxAttempts: 24 };
   }
+  /** The services and functions this target releases (the platform config's lambdaTarget entries). */
+  get config(): LambdaTargetConfig {
+    return this.#config;
+  }
 
   /**
    * Publishes the artifact as a new version in one call (`UpdateFunctionCode` with `Publish`), so the

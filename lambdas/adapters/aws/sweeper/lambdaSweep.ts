@@ -18,12 +18,32 @@ import {
 import { SweepError } from '../../../core/sweeper/errors.ts';
 import type { SweepableResource } from '../../../core/sweeper/sweep.ts';
 import { aliasSlots } from '../lambdaTarget/LambdaDeployTarget.ts';
+import type { ReconcileRegistry } from '../reconcile/registry.ts';
 
 export interface LambdaSweepService {
   readonly service: string;
   readonly functionName: string;
   /** The service's ephemeral environments (`test`): aliases named `<name>-<runKey>` are per run. */
   readonly ephemeralEnvironments: readonly string[];
+}
+
+/**
+ * The Lambda services to sweep: each configured function, with the ephemeral environments of its
+ * service's pipe (the registry the reconciler reads too).
+ */
+export function lambdaSweepServices(
+  functions: Readonly<Record<string, { readonly functionName: string }>>,
+  registry: ReconcileRegistry,
+): LambdaSweepService[] {
+  return Object.entries(functions).map(([service, { functionName }]) => ({
+    service,
+    functionName,
+    ephemeralEnvironments:
+      registry
+        .find((r) => r.service === service)
+        ?.environments.filter((e) => e.ephemeral)
+        .map((e) => e.name) ?? [],
+  }));
 }
 
 async function allPages<T>(fetch: (marker: string | undefined) => Promise<{ items: T[]; next?: string }>) {
