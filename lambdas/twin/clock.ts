@@ -4,6 +4,8 @@
  * like the local platform's `--time-scale`: with scale 20 a 90-second window passes in 4.5 s of wall
  * time. `performance.now()` is not scaled: bots time a service's latency in wall time, as on AWS.
  */
+import { TwinSetupError } from './errors.ts';
+
 const realDate = Date;
 const realSetTimeout = globalThis.setTimeout;
 const realSetInterval = globalThis.setInterval;
@@ -18,7 +20,7 @@ function scaledNow(): number {
 /** Runs the process's clock `scale` times faster from now on; returns the function that undoes it. */
 export function installScaledTime(scale: number): () => void {
   if (!(scale >= 1)) throw new RangeError(`time scale must be >= 1, got ${scale}`);
-  if (installed) throw new Error('the twin clock is already scaled');
+  if (installed) throw new TwinSetupError('the twin clock is already scaled');
   if (scale === 1) return () => {};
   installed = { scale, wallStart: realDate.now(), start: realDate.now() };
   const s = scale;

@@ -6,28 +6,9 @@
  * The twin's SDK path replaces `send`, so the SDK's own retries (standard mode: 3 attempts) do not run:
  * an armed throttle is one that outlasted them, which is what reaches the handler on AWS.
  */
+import { AwsServiceError, InjectedInvocationError } from './errors.ts';
 import type { TwinLambdas } from './lambdaRunner.ts';
 import type { TwinSdk } from './sdk.ts';
-
-/** An AWS service error as the SDK raises an unmodelled one: `name` is the error code. */
-export class AwsServiceFaultError extends Error {
-  readonly $fault: 'client' | 'server';
-  readonly $metadata: { httpStatusCode: number };
-  constructor(code: string, message: string, httpStatusCode: number) {
-    super(message);
-    this.name = code;
-    this.$fault = httpStatusCode >= 500 ? 'server' : 'client';
-    this.$metadata = { httpStatusCode };
-  }
-}
-
-/** A Lambda invocation that fails before the handler runs (the function's init or runtime errors). */
-export class InjectedInvocationError extends Error {
-  constructor(functionName: string) {
-    super(`${functionName}: the invocation failed (injected by twin.faults)`);
-    this.name = 'Runtime.ExitError';
-  }
-}
 
 export class TwinFaults {
   constructor(
@@ -45,7 +26,7 @@ export class TwinFaults {
       service,
       command,
       times,
-      error: () => new AwsServiceFaultError(code, 'Rate exceeded', 400),
+      error: () => new AwsServiceError(code, 'Rate exceeded', 400),
     });
   }
 
@@ -60,7 +41,7 @@ export class TwinFaults {
       times,
       ...(when ? { when } : {}),
       error: () =>
-        new AwsServiceFaultError(
+        new AwsServiceError(
           'InsufficientInstanceCapacity',
           'We currently do not have sufficient capacity in the Availability Zone you requested.',
           500,

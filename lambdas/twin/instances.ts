@@ -16,7 +16,7 @@ import {
   startServiceProcess,
   stopServiceProcess,
 } from '../adapters/local/target/serviceProcess.ts';
-import { TwinArtifactError } from './errors.ts';
+import { HealthProbeTimeoutError, TwinArtifactError } from './errors.ts';
 import type { InstanceListener, TwinEc2, TwinInstance } from './fakes/ec2.ts';
 import type { TargetHealthState } from './fakes/elb.ts';
 
@@ -76,7 +76,7 @@ function probe(url: string, timeoutMs: number): Promise<number> {
       res.on('end', () => resolveStatus(res.statusCode ?? 0));
       res.on('error', reject);
     });
-    req.on('timeout', () => req.destroy(new Error('Target.Timeout')));
+    req.on('timeout', () => req.destroy(new HealthProbeTimeoutError(url, timeoutMs)));
     req.on('error', reject);
     req.end();
   });

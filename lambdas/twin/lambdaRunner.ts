@@ -9,7 +9,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { LambdaTimeoutError, TwinTemplateError } from './errors.ts';
+import { HostNotFoundError, LambdaTimeoutError, TwinTemplateError } from './errors.ts';
 import { type RoleIdentity, roleIdentity } from './iam.ts';
 import { type DeployedTemplates, TWIN_REGION } from './template.ts';
 
@@ -115,9 +115,7 @@ function installFunctionOutput(): void {
     const origin = hostResolver?.(url);
     if (origin === undefined) {
       throw new TypeError('fetch failed', {
-        cause: Object.assign(new Error(`getaddrinfo ENOTFOUND ${url.hostname} (the twin has no such host)`), {
-          code: 'ENOTFOUND',
-        }),
+        cause: new HostNotFoundError(url.hostname),
       });
     }
     const local = new URL(`${url.pathname}${url.search}`, origin);

@@ -16,7 +16,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { SandboxFrozenError, UnmodelledCallError } from './errors.ts';
+import { CallOutsideInvocationError, SandboxFrozenError, UnmodelledCallError } from './errors.ts';
 import { type AuthorizationRequest, authorize } from './iam.ts';
 import { currentInvocation } from './lambdaRunner.ts';
 
@@ -49,29 +49,34 @@ export interface ArmedFault {
   readonly error?: () => Error;
 }
 
-type Sendable = { prototype: { send: (...args: unknown[]) => Promise<unknown> } };
+/** A client's `send`, which every client class inherits from Smithy's `Client`. */
+type Send = (this: object, ...args: unknown[]) => Promise<unknown>;
 
-/** Every client class a Vouch handler constructs, by the IAM service prefix of its calls. */
-const CLIENTS: readonly [string, Sendable][] = [
-  ['dynamodb', DynamoDBClient as unknown as Sendable],
-  ['dynamodb', DynamoDBDocumentClient as unknown as Sendable],
-  ['ec2', EC2Client as unknown as Sendable],
-  ['elasticloadbalancing', ElasticLoadBalancingV2Client as unknown as Sendable],
-  ['cloudwatch', CloudWatchClient as unknown as Sendable],
-  ['scheduler', SchedulerClient as unknown as Sendable],
-  ['sns', SNSClient as unknown as Sendable],
-  ['codebuild', CodeBuildClient as unknown as Sendable],
-  ['secretsmanager', SecretsManagerClient as unknown as Sendable],
-  ['states', SFNClient as unknown as Sendable],
+/**
+ * Every client class a Vouch handler constructs, by the IAM service prefix of its calls. Only the
+ * classes' prototypes are used: `send` is read and replaced on each through Reflect, because its
+ * overloads (one per command) are not a type a single replacement can be assigned to.
+ */
+const CLIENTS: readonly [string, { readonly prototype: object }][] = [
+  ['dynamodb', DynamoDBClient],
+  ['dynamodb', DynamoDBDocumentClient],
+  ['ec2', EC2Client],
+  ['elasticloadbalancing', ElasticLoadBalancingV2Client],
+  ['cloudwatch', CloudWatchClient],
+  ['scheduler', SchedulerClient],
+  ['sns', SNSClient],
+  ['codebuild', CodeBuildClient],
+  ['secretsmanager', SecretsManagerClient],
+  ['states', SFNClient],
   // The Lambda target's calls on the services' functions; the twin invokes its own task Lambdas
   // in-process (aws-local-stepfunctions' local handlers), never through a LambdaClient.
-  ['lambda', LambdaClient as unknown as Sendable],
+  ['lambda', LambdaClient],
 ];
 
 export class TwinSdk {
   private readonly fakes = new Map<string, ServiceFake>();
   private readonly owned = new WeakSet<object>();
-  private readonly originals: [Sendable, (...args: unknown[]) => Promise<unknown>][] = [];
+  private readonly originals: [prototype: object, send: Send][] = [];
   readonly faults: ArmedFault[] = [];
   /** Every call a Lambda made: who, what, and whether it was allowed (tests and the run log read it). */
   readonly calls: { function: string; service: string; command: string; outcome: string }[] = [];
@@ -93,19 +98,20 @@ export class TwinSdk {
 
   install(): void {
     if (this.originals.length > 0) return;
-    for (const [service, cls] of CLIENTS) {
-      const original = cls.prototype.send;
-      this.originals.push([cls, original]);
+    for (const [service, { prototype }] of CLIENTS) {
+      const original: Send = Reflect.get(prototype, 'send');
+      this.originals.push([prototype, original]);
       const sdk = this;
-      cls.prototype.send = async function send(this: object, ...args: unknown[]) {
+      const send: Send = async function send(this: object, ...args: unknown[]) {
         if (sdk.owned.has(this)) return original.apply(this, args);
         return sdk.dispatch(service, this, args[0] as object);
       };
+      Reflect.set(prototype, 'send', send);
     }
   }
 
   uninstall(): void {
-    for (const [cls, original] of this.originals) cls.prototype.send = original;
+    for (const [prototype, original] of this.originals) Reflect.set(prototype, 'send', original);
     this.originals.length = 0;
   }
 
@@ -114,7 +120,7 @@ export class TwinSdk {
     const input = ((command as { input?: unknown }).input ?? {}) as Record<string, unknown>;
     const invocation = currentInvocation();
     if (invocation === undefined) {
-      throw new Error(`${service}:${name} called outside any twin Lambda: every AWS call is a function's`);
+      throw new CallOutsideInvocationError(service, name);
     }
     const caller = invocation.fn.logicalId;
     if (invocation.ended) throw new SandboxFrozenError(invocation.fn.name, `${service}:${name}`);

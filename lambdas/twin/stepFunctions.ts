@@ -12,7 +12,15 @@ import { randomUUID } from 'node:crypto';
 import { ExecutionDoesNotExist, TaskTimedOut } from '@aws-sdk/client-sfn';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { forLocalStepFunctions, RESOLVED_TIMEOUT_KEY } from '../adapters/local/timeoutPaths.ts';
-import { TwinTemplateError } from './errors.ts';
+import {
+  HeartbeatTimeoutError,
+  IterationCancelledError,
+  LambdaFunctionError,
+  StatesTimeoutError,
+  TaskFailureError,
+  TwinTemplateError,
+  UnmodelledCallError,
+} from './errors.ts';
 import { authorize, type RoleIdentity, roleIdentity } from './iam.ts';
 import type { TwinLambdas } from './lambdaRunner.ts';
 import type { ServiceFake } from './sdk.ts';
@@ -69,48 +77,6 @@ interface PendingToken {
   heartbeat(): void;
 }
 
-/** The error a SendTaskFailure hands to the waiting state: its `name` is what Catch/Retry match. */
-class TaskFailure extends Error {
-  constructor(error: string, cause: string) {
-    super(cause);
-    this.name = error;
-  }
-}
-
-/**
- * A function error as Step Functions' Lambda integration reports it: Error is the errorType, Cause the
- * JSON payload Lambda returns (`errorType`, `errorMessage`, `trace`).
- */
-class LambdaFunctionFailure extends Error {
-  constructor(error: Error) {
-    super(
-      JSON.stringify({
-        errorType: error.name,
-        errorMessage: error.message,
-        trace: (error.stack ?? '')
-          .split('\n')
-          .slice(1, 6)
-          .map((l) => l.trim()),
-      }),
-    );
-    this.name = error.name;
-  }
-}
-
-class StatesTimeout extends Error {
-  constructor() {
-    super('the task ran past its TimeoutSeconds');
-    this.name = 'States.Timeout';
-  }
-}
-
-class HeartbeatTimeout extends Error {
-  constructor() {
-    super('no heartbeat within HeartbeatSeconds');
-    this.name = 'States.HeartbeatTimeout';
-  }
-}
-
 /**
  * A Map state stops its iterations when one fails: "If any iteration fails, the entire Map state
  * fails, and all iterations are terminated" (Step Functions developer guide, Map state). In
@@ -122,17 +88,17 @@ class HeartbeatTimeout extends Error {
  * state (the Map has already failed; their result is not read).
  */
 const failedIterators = new WeakSet<object>();
-class IterationCancelled extends Error {
-  override readonly name = 'IterationCancelled';
-}
 const originalRun = StateMachine.prototype.run;
 StateMachine.prototype.run = function run(this: StateMachine, ...args: Parameters<typeof originalRun>) {
   if (failedIterators.has(this)) {
-    const result = Promise.reject(new IterationCancelled('the Map state already failed'));
+    const result = Promise.reject(new IterationCancelledError());
     result.catch(() => undefined);
-    return { abort: () => undefined, eventLogs: (async function* () {})(), result } as unknown as ReturnType<
-      typeof originalRun
-    >;
+    const cancelled: ReturnType<typeof originalRun> = {
+      abort: () => undefined,
+      eventLogs: (async function* () {})(),
+      result,
+    };
+    return cancelled;
   }
   const execution = originalRun.apply(this, args);
   execution.result.catch(() => failedIterators.add(this));
@@ -215,6 +181,8 @@ export class TwinStepFunctions {
         Task: { Token: TOKEN_PLACEHOLDER },
       } as never,
     });
+    // `done` settles with the execution itself, so the promise is made first and settled below.
+    const { promise: done, resolve: settle, reject: fail } = Promise.withResolvers<TwinExecution>();
     const execution: TwinExecution = {
       arn,
       name,
@@ -224,7 +192,7 @@ export class TwinStepFunctions {
       status: 'RUNNING',
       events,
       abort: () => run.abort(),
-      done: undefined as unknown as Promise<TwinExecution>,
+      done,
     };
     const logs = (async () => {
       for await (const e of run.eventLogs) {
@@ -245,7 +213,7 @@ export class TwinStepFunctions {
         });
       }
     })();
-    (execution as { done: Promise<TwinExecution> }).done = (async () => {
+    (async () => {
       try {
         execution.output = await run.result;
         execution.status = 'SUCCEEDED';
@@ -262,7 +230,7 @@ export class TwinStepFunctions {
       }
       await logs;
       return execution;
-    })();
+    })().then(settle, fail);
     this.executions.set(arn, execution);
     return execution;
   }
@@ -272,7 +240,7 @@ export class TwinStepFunctions {
     try {
       return await this.lambdas.invoke(functionArn, input);
     } catch (error) {
-      throw new LambdaFunctionFailure(error as Error);
+      throw new LambdaFunctionError(error as Error);
     }
   }
 
@@ -305,7 +273,7 @@ export class TwinStepFunctions {
     // (aws-local-stepfunctions fails the state at the same time): the token is no longer valid, as on
     // Step Functions.
     const timeout = setTimeout(
-      () => this.tokens.get(token)?.reject(new StatesTimeout()),
+      () => this.tokens.get(token)?.reject(new StatesTimeoutError()),
       (state.TimeoutSeconds ?? timeoutSeconds ?? 99_999_999) * 1000,
     );
     try {
@@ -334,7 +302,7 @@ export class TwinStepFunctions {
         clearTimeout(heartbeatTimer);
         heartbeatTimer = setTimeout(() => {
           this.tokens.delete(token);
-          reject(new HeartbeatTimeout());
+          reject(new HeartbeatTimeoutError());
         }, heartbeatSeconds * 1000);
       };
       arm();
@@ -398,7 +366,7 @@ export class TwinStepFunctions {
             tokenOf(input).resolve(JSON.parse(String(input.output)));
             return {};
           case 'SendTaskFailure':
-            tokenOf(input).reject(new TaskFailure(String(input.error ?? ''), String(input.cause ?? '')));
+            tokenOf(input).reject(new TaskFailureError(String(input.error ?? ''), String(input.cause ?? '')));
             return {};
           case 'SendTaskHeartbeat':
             tokenOf(input).heartbeat();
@@ -437,7 +405,7 @@ export class TwinStepFunctions {
             return { stopDate: new Date() };
           }
           default:
-            throw new Error(`the twin has no fake for states ${command}`);
+            throw new UnmodelledCallError('states', command);
         }
       },
     };

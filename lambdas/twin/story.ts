@@ -15,7 +15,7 @@ import { TAG } from '../adapters/aws/target/tags.ts';
 import type { RunInput } from '../core/pipeline/contract.ts';
 import { parseRunSpec } from '../core/webhook/runSpec.ts';
 import { wallSleep } from './clock.ts';
-import { TwinTemplateError } from './errors.ts';
+import { TwinSetupError, TwinTemplateError } from './errors.ts';
 import type { Ec2Timings } from './fakes/ec2.ts';
 import { forwardWeights, ruleHosts } from './fakes/elb.ts';
 import type { RoutingChange } from './fakes/lambdaService.ts';
@@ -385,7 +385,7 @@ export async function playStory(options: StoryOptions = {}): Promise<StoryResult
       `${elapsed()}  twin up: ${twin.lambdas.functions.size} Lambdas, ${twin.stepFunctions.machines.size} state machines, ${twin.scheduler.schedules.size} schedules, ${twin.cloudWatch.alarms.size} alarms, table ${twin.table.tableName}; clock x${o.timeScale}`,
     );
     if (!(await twin.builds.getService(spec.service)))
-      throw new Error(
+      throw new TwinSetupError(
         `${spec.service} is not in the platform config's services: the deploy registered none by that name`,
       );
     const machine = twin.stepFunctions.machine(`vouch-${spec.pipe}`);

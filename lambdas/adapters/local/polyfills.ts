@@ -1,5 +1,5 @@
-// aws-local-stepfunctions calls Promise.withResolvers (ES2024), which Node 20 lacks.
-// Loaded wherever the local engine loads; a no-op on Node >= 22.
+// aws-local-stepfunctions and the twin call Promise.withResolvers (ES2024), which Node 20 lacks.
+// Loaded wherever the local engine or a twin module using it loads; a no-op on Node >= 22.
 declare global {
   interface PromiseConstructor {
     withResolvers<T>(): {

@@ -19,7 +19,7 @@ import {
   type Statistic,
 } from '../../core/evidence/alarmEvaluator.ts';
 import type { TreatMissingData } from '../../core/evidence/spec.ts';
-import { TwinTemplateError } from '../errors.ts';
+import { TwinTemplateError, UnmodelledCallError } from '../errors.ts';
 import type { AuthorizationRequest } from '../iam.ts';
 import type { ServiceFake } from '../sdk.ts';
 import { type DeployedTemplates, TWIN_ACCOUNT, TWIN_PARTITION, TWIN_REGION } from '../template.ts';
@@ -60,7 +60,7 @@ function statistic(values: number[], stat: string): number {
     const rank = Math.ceil((Number(p[1]) / 100) * sorted.length) - 1;
     return sorted[Math.max(0, Math.min(sorted.length - 1, rank))] as number;
   }
-  throw new Error(`statistic ${stat} is not modelled by the twin`);
+  throw new UnmodelledCallError('cloudwatch', 'GetMetricData', `statistic ${stat}`);
 }
 
 interface AlarmMetricQuery {
@@ -457,7 +457,7 @@ export class TwinCloudWatch {
             return {};
           }
           default:
-            throw new Error(`the twin has no fake for cloudwatch ${command}`);
+            throw new UnmodelledCallError('cloudwatch', command);
         }
       },
     };

@@ -15,6 +15,7 @@
  * other command fails as unmodelled. The container runs on the twin's clock: its `sleep` lasts
  * N / time-scale wall seconds. Nothing leaves this machine.
  */
+import '../../adapters/local/polyfills.ts';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { chmod, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -26,7 +27,7 @@ import { ResourceNotFoundException } from '@aws-sdk/client-codebuild';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { parse } from 'yaml';
 import { localDynamoClient } from '../../adapters/local/dynalite.ts';
-import { TwinTemplateError } from '../errors.ts';
+import { TwinSetupError, TwinTemplateError } from '../errors.ts';
 import { type AuthorizationRequest, authorize, type RoleIdentity, roleIdentity } from '../iam.ts';
 import type { ServiceFake, TwinSdk } from '../sdk.ts';
 import type { TwinStepFunctions } from '../stepFunctions.ts';
@@ -282,6 +283,8 @@ export class TwinCodeBuild {
   ): TwinBuild {
     const id = `${project.name}:${randomUUID()}`;
     const environment = { ...project.environment, ...overrides };
+    // `done` settles with the build itself, so the promise is made first and settled when it ends.
+    const { promise: done, resolve: settle } = Promise.withResolvers<TwinBuild>();
     const build: TwinBuild = {
       id,
       arn: `arn:${TWIN_PARTITION}:codebuild:${TWIN_REGION}:${TWIN_ACCOUNT}:build/${id}`,
@@ -291,14 +294,14 @@ export class TwinCodeBuild {
       status: 'IN_PROGRESS',
       phases: [],
       log: '',
-      done: undefined as unknown as Promise<TwinBuild>,
+      done,
     };
-    (build as { done: Promise<TwinBuild> }).done = this.execute(build, timeoutMinutes).then(
-      () => build,
+    this.execute(build, timeoutMinutes).then(
+      () => settle(build),
       (error: Error) => {
         build.log += `\n[twin] ${error.message}\n`;
         build.status = 'FAILED';
-        return build;
+        settle(build);
       },
     );
     this.builds.push(build);
@@ -307,7 +310,7 @@ export class TwinCodeBuild {
 
   private async execute(build: TwinBuild, timeoutMinutes: number): Promise<void> {
     const home = this.home;
-    if (home === undefined) throw new Error('the twin CodeBuild fake is not started');
+    if (home === undefined) throw new TwinSetupError('the twin CodeBuild fake is not started');
     const source = this.options.sources[build.project.repo];
     if (source === undefined) {
       build.phases.push({ name: 'DOWNLOAD_SOURCE', status: 'FAILED' });

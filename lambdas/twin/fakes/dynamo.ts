@@ -6,6 +6,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { localDynamoClient } from '../../adapters/local/dynalite.ts';
+import { UnmodelledCallError } from '../errors.ts';
 import type { AuthorizationRequest } from '../iam.ts';
 import type { ServiceFake, TwinSdk } from '../sdk.ts';
 import { TWIN_ACCOUNT, TWIN_PARTITION, TWIN_REGION } from '../template.ts';
@@ -68,7 +69,7 @@ export function dynamoFake(sdk: TwinSdk, endpoint: string): ServiceFake {
         return doc.send(command as never);
       }
       if (client instanceof DynamoDBClient) return raw.send(command as never);
-      throw new Error('a DynamoDB command from an unknown client');
+      throw new UnmodelledCallError('dynamodb', _command, `from a ${client.constructor.name}`);
     },
   };
 }

@@ -9,6 +9,7 @@
  * templates carry the account; images and snapshots do not (`arn:aws:ec2:<region>::image/ami-...`).
  * How long each transition takes is twin time, set by `Ec2Timings`.
  */
+import { Ec2ServiceError, UnmodelledCallError } from '../errors.ts';
 import type { AuthorizationRequest } from '../iam.ts';
 import type { ServiceFake } from '../sdk.ts';
 import { TWIN_ACCOUNT, TWIN_PARTITION, TWIN_REGION } from '../template.ts';
@@ -66,13 +67,6 @@ export interface TwinImage {
   readonly tags: Record<string, string>;
   readonly payload?: BakedPayload;
   deregistered?: boolean;
-}
-
-/** EC2's error shape as the SDK throws it: the code as `name` (EC2 API reference, error codes). */
-function ec2Error(code: string, message: string): Error {
-  const error = new Error(message);
-  error.name = code;
-  return error;
 }
 
 /**
@@ -365,9 +359,10 @@ export class TwinEc2 {
             for (const id of (input.Resources as string[]) ?? []) {
               const target = this.instances.get(id) ?? this.images.get(id);
               if (target === undefined) {
-                const error = new Error(`The ID '${id}' does not exist`);
-                error.name = id.startsWith('ami-') ? 'InvalidAMIID.NotFound' : 'InvalidInstanceID.NotFound';
-                throw error;
+                throw new Ec2ServiceError(
+                  id.startsWith('ami-') ? 'InvalidAMIID.NotFound' : 'InvalidInstanceID.NotFound',
+                  `The ID '${id}' does not exist`,
+                );
               }
               for (const t of (input.Tags as { Key?: string; Value?: string }[]) ?? [])
                 if (t.Key !== undefined) target.tags[t.Key] = t.Value ?? '';
@@ -397,9 +392,12 @@ export class TwinEc2 {
             const id = String(input.ImageId);
             const image = this.images.get(id);
             if (image === undefined)
-              throw ec2Error('InvalidAMIID.NotFound', `The image id '[${id}]' does not exist`);
+              throw new Ec2ServiceError('InvalidAMIID.NotFound', `The image id '[${id}]' does not exist`);
             if (image.deregistered)
-              throw ec2Error('InvalidAMIID.Unavailable', `The image ID '${id}' is no longer available`);
+              throw new Ec2ServiceError(
+                'InvalidAMIID.Unavailable',
+                `The image ID '${id}' is no longer available`,
+              );
             // Its snapshots stay (and cost) until deleted on their own.
             image.deregistered = true;
             return {};
@@ -407,10 +405,13 @@ export class TwinEc2 {
           case 'DeleteSnapshot': {
             const id = String(input.SnapshotId);
             if (!this.snapshots.has(id))
-              throw ec2Error('InvalidSnapshot.NotFound', `The snapshot '${id}' does not exist.`);
+              throw new Ec2ServiceError('InvalidSnapshot.NotFound', `The snapshot '${id}' does not exist.`);
             const user = [...this.images.values()].find((i) => !i.deregistered && i.snapshotId === id);
             if (user !== undefined)
-              throw ec2Error('InvalidSnapshot.InUse', `The snapshot ${id} is currently in use by ${user.id}`);
+              throw new Ec2ServiceError(
+                'InvalidSnapshot.InUse',
+                `The snapshot ${id} is currently in use by ${user.id}`,
+              );
             this.snapshots.delete(id);
             return {};
           }
@@ -437,7 +438,7 @@ export class TwinEc2 {
             };
           }
           default:
-            throw new Error(`the twin has no fake for ec2 ${command}`);
+            throw new UnmodelledCallError('ec2', command);
         }
       },
     };

@@ -13,6 +13,7 @@ import {
   ResourceConflictException,
   ResourceNotFoundException,
 } from '@aws-sdk/client-lambda';
+import { UnmodelledCallError } from '../errors.ts';
 import type { AuthorizationRequest } from '../iam.ts';
 import type { ServiceFake } from '../sdk.ts';
 import { TWIN_ACCOUNT, TWIN_PARTITION, TWIN_REGION } from '../template.ts';
@@ -237,7 +238,7 @@ export class TwinLambdaService {
         return {};
       }
       default:
-        throw new Error(`the twin has no fake for lambda ${command}`);
+        throw new UnmodelledCallError('lambda', command);
     }
   }
 

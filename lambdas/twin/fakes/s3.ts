@@ -12,25 +12,12 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
 import { promisify } from 'node:util';
-import { TwinTemplateError } from '../errors.ts';
+import { S3ServiceError, TwinTemplateError } from '../errors.ts';
 import type { AuthorizationRequest } from '../iam.ts';
 import type { ServiceFake } from '../sdk.ts';
 import { type DeployedTemplates, TWIN_PARTITION } from '../template.ts';
 
 const run = promisify(execFile);
-
-/** An S3 error as the SDK raises it: `name` is S3's error code, with the HTTP status. */
-export class S3ServiceError extends Error {
-  readonly $fault = 'client';
-  constructor(
-    code: 'NoSuchBucket' | 'NoSuchKey' | 'NotFound' | 'InvalidObjectKey',
-    message: string,
-    readonly $metadata: { httpStatusCode: number } = { httpStatusCode: 404 },
-  ) {
-    super(message);
-    this.name = code;
-  }
-}
 
 export const objectArn = (bucket: string, key: string) => `arn:${TWIN_PARTITION}:s3:::${bucket}/${key}`;
 export const bucketArn = (bucket: string) => `arn:${TWIN_PARTITION}:s3:::${bucket}`;
@@ -69,9 +56,7 @@ export class TwinS3 {
       throw new S3ServiceError(
         'InvalidObjectKey',
         `the twin stores no object under key ${JSON.stringify(key)}`,
-        {
-          httpStatusCode: 400,
-        },
+        400,
       );
     }
     return path;

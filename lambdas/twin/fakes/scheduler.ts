@@ -7,7 +7,7 @@
  * (CreateSchedule of an existing name: ConflictException).
  */
 import { ConflictException, ResourceNotFoundException } from '@aws-sdk/client-scheduler';
-import { TwinTemplateError } from '../errors.ts';
+import { TwinTemplateError, UnmodelledCallError } from '../errors.ts';
 import { authorize, roleIdentity } from '../iam.ts';
 import type { TwinLambdas } from '../lambdaRunner.ts';
 import type { ServiceFake } from '../sdk.ts';
@@ -237,7 +237,7 @@ export class TwinScheduler {
             return { Schedules: schedules };
           }
           default:
-            throw new Error(`the twin has no fake for scheduler ${command}`);
+            throw new UnmodelledCallError('scheduler', command);
         }
       },
     };

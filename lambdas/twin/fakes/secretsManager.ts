@@ -8,6 +8,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { ResourceNotFoundException } from '@aws-sdk/client-secrets-manager';
+import { TwinSetupError, UnmodelledCallError } from '../errors.ts';
 import type { ServiceFake } from '../sdk.ts';
 import { type DeployedTemplates, TWIN_ACCOUNT, TWIN_PARTITION, TWIN_REGION } from '../template.ts';
 
@@ -54,7 +55,9 @@ export class TwinSecretsManager {
     const names = templateSecretNames(templates);
     for (const name of Object.keys(values)) {
       if (!names.includes(name))
-        throw new Error(`the templates reference no secret ${name} (they reference: ${names.join(', ')})`);
+        throw new TwinSetupError(
+          `the templates reference no secret ${name} (they reference: ${names.join(', ')})`,
+        );
     }
     for (const name of names) {
       const suffix = randomBytes(6).toString('base64url').replace(/[-_]/g, 'x').slice(0, 6);
@@ -99,8 +102,7 @@ export class TwinSecretsManager {
         return [{ action: `secretsmanager:${command}`, resource: arn }];
       },
       handle: async (command, input) => {
-        if (command !== 'GetSecretValue')
-          throw new Error(`the twin Secrets Manager does not model ${command}`);
+        if (command !== 'GetSecretValue') throw new UnmodelledCallError('secretsmanager', command);
         const secret = this.find(String(input.SecretId));
         if (secret === undefined) throw notFound();
         return {

@@ -1,7 +1,9 @@
 /**
  * No `as unknown as` in product code (lambdas/, lib/, scripts/): a value crossing a boundary (a task's
  * payload, a stored item, a config section) is parsed with its schema, so a break between the compiler,
- * the table and the tasks fails where it happens instead of hiding behind a cast. Read from the
+ * the table and the tasks fails where it happens instead of hiding behind a cast. The twin
+ * (lambdas/twin) is product code here too: where it patches a library (a client's `send`, a state
+ * machine's `run`) it goes through Reflect or the library's own types, not a cast. Read from the
  * TypeScript syntax tree.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -10,8 +12,6 @@ import ts from 'typescript';
 import { expect, it } from 'vitest';
 
 const root = resolve(import.meta.dirname, '../../..');
-/** Reworked by its own issue (14) in parallel; held to this once that work lands. */
-const notYetConverted = 'lambdas/twin/';
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -57,8 +57,7 @@ it('finds a double cast wherever it stands, and nothing else', () => {
 it('has no `as unknown as` in product code', () => {
   const files = ['lambdas', 'lib', 'scripts']
     .flatMap((dir) => sourceFiles(join(root, dir)))
-    .map((path) => relative(root, path))
-    .filter((file) => !file.startsWith(notYetConverted));
+    .map((path) => relative(root, path));
   const casts = files.flatMap((file) => doubleCastsIn(file));
 
   expect(files.length).toBeGreaterThan(100); // the scan reads the tree
