@@ -7,7 +7,9 @@ import {
   DeregisterImageCommand,
   DescribeImagesCommand,
   DescribeInstancesCommand,
+  type DescribeInstancesCommandInput,
   EC2Client,
+  TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import {
   DescribeTargetGroupsCommand,
@@ -21,9 +23,16 @@ import {
   ListAliasesCommand,
   ListVersionsByFunctionCommand,
 } from '@aws-sdk/client-lambda';
+import {
+  DeleteScheduleCommand,
+  GetScheduleCommand,
+  ListSchedulesCommand,
+  SchedulerClient,
+} from '@aws-sdk/client-scheduler';
 import { DescribeExecutionCommand, ExecutionDoesNotExist, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { runBotSchedulePrefix } from '../../../lambdas/adapters/aws/evidence/runBotSchedules.ts';
 import { parseReconcileRegistry } from '../../../lambdas/adapters/aws/reconcile/registry.ts';
 import { type AwsSweepPortsDeps, awsSweepPorts } from '../../../lambdas/adapters/aws/sweeper/awsSweep.ts';
 import { SweepError } from '../../../lambdas/core/sweeper/errors.ts';
@@ -35,11 +44,13 @@ const ec2 = mockClient(EC2Client);
 const elb = mockClient(ElasticLoadBalancingV2Client);
 const sfn = mockClient(SFNClient);
 const lambda = mockClient(LambdaClient);
+const scheduler = mockClient(SchedulerClient);
 afterEach(() => {
   ec2.reset();
   elb.reset();
   sfn.reset();
   lambda.reset();
+  scheduler.reset();
 });
 
 const NOW = new Date('2026-12-02T12:00:00Z');
@@ -85,6 +96,25 @@ const ami = (image: string, hours: number, version: number) => ({
   BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { SnapshotId: `snap-${image}` } }],
 });
 const created = (h: number) => `vouch:${JSON.stringify({ created: hoursAgo(h).toISOString() })}`;
+const COMMIT = { ended: '7'.repeat(40), live: '5'.repeat(40) };
+const builder = (id: string, commit: string) => ({
+  InstanceId: id,
+  LaunchTime: hoursAgo(2),
+  Tags: tags({
+    service: 'orders',
+    environment: 'build',
+    'vouch:role': 'builder',
+    commit,
+    'vouch:image-id': id,
+  }),
+});
+const RUN_BOTS = 'vouch-run-bots';
+/** A run's bot schedule as runBotSchedules.ts creates it: the environment's prefix, its evidence key in the input. */
+const botSchedule = (service: string, runKey: string, hours: number) => ({
+  Name: `${runBotSchedulePrefix(`${service}.test.${runKey}`)}browse`,
+  CreationDate: hoursAgo(hours),
+  input: JSON.stringify({ service, environment: `test-${runKey}`, baseUrl: 'https://x.example.com' }),
+});
 
 /**
  * The account as interrupted runs leave it. orders (EC2): run `ended` (still RUNNING in the table,
@@ -93,17 +123,29 @@ const created = (h: number) => `vouch:${JSON.stringify({ created: hoursAgo(h).to
  * run `fn-ended` left its test alias on version 4; run `fn-live` runs on 5 and published 6 since.
  */
 function seedAccount() {
-  ec2.on(DescribeInstancesCommand).resolves({
+  // The environments' instances by their tag key; the bakes' builders by their role tag.
+  ec2.on(DescribeInstancesCommand).callsFake((input: DescribeInstancesCommandInput) => ({
     Reservations: [
       {
-        Instances: [
-          instance('i-ended', 'orders.test.ended', 'img-7', 2),
-          instance('i-live', 'orders.test.live', 'img-8', 2),
-          instance('i-qa', 'orders.qa', 'img-2', 50),
-        ],
+        Instances:
+          input.Filters?.[0]?.Name === 'tag:vouch:role'
+            ? [
+                builder('i-bake-ended', COMMIT.ended),
+                builder('i-bake-live', COMMIT.live),
+                // Launched outside a run (no commit tag): nobody's to judge, never inventoried.
+                {
+                  ...builder('i-bake-manual', ''),
+                  Tags: tags({ service: 'orders', 'vouch:role': 'builder' }),
+                },
+              ]
+            : [
+                instance('i-ended', 'orders.test.ended', 'img-7', 2),
+                instance('i-live', 'orders.test.live', 'img-8', 2),
+                instance('i-qa', 'orders.qa', 'img-2', 50),
+              ],
       },
     ],
-  });
+  }));
   ec2.on(DescribeImagesCommand).resolves({
     Images: [
       ami('img-1', 30, 5),
@@ -139,6 +181,27 @@ function seedAccount() {
       ...[1, 2, 3, 4, 5, 6].map((v) => ({ Version: String(v), LastModified: lambdaTime(10 - v) })),
     ],
   });
+  // Run-bots schedules: the ended environment's (removed with it), the running alias's, and two whose
+  // environment is gone: run `gone`'s, an hour old, and run `new`'s, 5 minutes old.
+  const schedules = [
+    botSchedule('orders', 'ended', 2),
+    botSchedule('orders-fn', 'fn-live', 2),
+    botSchedule('orders', 'gone', 1),
+    botSchedule('orders', 'new', 5 / 60),
+  ];
+  scheduler.on(ListSchedulesCommand).resolves({
+    Schedules: schedules.map((s) => ({ Name: s.Name, GroupName: RUN_BOTS, CreationDate: s.CreationDate })),
+  });
+  scheduler.on(GetScheduleCommand).callsFake((input: { Name: string }) => ({
+    Name: input.Name,
+    Target: {
+      Arn: 'arn:bot',
+      RoleArn: 'arn:role',
+      Input: schedules.find((s) => s.Name === input.Name)?.input,
+    },
+  }));
+  scheduler.on(DeleteScheduleCommand).resolves({});
+  ec2.on(TerminateInstancesCommand).resolves({});
 }
 
 function sweepDeps(overrides: Partial<AwsSweepPortsDeps> = {}) {
@@ -169,12 +232,17 @@ function sweepDeps(overrides: Partial<AwsSweepPortsDeps> = {}) {
       };
     }),
   };
-  const running: Record<string, { execution: string; version: number; allocatedAt: string }[]> = {
+  const running: Record<
+    string,
+    { execution: string; version: number; commit: string; allocatedAt: string }[]
+  > = {
     orders: [
-      { execution: 'ended', version: 7, allocatedAt: hoursAgo(3).toISOString() },
-      { execution: 'live', version: 5, allocatedAt: hoursAgo(31).toISOString() },
+      { execution: 'ended', version: 7, commit: COMMIT.ended, allocatedAt: hoursAgo(3).toISOString() },
+      { execution: 'live', version: 5, commit: COMMIT.live, allocatedAt: hoursAgo(31).toISOString() },
     ],
-    'orders-fn': [{ execution: 'fn-live', version: 6, allocatedAt: hoursAgo(4.5).toISOString() }],
+    'orders-fn': [
+      { execution: 'fn-live', version: 6, commit: '6'.repeat(40), allocatedAt: hoursAgo(4.5).toISOString() },
+    ],
   };
   const records: unknown[] = [];
   const deps: AwsSweepPortsDeps = {
@@ -195,6 +263,7 @@ function sweepDeps(overrides: Partial<AwsSweepPortsDeps> = {}) {
       lockHolder: async (service, environment) =>
         service === 'orders' && environment === 'qa' ? 'ended' : undefined,
     },
+    botSchedules: { scheduler: new SchedulerClient({ region: 'eu-west-1' }), groupName: RUN_BOTS },
     builds: { listRunningBuilds: async (service) => running[service] ?? [] },
     sfn: new SFNClient({ region: 'eu-west-1' }),
     stateMachines: MACHINES,
@@ -229,19 +298,22 @@ describe('awsSweepPorts', () => {
     expect(report.failed).toEqual([]);
     expect(report.removed.map((d) => `${d.resource.kind} ${d.resource.id}: ${d.reason}`).sort()).toEqual([
       'alias orders-fn:test-fn-ended: its run fn-ended ended',
+      'builder i-bake-ended: no running run of orders releases its commit 777777777777',
       'canary orders.qa: its run ended ended',
       'environment orders.test.ended: its run ended ended',
       'functionVersion orders-fn:2: older than the 1 newest images of orders-fn',
       'functionVersion orders-fn:3: older than the 1 newest images of orders-fn',
       'image img-3: older than the 1 newest images of orders',
       'image img-7: older than the 1 newest images of orders',
+      `schedule ${botSchedule('orders', 'gone', 1).Name}: its run gone ended`,
     ]);
     // Kept: the running runs' environment and alias; of orders' AMIs qa's baseline (img-2), what
     // the running run baked (img-1, version 5), what its kept environment runs (img-8) and the newest
     // besides (img-9: the rolled-back canary's, in use only while the canary is kept); of orders-fn's
     // versions qa's (1), the running alias's (5), one published since fn-live began (6) and the
     // newest besides (4: only the removed alias ran it).
-    expect(report.kept).toBe(2 + 4 + 4);
+    // And the running run's builder, and run `new`'s schedule (within the grace period).
+    expect(report.kept).toBe(2 + 4 + 4 + 2);
     // A test alias goes after its environment's bots and alarms; an EC2 environment by the destroy path.
     expect(order).toEqual([
       'destroy orders.test.ended',
@@ -272,6 +344,17 @@ describe('awsSweepPorts', () => {
         .map((c) => c.args[0].input.SnapshotId)
         .sort(),
     ).toEqual(['snap-img-3', 'snap-img-7']);
+    // The ended run's builder is terminated (not the running run's, nor the one without a commit); the orphaned schedule deleted from the run-bots group; the present
+    // environments' schedules were not even read (they go or stay with their environment).
+    expect(ec2).toReceiveCommandWith(TerminateInstancesCommand, { InstanceIds: ['i-bake-ended'] });
+    expect(ec2).toReceiveCommandTimes(TerminateInstancesCommand, 1);
+    expect(scheduler.commandCalls(DeleteScheduleCommand).map((c) => c.args[0].input)).toEqual([
+      { Name: botSchedule('orders', 'gone', 1).Name, GroupName: RUN_BOTS },
+    ]);
+    expect(scheduler.commandCalls(GetScheduleCommand).map((c) => c.args[0].input.Name)).toEqual([
+      botSchedule('orders', 'gone', 1).Name,
+      botSchedule('orders', 'new', 1).Name,
+    ]);
     expect(records).toEqual([report]);
   });
 
@@ -295,7 +378,7 @@ describe('awsSweepPorts', () => {
 
     // Assess: img-7 failed and kept its snapshot; everything else went.
     expect(report.failed.map((f) => [f.resource.id, f.error])).toEqual([['img-7', denied.message]]);
-    expect(report.removed).toHaveLength(6);
+    expect(report.removed).toHaveLength(8);
     expect(ec2.commandCalls(DeleteSnapshotCommand).map((c) => c.args[0].input.SnapshotId)).toEqual([
       'snap-img-3',
     ]);
