@@ -1,8 +1,9 @@
 // Target of the sweeper's recurring EventBridge Scheduler schedule: removes what runs that ended left
 // (EC2 test environments: instances, target groups, listener rules; Lambda test aliases with their
-// function URLs; their bot schedules and alarms; canaries stopped runs left in qa or prod, rolled
-// back), AMIs with their snapshots and function versions beyond the newest N per service, never what
-// a running run owns, and records what it removed per service in the build table (issue 18).
+// function URLs; their bot schedules and alarms; bot schedules whose environment is gone; builder
+// instances of stopped bakes; canaries stopped runs left in qa or prod, rolled back), AMIs with their
+// snapshots and function versions beyond the newest N per service, never what a running run owns,
+// and records what it removed per service in the build table (issue 18).
 import { Logger } from '@aws-lambda-powertools/logger';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { EC2Client } from '@aws-sdk/client-ec2';
@@ -37,7 +38,8 @@ const target = ec2DeployTargetFromEnv(env);
 // Set only when a service is released as a Lambda function (the platform config's lambdaTarget).
 const lambda = new LambdaClient({});
 const lambdaTarget = lambdaDeployTargetFromEnv(env, lambda);
-const bots = runBotSchedules(new SchedulerClient({}), { groupName: env.VOUCH_RUN_BOT_SCHEDULE_GROUP });
+const scheduler = new SchedulerClient({});
+const bots = runBotSchedules(scheduler, { groupName: env.VOUCH_RUN_BOT_SCHEDULE_GROUP });
 const alarms = cloudWatchRunAlarms(new CloudWatchClient({}));
 const logger = new Logger({ serviceName: 'vouch-sweeper' });
 // As the destroy task does: bots first (a bot hitting a target that is gone counts as failures).
@@ -65,6 +67,7 @@ const ports = awsSweepPorts({
     targetOf: (service) => (lambdaTarget?.config.services[service] ? lambdaTarget : target),
     lockHolder: async (service, environment) => (await builds.findLock(service, environment))?.owner,
   },
+  botSchedules: { scheduler, groupName: env.VOUCH_RUN_BOT_SCHEDULE_GROUP },
   builds,
   sfn: new SFNClient({}),
   stateMachines: z

@@ -287,7 +287,8 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
     'sns:Publish',
   ],
   // lambdas/adapters/aws/sweeper/ec2Sweep.ts: running builds and SWEPT records, execution status,
-  // a leftover test environment destroyed as the destroy task does, AMIs and snapshots by their tag.
+  // a leftover test environment destroyed as the destroy task does (and with its grants a stopped
+  // bake's builder and an orphaned bot schedule), AMIs and snapshots by their tag.
   'vouch-sweeper': [
     'dynamodb:Query',
     'dynamodb:PutItem',
@@ -301,6 +302,8 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
     'scheduler:ListSchedules',
     'cloudwatch:DescribeAlarms',
     'cloudwatch:DeleteAlarms',
+    // Bot schedules whose environment is gone: whose each is (its input).
+    'scheduler:GetSchedule',
     'ec2:DescribeImages',
     'ec2:DeregisterImage',
     'ec2:DeleteSnapshot',
@@ -779,6 +782,11 @@ describe('platform stack: data, events and endpoints', () => {
       `arn:<AWS::Partition>:ec2:<AWS::Region>::snapshot/*${tagged}`,
     ]);
     expect(permissions.get('ec2:DeleteSnapshot')).toEqual(permissions.get('ec2:DeregisterImage'));
+    // It reads and deletes only per-run bot schedules (the run-bots group), never a service stack's.
+    expect(permissions.get('scheduler:GetSchedule')).toEqual(permissions.get('scheduler:DeleteSchedule'));
+    expect(JSON.stringify(permissions.get('scheduler:GetSchedule'))).toMatch(
+      /schedule\/vouch-run-bots\/\*"\]$/,
+    );
     // Its table writes stay in the services' partitions (SWEPT records); it reads only locks.
     expect(JSON.stringify(permissions.get('dynamodb:PutItem'))).toContain('SERVICE#*');
     expect(JSON.stringify(permissions.get('dynamodb:GetItem'))).toContain('LOCK#*#*');

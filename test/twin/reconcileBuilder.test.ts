@@ -105,7 +105,7 @@ describe('the scheduled sweeper on the twin', () => {
     // Prepare
     twin = await startTwin({ stacks });
     const t = twin;
-    const { ended, kept, qaCanary } = await seedLeftovers(t);
+    const { ended, kept, qaCanary, schedules, builders } = await seedLeftovers(t);
     const fn = t.lambdaService.functions.get('orders-fn');
 
     // Act
@@ -139,6 +139,17 @@ describe('the scheduled sweeper on the twin', () => {
       keptGroups: 2,
       keptRules: 1,
     });
+    // The stopped bake's builder terminated, the running run's left baking; of the run-bots group's
+    // schedules, the ended environment's went with it, the orphaned one on its own, the running
+    // run's stayed.
+    const runBots = [...t.scheduler.schedules.values()]
+      .filter((s) => s.name.startsWith('vb-'))
+      .map((s) => s.name);
+    expect({
+      endedBuilder: live(builders.ended),
+      runningBuilder: live(builders.running),
+      runBots,
+    }).toEqual({ endedBuilder: false, runningBuilder: true, runBots: [schedules.kept] });
     // The stopped canary in qa rolled back: no traffic, its instance retired; the baseline serves.
     expect(qaWeights(t)).toEqual({ baseline: 100, canary: 0 });
     expect(live(qaCanary)).toBe(false);
@@ -172,11 +183,13 @@ describe('the scheduled sweeper on the twin', () => {
     // Recorded per service, as `vouch history <service> --swept` prints it.
     const orders = sweepLines(await t.builds.listSweeps('orders')).join('\n');
     const ordersFn = sweepLines(await t.builds.listSweeps('orders-fn')).join('\n');
-    for (const line of [ended.id, 'canary', 'image-3', 'image-4']) expect(orders).toContain(line);
+    for (const line of [ended.id, 'canary', 'image-3', 'image-4', builders.ended, schedules.orphan])
+      expect(orders).toContain(line);
     for (const line of [`orders-fn:test-${runKeyOf(FN_ENDED)}`, 'orders-fn.qa', 'orders-fn:2', 'orders-fn:4'])
       expect(ordersFn).toContain(line);
-    // orders: its test environment, its qa canary, two AMIs; orders-fn: its alias, its qa canary, three versions.
-    expect(report.removed).toHaveLength(4 + 5);
+    // orders: its test environment, its qa canary, two AMIs, a builder, an orphaned bot schedule;
+    // orders-fn: its alias, its qa canary, three versions.
+    expect(report.removed).toHaveLength(6 + 5);
   }, 120_000);
 
   it('without ec2:DeregisterImage the images stay, each removal failed AccessDenied and recorded', async () => {

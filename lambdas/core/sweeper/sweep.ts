@@ -9,7 +9,8 @@
  * - a per-run resource (test environment, instance, target group, alias, schedule, window: it
  *   carries its run's key; a lasting environment's canary: its lock holder's) is removed once its
  *   run is not running, unless it is younger than the grace period (a run that has just started
- *   may not be readable as running yet);
+ *   may not be readable as running yet); a bake's builder carries its commit instead, and is removed
+ *   once no running run of its service has that commit, after the same grace;
  * - images (AMIs, image folders, function versions) are kept for rollback: per service, every image
  *   an environment serves or a running run baked, and the newest `keepImages` besides; older ones are
  *   removed.
@@ -22,6 +23,8 @@ export type SweptKind =
   /** A canary slot of a lasting environment (qa, prod): its run is the environment's lock holder. */
   | 'canary'
   | 'instance'
+  /** A bake's builder instance: owned by its service and commit, not by one run. */
+  | 'builder'
   | 'targetGroup'
   | 'listenerRule'
   | 'alias'
@@ -41,6 +44,12 @@ export interface SweepableResource {
   readonly environment?: string;
   /** The run that created it (its run key, `runKeyOf(execution)`); absent for images and lasting resources. */
   readonly runKey?: string;
+  /**
+   * A bake's builder: the commit it bakes (it has no run key). Bake is re-entrant by content, so a
+   * later run of the same commit waits on the builder an earlier one launched: any running run of
+   * its service with this commit owns it (as the reconciler decides, core/pipeline/reconcile.ts).
+   */
+  readonly commit?: string;
   /** ISO 8601. */
   readonly createdAt: string;
   /** Images only: a lasting environment serves it (baseline or canary) right now. */
@@ -76,18 +85,27 @@ export const DEFAULT_SWEEP_GRACE_MS = 15 * 60_000;
 
 const IMAGE_KINDS: ReadonlySet<SweptKind> = new Set(['image', 'functionVersion']);
 
-/**
- * What to remove and what to keep, with the reason for each. `running` holds the run keys of the
- * runs the engine runs now; `bakedByRunning` the image ids those runs baked (kept even when older
- * than the newest `keepImages`: a long run may not have deployed its image yet).
- */
+/** What the engine runs now, as the sweeper's ports read it after the inventory. */
+export interface RunningRuns {
+  /** Run keys of the runs the engine runs now. */
+  readonly runKeys: ReadonlySet<string>;
+  /**
+   * Image ids those runs baked: kept even when older than the newest `keepImages` (a long run may
+   * not have deployed its image yet). @default none
+   */
+  readonly bakedImages?: ReadonlySet<string>;
+  /** Per service, the commits those runs release (what their bakes' builders bake). @default none */
+  readonly commits?: ReadonlyMap<string, ReadonlySet<string>>;
+}
+
+/** What to remove and what to keep, with the reason for each, given what runs now. */
 export function planSweep(
   resources: readonly SweepableResource[],
-  running: ReadonlySet<string>,
+  running: RunningRuns,
   now: Date,
   policy: SweepPolicy = {},
-  bakedByRunning: ReadonlySet<string> = new Set(),
 ): SweepPlan {
+  const bakedByRunning = running.bakedImages ?? new Set<string>();
   const keepImages = policy.keepImages ?? DEFAULT_KEEP_IMAGES;
   const graceMs = policy.graceMs ?? DEFAULT_SWEEP_GRACE_MS;
   if (!Number.isInteger(keepImages) || keepImages < 1)
@@ -113,12 +131,22 @@ export function planSweep(
       images.set(resource.service, [...(images.get(resource.service) ?? []), resource]);
       continue;
     }
-    if (resource.runKey === undefined) {
+    const grace = `younger than the ${Math.round(graceMs / 60_000)} min grace period`;
+    if (resource.commit !== undefined) {
+      const commit = `run of ${resource.service} releases its commit ${resource.commit.slice(0, 12)}`;
+      if (running.commits?.get(resource.service)?.has(resource.commit)) {
+        keep.push({ resource, reason: `a running ${commit}` });
+      } else if (ageMs(resource) < graceMs) {
+        keep.push({ resource, reason: grace });
+      } else {
+        remove.push({ resource, reason: `no running ${commit}` });
+      }
+    } else if (resource.runKey === undefined) {
       keep.push({ resource, reason: 'not a per-run resource' });
-    } else if (running.has(resource.runKey)) {
+    } else if (running.runKeys.has(resource.runKey)) {
       keep.push({ resource, reason: `its run ${resource.runKey} is running` });
     } else if (ageMs(resource) < graceMs) {
-      keep.push({ resource, reason: `younger than the ${Math.round(graceMs / 60_000)} min grace period` });
+      keep.push({ resource, reason: grace });
     } else {
       remove.push({ resource, reason: `its run ${resource.runKey} ended` });
     }
@@ -153,8 +181,8 @@ export function planSweep(
 export interface SweepPorts {
   /** Every resource Vouch created that still exists, with its owner tags. */
   inventory(): Promise<SweepableResource[]>;
-  /** Run keys of the runs the engine runs now, and the images they baked. */
-  running(): Promise<{ runKeys: ReadonlySet<string>; bakedImages?: ReadonlySet<string> }>;
+  /** The runs the engine runs now, with the images they baked and the commits they release. */
+  running(): Promise<RunningRuns>;
   /** Removes one resource; gone already is done. */
   remove(resource: SweepableResource): Promise<void>;
   /** Records the sweep (an event in the build data). */
@@ -177,8 +205,7 @@ export interface SweepReport {
 export async function sweep(ports: SweepPorts, policy: SweepPolicy = {}): Promise<SweepReport> {
   const now = ports.now ?? (() => new Date());
   const resources = await ports.inventory();
-  const { runKeys, bakedImages } = await ports.running();
-  const plan = planSweep(resources, runKeys, now(), policy, bakedImages);
+  const plan = planSweep(resources, await ports.running(), now(), policy);
   const removed: SweepDecision[] = [];
   const failed: (SweepDecision & { error: string })[] = [];
   for (const decision of plan.remove) {

@@ -4,7 +4,10 @@
  * with InvocationType Event) with its Target.Input as the event, after checking that the schedule's
  * role may invoke it; UpdateSchedule replaces one (a DISABLED schedule switched on starts firing). One-time `at(...)` schedules (UTC) fire once and, with ActionAfterCompletion
  * DELETE, disappear; `rate(...)` schedules fire while ENABLED. Names are unique per group
- * (CreateSchedule of an existing name: ConflictException).
+ * (CreateSchedule of an existing name: ConflictException). ListSchedules answers each schedule's
+ * summary (name, group, state, creation and modification dates, target ARN: no input, no
+ * description); GetSchedule the whole schedule (Scheduler API reference, ScheduleSummary and
+ * GetSchedule).
  */
 import { ConflictException, ResourceNotFoundException } from '@aws-sdk/client-scheduler';
 import { TwinTemplateError, UnmodelledCallError } from '../errors.ts';
@@ -19,6 +22,11 @@ export interface TwinSchedule {
   readonly expression: string;
   readonly state: 'ENABLED' | 'DISABLED';
   readonly target: { readonly arn: string; readonly roleArn: string; readonly input?: string };
+  readonly description?: string;
+  /** Epoch ms: CreationDate (kept by UpdateSchedule; a leftover seeded for a test is dated back). */
+  createdAt: number;
+  /** Epoch ms: LastModificationDate. */
+  readonly modifiedAt: number;
   readonly deleteAfterCompletion: boolean;
   /** Where it came from: the templates or a handler's CreateSchedule. */
   readonly origin: 'template' | 'api';
@@ -46,12 +54,14 @@ function atMs(expression: string): number | undefined {
 /** What CreateSchedule and UpdateSchedule both set (UpdateSchedule replaces the whole schedule). */
 function scheduleFields(
   input: Record<string, unknown>,
-): Pick<TwinSchedule, 'expression' | 'state' | 'target'> {
+): Pick<TwinSchedule, 'expression' | 'state' | 'target' | 'description' | 'modifiedAt'> {
   const target = input.Target as { Arn: string; RoleArn: string; Input?: string };
   return {
     expression: String(input.ScheduleExpression),
     state: (input.State as 'ENABLED' | 'DISABLED' | undefined) ?? 'ENABLED',
     target: { arn: target.Arn, roleArn: target.RoleArn, ...(target.Input ? { input: target.Input } : {}) },
+    ...(typeof input.Description === 'string' ? { description: input.Description } : {}),
+    modifiedAt: Date.now(),
   };
 }
 
@@ -81,6 +91,8 @@ export class TwinScheduler {
           roleArn: p.Target.RoleArn,
           ...(p.Target.Input ? { input: p.Target.Input } : {}),
         },
+        createdAt: Date.now(),
+        modifiedAt: Date.now(),
         deleteAfterCompletion: false,
         origin: 'template',
         fired: 0,
@@ -189,6 +201,7 @@ export class TwinScheduler {
               group,
               name,
               ...scheduleFields(input),
+              createdAt: Date.now(),
               deleteAfterCompletion: input.ActionAfterCompletion === 'DELETE',
               origin: 'api',
               fired: 0,
@@ -210,6 +223,9 @@ export class TwinScheduler {
               Arn: scheduleArn(s.group, s.name),
               ScheduleExpression: s.expression,
               State: s.state,
+              Description: s.description,
+              CreationDate: new Date(s.createdAt),
+              LastModificationDate: new Date(s.modifiedAt),
               Target: { Arn: s.target.arn, RoleArn: s.target.roleArn, Input: s.target.input },
             };
           }
@@ -219,7 +235,9 @@ export class TwinScheduler {
             clearTimeout(s.timer);
             clearInterval(s.timer);
             this.schedules.delete(`${group}/${name}`);
-            this.add({ ...s, ...scheduleFields(input), timer: undefined });
+            // Omitted fields are reset, not kept: a Description left out is gone.
+            const { description: _replaced, ...kept } = s;
+            this.add({ ...kept, ...scheduleFields(input), timer: undefined });
             return { ScheduleArn: scheduleArn(group, name) };
           }
           case 'ListSchedules': {
@@ -233,6 +251,9 @@ export class TwinScheduler {
                 GroupName: x.group,
                 Arn: scheduleArn(x.group, x.name),
                 State: x.state,
+                CreationDate: new Date(x.createdAt),
+                LastModificationDate: new Date(x.modifiedAt),
+                Target: { Arn: x.target.arn },
               }));
             return { Schedules: schedules };
           }

@@ -1,16 +1,20 @@
 /**
  * What interrupted runs leave, seeded straight into the twin's fakes (no release runs): an EC2 test
- * environment with its instance, target groups and rule; AMIs with their snapshots; a Lambda test
- * alias with its URL; function versions; canaries in qa that stopped runs left under their locks;
- * beside a running run's own of each. For the scheduled sweeper's test (reconcileBuilder.test.ts).
+ * environment with its instance, target groups, rule and bot schedule; AMIs with their snapshots; a
+ * bake's builder instance; a bot schedule whose test environment is gone; a Lambda test alias with
+ * its URL; function versions; canaries in qa that stopped runs left under their locks; beside a
+ * running run's own of each. For the scheduled sweeper's test (reconcileBuilder.test.ts).
  */
+import { runBotSchedulePrefix } from '../../../lambdas/adapters/aws/evidence/runBotSchedules.ts';
 import { executionArnOf } from '../../../lambdas/adapters/aws/reconcile/deployedReconcile.ts';
 import {
   ephemeralHost,
   ephemeralTargetGroupNames,
 } from '../../../lambdas/adapters/aws/target/Ec2DeployTarget.ts';
+import { plannedBots } from '../../../lambdas/core/evidence/botSchedulePlan.ts';
+import { BotsSpecSchema } from '../../../lambdas/core/evidence/spec.ts';
 import type { SweepReport } from '../../../lambdas/core/sweeper/sweep.ts';
-import { runKeyOf } from '../../../lambdas/core/target/naming.ts';
+import { environmentId, evidenceEnvironment, runKeyOf } from '../../../lambdas/core/target/naming.ts';
 import type { TwinExecution } from '../../../lambdas/twin/stepFunctions.ts';
 import type { Twin } from '../../../lambdas/twin/TwinPlatform.ts';
 import { invokeTask, lambdaRun } from './lambdaRun.ts';
@@ -25,6 +29,13 @@ export const ENDED = 'twin-sweep-ended';
 export const RUNNING = 'twin-sweep-running';
 export const FN_ENDED = 'twin-sweep-fn-ended';
 export const FN_RUNNING = 'twin-sweep-fn-running';
+/** A run of orders that ended after its test environment was removed, but not its bot schedule. */
+export const GONE = 'twin-sweep-gone';
+const ENDED_COMMIT = '1'.repeat(40);
+const RUNNING_COMMIT = '2'.repeat(40);
+const BOTS = BotsSpecSchema.parse({
+  scenarios: [{ name: 'browse', rate: { default: 0.2 }, steps: [{ path: '/orders/1' }] }],
+});
 
 /** A RUNNING execution of a state machine, as Step Functions answers DescribeExecution for it. */
 function runningExecution(t: Twin, machineName: string, name: string): void {
@@ -99,6 +110,76 @@ async function ec2TestEnvironment(t: Twin, execution: string, image: string, cre
   return { id, arns, instance };
 }
 
+/**
+ * A run's bot schedule in the run-bots group, as the deploy task's runBotSchedules creates it (its
+ * group, bot function and role are the deploy task's): every 5 minutes (0.2 a minute), so it does
+ * not fire during the test.
+ */
+async function seedBotSchedule(
+  t: Twin,
+  service: string,
+  name: string,
+  runKey: string,
+  createdAt: number,
+): Promise<string> {
+  const deploy = [...t.lambdas.functions.values()].find(
+    (f) => f.environment.POWERTOOLS_SERVICE_NAME === 'vouch-task-deploy',
+  );
+  if (!deploy) throw new Error('the twin has no vouch-task-deploy');
+  const id = environmentId(service, name, runKey);
+  const [bot] = plannedBots(
+    {
+      service,
+      environment: name,
+      baseUrl: `https://${runKey}.test.example.com`,
+      evidenceEnvironment: evidenceEnvironment(name, runKey),
+    },
+    BOTS.scenarios,
+  );
+  if (!bot) throw new Error('the bots plan no schedule');
+  const schedule = `${runBotSchedulePrefix(id)}${bot.scenario.name}`;
+  await t.scheduler.fake().handle(
+    'CreateSchedule',
+    {
+      Name: schedule,
+      GroupName: deploy.environment.VOUCH_RUN_BOT_SCHEDULE_GROUP,
+      Description: `Vouch bot ${bot.scenario.name} against ${id} (deleted by its run's destroy)`,
+      ScheduleExpression: `rate(${bot.everyMinutes} minutes)`,
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      Target: {
+        Arn: deploy.environment.VOUCH_BOT_FUNCTION_ARN,
+        RoleArn: deploy.environment.VOUCH_BOT_ROLE_ARN,
+        Input: JSON.stringify(bot.input),
+      },
+    },
+    { command: {}, client: {} },
+  );
+  const created = t.scheduler.find(deploy.environment.VOUCH_RUN_BOT_SCHEDULE_GROUP ?? '', schedule);
+  if (!created) throw new Error(`the twin did not keep schedule ${schedule}`);
+  created.createdAt = createdAt;
+  return schedule;
+}
+
+/** A builder bake launched for `commit` of orders (Ec2DeployTarget.startBuilder's tags), still up. */
+function seedBuilder(t: Twin, commit: string, launchedAt: number): string {
+  const id = `i-0build${t.ec2.instances.size.toString(16).padStart(10, '0')}`;
+  t.ec2.instances.set(id, {
+    id,
+    imageId: 'ami-base',
+    launchedAt,
+    builder: true,
+    tags: {
+      ...COST,
+      environment: 'build',
+      Name: 'vouch-builder-orders',
+      'vouch:role': 'builder',
+      'vouch:image-id': `content-of-${commit.slice(0, 8)}`,
+      commit,
+    },
+  });
+  return id;
+}
+
 function seedInstance(t: Twin, environmentId: string, slot: string, image: string, launchedAt: number) {
   const id = `i-0sweep${t.ec2.instances.size.toString(16).padStart(10, '0')}`;
   t.ec2.instances.set(id, {
@@ -139,13 +220,13 @@ const slots = (s: object) => `vouch:${JSON.stringify(s)}`;
 export async function seedLeftovers(t: Twin) {
   const old = Date.now() - 10 * HOUR;
   // Runs of orders (EC2): one ended without its cleanup (its execution is gone), one running.
-  await invokeTask(t, '', 'version', {}, { ...ordersRunInput('1'.repeat(40), ENDED), out: {} });
+  await invokeTask(t, '', 'version', {}, { ...ordersRunInput(ENDED_COMMIT, ENDED), out: {} });
   const running = (await invokeTask(
     t,
     '',
     'version',
     {},
-    { ...ordersRunInput('2'.repeat(40), RUNNING), out: {} },
+    { ...ordersRunInput(RUNNING_COMMIT, RUNNING), out: {} },
   )) as { version: number };
   runningExecution(t, 'vouch-ec2-canary', RUNNING);
   // Nine AMIs: image-1 the running run baked (its version), image-2 qa serves, image-9 a stopped
@@ -154,6 +235,15 @@ export async function seedLeftovers(t: Twin) {
   seedImages(t, 9, old, (n) => (n === 1 ? running.version : 100 + n));
   const ended = await ec2TestEnvironment(t, ENDED, 'image-7', old);
   const kept = await ec2TestEnvironment(t, RUNNING, 'image-8', old);
+  // Their bot schedules (the ended environment's go with it); and the schedule of a run whose
+  // environment was removed without it: orphaned, firing at nothing.
+  const schedules = {
+    ended: await seedBotSchedule(t, 'orders', 'test', runKeyOf(ENDED), old),
+    kept: await seedBotSchedule(t, 'orders', 'test', runKeyOf(RUNNING), old),
+    orphan: await seedBotSchedule(t, 'orders', 'test', runKeyOf(GONE), old),
+  };
+  // Builders: the ended run was stopped during its bake; the running run bakes the same way now.
+  const builders = { ended: seedBuilder(t, ENDED_COMMIT, old), running: seedBuilder(t, RUNNING_COMMIT, old) };
   // qa: its baseline on image-2; a canary on image-9 at 20 %, left by the ended run that holds the lock.
   const qaGroups = [...t.elb.targetGroups.values()].filter(
     (g) => g.tags['vouch:environment-id'] === 'orders.qa',
@@ -219,7 +309,7 @@ export async function seedLeftovers(t: Twin) {
       authType: 'AWS_IAM',
     });
   }
-  return { ended, kept, qaCanary };
+  return { ended, kept, qaCanary, schedules, builders };
 }
 
 export async function runSweeper(t: Twin): Promise<SweepReport> {

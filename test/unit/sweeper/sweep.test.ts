@@ -37,13 +37,51 @@ describe('planSweep', () => {
         perRun('window', 'window-running', 'run-3'),
         perRun('alias', 'alias-new', 'run-4', 5), // its run is not readable as running yet
       ],
-      new Set(['run-3']),
+      { runKeys: new Set(['run-3']) },
       NOW,
     );
     expect(ids(plan.remove)).toEqual(['i-ended', 'sched-ended', 'tg-ended']);
     expect(ids(plan.keep)).toEqual(['alias-new', 'i-running', 'window-running']);
     expect(plan.keep.find((d) => d.resource.id === 'alias-new')?.reason).toMatch(/grace/);
     expect(plan.remove[0]?.reason).toMatch(/ended/);
+  });
+
+  it('removes a builder once no running run of its service releases its commit, after the grace', () => {
+    // Prepare: builders of three commits of orders; a run of payments has commit c2 too.
+    const builder = (id: string, commit: string, age = 60): SweepableResource => ({
+      kind: 'builder',
+      id,
+      service: 'orders',
+      environment: 'build',
+      commit,
+      createdAt: minutesAgo(age),
+    });
+
+    // Act
+    const plan = planSweep(
+      [
+        builder('i-c1', 'c1'.repeat(20)),
+        builder('i-c2', 'c2'.repeat(20)),
+        builder('i-new', 'c3'.repeat(20), 5),
+      ],
+      {
+        runKeys: new Set(['run-9']),
+        commits: new Map([
+          ['orders', new Set(['c1'.repeat(20)])],
+          ['payments', new Set(['c2'.repeat(20)])],
+        ]),
+      },
+      NOW,
+    );
+
+    // Assess
+    expect(plan.remove.map((d) => [d.resource.id, d.reason])).toEqual([
+      ['i-c2', 'no running run of orders releases its commit c2c2c2c2c2c2'],
+    ]);
+    expect(plan.keep.map((d) => [d.resource.id, d.reason])).toEqual([
+      ['i-c1', 'a running run of orders releases its commit c1c1c1c1c1c1'],
+      ['i-new', 'younger than the 15 min grace period'],
+    ]);
   });
 
   it('keeps the newest N images per service, every serving one and those a running run baked', () => {
@@ -59,10 +97,9 @@ describe('planSweep', () => {
         image('ami-0', 80),
         { ...image('pay-1', 500), service: 'payments' },
       ],
-      new Set(),
+      { runKeys: new Set(), bakedImages: new Set(['ami-1']) },
       NOW,
       { keepImages: 3 },
-      new Set(['ami-1']),
     );
     expect(ids(plan.remove)).toEqual(['ami-0', 'ami-2', 'ami-4']);
     expect(ids(plan.keep)).toEqual(['ami-1', 'ami-3', 'ami-5', 'ami-6', 'ami-7', 'pay-1']);
@@ -77,7 +114,7 @@ describe('planSweep', () => {
         { ...perRun('environment', 'orders.test.run-1', 'run-1'), images: ['ami-1'] },
         { ...perRun('environment', 'orders.test.run-2', 'run-2'), images: ['ami-2'] },
       ],
-      new Set(['run-2']),
+      { runKeys: new Set(['run-2']) },
       NOW,
       { keepImages: 1 },
     );
@@ -86,10 +123,10 @@ describe('planSweep', () => {
   });
 
   it('refuses a policy that would leave nothing to roll back to, and an undated resource', () => {
-    expect(() => planSweep([], new Set(), NOW, { keepImages: 0 })).toThrow(SweepError);
-    expect(() => planSweep([{ ...image('ami-x', 1), createdAt: 'yesterday' }], new Set(), NOW)).toThrow(
-      /creation time/,
-    );
+    expect(() => planSweep([], { runKeys: new Set() }, NOW, { keepImages: 0 })).toThrow(SweepError);
+    expect(() =>
+      planSweep([{ ...image('ami-x', 1), createdAt: 'yesterday' }], { runKeys: new Set() }, NOW),
+    ).toThrow(/creation time/);
   });
 });
 

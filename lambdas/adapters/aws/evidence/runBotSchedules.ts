@@ -27,9 +27,12 @@ export interface RunBotScheduleConfig {
   readonly roleArn?: string;
 }
 
+/** How every per-run bot schedule's name begins (the sweeper lists them by it). */
+export const RUN_BOT_SCHEDULE_NAME_PREFIX = 'vb-';
+
 /** `vb-<16 hex of the environment id>-`: every schedule of one ephemeral environment, and only those. */
 export function runBotSchedulePrefix(environmentId: string): string {
-  return `vb-${createHash('sha256').update(environmentId).digest('hex').slice(0, 16)}-`;
+  return `${RUN_BOT_SCHEDULE_NAME_PREFIX}${createHash('sha256').update(environmentId).digest('hex').slice(0, 16)}-`;
 }
 
 export function runBotSchedules(client: SchedulerClient, config: RunBotScheduleConfig): EnvironmentBotsPort {

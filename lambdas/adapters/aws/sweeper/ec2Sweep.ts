@@ -7,6 +7,9 @@
  * - images: AMIs of this account tagged `vouch:image-id`, with the snapshots CreateImage made; an
  *   image a lasting environment's instance runs is serving. Removed by DeregisterImage, then
  *   DeleteSnapshot of each of its snapshots (deregistering leaves them, and they cost).
+ * - a bake's builder instances (`vouch:role=builder`, with the `commit` they bake), which a run
+ *   stopped during bake leaves running; terminated as the reconciler terminates them
+ *   (Ec2DeployTarget.terminateBuilders) once no running run of the service has that commit.
  * Which runs are running comes from the build table's RUNNING builds whose execution Step Functions
  * still runs (DescribeExecution, as the reconciler asks); their baked images are kept by version.
  */
@@ -17,7 +20,9 @@ import {
   DescribeInstancesCommand,
   type EC2Client,
   type Image as Ec2Image,
+  type Filter,
   type Instance,
+  TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import {
   DescribeTagsCommand,
@@ -43,16 +48,14 @@ function perRun(environmentId: string): { service: string; name: string; runKey:
   return service && name && runKey ? { service, name, runKey } : undefined;
 }
 
-async function allInstances(ec2: EC2Client): Promise<Instance[]> {
+/** Live instances matching `filter`: environments' by `tag-key`, builders by their role tag. */
+async function liveInstances(ec2: EC2Client, filter: Filter): Promise<Instance[]> {
   const out: Instance[] = [];
   let NextToken: string | undefined;
   do {
     const page = await ec2.send(
       new DescribeInstancesCommand({
-        Filters: [
-          { Name: 'tag-key', Values: [TAG.environmentId] },
-          { Name: 'instance-state-name', Values: LIVE_STATES },
-        ],
+        Filters: [filter, { Name: 'instance-state-name', Values: LIVE_STATES }],
         NextToken,
       }),
     );
@@ -132,7 +135,10 @@ export function ec2SweepResources(deps: Ec2SweepDeps): Pick<SweepPorts, 'invento
         const run = id === undefined ? undefined : perRun(id);
         if (id && run) note(id, run.service, group.tags[TAG.createdAt]);
       }
-      for (const instance of await allInstances(deps.ec2)) {
+      for (const instance of await liveInstances(deps.ec2, {
+        Name: 'tag-key',
+        Values: [TAG.environmentId],
+      })) {
         const tags = fromTagList(instance.Tags);
         const id = tags[TAG.environmentId] ?? '';
         const image = tags[TAG.imageId];
@@ -157,6 +163,26 @@ export function ec2SweepResources(deps: Ec2SweepDeps): Pick<SweepPorts, 'invento
           runKey: run.runKey,
           createdAt: e.createdAt,
           images: [...e.images],
+        });
+      }
+      // Builders: bake tags each with its service and, from a run, the commit it bakes (a builder
+      // without a commit was launched outside a run, and no run can be said to own it: left alone).
+      for (const instance of await liveInstances(deps.ec2, {
+        Name: `tag:${TAG.role}`,
+        Values: ['builder'],
+      })) {
+        const tags = fromTagList(instance.Tags);
+        const commit = tags[TAG.commit];
+        if (!instance.InstanceId || !tags.service || !commit) continue;
+        if (instance.LaunchTime === undefined)
+          throw new SweepError(`builder ${instance.InstanceId} has no launch time`);
+        found.push({
+          kind: 'builder',
+          id: instance.InstanceId,
+          service: tags.service,
+          ...(tags[TAG.environment] ? { environment: tags[TAG.environment] } : {}),
+          commit,
+          createdAt: instance.LaunchTime.toISOString(),
         });
       }
       amis.clear();
@@ -196,6 +222,11 @@ export function ec2SweepResources(deps: Ec2SweepDeps): Pick<SweepPorts, 'invento
     },
     async remove(resource) {
       if (resource.kind === 'environment') return deps.destroyEnvironment(resource.id);
+      if (resource.kind === 'builder') {
+        // Terminating a terminated instance succeeds (EC2 API reference): gone already is done.
+        await deps.ec2.send(new TerminateInstancesCommand({ InstanceIds: [resource.id] }));
+        return;
+      }
       if (resource.kind !== 'image')
         throw new SweepError(`the EC2 sweeper does not remove ${resource.kind} ${resource.id}`);
       const ami = amis.get(resource.id);
@@ -211,7 +242,7 @@ export interface RunningRunsDeps {
   readonly builds: {
     listRunningBuilds(
       service: string,
-    ): Promise<readonly { execution: string; version: number; allocatedAt: string }[]>;
+    ): Promise<readonly { execution: string; version: number; commit: string; allocatedAt: string }[]>;
   };
   readonly sfn: Parameters<typeof sfnExecutionRunning>[0];
   readonly stateMachines: Readonly<Record<string, string>>;
@@ -226,11 +257,14 @@ export interface RunningRunsDeps {
 export async function runningRuns(deps: RunningRunsDeps): Promise<{
   runKeys: Set<string>;
   versions: Map<string, Set<number>>;
+  /** Per service, the commits of its running runs (whose builders they may be waiting on). */
+  commits: Map<string, Set<string>>;
   /** Per service, when its oldest running run was allocated (what it may have published since). */
   since: Map<string, string>;
 }> {
   const runKeys = new Set<string>();
   const versions = new Map<string, Set<number>>();
+  const commits = new Map<string, Set<string>>();
   const since = new Map<string, string>();
   for (const s of deps.services) {
     const machine = deps.stateMachines[s.flavour];
@@ -241,11 +275,12 @@ export async function runningRuns(deps: RunningRunsDeps): Promise<{
       if (!(await running(build.execution))) continue;
       runKeys.add(runKeyOf(build.execution));
       versions.set(s.service, (versions.get(s.service) ?? new Set()).add(build.version));
+      commits.set(s.service, (commits.get(s.service) ?? new Set()).add(build.commit));
       const oldest = since.get(s.service);
       if (oldest === undefined || build.allocatedAt < oldest) since.set(s.service, build.allocatedAt);
     }
   }
-  return { runKeys, versions, since };
+  return { runKeys, versions, commits, since };
 }
 
 export interface Ec2SweepPortsDeps extends Ec2SweepDeps, RunningRunsDeps {
@@ -261,8 +296,8 @@ export function ec2SweepPorts(deps: Ec2SweepPortsDeps): SweepPorts {
     inventory: resources.inventory,
     remove: resources.remove,
     async running() {
-      const { runKeys, versions } = await runningRuns(deps);
-      return { runKeys, bakedImages: resources.imagesOf(versions) };
+      const { runKeys, versions, commits } = await runningRuns(deps);
+      return { runKeys, bakedImages: resources.imagesOf(versions), commits };
     },
     record: deps.record,
     ...(deps.now ? { now: deps.now } : {}),
