@@ -1,9 +1,9 @@
 // Target of the sweeper's recurring EventBridge Scheduler schedule: removes what runs that ended left
 // (EC2 test environments: instances, target groups, listener rules; Lambda test aliases with their
-// function URLs; their bot schedules and alarms; bot schedules whose environment is gone; builder
-// instances of stopped bakes; canaries stopped runs left in qa or prod, rolled back), AMIs with their
-// snapshots and function versions beyond the newest N per service, never what a running run owns,
-// and records what it removed per service in the build table (issue 18).
+// function URLs; their bot schedules and alarms; bot schedules and alarms whose environment is gone;
+// builder instances of stopped bakes; canaries stopped runs left in qa or prod, rolled back), AMIs
+// with their snapshots and function versions beyond the newest N per service, never what a running
+// run owns, and records what it removed per service in the build table (issue 18).
 import { Logger } from '@aws-lambda-powertools/logger';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { EC2Client } from '@aws-sdk/client-ec2';
@@ -40,7 +40,8 @@ const lambda = new LambdaClient({});
 const lambdaTarget = lambdaDeployTargetFromEnv(env, lambda);
 const scheduler = new SchedulerClient({});
 const bots = runBotSchedules(scheduler, { groupName: env.VOUCH_RUN_BOT_SCHEDULE_GROUP });
-const alarms = cloudWatchRunAlarms(new CloudWatchClient({}));
+const cloudWatch = new CloudWatchClient({});
+const alarms = cloudWatchRunAlarms(cloudWatch);
 const logger = new Logger({ serviceName: 'vouch-sweeper' });
 // As the destroy task does: bots first (a bot hitting a target that is gone counts as failures).
 const stopRunExtras = async (id: string) => {
@@ -68,6 +69,7 @@ const ports = awsSweepPorts({
     lockHolder: async (service, environment) => (await builds.findLock(service, environment))?.owner,
   },
   botSchedules: { scheduler, groupName: env.VOUCH_RUN_BOT_SCHEDULE_GROUP },
+  runAlarms: { cloudWatch },
   builds,
   sfn: new SFNClient({}),
   stateMachines: z

@@ -511,11 +511,15 @@ export const HANDLER_PERMISSIONS: Readonly<Record<EventHandler, readonly Permiss
     // Is a RUNNING build's execution still running?
     { actions: ['states:DescribeExecution'], scope: 'stateMachineExecutions' },
     // A leftover test environment, removed as the destroy task removes it; with the same grants, a
-    // stopped bake's builder (TerminateInstances on instances bake tagged) and a bot schedule whose
-    // environment is gone (ListSchedules, DeleteSchedule in the run-bots group).
+    // stopped bake's builder (TerminateInstances on instances bake tagged), and a bot schedule or an
+    // alarm whose environment is gone (ListSchedules, DeleteSchedule in the run-bots group;
+    // DescribeAlarms, DeleteAlarms on per-run alarms).
     ...TASK_CALLS.destroy,
     // Whose a run-bots schedule is: its input names the environment (botScheduleSweep.ts).
     { actions: ['scheduler:GetSchedule'], scope: 'runBotSchedules' },
+    // Whose a per-run alarm is: its vouch:environment-id tag (alarmSweep.ts); listed and deleted by
+    // destroy's grants above, on the same per-run alarms only.
+    { actions: ['cloudwatch:ListTagsForResource'], scope: 'runAlarms' },
     // The inventory: per-run target groups with their tags and instances (destroy's describes above),
     // AMIs by their vouch: tag.
     EC2_DESCRIBE('ec2:DescribeImages'),

@@ -288,7 +288,7 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
   ],
   // lambdas/adapters/aws/sweeper/ec2Sweep.ts: running builds and SWEPT records, execution status,
   // a leftover test environment destroyed as the destroy task does (and with its grants a stopped
-  // bake's builder and an orphaned bot schedule), AMIs and snapshots by their tag.
+  // bake's builder, an orphaned bot schedule and orphaned alarms), AMIs and snapshots by their tag.
   'vouch-sweeper': [
     'dynamodb:Query',
     'dynamodb:PutItem',
@@ -304,6 +304,8 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
     'cloudwatch:DeleteAlarms',
     // Bot schedules whose environment is gone: whose each is (its input).
     'scheduler:GetSchedule',
+    // Alarms whose environment is gone: whose each is (its environment-id tag).
+    'cloudwatch:ListTagsForResource',
     'ec2:DescribeImages',
     'ec2:DeregisterImage',
     'ec2:DeleteSnapshot',
@@ -787,6 +789,12 @@ describe('platform stack: data, events and endpoints', () => {
     expect(JSON.stringify(permissions.get('scheduler:GetSchedule'))).toMatch(
       /schedule\/vouch-run-bots\/\*"\]$/,
     );
+    // It reads the tags of, and deletes, only per-run alarms (vouch.<service>.<test env>-<run>.<signal>),
+    // never a lasting environment's.
+    const runAlarms = ['arn:<AWS::Partition>:cloudwatch:<AWS::Region>:<AWS::AccountId>:alarm:vouch.*.test-*'];
+    expect(permissions.get('cloudwatch:ListTagsForResource')).toEqual(runAlarms);
+    expect(permissions.get('cloudwatch:DeleteAlarms')).toEqual(runAlarms);
+    expect(permissions.get('cloudwatch:DescribeAlarms')).toEqual(runAlarms);
     // Its table writes stay in the services' partitions (SWEPT records); it reads only locks.
     expect(JSON.stringify(permissions.get('dynamodb:PutItem'))).toContain('SERVICE#*');
     expect(JSON.stringify(permissions.get('dynamodb:GetItem'))).toContain('LOCK#*#*');

@@ -3,6 +3,12 @@
 // running runs from the build table and DescribeExecution; each kind removed its own way, a test
 // alias after its bots and alarms. The decisions are the core's (sweep.ts), checked here end to end.
 import {
+  CloudWatchClient,
+  DeleteAlarmsCommand,
+  DescribeAlarmsCommand,
+  ListTagsForResourceCommand,
+} from '@aws-sdk/client-cloudwatch';
+import {
   DeleteSnapshotCommand,
   DeregisterImageCommand,
   DescribeImagesCommand,
@@ -45,12 +51,14 @@ const elb = mockClient(ElasticLoadBalancingV2Client);
 const sfn = mockClient(SFNClient);
 const lambda = mockClient(LambdaClient);
 const scheduler = mockClient(SchedulerClient);
+const cloudWatch = mockClient(CloudWatchClient);
 afterEach(() => {
   ec2.reset();
   elb.reset();
   sfn.reset();
   lambda.reset();
   scheduler.reset();
+  cloudWatch.reset();
 });
 
 const NOW = new Date('2026-12-02T12:00:00Z');
@@ -114,6 +122,14 @@ const botSchedule = (service: string, runKey: string, hours: number) => ({
   Name: `${runBotSchedulePrefix(`${service}.test.${runKey}`)}browse`,
   CreationDate: hoursAgo(hours),
   input: JSON.stringify({ service, environment: `test-${runKey}`, baseUrl: 'https://x.example.com' }),
+});
+
+/** A run's alarm as provision puts it (runAlarms.ts): named after its evidence key, tagged with its environment id. */
+const runAlarm = (service: string, runKey: string, hours: number) => ({
+  AlarmName: `vouch.${service}.test-${runKey}.latency`,
+  AlarmArn: `arn:aws:cloudwatch:eu-west-1:111122223333:alarm:vouch.${service}.test-${runKey}.latency`,
+  AlarmConfigurationUpdatedTimestamp: hoursAgo(hours),
+  environmentId: `${service}.test.${runKey}`,
 });
 
 /**
@@ -202,6 +218,28 @@ function seedAccount() {
   }));
   scheduler.on(DeleteScheduleCommand).resolves({});
   ec2.on(TerminateInstancesCommand).resolves({});
+  // Per-run alarms, likewise: the ended environment's (removed with it), the running alias's, run
+  // `gone`'s, an hour old, and run `new`'s, 5 minutes old.
+  const alarms = [
+    runAlarm('orders', 'ended', 2),
+    runAlarm('orders-fn', 'fn-live', 2),
+    runAlarm('orders', 'gone', 1),
+    runAlarm('orders', 'new', 5 / 60),
+  ];
+  cloudWatch.on(DescribeAlarmsCommand).callsFake((input: { AlarmNamePrefix: string }) => ({
+    MetricAlarms: alarms
+      .filter((a) => a.AlarmName.startsWith(input.AlarmNamePrefix))
+      .map(({ environmentId: _tag, ...a }) => a),
+  }));
+  cloudWatch.on(ListTagsForResourceCommand).callsFake((input: { ResourceARN: string }) => ({
+    Tags: [
+      {
+        Key: 'vouch:environment-id',
+        Value: alarms.find((a) => a.AlarmArn === input.ResourceARN)?.environmentId ?? '',
+      },
+    ],
+  }));
+  cloudWatch.on(DeleteAlarmsCommand).resolves({});
 }
 
 function sweepDeps(overrides: Partial<AwsSweepPortsDeps> = {}) {
@@ -264,6 +302,7 @@ function sweepDeps(overrides: Partial<AwsSweepPortsDeps> = {}) {
         service === 'orders' && environment === 'qa' ? 'ended' : undefined,
     },
     botSchedules: { scheduler: new SchedulerClient({ region: 'eu-west-1' }), groupName: RUN_BOTS },
+    runAlarms: { cloudWatch: new CloudWatchClient({ region: 'eu-west-1' }) },
     builds: { listRunningBuilds: async (service) => running[service] ?? [] },
     sfn: new SFNClient({ region: 'eu-west-1' }),
     stateMachines: MACHINES,
@@ -297,6 +336,7 @@ describe('awsSweepPorts', () => {
     // Assess: what went, with its reason.
     expect(report.failed).toEqual([]);
     expect(report.removed.map((d) => `${d.resource.kind} ${d.resource.id}: ${d.reason}`).sort()).toEqual([
+      'alarm vouch.orders.test-gone.latency: its run gone ended',
       'alias orders-fn:test-fn-ended: its run fn-ended ended',
       'builder i-bake-ended: no running run of orders releases its commit 777777777777',
       'canary orders.qa: its run ended ended',
@@ -312,8 +352,8 @@ describe('awsSweepPorts', () => {
     // besides (img-9: the rolled-back canary's, in use only while the canary is kept); of orders-fn's
     // versions qa's (1), the running alias's (5), one published since fn-live began (6) and the
     // newest besides (4: only the removed alias ran it).
-    // And the running run's builder, and run `new`'s schedule (within the grace period).
-    expect(report.kept).toBe(2 + 4 + 4 + 2);
+    // And the running run's builder, and run `new`'s schedule and alarm (within the grace period).
+    expect(report.kept).toBe(2 + 4 + 4 + 3);
     // A test alias goes after its environment's bots and alarms; an EC2 environment by the destroy path.
     expect(order).toEqual([
       'destroy orders.test.ended',
@@ -355,6 +395,13 @@ describe('awsSweepPorts', () => {
       botSchedule('orders', 'gone', 1).Name,
       botSchedule('orders', 'new', 1).Name,
     ]);
+    // Likewise the orphaned alarm deleted, the present environments' not even read.
+    expect(cloudWatch.commandCalls(DeleteAlarmsCommand).map((c) => c.args[0].input)).toEqual([
+      { AlarmNames: ['vouch.orders.test-gone.latency'] },
+    ]);
+    expect(
+      cloudWatch.commandCalls(ListTagsForResourceCommand).map((c) => c.args[0].input.ResourceARN),
+    ).toEqual([runAlarm('orders', 'gone', 1).AlarmArn, runAlarm('orders', 'new', 1).AlarmArn]);
     expect(records).toEqual([report]);
   });
 
@@ -378,7 +425,7 @@ describe('awsSweepPorts', () => {
 
     // Assess: img-7 failed and kept its snapshot; everything else went.
     expect(report.failed.map((f) => [f.resource.id, f.error])).toEqual([['img-7', denied.message]]);
-    expect(report.removed).toHaveLength(8);
+    expect(report.removed).toHaveLength(9);
     expect(ec2.commandCalls(DeleteSnapshotCommand).map((c) => c.args[0].input.SnapshotId)).toEqual([
       'snap-img-3',
     ]);

@@ -2,16 +2,17 @@
  * The scheduled sweeper's ports on AWS (lambdas/core/sweeper/sweep.ts), one inventory of everything
  * runs leave: EC2 services' test environments, AMIs and bakes' builder instances (ec2Sweep.ts),
  * Lambda services' test aliases and function versions (lambdaSweep.ts), canaries left in lasting
- * environments (canarySweep.ts), and bot schedules whose test environment is gone
- * (botScheduleSweep.ts). Which runs are running comes from the build table and Step Functions
- * (ec2Sweep.ts runningRuns); what they baked is kept: their AMIs by version tag, and every function
- * version of their service published since the oldest of them was allocated (versions carry no
- * tags); so are the builders of the commits they release.
+ * environments (canarySweep.ts), and bot schedules and alarms whose test environment is gone
+ * (botScheduleSweep.ts, alarmSweep.ts). Which runs are running comes from the build table and Step
+ * Functions (ec2Sweep.ts runningRuns); what they baked is kept: their AMIs by version tag, and every
+ * function version of their service published since the oldest of them was allocated (versions carry
+ * no tags); so are the builders of the commits they release.
  */
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { SweepError } from '../../../core/sweeper/errors.ts';
 import type { SweepableResource, SweepPorts } from '../../../core/sweeper/sweep.ts';
 import { environmentId } from '../../../core/target/naming.ts';
+import { type AlarmSweepDeps, orphanedRunAlarms } from './alarmSweep.ts';
 import { type BotScheduleSweepDeps, orphanedBotSchedules } from './botScheduleSweep.ts';
 import { type CanarySweepDeps, lastingCanaries } from './canarySweep.ts';
 import { type Ec2SweepDeps, ec2SweepResources, type RunningRunsDeps, runningRuns } from './ec2Sweep.ts';
@@ -28,6 +29,8 @@ export interface AwsSweepPortsDeps extends Ec2SweepDeps, RunningRunsDeps {
   readonly canaries: Omit<CanarySweepDeps, 'services'>;
   /** The per-run bot schedules' client and group. */
   readonly botSchedules: Omit<BotScheduleSweepDeps, 'services'>;
+  /** The per-run alarms' client. */
+  readonly runAlarms: Omit<AlarmSweepDeps, 'services'>;
   /**
    * What the destroy task removes before a run's test environment itself: its bot schedules and
    * alarms (a Lambda test alias's, by its environment id).
@@ -41,6 +44,7 @@ export function awsSweepPorts(deps: AwsSweepPortsDeps): SweepPorts {
   const ec2 = ec2SweepResources(deps);
   const canaries = lastingCanaries({ ...deps.canaries, services: deps.services });
   const schedules = orphanedBotSchedules({ ...deps.botSchedules, services: deps.services });
+  const alarms = orphanedRunAlarms({ ...deps.runAlarms, services: deps.services });
   const lambdaInventory = deps.lambda
     ? lambdaSweepInventory(deps.lambda.client, deps.lambda.services)
     : async () => [];
@@ -49,7 +53,7 @@ export function awsSweepPorts(deps: AwsSweepPortsDeps): SweepPorts {
   return {
     async inventory() {
       const environments = [...(await ec2.inventory()), ...(await lambdaInventory())];
-      // A test environment's or alias's own bot schedules are removed with it or kept with it.
+      // A test environment's or alias's own bot schedules and alarms go with it or stay with it.
       const present = new Set(
         environments.flatMap((r) =>
           (r.kind === 'environment' || r.kind === 'alias') && r.environment && r.runKey
@@ -61,6 +65,7 @@ export function awsSweepPorts(deps: AwsSweepPortsDeps): SweepPorts {
         ...environments,
         ...(await canaries.inventory()),
         ...(await schedules.inventory(present)),
+        ...(await alarms.inventory(present)),
       ];
       return [...inventoried];
     },
@@ -78,6 +83,8 @@ export function awsSweepPorts(deps: AwsSweepPortsDeps): SweepPorts {
           return canaries.remove(resource);
         case 'schedule':
           return schedules.remove(resource);
+        case 'alarm':
+          return alarms.remove(resource);
         case 'alias':
         case 'functionVersion': {
           if (removeFromLambda === undefined)
