@@ -105,8 +105,9 @@ describe('the scheduled sweeper on the twin', () => {
     // Prepare
     twin = await startTwin({ stacks });
     const t = twin;
-    const { ended, kept, qaCanary, schedules, builders } = await seedLeftovers(t);
+    const { ended, kept, qaCanary, schedules, alarms, builders } = await seedLeftovers(t);
     const fn = t.lambdaService.functions.get('orders-fn');
+    const lastingAlarms = [...t.cloudWatch.alarms.keys()].filter((n) => !n.startsWith('vouch.orders.test-'));
 
     // Act
     const report = await runSweeper(t);
@@ -150,6 +151,12 @@ describe('the scheduled sweeper on the twin', () => {
       runningBuilder: live(builders.running),
       runBots,
     }).toEqual({ endedBuilder: false, runningBuilder: true, runBots: [schedules.kept] });
+    // Of orders' per-run alarms, likewise only the running run's stay; the lasting environments'
+    // (the service stacks') are untouched.
+    expect({
+      runAlarms: [...t.cloudWatch.alarms.keys()].filter((n) => n.startsWith('vouch.orders.test-')).sort(),
+      lasting: [...t.cloudWatch.alarms.keys()].filter((n) => !n.startsWith('vouch.orders.test-')),
+    }).toEqual({ runAlarms: [...alarms.kept].sort(), lasting: lastingAlarms });
     // The stopped canary in qa rolled back: no traffic, its instance retired; the baseline serves.
     expect(qaWeights(t)).toEqual({ baseline: 100, canary: 0 });
     expect(live(qaCanary)).toBe(false);
@@ -183,13 +190,22 @@ describe('the scheduled sweeper on the twin', () => {
     // Recorded per service, as `vouch history <service> --swept` prints it.
     const orders = sweepLines(await t.builds.listSweeps('orders')).join('\n');
     const ordersFn = sweepLines(await t.builds.listSweeps('orders-fn')).join('\n');
-    for (const line of [ended.id, 'canary', 'image-3', 'image-4', builders.ended, schedules.orphan])
+    for (const line of [
+      ended.id,
+      'canary',
+      'image-3',
+      'image-4',
+      builders.ended,
+      schedules.orphan,
+      ...alarms.orphan,
+    ])
       expect(orders).toContain(line);
     for (const line of [`orders-fn:test-${runKeyOf(FN_ENDED)}`, 'orders-fn.qa', 'orders-fn:2', 'orders-fn:4'])
       expect(ordersFn).toContain(line);
-    // orders: its test environment, its qa canary, two AMIs, a builder, an orphaned bot schedule;
-    // orders-fn: its alias, its qa canary, three versions.
-    expect(report.removed).toHaveLength(6 + 5);
+    // orders: its test environment, its qa canary, two AMIs, a builder, an orphaned bot schedule and
+    // the orphaned alarms (one a signal); orders-fn: its alias, its qa canary, three versions.
+    expect(alarms.orphan.length).toBeGreaterThan(0);
+    expect(report.removed).toHaveLength(6 + alarms.orphan.length + 5);
   }, 120_000);
 
   it('without ec2:DeregisterImage the images stay, each removal failed AccessDenied and recorded', async () => {

@@ -2,14 +2,15 @@
  * CloudWatch on the twin: a datapoint store fed by PutMetricData and by the embedded metric format
  * (EMF) lines a Lambda prints (as CloudWatch Logs extracts them), GetMetricData over it for MetricStat
  * queries, and the templates' AWS::CloudWatch::Alarm resources with those PutMetricAlarm creates (a
- * run's own alarms; DeleteAlarms removes them) for DescribeAlarms and DescribeAlarmHistory (state
- * INSUFFICIENT_DATA until a transition is recorded). The alarms are evaluated on the store with
+ * run's own alarms, with their tags; DeleteAlarms removes them) for DescribeAlarms (by name prefix,
+ * paged), ListTagsForResource and DescribeAlarmHistory (state INSUFFICIENT_DATA until a transition is
+ * recorded). The alarms are evaluated on the store with
  * CloudWatch's semantics (lambdas/core/evidence/alarmEvaluator.ts, the local platform's evaluator)
  * once a minute of twin time; each state change is recorded in the alarm's history and sent, as
  * CloudWatch sends it, to EventBridge (`onStateChange`).
  */
 import { randomUUID } from 'node:crypto';
-import { ResourceNotFound } from '@aws-sdk/client-cloudwatch';
+import { ResourceNotFound, ResourceNotFoundException } from '@aws-sdk/client-cloudwatch';
 import {
   type AlarmState,
   type ComparisonOperator,
@@ -35,13 +36,21 @@ interface Datum {
 
 export interface TwinAlarm {
   readonly name: string;
+  /** Its configuration as put (PutMetricAlarm's input, or the template's properties), without Tags. */
   readonly properties: Record<string, unknown>;
+  /** Kept apart: DescribeAlarms does not return them, ListTagsForResource does. */
+  readonly tags: readonly { Key: string; Value: string }[];
+  /** When its configuration was last put (DescribeAlarms' AlarmConfigurationUpdatedTimestamp). */
+  configuredAt: number;
   state: 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
   readonly history: { at: number; data: string; summary: string }[];
 }
 
 const alarmArn = (name: string) =>
   `arn:${TWIN_PARTITION}:cloudwatch:${TWIN_REGION}:${TWIN_ACCOUNT}:alarm:${name}`;
+/** DescribeAlarms: "MaxRecords ... Valid Range: Minimum value of 1. Maximum value of 100." (default 50). */
+const DESCRIBE_ALARMS_PAGE = { default: 50, max: 100 };
+type TagList = { Key: string; Value: string }[];
 const dimensionKey = (dims: readonly { Name?: string; Value?: string }[] | undefined) =>
   (dims ?? [])
     .map((d) => `${d.Name}=${d.Value}`)
@@ -117,9 +126,19 @@ export class TwinCloudWatch {
 
   constructor(templates: DeployedTemplates) {
     for (const { stackName, resource } of templates.resourcesOfType('AWS::CloudWatch::Alarm')) {
-      const properties = templates.resolve(stackName, resource.Properties) as Record<string, unknown>;
+      const { Tags, ...properties } = templates.resolve(stackName, resource.Properties) as Record<
+        string,
+        unknown
+      >;
       const name = String(properties.AlarmName);
-      this.alarms.set(name, { name, properties, state: 'INSUFFICIENT_DATA', history: [] });
+      this.alarms.set(name, {
+        name,
+        properties,
+        tags: (Tags as TagList | undefined) ?? [],
+        configuredAt: Date.now(),
+        state: 'INSUFFICIENT_DATA',
+        history: [],
+      });
     }
   }
 
@@ -361,6 +380,8 @@ export class TwinCloudWatch {
                 : []),
             ];
           }
+          case 'ListTagsForResource':
+            return [{ action: 'cloudwatch:ListTagsForResource', resource: String(input.ResourceARN) }];
           case 'DeleteAlarms':
             return ((input.AlarmNames as string[] | undefined) ?? []).map((name) => ({
               action: 'cloudwatch:DeleteAlarms',
@@ -406,16 +427,34 @@ export class TwinCloudWatch {
           case 'DescribeAlarms': {
             const prefix = String(input.AlarmNamePrefix ?? '');
             const names = input.AlarmNames as string[] | undefined;
-            const alarms = [...this.alarms.values()].filter((a) =>
-              names ? names.includes(a.name) : a.name.startsWith(prefix),
+            // Every alarm here is a metric alarm; AlarmTypes omitted means MetricAlarm only.
+            const types = (input.AlarmTypes as string[] | undefined) ?? ['MetricAlarm'];
+            if (!types.includes('MetricAlarm')) return { MetricAlarms: [], CompositeAlarms: [] };
+            const alarms = [...this.alarms.values()]
+              .filter((a) => (names ? names.includes(a.name) : a.name.startsWith(prefix)))
+              .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+            // Paged by MaxRecords; the twin's NextToken is the offset of the next page.
+            const size = Math.min(
+              Number(input.MaxRecords ?? DESCRIBE_ALARMS_PAGE.default),
+              DESCRIBE_ALARMS_PAGE.max,
             );
+            const from = Number(input.NextToken ?? 0);
+            const next = from + size < alarms.length ? { NextToken: String(from + size) } : {};
             return {
-              MetricAlarms: alarms.map((a) => ({
+              MetricAlarms: alarms.slice(from, from + size).map((a) => ({
                 ...a.properties,
                 AlarmArn: alarmArn(a.name),
+                AlarmConfigurationUpdatedTimestamp: new Date(a.configuredAt),
                 StateValue: a.state,
               })),
+              ...next,
             };
+          }
+          case 'ListTagsForResource': {
+            const arn = String(input.ResourceARN);
+            const alarm = [...this.alarms.values()].find((a) => alarmArn(a.name) === arn);
+            if (!alarm) throw new ResourceNotFoundException({ message: `${arn} not found`, $metadata: {} });
+            return { Tags: alarm.tags.map((t) => ({ ...t })) };
           }
           case 'DescribeAlarmHistory': {
             const alarm = this.alarms.get(String(input.AlarmName));
@@ -434,12 +473,17 @@ export class TwinCloudWatch {
             };
           }
           case 'PutMetricAlarm': {
-            // Created or replaced, as CloudWatch does; a new alarm starts INSUFFICIENT_DATA.
+            // Created or replaced, as CloudWatch does; a new alarm starts INSUFFICIENT_DATA. "If you are
+            // using this operation to update an existing alarm, any tags you specify in this parameter
+            // are ignored" (PutMetricAlarm, Tags).
+            const { Tags, ...properties } = input;
             const name = String(input.AlarmName);
             const before = this.alarms.get(name);
             this.alarms.set(name, {
               name,
-              properties: { ...input },
+              properties,
+              tags: before?.tags ?? (Tags as TagList | undefined) ?? [],
+              configuredAt: Date.now(),
               state: before?.state ?? 'INSUFFICIENT_DATA',
               history: before?.history ?? [],
             });

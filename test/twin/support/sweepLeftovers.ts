@@ -1,18 +1,20 @@
 /**
  * What interrupted runs leave, seeded straight into the twin's fakes (no release runs): an EC2 test
- * environment with its instance, target groups, rule and bot schedule; AMIs with their snapshots; a
- * bake's builder instance; a bot schedule whose test environment is gone; a Lambda test alias with
- * its URL; function versions; canaries in qa that stopped runs left under their locks; beside a
- * running run's own of each. For the scheduled sweeper's test (reconcileBuilder.test.ts).
+ * environment with its instance, target groups, rule, bot schedule and alarms; AMIs with their
+ * snapshots; a bake's builder instance; a bot schedule and alarms whose test environment is gone; a
+ * Lambda test alias with its URL; function versions; canaries in qa that stopped runs left under
+ * their locks; beside a running run's own of each. For the scheduled sweeper's test (reconcileBuilder.test.ts).
  */
+import { putMetricAlarmInput } from '../../../lambdas/adapters/aws/evidence/runAlarms.ts';
 import { runBotSchedulePrefix } from '../../../lambdas/adapters/aws/evidence/runBotSchedules.ts';
 import { executionArnOf } from '../../../lambdas/adapters/aws/reconcile/deployedReconcile.ts';
 import {
   ephemeralHost,
   ephemeralTargetGroupNames,
 } from '../../../lambdas/adapters/aws/target/Ec2DeployTarget.ts';
+import { alarmDefinitions } from '../../../lambdas/core/evidence/alarms.ts';
 import { plannedBots } from '../../../lambdas/core/evidence/botSchedulePlan.ts';
-import { BotsSpecSchema } from '../../../lambdas/core/evidence/spec.ts';
+import { AlarmsSpecSchema, BotsSpecSchema } from '../../../lambdas/core/evidence/spec.ts';
 import type { SweepReport } from '../../../lambdas/core/sweeper/sweep.ts';
 import { environmentId, evidenceEnvironment, runKeyOf } from '../../../lambdas/core/target/naming.ts';
 import type { TwinExecution } from '../../../lambdas/twin/stepFunctions.ts';
@@ -29,7 +31,7 @@ export const ENDED = 'twin-sweep-ended';
 export const RUNNING = 'twin-sweep-running';
 export const FN_ENDED = 'twin-sweep-fn-ended';
 export const FN_RUNNING = 'twin-sweep-fn-running';
-/** A run of orders that ended after its test environment was removed, but not its bot schedule. */
+/** A run of orders that ended after its test environment was removed, but not its bot schedule and alarms. */
 export const GONE = 'twin-sweep-gone';
 const ENDED_COMMIT = '1'.repeat(40);
 const RUNNING_COMMIT = '2'.repeat(40);
@@ -160,6 +162,34 @@ async function seedBotSchedule(
   return schedule;
 }
 
+/**
+ * A run's alarms as provision's cloudWatchRunAlarms puts them (the default alarms section): named by
+ * its evidence key, tagged with its cost tags, environment and environment id; put at `configuredAt`.
+ */
+async function seedRunAlarms(
+  t: Twin,
+  service: string,
+  name: string,
+  runKey: string,
+  configuredAt: number,
+): Promise<string[]> {
+  const tags = { ...COST, environment: name, 'vouch:environment-id': environmentId(service, name, runKey) };
+  const definitions = alarmDefinitions(
+    AlarmsSpecSchema.parse({}),
+    service,
+    evidenceEnvironment(name, runKey),
+  );
+  for (const d of definitions) {
+    await t.cloudWatch
+      .fake()
+      .handle('PutMetricAlarm', { ...putMetricAlarmInput(d, tags) }, { command: {}, client: {} });
+    const alarm = t.cloudWatch.alarms.get(d.name);
+    if (!alarm) throw new Error(`the twin did not keep alarm ${d.name}`);
+    alarm.configuredAt = configuredAt;
+  }
+  return definitions.map((d) => d.name);
+}
+
 /** A builder bake launched for `commit` of orders (Ec2DeployTarget.startBuilder's tags), still up. */
 function seedBuilder(t: Twin, commit: string, launchedAt: number): string {
   const id = `i-0build${t.ec2.instances.size.toString(16).padStart(10, '0')}`;
@@ -242,6 +272,13 @@ export async function seedLeftovers(t: Twin) {
     kept: await seedBotSchedule(t, 'orders', 'test', runKeyOf(RUNNING), old),
     orphan: await seedBotSchedule(t, 'orders', 'test', runKeyOf(GONE), old),
   };
+  // Their alarms likewise (the ended environment's go with it), and the alarms of the run whose
+  // environment was removed without them.
+  const alarms = {
+    ended: await seedRunAlarms(t, 'orders', 'test', runKeyOf(ENDED), old),
+    kept: await seedRunAlarms(t, 'orders', 'test', runKeyOf(RUNNING), old),
+    orphan: await seedRunAlarms(t, 'orders', 'test', runKeyOf(GONE), old),
+  };
   // Builders: the ended run was stopped during its bake; the running run bakes the same way now.
   const builders = { ended: seedBuilder(t, ENDED_COMMIT, old), running: seedBuilder(t, RUNNING_COMMIT, old) };
   // qa: its baseline on image-2; a canary on image-9 at 20 %, left by the ended run that holds the lock.
@@ -309,7 +346,7 @@ export async function seedLeftovers(t: Twin) {
       authType: 'AWS_IAM',
     });
   }
-  return { ended, kept, qaCanary, schedules, builders };
+  return { ended, kept, qaCanary, schedules, alarms, builders };
 }
 
 export async function runSweeper(t: Twin): Promise<SweepReport> {
