@@ -6,7 +6,7 @@
  *
  * Two rules, decided here as pure data over ports (an inventory of tagged resources, the runs that
  * are running), so the local platform and the scheduled Lambda sweep the same way:
- * - a per-run resource (test environment, instance, target group, alias, schedule, window: it
+ * - a per-run resource (test environment, instance, target group, alias, schedule, alarm, window: it
  *   carries its run's key; a lasting environment's canary: its lock holder's) is removed once its
  *   run is not running, unless it is younger than the grace period (a run that has just started
  *   may not be readable as running yet); a bake's builder carries its commit instead, and is removed

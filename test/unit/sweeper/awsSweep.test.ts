@@ -1,7 +1,7 @@
 // The scheduled sweeper's ports on AWS (awsSweep.ts), over mocked SDK clients: one inventory of EC2
-// test environments and AMIs, Lambda test aliases and versions and lasting environments' canaries;
-// running runs from the build table and DescribeExecution; each kind removed its own way, a test
-// alias after its bots and alarms. The decisions are the core's (sweep.ts), checked here end to end.
+// test environments, AMIs and builders, Lambda test aliases and versions, lasting environments'
+// canaries, and bot schedules and alarms whose environment is gone; running runs from the build
+// table and DescribeExecution; each kind removed its own way, a test alias after its bots and alarms. The decisions are the core's (sweep.ts), checked here end to end.
 import {
   CloudWatchClient,
   DeleteAlarmsCommand,

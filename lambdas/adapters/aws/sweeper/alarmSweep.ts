@@ -58,17 +58,18 @@ export function orphanedRunAlarms(deps: AlarmSweepDeps): {
       const presentPrefixes = [...present].map(runAlarmPrefix);
       // One environment name may begin another's (`test`, `test-eu`): an alarm is listed once.
       const listed = new Map<string, MetricAlarm>();
-      for (const s of deps.services)
-        for (const e of s.environments.filter((env) => env.ephemeral))
-          for await (const page of paginateDescribeAlarms(
-            { client: deps.cloudWatch },
-            {
-              AlarmNamePrefix: `${ALARM_NAME_PREFIX}${s.service}.${e.name}-`,
-              AlarmTypes: ['MetricAlarm'],
-            },
-          ))
-            for (const alarm of page.MetricAlarms ?? [])
-              if (alarm.AlarmName !== undefined) listed.set(alarm.AlarmName, alarm);
+      const prefixes = deps.services.flatMap((s) =>
+        s.environments.filter((e) => e.ephemeral).map((e) => `${ALARM_NAME_PREFIX}${s.service}.${e.name}-`),
+      );
+      for (const prefix of prefixes) {
+        for await (const page of paginateDescribeAlarms(
+          { client: deps.cloudWatch },
+          { AlarmNamePrefix: prefix, AlarmTypes: ['MetricAlarm'] },
+        )) {
+          for (const alarm of page.MetricAlarms ?? [])
+            if (alarm.AlarmName !== undefined) listed.set(alarm.AlarmName, alarm);
+        }
+      }
       const found: SweepableResource[] = [];
       for (const [name, alarm] of listed) {
         if (presentPrefixes.some((p) => name.startsWith(p))) continue;
