@@ -244,7 +244,21 @@ describe('CodeBuild on the twin', () => {
     expect(run?.status).toBe('SUCCEEDED');
     const calls = t.sdk.calls.filter((c) => c.function === 'codebuild:vouch-orders');
     expect(calls.filter((c) => c.command === 'SendTaskHeartbeat').length).toBeGreaterThan(0);
-    expect(calls.every((c) => c.outcome === 'ok')).toBe(true);
+    // Every call up to post_build's SendTaskSuccess was allowed and answered. The heartbeat loop runs
+    // until the container ends, so one heartbeat may land after the task closed: Step Functions answers
+    // it TaskTimedOut (SendTaskHeartbeat errors), the loop ends on it, and nothing else follows.
+    const success = calls.findIndex((c) => c.command === 'SendTaskSuccess');
+    expect(success).toBeGreaterThan(0);
+    expect(calls.slice(0, success + 1).filter((c) => c.outcome !== 'ok')).toEqual([]);
+    const lateHeartbeat = {
+      function: 'codebuild:vouch-orders',
+      service: 'states',
+      command: 'SendTaskHeartbeat',
+      outcome: 'TaskTimedOut',
+    };
+    expect([[], [lateHeartbeat]]).toContainEqual(calls.slice(success + 1));
+    // The loop's output goes nowhere: a late heartbeat leaves no error in the build's log.
+    expect(run?.log).not.toContain('TaskTimedOut');
     const dir = await t.s3.artifactDirectory(`s3://${ARTIFACT_BUCKET}/orders/${COMMIT}.tar.gz`);
     expect(readFileSync(join(dir, 'dist.txt'), 'utf8')).toBe('built\n');
     // The task token was never a variable of the build (it waits in the build table).

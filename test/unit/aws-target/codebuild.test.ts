@@ -406,4 +406,47 @@ describe('buildspec.vouch.yml', () => {
     expect(report).toContain('send-task-failure --task-token "$VOUCH_TASK_TOKEN"');
     expect(spec.phases.build?.commands.join('\n')).toContain('$VOUCH_TASK');
   });
+
+  it('beats until Step Functions answers TaskTimedOut (the task closed), then stops quietly', () => {
+    // Prepare: an `aws` that answers two heartbeats and then, as Step Functions answers a token whose
+    // task has closed (SendTaskHeartbeat, errors: TaskTimedOut), the CLI's service error, exit 254.
+    const root = mkdtempSync(join(tmpdir(), 'vouch-heartbeat-'));
+    const bin = join(root, 'bin');
+    const log = join(root, 'calls.log');
+    mkdirSync(bin);
+    writeFileSync(
+      join(bin, 'aws'),
+      [
+        '#!/bin/sh',
+        `echo "aws $*" >> '${log}'`,
+        `calls=$(wc -l < '${log}')`,
+        '[ "$calls" -le 2 ] && exit 0',
+        // A heartbeat after the TaskTimedOut: the loop did not stop. End it, so the test fails, not hangs.
+        '[ "$calls" -ge 4 ] && kill "$PPID"',
+        'echo "An error occurred (TaskTimedOut) when calling the SendTaskHeartbeat operation: Task Timed Out" >&2',
+        'exit 254',
+        '',
+      ].join('\n'),
+    );
+    chmodSync(join(bin, 'aws'), 0o755);
+    const loop = BUILDSPEC.phases.install?.commands.find((c) => c.includes('send-task-heartbeat')) ?? '';
+
+    // Act: the install command starts the loop in the background; `wait` holds the shell until it ends.
+    const result = spawnSync('sh', ['-c', `${loop}\nwait $!`], {
+      env: {
+        PATH: `${bin}:${process.env.PATH ?? ''}`,
+        VOUCH_TASK_TOKEN: TOKEN,
+        VOUCH_HEARTBEAT_INTERVAL_SECONDS: '0',
+      },
+      encoding: 'utf8',
+    });
+    const calls = readFileSync(log, 'utf8').trim().split('\n');
+    rmSync(root, { recursive: true, force: true });
+
+    // Assess: a heartbeat that lands after post_build's SendTaskSuccess neither fails the build nor
+    // writes to its log, and none follows it.
+    expect(result.status).toBe(0);
+    expect(result.stdout + result.stderr).toBe('');
+    expect(calls).toEqual(Array(3).fill(`aws stepfunctions send-task-heartbeat --task-token ${TOKEN}`));
+  });
 });
