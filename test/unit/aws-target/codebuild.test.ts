@@ -407,9 +407,13 @@ describe('buildspec.vouch.yml', () => {
     expect(spec.phases.build?.commands.join('\n')).toContain('$VOUCH_TASK');
   });
 
-  it('beats until Step Functions answers TaskTimedOut (the task closed), then stops quietly', () => {
-    // Prepare: an `aws` that answers two heartbeats and then, as Step Functions answers a token whose
-    // task has closed (SendTaskHeartbeat, errors: TaskTimedOut), the CLI's service error, exit 254.
+  /**
+   * Runs the buildspec's heartbeat loop against a fake `aws` that answers the n-th call with
+   * `answers[n]` (exit 0 when it is ''; else the CLI's service error, exit 254, with that text), and
+   * returns the loop's exit, output and the calls it made. A call past the answers ends the loop's
+   * shell, so a loop that does not stop fails the test instead of hanging it.
+   */
+  function beat(answers: readonly string[]) {
     const root = mkdtempSync(join(tmpdir(), 'vouch-heartbeat-'));
     const bin = join(root, 'bin');
     const log = join(root, 'calls.log');
@@ -420,18 +424,19 @@ describe('buildspec.vouch.yml', () => {
         '#!/bin/sh',
         `echo "aws $*" >> '${log}'`,
         `calls=$(wc -l < '${log}')`,
-        '[ "$calls" -le 2 ] && exit 0',
-        // A heartbeat after the TaskTimedOut: the loop did not stop. End it, so the test fails, not hangs.
-        '[ "$calls" -ge 4 ] && kill "$PPID"',
-        'echo "An error occurred (TaskTimedOut) when calling the SendTaskHeartbeat operation: Task Timed Out" >&2',
-        'exit 254',
+        `[ "$calls" -gt ${answers.length} ] && kill "$PPID"`,
+        'case "$calls" in',
+        ...answers.map((text, i) =>
+          text === '' ? `  ${i + 1}) exit 0 ;;` : `  ${i + 1}) echo "${text}" >&2; exit 254 ;;`,
+        ),
+        'esac',
         '',
       ].join('\n'),
     );
     chmodSync(join(bin, 'aws'), 0o755);
     const loop = BUILDSPEC.phases.install?.commands.find((c) => c.includes('send-task-heartbeat')) ?? '';
 
-    // Act: the install command starts the loop in the background; `wait` holds the shell until it ends.
+    // The install command starts the loop in the background; `wait` holds the shell until it ends.
     const result = spawnSync('sh', ['-c', `${loop}\nwait $!`], {
       env: {
         PATH: `${bin}:${process.env.PATH ?? ''}`,
@@ -439,14 +444,48 @@ describe('buildspec.vouch.yml', () => {
         VOUCH_HEARTBEAT_INTERVAL_SECONDS: '0',
       },
       encoding: 'utf8',
+      timeout: 30_000,
     });
     const calls = readFileSync(log, 'utf8').trim().split('\n');
     rmSync(root, { recursive: true, force: true });
+    return { status: result.status, output: result.stdout + result.stderr, calls };
+  }
+  const HEARTBEAT = `aws stepfunctions send-task-heartbeat --task-token ${TOKEN}`;
+  const error = (code: string) =>
+    `An error occurred (${code}) when calling the SendTaskHeartbeat operation: ${code}`;
+
+  it('beats until Step Functions answers TaskTimedOut (the task closed), then stops quietly', () => {
+    // Act: two heartbeats answered, then the answer Step Functions gives a token whose task has closed.
+    const run = beat(['', '', error('TaskTimedOut')]);
 
     // Assess: a heartbeat that lands after post_build's SendTaskSuccess neither fails the build nor
     // writes to its log, and none follows it.
-    expect(result.status).toBe(0);
-    expect(result.stdout + result.stderr).toBe('');
-    expect(calls).toEqual(Array(3).fill(`aws stepfunctions send-task-heartbeat --task-token ${TOKEN}`));
+    expect(run.status).toBe(0);
+    expect(run.output).toBe('');
+    expect(run.calls).toEqual(Array(3).fill(HEARTBEAT));
+  });
+
+  it.each(['InvalidToken', 'TaskDoesNotExist'])('stops quietly on %s too (the task is gone)', (code) => {
+    const run = beat(['', error(code)]);
+    expect({ status: run.status, output: run.output, calls: run.calls.length }).toEqual({
+      status: 0,
+      output: '',
+      calls: 2,
+    });
+  });
+
+  it('keeps beating through a throttling or network error, which passes', () => {
+    // Act: throttled past the CLI's retries, then the endpoint unreachable, then answered, then closed.
+    const run = beat([
+      error('ThrottlingException'),
+      'Could not connect to the endpoint URL: "https://states.eu-west-1.amazonaws.com/"',
+      '',
+      error('TaskTimedOut'),
+    ]);
+
+    // Assess: the two passing errors did not stop the heartbeats; the closed task did.
+    expect(run.status).toBe(0);
+    expect(run.output).toBe('');
+    expect(run.calls).toEqual(Array(4).fill(HEARTBEAT));
   });
 });
