@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { AWS_OPTIONS, controlOnAws } from './aws.ts';
 import { statusOnAws } from './awsReads.ts';
+import { abortHelp, promoteHelp, rollbackHelp, statusHelp } from './commandHelp.ts';
 import { findPlatformFile } from './platformFile.ts';
 import type { CliCommand, CliContext } from './types.ts';
 
@@ -84,10 +85,7 @@ const oneService = (argv: string[], usage: string, ctx: CliContext, extra = 0) =
 };
 
 export const statusCommand: CliCommand = {
-  name: 'status',
-  summary: 'what runs where, the runs in progress and the open windows of a service',
-  usage:
-    'vouch status [service] [--json] [--aws [--stack Vouch]]\n\nAsks the running local platform (npm start); with --aws, reads the deployed build table (what runs where and the runs in progress, one Query per read).\nExit codes: 0 ok, 1 no platform (or the table could not be read), 2 bad usage, no stack or an unknown service.',
+  ...statusHelp,
   async run(argv, ctx) {
     let parsed: ReturnType<typeof parseControl>;
     try {
@@ -131,10 +129,7 @@ export const statusCommand: CliCommand = {
 };
 
 export const promoteCommand: CliCommand = {
-  name: 'promote',
-  summary: 'close the open verification window now (skip the rest of the wait; the evidence still decides)',
-  usage:
-    'vouch promote <service> [--environment E] [--json] [--aws [--stack Vouch]]\n\nThe verdict uses the evidence gathered so far: too few bot samples still fails it.\nExit codes: 0 closed, 1 no open window, 2 an unknown service or environment.',
+  ...promoteHelp,
   async run(argv, ctx) {
     const { values, positionals } = parseControl(argv);
     if (positionals.length !== 1) {
@@ -162,10 +157,7 @@ export const promoteCommand: CliCommand = {
 };
 
 export const abortCommand: CliCommand = {
-  name: 'abort',
-  summary: "stop a service's runs: they fail at their window, roll back and clean up",
-  usage:
-    'vouch abort <service> [--json] [--aws [--stack Vouch]]\n\nExit codes: 0 aborted, 1 no run in progress, 2 an unknown service.',
+  ...abortHelp,
   async run(argv, ctx) {
     const args = oneService(argv, this.usage, ctx);
     if (!args) return 2;
@@ -185,10 +177,7 @@ export const abortCommand: CliCommand = {
 };
 
 export const rollbackCommand: CliCommand = {
-  name: 'rollback',
-  summary: "fast-track: take all traffic off an environment's canary at once",
-  usage:
-    'vouch rollback <service> <environment> [--json] [--aws [--stack Vouch]]\n\nExit codes: 0 rolled back, 1 no canary was running, 2 an unknown service or environment.',
+  ...rollbackHelp,
   async run(argv, ctx) {
     const args = oneService(argv, this.usage, ctx, 1);
     if (!args) return 2;
@@ -201,5 +190,3 @@ export const rollbackCommand: CliCommand = {
     );
   },
 };
-
-export const controlCommands: CliCommand[] = [statusCommand, promoteCommand, abortCommand, rollbackCommand];
