@@ -4,8 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { AWS_OPTIONS, controlOnAws } from './aws.ts';
-import { statusOnAws } from './awsReads.ts';
+import type { ControlPath } from '../../lambdas/adapters/dashboard/source.ts';
+import { AWS_OPTIONS, type AwsFlags } from './awsFlags.ts';
 import { abortHelp, promoteHelp, rollbackHelp, statusHelp } from './commandHelp.ts';
 import { findPlatformFile } from './platformFile.ts';
 import type { CliCommand, CliContext } from './types.ts';
@@ -75,6 +75,16 @@ function parseControl(argv: string[]) {
   });
 }
 
+/** A control action on the deployed platform; the AWS SDK loads only then (the local path calls the API). */
+async function onAws(
+  ctx: CliContext,
+  flags: AwsFlags,
+  action: (control: ControlPath) => Promise<unknown>,
+): Promise<number> {
+  const { controlOnAws } = await import('./aws.ts');
+  return controlOnAws(ctx, flags, action);
+}
+
 const oneService = (argv: string[], usage: string, ctx: CliContext, extra = 0) => {
   const { values, positionals } = parseControl(argv);
   if (positionals.length !== 1 + extra) {
@@ -100,7 +110,10 @@ export const statusCommand: CliCommand = {
       return 2;
     }
     const service = positionals[0];
-    if (values.aws) return statusOnAws(ctx, values, { service, json: values.json });
+    if (values.aws) {
+      const { statusOnAws } = await import('./awsReads.ts'); // the AWS SDK, loaded only for --aws
+      return statusOnAws(ctx, values, { service, json: values.json });
+    }
     const result = await call(ctx, `/api/status${service ? `?service=${encodeURIComponent(service)}` : ''}`);
     if (!result || result.status >= 400 || values.json) return report(ctx, result, true, () => []);
     const status = result.json as {
@@ -137,8 +150,7 @@ export const promoteCommand: CliCommand = {
       return 2;
     }
     const service = positionals[0];
-    if (values.aws)
-      return controlOnAws(ctx, values, (c) => c.promote(positionals[0] as string, values.environment));
+    if (values.aws) return onAws(ctx, values, (c) => c.promote(positionals[0] as string, values.environment));
     return report(
       ctx,
       await call(ctx, '/api/promote', {
@@ -161,7 +173,7 @@ export const abortCommand: CliCommand = {
   async run(argv, ctx) {
     const args = oneService(argv, this.usage, ctx);
     if (!args) return 2;
-    if (args.aws) return controlOnAws(ctx, args.aws, (c) => c.abort(args[0] as string));
+    if (args.aws) return onAws(ctx, args.aws, (c) => c.abort(args[0] as string));
     return report(
       ctx,
       await call(ctx, '/api/abort', { service: args[0] }),
@@ -181,7 +193,7 @@ export const rollbackCommand: CliCommand = {
   async run(argv, ctx) {
     const args = oneService(argv, this.usage, ctx, 1);
     if (!args) return 2;
-    if (args.aws) return controlOnAws(ctx, args.aws, (c) => c.rollback(args[0] as string, args[1] as string));
+    if (args.aws) return onAws(ctx, args.aws, (c) => c.rollback(args[0] as string, args[1] as string));
     return report(
       ctx,
       await call(ctx, '/api/rollback', { service: args[0], environment: args[1] }),

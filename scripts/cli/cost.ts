@@ -2,8 +2,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readResourceJournal } from '../../lambdas/adapters/local/target/resourceJournal.ts';
 import { estimateLocalCost, renderCostTable } from '../../lambdas/core/cost/localEstimate.ts';
-import { AWS_OPTIONS, type AwsFlags } from './aws.ts';
-import { costOnAws } from './awsReads.ts';
+import { AWS_OPTIONS, type AwsFlags } from './awsFlags.ts';
 import { costHelp, DEFAULT_COST_DAYS, DEFAULT_RESOURCE_JOURNAL } from './commandHelp.ts';
 import { findPlatformDir, NO_PLATFORM_HERE } from './platformFile.ts';
 import type { CliCommand } from './types.ts';
@@ -46,6 +45,7 @@ export const costCommand: CliCommand = {
         );
         return 2;
       }
+      const { costOnAws } = await import('./awsReads.ts'); // the AWS SDK, loaded only for --aws
       return costOnAws(ctx, values, { team: values.team, days });
     }
     const explicit = values.journal ?? ctx.env.VOUCH_RESOURCE_JOURNAL;

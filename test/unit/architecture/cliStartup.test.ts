@@ -4,7 +4,8 @@
  * TypeScript transform erases them), reach no npm package and no module that runs a command. A
  * command's module is loaded by a dynamic import when that command runs. Loading them all at start
  * (the AWS SDK clients, dynalite, zod, the ASL validator) took each `vouch` process 1.5 s of CPU
- * before it did anything.
+ * before it did anything. Likewise the commands whose local path needs no AWS SDK client load it
+ * only for --aws.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
@@ -55,4 +56,12 @@ describe('the vouch command line starts light', () => {
       'scripts/vouch.ts',
     ]);
   });
+
+  it.each(['scripts/cli/control.ts', 'scripts/cli/cost.ts'])(
+    '%s loads the AWS SDK only for --aws (its local path calls the platform or reads a file)',
+    (module) => {
+      const { packages } = staticClosure(resolve(root, module));
+      expect(packages.filter((name) => name.startsWith('@aws-sdk/'))).toEqual([]);
+    },
+  );
 });
