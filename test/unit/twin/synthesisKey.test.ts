@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -15,6 +15,7 @@ describe('the twin tests’ shared synthesis: its key (synthesisCache.ts)', () =
 
     // Act
     const keys = ['copy.yml', 'edited.yml'].map((f) => synthesisKey(join(dir, f)));
+    rmSync(dir, { recursive: true });
 
     // Assess
     expect(keys[0]).toBe(synthesisKey(example));
