@@ -1,26 +1,55 @@
 // The `vouch` command line: one entry, one subcommand per area of the product.
 import '../lambdas/adapters/local/polyfills.ts';
-import { buildCommands } from './cli/builds.ts';
-import { controlCommands } from './cli/control.ts';
-import { costCommand } from './cli/cost.ts';
-import { dashboardCommand } from './cli/dashboard.ts';
-import { judgeCommand } from './cli/judge.ts';
-import { runCommand, validateCommand } from './cli/pipe.ts';
-import { showCommand } from './cli/show.ts';
-import { triggerCommand } from './cli/trigger.ts';
-import type { CliCommand, CliContext } from './cli/types.ts';
+import {
+  abortHelp,
+  costHelp,
+  dashboardHelp,
+  eventsHelp,
+  historyHelp,
+  judgeHelp,
+  promoteHelp,
+  rollbackHelp,
+  runHelp,
+  showHelp,
+  statusHelp,
+  triggerHelp,
+  validateHelp,
+  whereHelp,
+} from './cli/commandHelp.ts';
+import type { CliCommand, CliContext, CommandHelp } from './cli/types.ts';
 
-export const COMMANDS: readonly CliCommand[] = [
-  validateCommand,
-  showCommand,
-  runCommand,
-  triggerCommand,
-  ...controlCommands,
-  ...buildCommands,
-  costCommand,
-  judgeCommand,
-  dashboardCommand(),
+/** A command as the table knows it: its help, and how to load the module that runs it. */
+export interface CommandEntry {
+  readonly help: CommandHelp;
+  readonly load: () => Promise<CliCommand>;
+}
+
+/**
+ * Every command, listed by its help; a command's module loads only when it runs, so `vouch --help`,
+ * `vouch <command> --help` and each command start without every other command's dependencies (the
+ * AWS SDK clients, dynalite, the local platform, the ASL validator).
+ */
+export const COMMAND_ENTRIES: readonly CommandEntry[] = [
+  { help: validateHelp, load: async () => (await import('./cli/pipe.ts')).validateCommand },
+  { help: showHelp, load: async () => (await import('./cli/show.ts')).showCommand },
+  { help: runHelp, load: async () => (await import('./cli/pipe.ts')).runCommand },
+  { help: triggerHelp, load: async () => (await import('./cli/trigger.ts')).triggerCommand },
+  { help: statusHelp, load: async () => (await import('./cli/control.ts')).statusCommand },
+  { help: promoteHelp, load: async () => (await import('./cli/control.ts')).promoteCommand },
+  { help: abortHelp, load: async () => (await import('./cli/control.ts')).abortCommand },
+  { help: rollbackHelp, load: async () => (await import('./cli/control.ts')).rollbackCommand },
+  { help: historyHelp, load: async () => (await import('./cli/builds.ts')).historyCommand },
+  { help: eventsHelp, load: async () => (await import('./cli/builds.ts')).eventsCommand },
+  { help: whereHelp, load: async () => (await import('./cli/builds.ts')).whereCommand },
+  { help: costHelp, load: async () => (await import('./cli/cost.ts')).costCommand },
+  { help: judgeHelp, load: async () => (await import('./cli/judge.ts')).judgeCommand },
+  { help: dashboardHelp, load: async () => (await import('./cli/dashboard.ts')).dashboardCommand() },
 ];
+
+export const COMMANDS: readonly CliCommand[] = COMMAND_ENTRIES.map(({ help, load }) => ({
+  ...help,
+  run: async (argv, ctx) => (await load()).run(argv, ctx),
+}));
 
 export function usage(commands: readonly CliCommand[] = COMMANDS): string {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -50,11 +50,18 @@ export class TwinFaults {
   }
 
   /**
-   * The next `times` calls of `service` `command` hang for `ms` of twin time: a handler waiting on one
-   * runs past its function's Timeout (Lambda ends it, `Sandbox.Timedout`) when `ms` exceeds it.
+   * The next `times` calls of `service` `command` that `when` accepts (@default every call) hang for
+   * `ms` of twin time: a handler waiting on one runs past its function's Timeout (Lambda ends it,
+   * `Sandbox.Timedout`) when `ms` exceeds it.
    */
-  stall(service: string, command: string, ms: number, times = 1): void {
-    this.sdk.arm({ service, command, times, delayMs: ms });
+  stall(
+    service: string,
+    command: string,
+    ms: number,
+    times = 1,
+    when?: (input: Record<string, unknown>) => boolean,
+  ): void {
+    this.sdk.arm({ service, command, times, delayMs: ms, ...(when ? { when } : {}) });
   }
 
   /** The next `times` invocations of the function whose handler file is `entry` fail before it runs. */

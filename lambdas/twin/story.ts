@@ -12,7 +12,8 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { TAG } from '../adapters/aws/target/tags.ts';
-import type { RunInput } from '../core/pipeline/contract.ts';
+import type { JsonValue, RunConfig, RunInput } from '../core/pipeline/contract.ts';
+import { canarySpecOf } from '../core/pipeline/taskInputs.ts';
 import { parseRunSpec } from '../core/webhook/runSpec.ts';
 import { wallSleep } from './clock.ts';
 import { TwinSetupError, TwinTemplateError } from './errors.ts';
@@ -23,6 +24,7 @@ import type { SlackMessage } from './fakes/slack.ts';
 import type { InvocationRecord } from './lambdaRunner.ts';
 import type { ServedInvocation } from './serviceFunctions.ts';
 import { startTwin, TWIN_ROOT, type Twin } from './TwinPlatform.ts';
+import type { SynthesizedStack } from './template.ts';
 
 type ServiceRunSpec = ReturnType<typeof parseRunSpec>;
 
@@ -233,6 +235,15 @@ export interface StoryOptions {
   /** The twin's clock runs this many times faster than wall time. @default 15 */
   readonly timeScale?: number;
   /**
+   * Release 1's canary steps after the first last at most this long, in twin seconds. @default 60:
+   * release 1 is its environments' first release, so no step compares it with a baseline (the judge
+   * passes each on its window's alarms and bot evidence alone) and the spec's four periods for the
+   * judge would be waited for nothing. The first step keeps the spec's window: the deploy just switched
+   * the environment's bots on, they first fire a minute later, and its traffic alarm (no requests) must
+   * see them before the window ends (at 120 s prod's was still in ALARM). Later releases keep the spec.
+   */
+  readonly firstReleaseStepSeconds?: number;
+  /**
    * How long builders run, images take and instances boot, in twin time. @default STORY_EC2_TIMINGS:
    * shorter than AWS's (3 and 5 minutes and 20 s, the twin's defaults), which would be three quarters
    * of the story's time; the waiters' deadlines at AWS's timings are what test/twin runs.
@@ -242,6 +253,11 @@ export interface StoryOptions {
   readonly stallSeconds?: number;
   /** One line per event of the story (states, outcomes); @default nothing printed */
   readonly log?: (line: string) => void;
+  /**
+   * How the platform config (with the story's bot rates) becomes stacks: tests pass one that shares a
+   * synthesis between test files. @default synthesizeVouchApp, in startTwin
+   */
+  readonly synthesize?: (configFile: string) => Promise<readonly SynthesizedStack[]>;
   /** Reads the twin once the releases ended and their notifications arrived, before it stops (tests). */
   readonly inspect?: (twin: Twin) => Promise<void>;
 }
@@ -260,11 +276,15 @@ export const STORY_DEFAULTS = {
   releases: 3,
   botRateScale: 0.5,
   timeScale: 15,
+  firstReleaseStepSeconds: 60,
   stallSeconds: 60,
 } as const;
 
-/** The story's EC2 timings in twin time: a builder runs 30 s, an image takes 30 s, an instance boots in 10 s. */
-export const STORY_EC2_TIMINGS: Ec2Timings = { builderRunMs: 30_000, imageMs: 30_000, bootMs: 10_000 };
+/**
+ * The story's EC2 timings in twin time: a builder runs 10 s, an image takes 10 s, an instance boots in
+ * 10 s; bake then takes one poll of each of its waits (builder 10 s after boot, image 15 s: config.ts).
+ */
+export const STORY_EC2_TIMINGS: Ec2Timings = { builderRunMs: 10_000, imageMs: 10_000, bootMs: 10_000 };
 
 export interface ReleaseOutcome {
   readonly release: StoryRelease;
@@ -333,6 +353,20 @@ export function withBotRates(configFile: string, scale: number): string {
   return out;
 }
 
+/**
+ * The run config with the window of every canary step after the first at most `seconds` (a step with
+ * no window of its own, in the step or the spec, gets `seconds`); the first step as the spec has it.
+ */
+export function withLaterStepsAtMost(config: RunConfig, seconds: number): RunConfig {
+  const canary = config.canary;
+  if (canary === null || typeof canary !== 'object' || Array.isArray(canary)) return config;
+  const steps = canarySpecOf({ config }).steps.map((s, i): JsonValue => {
+    const windowSeconds = i === 0 ? s.windowSeconds : Math.min(s.windowSeconds ?? seconds, seconds);
+    return windowSeconds === undefined ? { traffic: s.traffic } : { traffic: s.traffic, windowSeconds };
+  });
+  return { ...config, canary: { ...canary, steps } };
+}
+
 /** A Lambda error's message from the cause Step Functions keeps (`{"errorType", "errorMessage", ...}`). */
 export function messageOf(cause: string | undefined): string {
   try {
@@ -363,6 +397,7 @@ export async function playStory(options: StoryOptions = {}): Promise<StoryResult
   const repo = `example-org/${spec.service}`;
   const twin = await startTwin({
     configFile,
+    ...(options.synthesize ? { stacks: await options.synthesize(configFile) } : {}),
     // CodeBuild clones the service's repository: its folder is the service's source.
     sources: { [repo]: o.serviceDir },
     commitSources: new Map(releases.map((r) => [r.commit, r.sources])),
@@ -434,7 +469,11 @@ export async function playStory(options: StoryOptions = {}): Promise<StoryResult
     const outcomes: ReleaseOutcome[] = [];
     for (const release of releases) {
       current = release.number;
-      const input = releaseInput(spec, release, repo);
+      const asSpec = releaseInput(spec, release, repo);
+      const input =
+        release.number === 1
+          ? { ...asSpec, config: withLaterStepsAtMost(asSpec.config, o.firstReleaseStepSeconds) }
+          : asSpec;
       const run = twin.stepFunctions.start(machine.arn, input.execution, input);
       log(
         `${elapsed()}  release ${release.number} of ${spec.service} (${release.commit.slice(0, 7)}, ${release.expected}) started on ${machine.name}`,

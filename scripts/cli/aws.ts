@@ -8,19 +8,8 @@ import {
   ControlUnavailableError,
 } from '../../lambdas/adapters/dashboard/errors.ts';
 import type { ControlPath } from '../../lambdas/adapters/dashboard/source.ts';
+import type { AwsFlags } from './awsFlags.ts';
 import type { CliContext } from './types.ts';
-
-export const AWS_OPTIONS = {
-  aws: { type: 'boolean', default: false },
-  stack: { type: 'string' },
-  outputs: { type: 'string' },
-} as const;
-
-export interface AwsFlags {
-  readonly aws?: boolean | undefined;
-  readonly stack?: string | undefined;
-  readonly outputs?: string | undefined;
-}
 
 /** Runs one control action on AWS; prints the outcome. 0 done, 1 refused or unreachable, 2 no stack. */
 export async function controlOnAws(
@@ -54,23 +43,6 @@ export async function controlOnAws(
     }
     throw error;
   }
-}
-
-/** Splits `--aws`, `--stack S`, `--outputs F` off a command's arguments (the rest parse as before). */
-export function takeAwsFlags(argv: string[]): { argv: string[]; aws?: AwsFlags } {
-  if (!argv.includes('--aws')) return { argv };
-  const rest: string[] = [];
-  const flags: { aws: boolean; stack?: string; outputs?: string } = { aws: true };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    if (arg === '--aws') continue;
-    if ((arg === '--stack' || arg === '--outputs') && argv[i + 1] !== undefined) {
-      flags[arg === '--stack' ? 'stack' : 'outputs'] = argv[++i] as string;
-      continue;
-    }
-    rest.push(arg);
-  }
-  return { argv: rest, aws: flags };
 }
 
 /** The deployed build table, read with the user's AWS credentials; undefined (after saying why) without a stack. */

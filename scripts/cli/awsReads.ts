@@ -8,7 +8,8 @@ import { readTeamCost } from '../../lambdas/adapters/dynamo/costRecords.ts';
 import { BuildDataError } from '../../lambdas/core/builds/errors.ts';
 import type { Build, EnvironmentState } from '../../lambdas/core/builds/model.ts';
 import { CostReadError } from '../../lambdas/core/cost/errors.ts';
-import { type AwsFlags, awsBuildTable } from './aws.ts';
+import { awsBuildTable } from './aws.ts';
+import type { AwsFlags } from './awsFlags.ts';
 import { formatTable } from './builds.ts';
 import type { CliContext } from './types.ts';
 

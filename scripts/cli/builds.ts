@@ -6,7 +6,9 @@ import type { LocalTable } from '../../lambdas/adapters/local/dynalite.ts';
 import { BuildDataError } from '../../lambdas/core/builds/errors.ts';
 import type { BuildEvent } from '../../lambdas/core/builds/model.ts';
 import type { ServiceSweepRecord } from '../../lambdas/core/sweeper/sweep.ts';
-import { type AwsFlags, awsBuildTable, takeAwsFlags } from './aws.ts';
+import { awsBuildTable } from './aws.ts';
+import { type AwsFlags, takeAwsFlags } from './awsFlags.ts';
+import { eventsHelp, historyHelp, whereHelp } from './commandHelp.ts';
 import { findPlatformDir, NO_PLATFORM_HERE } from './platformFile.ts';
 import type { CliCommand, CliContext } from './types.ts';
 
@@ -86,16 +88,7 @@ function flagsUnlessHelp(
 const short = (commit: string) => (commit ? commit.slice(0, 12) : '-');
 
 export const historyCommand: CliCommand = {
-  name: 'history',
-  summary: 'Builds of a service, newest first (no service: every registered service and its latest version)',
-  usage: [
-    'Usage: vouch history [service] [--limit N] [--cursor C] [--swept] [--aws [--stack Vouch]]',
-    '',
-    'With a service: its builds newest first, one page (default 20); pass the printed cursor for more.',
-    'With --swept: what the last sweeps (default 5; --limit N) removed of the service instead: leftovers',
-    'of ended runs, images beyond the newest N. Each is one Query.',
-    'Without: every registered service with its team and latest version.',
-  ].join('\n'),
+  ...historyHelp,
   async run(rawArgv, ctx) {
     const parsed = flagsUnlessHelp(rawArgv, ctx, this.usage);
     if (parsed === undefined) return 0;
@@ -228,14 +221,7 @@ function eventRow(event: BuildEvent): string[] {
 }
 
 export const eventsCommand: CliCommand = {
-  name: 'events',
-  summary: 'Events of one build in order: run, task start/done, promotions',
-  usage: [
-    'Usage: vouch events <service> <version> [--full] [--aws [--stack Vouch]]',
-    '',
-    'Version as a number, with or without a leading v (42 or v42).',
-    'Reports and evidence are cut to one line each; --full prints each one whole, indented, below its event.',
-  ].join('\n'),
+  ...eventsHelp,
   async run(rawArgv, ctx) {
     const parsed = flagsUnlessHelp(rawArgv, ctx, this.usage);
     if (parsed === undefined) return 0;
@@ -297,9 +283,7 @@ function indentJson(text: string): string {
 }
 
 export const whereCommand: CliCommand = {
-  name: 'where',
-  summary: 'What version of a service runs in each environment',
-  usage: 'Usage: vouch where <service> [--aws [--stack Vouch]]',
+  ...whereHelp,
   async run(rawArgv, ctx) {
     const parsed = flagsUnlessHelp(rawArgv, ctx, this.usage);
     if (parsed === undefined) return 0;
@@ -336,5 +320,3 @@ export const whereCommand: CliCommand = {
     });
   },
 };
-
-export const buildCommands: CliCommand[] = [historyCommand, eventsCommand, whereCommand];

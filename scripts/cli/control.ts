@@ -4,8 +4,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { AWS_OPTIONS, controlOnAws } from './aws.ts';
-import { statusOnAws } from './awsReads.ts';
+import type { ControlPath } from '../../lambdas/adapters/dashboard/source.ts';
+import { AWS_OPTIONS, type AwsFlags } from './awsFlags.ts';
+import { abortHelp, promoteHelp, rollbackHelp, statusHelp } from './commandHelp.ts';
 import { findPlatformFile } from './platformFile.ts';
 import type { CliCommand, CliContext } from './types.ts';
 
@@ -74,6 +75,16 @@ function parseControl(argv: string[]) {
   });
 }
 
+/** A control action on the deployed platform; the AWS SDK loads only then (the local path calls the API). */
+async function onAws(
+  ctx: CliContext,
+  flags: AwsFlags,
+  action: (control: ControlPath) => Promise<unknown>,
+): Promise<number> {
+  const { controlOnAws } = await import('./aws.ts');
+  return controlOnAws(ctx, flags, action);
+}
+
 const oneService = (argv: string[], usage: string, ctx: CliContext, extra = 0) => {
   const { values, positionals } = parseControl(argv);
   if (positionals.length !== 1 + extra) {
@@ -84,10 +95,7 @@ const oneService = (argv: string[], usage: string, ctx: CliContext, extra = 0) =
 };
 
 export const statusCommand: CliCommand = {
-  name: 'status',
-  summary: 'what runs where, the runs in progress and the open windows of a service',
-  usage:
-    'vouch status [service] [--json] [--aws [--stack Vouch]]\n\nAsks the running local platform (npm start); with --aws, reads the deployed build table (what runs where and the runs in progress, one Query per read).\nExit codes: 0 ok, 1 no platform (or the table could not be read), 2 bad usage, no stack or an unknown service.',
+  ...statusHelp,
   async run(argv, ctx) {
     let parsed: ReturnType<typeof parseControl>;
     try {
@@ -102,7 +110,10 @@ export const statusCommand: CliCommand = {
       return 2;
     }
     const service = positionals[0];
-    if (values.aws) return statusOnAws(ctx, values, { service, json: values.json });
+    if (values.aws) {
+      const { statusOnAws } = await import('./awsReads.ts'); // the AWS SDK, loaded only for --aws
+      return statusOnAws(ctx, values, { service, json: values.json });
+    }
     const result = await call(ctx, `/api/status${service ? `?service=${encodeURIComponent(service)}` : ''}`);
     if (!result || result.status >= 400 || values.json) return report(ctx, result, true, () => []);
     const status = result.json as {
@@ -131,10 +142,7 @@ export const statusCommand: CliCommand = {
 };
 
 export const promoteCommand: CliCommand = {
-  name: 'promote',
-  summary: 'close the open verification window now (skip the rest of the wait; the evidence still decides)',
-  usage:
-    'vouch promote <service> [--environment E] [--json] [--aws [--stack Vouch]]\n\nThe verdict uses the evidence gathered so far: too few bot samples still fails it.\nExit codes: 0 closed, 1 no open window, 2 an unknown service or environment.',
+  ...promoteHelp,
   async run(argv, ctx) {
     const { values, positionals } = parseControl(argv);
     if (positionals.length !== 1) {
@@ -142,8 +150,7 @@ export const promoteCommand: CliCommand = {
       return 2;
     }
     const service = positionals[0];
-    if (values.aws)
-      return controlOnAws(ctx, values, (c) => c.promote(positionals[0] as string, values.environment));
+    if (values.aws) return onAws(ctx, values, (c) => c.promote(positionals[0] as string, values.environment));
     return report(
       ctx,
       await call(ctx, '/api/promote', {
@@ -162,14 +169,11 @@ export const promoteCommand: CliCommand = {
 };
 
 export const abortCommand: CliCommand = {
-  name: 'abort',
-  summary: "stop a service's runs: they fail at their window, roll back and clean up",
-  usage:
-    'vouch abort <service> [--json] [--aws [--stack Vouch]]\n\nExit codes: 0 aborted, 1 no run in progress, 2 an unknown service.',
+  ...abortHelp,
   async run(argv, ctx) {
     const args = oneService(argv, this.usage, ctx);
     if (!args) return 2;
-    if (args.aws) return controlOnAws(ctx, args.aws, (c) => c.abort(args[0] as string));
+    if (args.aws) return onAws(ctx, args.aws, (c) => c.abort(args[0] as string));
     return report(
       ctx,
       await call(ctx, '/api/abort', { service: args[0] }),
@@ -185,14 +189,11 @@ export const abortCommand: CliCommand = {
 };
 
 export const rollbackCommand: CliCommand = {
-  name: 'rollback',
-  summary: "fast-track: take all traffic off an environment's canary at once",
-  usage:
-    'vouch rollback <service> <environment> [--json] [--aws [--stack Vouch]]\n\nExit codes: 0 rolled back, 1 no canary was running, 2 an unknown service or environment.',
+  ...rollbackHelp,
   async run(argv, ctx) {
     const args = oneService(argv, this.usage, ctx, 1);
     if (!args) return 2;
-    if (args.aws) return controlOnAws(ctx, args.aws, (c) => c.rollback(args[0] as string, args[1] as string));
+    if (args.aws) return onAws(ctx, args.aws, (c) => c.rollback(args[0] as string, args[1] as string));
     return report(
       ctx,
       await call(ctx, '/api/rollback', { service: args[0], environment: args[1] }),
@@ -201,5 +202,3 @@ export const rollbackCommand: CliCommand = {
     );
   },
 };
-
-export const controlCommands: CliCommand[] = [statusCommand, promoteCommand, abortCommand, rollbackCommand];

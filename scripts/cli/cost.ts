@@ -2,35 +2,13 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readResourceJournal } from '../../lambdas/adapters/local/target/resourceJournal.ts';
 import { estimateLocalCost, renderCostTable } from '../../lambdas/core/cost/localEstimate.ts';
-import { AWS_OPTIONS, type AwsFlags } from './aws.ts';
-import { costOnAws } from './awsReads.ts';
+import { AWS_OPTIONS, type AwsFlags } from './awsFlags.ts';
+import { costHelp, DEFAULT_COST_DAYS, DEFAULT_RESOURCE_JOURNAL } from './commandHelp.ts';
 import { findPlatformDir, NO_PLATFORM_HERE } from './platformFile.ts';
 import type { CliCommand } from './types.ts';
 
-/** Where the one-machine target journals the resources it creates (`<dataDir>/resources.jsonl`). */
-export const DEFAULT_RESOURCE_JOURNAL = '.vouch/target/resources.jsonl';
-const DEFAULT_DAYS = 30;
-
 export const costCommand: CliCommand = {
-  name: 'cost',
-  summary: 'print the cost ESTIMATE of a team on this machine, per service and environment',
-  usage: `vouch cost [--team T] [--days N] [--journal FILE]
-       vouch cost --aws --team T [--days N] [--stack Vouch]
-
-Prices what the one-machine target ran (service processes, environments, images) over the last N days
-(default ${DEFAULT_DAYS}) with the documented AWS on-demand price table, and prints one row per team,
-service, solution and environment, most expensive first, then the total.
-This is an ESTIMATE, not a bill: on AWS the daily collector reads the real cost from Cost Explorer and
-the team dashboard (vouch-cost-<team>) shows it.
-
-  --team T        only team T (default: every team)
-  --days N        window in days, a positive integer (default ${DEFAULT_DAYS})
-  --journal FILE  resource journal to price (default ${DEFAULT_RESOURCE_JOURNAL}, or $VOUCH_RESOURCE_JOURNAL)
-  --aws           the deployed platform instead: team T's cost per service and environment over the
-                  last N UTC days as the daily collector recorded it from Cost Explorer (one Query of
-                  the team's cost items in the build table); --team is required
-
-Exit codes: 0 printed, 1 the deployed table could not be read, 2 bad usage, no stack or an unknown team.`,
+  ...costHelp,
   async run(argv, ctx) {
     let values: { team?: string; days?: string; journal?: string } & AwsFlags;
     try {
@@ -47,7 +25,7 @@ Exit codes: 0 printed, 1 the deployed table could not be read, 2 bad usage, no s
       ctx.err(`vouch cost: ${(error as Error).message}`);
       return 2;
     }
-    const days = values.days === undefined ? DEFAULT_DAYS : Number(values.days);
+    const days = values.days === undefined ? DEFAULT_COST_DAYS : Number(values.days);
     if (!Number.isInteger(days) || days < 1) {
       ctx.err(`vouch cost: --days must be a positive integer, got "${values.days}"`);
       return 2;
@@ -67,6 +45,7 @@ Exit codes: 0 printed, 1 the deployed table could not be read, 2 bad usage, no s
         );
         return 2;
       }
+      const { costOnAws } = await import('./awsReads.ts'); // the AWS SDK, loaded only for --aws
       return costOnAws(ctx, values, { team: values.team, days });
     }
     const explicit = values.journal ?? ctx.env.VOUCH_RESOURCE_JOURNAL;

@@ -9,6 +9,7 @@ import { type DashboardServer, startDashboardServer } from '../../lambdas/adapte
 import type { DashboardSource } from '../../lambdas/adapters/dashboard/source.ts';
 import { openLocalTable } from '../../lambdas/adapters/local/buildData.ts';
 import type { LocalTable } from '../../lambdas/adapters/local/dynalite.ts';
+import { dashboardHelp } from './commandHelp.ts';
 import { findPlatformApi } from './control.ts';
 import { findPlatformFile } from './platformFile.ts';
 import type { CliCommand, CliContext } from './types.ts';
@@ -48,19 +49,6 @@ export async function openDashboard(
   };
 }
 
-const USAGE = [
-  'Usage: vouch dashboard [--port N] [--aws [--stack Vouch] [--outputs cdk-outputs.json]]',
-  '',
-  'Serves the dashboard on http://127.0.0.1:<port>/ until Ctrl-C: services and the version in each',
-  'environment, executions drawn as they ran, live verification windows, rolled-back releases with',
-  'their evidence, cost, and the promote / abort / rollback buttons.',
-  'Without --aws: the local platform (npm start) found from this directory, or .vouch/data read-only.',
-  'With --aws: the deployed stack (outputs from `npx cdk deploy --outputs-file cdk-outputs.json`, or',
-  'VOUCH_BUILD_TABLE and VOUCH_CONTROL_URL) with your AWS credentials; the buttons call its control',
-  'endpoint, which needs the ControlOperatorPolicyArn policy.',
-  'Exit codes: 0 stopped by Ctrl-C, 1 could not serve, 2 bad usage.',
-].join('\n');
-
 /** Waits for Ctrl-C (SIGINT) or SIGTERM. */
 const untilStopped = () =>
   new Promise<void>((resolve) => {
@@ -70,9 +58,7 @@ const untilStopped = () =>
 
 export function dashboardCommand(wait: () => Promise<void> = untilStopped): CliCommand {
   return {
-    name: 'dashboard',
-    summary: 'serve the web dashboard on 127.0.0.1 (local platform, or --aws for the deployed one)',
-    usage: USAGE,
+    ...dashboardHelp,
     async run(argv, ctx) {
       const { values, positionals } = parseArgs({
         args: argv,
@@ -86,7 +72,7 @@ export function dashboardCommand(wait: () => Promise<void> = untilStopped): CliC
       });
       const port = Number(values.port);
       if (positionals.length > 0 || !Number.isInteger(port) || port < 0 || port > 65535) {
-        ctx.err(USAGE);
+        ctx.err(dashboardHelp.usage);
         return 2;
       }
       let handle: DashboardHandle;

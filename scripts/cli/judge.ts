@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { judgeCases } from '../../lambdas/core/canary/cases.ts';
+import { judgeHelp } from './commandHelp.ts';
 import type { CliCommand } from './types.ts';
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
@@ -12,20 +13,7 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
 }
 
 export const judgeCommand: CliCommand = {
-  name: 'judge',
-  summary: 'judge canary vs baseline on your own per-period metrics (one verdict per case)',
-  usage: `vouch judge [FILE|-]
-
-Runs the canary judge on cases read from FILE, or from standard input with - (the default):
-one case as JSON, or many as JSON Lines, each
-  { "config": <the .vouch.yml canary section>, "baseline": [period, ...], "canary": [period, ...] }
-with period { "start": "<ISO time>", "requests": n, "errors": n, "latencyMs": { "p50": x, "p90": y, "p99": z } }
-as CloudWatch gives them per slot (a period without traffic is simply absent).
-Prints one verdict per case as JSON Lines, in order, each with a top-level "outcome" (PASS, FAIL or
-INCONCLUSIVE) and the numbers of every signal. A bad case prints nothing for any case: every problem
-is named by its line, and the exit code is 2.
-
-Exit codes: 0 no case failed, 1 a case's verdict is FAIL, 2 bad usage or input.`,
+  ...judgeHelp,
   async run(argv, ctx) {
     const { positionals } = parseArgs({ args: argv, allowPositionals: true, options: {} });
     if (positionals.length > 1) {

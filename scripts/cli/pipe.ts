@@ -1,7 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { runPipeLocally } from '../../lambdas/adapters/local/engine.ts';
 import { headCommit } from '../../lambdas/adapters/local/gitWorkingCopy.ts';
 import type { RunInput } from '../../lambdas/core/pipeline/contract.ts';
 import {
@@ -9,48 +8,21 @@ import {
   compileFlavour,
   type FlavourName,
   loadFlavour,
-  parseServiceSpec,
   runConfig,
-  type ServiceSpec,
   SPEC_FILE,
-  SpecError,
   taskNames,
   UnknownTaskError,
 } from '../../lambdas/core/spec/index.ts';
 import { validateAsl } from '../../lambdas/core/spec/validateAsl.ts';
+import { runHelp, validateHelp } from './commandHelp.ts';
 import { NotAGitRepositoryError, PlatformRunningError } from './errors.ts';
 import { findPlatformDir, findServiceDir, specFileArgument } from './platformFile.ts';
 import { progressPrinter } from './progress.ts';
+import { readSpec } from './serviceSpecFile.ts';
 import type { CliCommand, CliContext } from './types.ts';
 
-/** Reads and validates the spec; prints located problems (no stack trace) and returns undefined on error. */
-export function readSpec(file: string, ctx: CliContext): ServiceSpec | undefined {
-  const shown = relative(ctx.cwd, file) || file;
-  if (!existsSync(file)) {
-    ctx.err(`${shown}: not found`);
-    return undefined;
-  }
-  try {
-    return parseServiceSpec(readFileSync(file, 'utf8'), shown);
-  } catch (e) {
-    if (e instanceof SpecError) {
-      for (const line of e.message.split('\n')) ctx.err(line);
-      ctx.err(`${e.problems.length} problem${e.problems.length === 1 ? '' : 's'} in ${shown}`);
-      return undefined;
-    }
-    throw e;
-  }
-}
-
 export const validateCommand: CliCommand = {
-  name: 'validate',
-  summary: 'check a .vouch.yml and the ASL its pipe compiles to',
-  usage: `vouch validate [file]
-
-Checks the file (default ./.vouch.yml; a folder means its .vouch.yml) against the schema and
-compiles its pipe.
-Every problem is printed as file:line:column: path: what was expected.
-Exit codes: 0 valid, 2 invalid or not found.`,
+  ...validateHelp,
   async run(argv, ctx) {
     const { positionals } = parseArgs({ args: argv, allowPositionals: true, options: {} });
     const file = specFileArgument(ctx.cwd, positionals[0], SPEC_FILE);
@@ -83,18 +55,7 @@ function compileWith(flavour: FlavourName, options: CompileOptions, ctx: CliCont
 }
 
 export const runCommand: CliCommand = {
-  name: 'run',
-  summary: "run this repository's pipe here, on the local platform",
-  usage: `vouch run [--run-to T] [--run-task T] [--mock] [--fail T]... [--commit SHA] [dir]
-
-Runs the pipe of <dir>/.vouch.yml (default: the current directory) on this machine.
-  --run-to T     stop after task T (first and last still run)
-  --run-task T   run task T alone
-  --mock         replace every task by a recorder and print the order the tasks ran in
-  --fail T       with --mock: make task T fail (to see what runs after a failure)
-  --commit SHA   the commit to build (default: the directory's git HEAD)
-A directory without .vouch.yml is not a Vouch service: it is skipped with a one-line reason.
-Exit codes: 0 the run SUCCEEDED, 1 it FAILED, 2 bad usage or spec.`,
+  ...runHelp,
   async run(argv, ctx) {
     const { values, positionals } = parseArgs({
       args: argv,
@@ -150,6 +111,8 @@ Exit codes: 0 the run SUCCEEDED, 1 it FAILED, 2 bad usage or spec.`,
     ctx.out(`${spec.service}: pipe ${spec.pipe} at ${commit.slice(0, 12)}${mock ? ' (mock)' : ''}`);
     const print = progressPrinter(ctx.out, '  ');
     if (mock) {
+      // Loaded here, not at the top: `vouch validate` shares this module and needs no engine.
+      const { runPipeLocally } = await import('../../lambdas/adapters/local/engine.ts');
       const result = await runPipeLocally(definition, input as never, {
         mock: { fail: values.fail },
         name: input.execution,

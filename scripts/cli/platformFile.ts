@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { SPEC_FILE } from '../../lambdas/core/spec/index.ts';
+import { SPEC_FILE } from '../../lambdas/core/spec/names.ts';
 
 /** The nearest ancestor of `cwd` (itself included) for which `holds(dir)` is true. */
 function findUp(cwd: string, holds: (dir: string) => boolean): string | undefined {

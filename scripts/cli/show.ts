@@ -10,21 +10,13 @@ import {
   UnknownTaskError,
 } from '../../lambdas/core/spec/index.ts';
 import { pipeToMermaid, type ServiceView, serviceView } from '../../lambdas/core/spec/mermaid.ts';
-import { readSpec } from './pipe.ts';
+import { showHelp } from './commandHelp.ts';
 import { findServiceDir, specFileArgument } from './platformFile.ts';
+import { readSpec } from './serviceSpecFile.ts';
 import type { CliCommand } from './types.ts';
 
 export const showCommand: CliCommand = {
-  name: 'show',
-  summary: "print this service's pipe (or a shipped flavour's) as a graph (Mermaid) or as its ASL",
-  usage: `vouch show [--pipe <flavour>] [--asl] [--run-to T | --run-task T] [file]
-
-Prints the pipe of the service you are in (the nearest ${SPEC_FILE} from here upwards, or [file])
-as a Mermaid flowchart: its own environments (qa, prod) and canary steps (20 %, 50 %, 100 %).
---pipe <flavour> prints a shipped flavour instead, generically: ${FLAVOURS.join(', ')}.
-Paste the output in a Markdown file or https://mermaid.live to see it.
---asl prints the compiled Amazon States Language instead (the same for every service of a flavour).
-Exit codes: 0 printed, 2 no ${SPEC_FILE} found, invalid, or an unknown flavour or task.`,
+  ...showHelp,
   async run(argv, ctx) {
     const { values, positionals } = parseArgs({
       args: argv,

@@ -15,34 +15,10 @@ import {
 } from '../../lambdas/adapters/local/gitWorkingCopy.ts';
 import { gitHubPushPayload, signedGitHubHeaders } from '../../lambdas/core/webhook/gitHubPush.ts';
 import { parseRunSpec } from '../../lambdas/core/webhook/runSpec.ts';
+import { triggerHelp } from './commandHelp.ts';
 import { UsageError } from './errors.ts';
 import { findPlatformFile } from './platformFile.ts';
 import type { CliCommand, CliContext } from './types.ts';
-
-export const POST_COMMIT_HOOK = `printf '#!/bin/sh\\nvouch trigger >/dev/null 2>&1 &\\n' > .git/hooks/post-commit && chmod +x .git/hooks/post-commit`;
-
-const USAGE = `Usage: vouch trigger [--url URL] [--secret SECRET] [--platform FILE]
-       vouch trigger --remote [--state-machine ARN]
-
-Starts the pipeline for the current commit (HEAD) of the git repository in this directory.
-
-Local (default): posts a GitHub-style push, signed with HMAC-SHA256 (X-Hub-Signature-256) like GitHub
-does, to the local platform's webhook endpoint, which checks it exactly as it checks GitHub.
-  --url URL          endpoint (default: webhookUrl in .vouch/platform.json, found from here upwards)
-  --secret SECRET    webhook secret (default: env VOUCH_WEBHOOK_SECRET, else the file named by
-                     webhookSecretFile in .vouch/platform.json)
-  --platform FILE    the platform file (default: the nearest .vouch/platform.json)
-
-Remote: starts the AWS execution through Step Functions StartExecution with your AWS credentials.
-  --remote
-  --state-machine ARN  the pipe's state machine (default: env VOUCH_STATE_MACHINE_ARN)
-
-Run on every commit, from a git post-commit hook (in the service repo):
-  ${POST_COMMIT_HOOK}
-
-Exit codes: 0 a run started (or the push's run already exists); 1 the endpoint refused the push,
-started nothing (another branch, say) or could not be reached; 2 bad usage or a repository that cannot
-be triggered (no git, no commit, no .vouch.yml).`;
 
 interface PlatformFile {
   readonly webhookUrl?: string;
@@ -59,10 +35,7 @@ export interface TriggerDeps {
 export function createTriggerCommand(deps: TriggerDeps = {}): CliCommand {
   let sfn = deps.sfn;
   return {
-    name: 'trigger',
-    summary:
-      'Start the pipeline for the current commit (signed push to the local webhook, or --remote on AWS)',
-    usage: USAGE,
+    ...triggerHelp,
     async run(argv, ctx) {
       let options: ReturnType<typeof parse>;
       try {
@@ -73,7 +46,7 @@ export function createTriggerCommand(deps: TriggerDeps = {}): CliCommand {
         return 2;
       }
       if (options.help === true) {
-        ctx.out(USAGE);
+        ctx.out(triggerHelp.usage);
         return 0;
       }
       try {

@@ -12,12 +12,15 @@ const example = useExampleTwin();
 
 describe('faults on the twin: timeouts and deadlines', () => {
   it('a task Lambda past its template Timeout (verify, 60 s, stalled on CreateSchedule): retried, then the run fails cleanly', async () => {
-    // Prepare: every window-end CreateSchedule hangs for 90 s: the verify Lambda (Timeout 60) is ended
-    // by Lambda each time.
+    // Prepare: every window-end CreateSchedule (a one-time `at(...)` schedule) hangs for 90 s: the verify
+    // Lambda (Timeout 60) is ended by Lambda each time. The test environment's bot schedules (`rate(...)`,
+    // created by deploy, whose Timeout is 600 s) are answered: stalled too, they held deploy 180 s.
     const twin = await startFaultTwin(example);
     const verify = twin.lambdas.byEntry('lambdas/handlers/tasks/verify.ts');
     expect(verify.timeoutSeconds).toBe(60);
-    twin.faults.stall('scheduler', 'CreateSchedule', 90_000, 100);
+    twin.faults.stall('scheduler', 'CreateSchedule', 90_000, 100, (input) =>
+      String(input.ScheduleExpression).startsWith('at('),
+    );
 
     // Act
     const run = startRun(twin, 'twin-fault-timeout');

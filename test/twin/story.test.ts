@@ -7,13 +7,14 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { playStory, type StoryResult } from '../../lambdas/twin/story.ts';
+import { cachedSynthesis } from './support/synthesisCache.ts';
 
 describe('the README story on the AWS twin (npm run twin)', () => {
   let story: StoryResult;
   const lines: string[] = [];
 
   beforeAll(async () => {
-    story = await playStory({ log: (line) => lines.push(line) });
+    story = await playStory({ log: (line) => lines.push(line), synthesize: cachedSynthesis });
   }, 600_000);
 
   const release = (n: number) => {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { TASK_TYPES } from '../pipeline/contract.ts';
 import { RunSchema } from '../target/runSpec.ts';
+import { FLAVOURS } from './names.ts';
 
 /**
  * The `.vouch.yml` a service repository holds, and the prefab pipe flavours shipped with Vouch.
@@ -12,9 +13,7 @@ const name = (what: string) =>
     .string({ error: `expected a ${what} name (text)` })
     .regex(/^[a-z][a-z0-9-]{0,38}[a-z0-9]$/, `expected a ${what} name: 2-40 lowercase letters, digits or -`);
 
-/** Names of the flavours shipped in lambdas/core/spec/flavours/. */
-export const FLAVOURS = ['ci', 'ec2-canary', 'lambda-canary'] as const;
-export type FlavourName = (typeof FLAVOURS)[number];
+export { FLAVOURS, type FlavourName } from './names.ts';
 
 export const EnvironmentSchema = z.strictObject({
   name: name('environment'),

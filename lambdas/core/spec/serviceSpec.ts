@@ -3,6 +3,7 @@ import { CanarySpecSchema } from '../canary/spec.ts';
 import { AlarmsSpecSchema, BotsSpecSchema, VerificationSpecSchema } from '../evidence/spec.ts';
 import type { JsonValue, RunConfig } from '../pipeline/contract.ts';
 import { SpecError } from './errors.ts';
+import { SPEC_FILE } from './names.ts';
 import { composeServiceSchema } from './schema.ts';
 import { parseYamlSource, validateYaml } from './yamlSource.ts';
 
@@ -24,7 +25,7 @@ export const ServiceSpecSchema = composeServiceSchema({
 
 export type ServiceSpec = z.output<typeof ServiceSpecSchema>;
 
-export const SPEC_FILE = '.vouch.yml';
+export { SPEC_FILE };
 
 /** Parses and validates `.vouch.yml` text; a SpecError lists every problem with its line and column. */
 export function parseServiceSpec(text: string, file = SPEC_FILE): ServiceSpec {

@@ -18,13 +18,15 @@ const SOURCES = new Map([
 /**
  * A twin where a run is short: x5 (a task Lambda's 30 s timeout is 6 s of wall time: at x10 a 2-core
  * machine loaded by other test runs timed report and unlock out, and the bots' latency budgets
- * failed), builders and images in 20 s of twin time.
+ * failed); builders and images done in a second of twin time and instances booted in 5 s, so bake and
+ * deploy take one poll of each of their waits (config.ts: 5 to 15 s): no fault here is about EC2's
+ * durations, and the waiter deadline's test gives its own.
  */
 export async function startFaultTwin(example: ExampleTwin, options: TwinOptions = {}): Promise<Twin> {
   const twin = await example.start({
     timeScale: 5,
     commitSources: SOURCES,
-    ec2Timings: { bootMs: 10_000, builderRunMs: 20_000, imageMs: 20_000 },
+    ec2Timings: { bootMs: 5_000, builderRunMs: 1_000, imageMs: 1_000 },
     ...options,
   });
   twin.scheduler.start();

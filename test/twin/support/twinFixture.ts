@@ -1,5 +1,5 @@
 /**
- * What the twin tests share: the app synthesized once per test file (about half a minute), the example
+ * What the twin tests share: the app synthesized once per pass (synthesisCache.ts), the example
  * service's run input, and template edits (a grant removed) on a copy of the stacks.
  */
 import { readFileSync } from 'node:fs';
@@ -11,22 +11,19 @@ import { forwardWeights } from '../../../lambdas/twin/fakes/elb.ts';
 import { TwinFunctionUrls } from '../../../lambdas/twin/functionUrls.ts';
 import { releaseInput, type StoryRelease } from '../../../lambdas/twin/story.ts';
 import { startTwin, TWIN_ROOT, type Twin, type TwinOptions } from '../../../lambdas/twin/TwinPlatform.ts';
-import {
-  type SynthesizedStack,
-  synthesizeVouchApp,
-  TWIN_ACCOUNT,
-  TWIN_REGION,
-} from '../../../lambdas/twin/template.ts';
+import { type SynthesizedStack, TWIN_ACCOUNT, TWIN_REGION } from '../../../lambdas/twin/template.ts';
+import { cachedSynthesis } from './synthesisCache.ts';
 
 let synthesized: Promise<SynthesizedStack[]> | undefined;
+/** The example app's stacks: synthesized once for all the twin files of a pass (synthesisCache.ts). */
 export function exampleStacks(): Promise<SynthesizedStack[]> {
-  synthesized ??= synthesizeVouchApp(`${TWIN_ROOT}examples/platform.yml`);
+  synthesized ??= cachedSynthesis(`${TWIN_ROOT}examples/platform.yml`);
   return synthesized;
 }
 
 /** What a twin test file uses: the example's stacks, and twins that are stopped after each test. */
 export interface ExampleTwin {
-  /** The example app's stacks (synthesized once per file, in `beforeAll`). */
+  /** The example app's stacks (read in `beforeAll`: synthesized once per pass, synthesisCache.ts). */
   readonly stacks: SynthesizedStack[];
   /** Starts a twin on the example's stacks (or `options.stacks`); it is stopped after the test. */
   start(options?: TwinOptions): Promise<Twin>;
@@ -35,7 +32,7 @@ export interface ExampleTwin {
 }
 
 /**
- * The setup every twin test file shares: `beforeAll` synthesizes the example app (once per file),
+ * The setup every twin test file shares: `beforeAll` reads the example app's stacks (exampleStacks),
  * `afterEach` stops the twin the test started, whether the test passed or not.
  */
 export function useExampleTwin(): ExampleTwin {
