@@ -11,6 +11,7 @@ const SLOWEST_FIRST = [
   'test/twin/faultsTimeouts.test.ts',
   'test/twin/faults.test.ts',
   'test/twin/release.test.ts',
+  'test/twin/lambdaStory.test.ts',
   'test/twin/rollback.test.ts',
   'test/twin/templates.test.ts',
   'test/twin/concurrency.test.ts',

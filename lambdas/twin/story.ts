@@ -4,7 +4,7 @@
  * and what a run must not leave behind; `playStory` plays it on a twin of the synthesized templates,
  * for the example's EC2 service (orders, ec2-canary: weights on the load balancer's listener rules) or
  * its Lambda service (orders-fn, lambda-canary: weights on the function's aliases).
- * `npm run twin` (main.ts) and the story tests (test/twin/story.test.ts, storyLambda.test.ts) run the
+ * `npm run twin` (main.ts) and the story tests (test/twin/story.test.ts, lambdaStory.test.ts) run the
  * same `playStory`.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
