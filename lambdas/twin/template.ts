@@ -3,6 +3,9 @@
  * stacks' templates, and a resolver of their intrinsic functions with the twin's account, region and
  * the physical names CloudFormation would give each resource. Offline: no lookups, no credentials.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { compileFlavour, FLAVOURS } from '../core/spec/index.ts';
 import { TwinTemplateError } from './errors.ts';
@@ -37,16 +40,23 @@ export interface SynthesizedStack {
 export async function synthesizeVouchApp(configFile: string): Promise<SynthesizedStack[]> {
   const { buildVouchApp } = await import('../../lib/app/index.ts');
   const { loadPlatformConfig } = await import('../../lib/config/index.ts');
+  // The assembly is read here and not kept: its folder goes when the templates are read (CDK's own
+  // default, a cdk.out* under the temporary directory, would stay behind after every run).
+  const outdir = mkdtempSync(join(tmpdir(), 'vouch-twin-cdk.out-'));
   const app = new App({
-    outdir: undefined,
+    outdir,
     context: { 'aws:cdk:enable-path-metadata': true },
     postCliContext: { '@aws-cdk/core:defaultCrossStackReferences': 'strong' },
   });
   const config = loadPlatformConfig(configFile, FLAVOURS);
   const flavours = new Map<string, object>(FLAVOURS.map((name) => [name, compileFlavour(name)]));
   buildVouchApp(app, { config, flavours, bundle: false });
-  const assembly = app.synth();
-  return assembly.stacks.map((s) => ({ stackName: s.stackName, template: s.template as CfnTemplate }));
+  try {
+    const assembly = app.synth();
+    return assembly.stacks.map((s) => ({ stackName: s.stackName, template: s.template as CfnTemplate }));
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
 }
 
 /** What a resource is once "deployed": the value of `Ref` and of each `Fn::GetAtt` attribute. */

@@ -1,9 +1,10 @@
 /**
- * The twin tests' synthesized stacks, shared by the test files of a pass (and by later passes while
- * nothing they are made of changed). Vitest runs each file in a module graph of its own, so a
- * module-level promise synthesizes once per file: 12 to 30 s of CPU in each of the 16 twin files, three
- * of them at once on two cores when the pass starts. Here the first file to ask synthesizes and writes
- * the JSON under the system's temporary directory; the others wait for it and read it.
+ * The twin tests' synthesized stacks, shared by the test files of a pass. Vitest runs each file in a
+ * module graph of its own, so a module-level promise synthesizes once per file: 12 to 30 s of CPU in
+ * each of the 16 twin files, three of them at once on two cores when the pass starts. Here the first
+ * file to ask synthesizes and writes the JSON under the temporary directory; the others wait for it
+ * and read it. In `npm test` that is the pass's own folder (test/globalSetup.ts), removed when the
+ * pass ends.
  *
  * The key is a hash of everything the synthesis reads: the platform config, every file under lib/ and
  * lambdas/ (the app, the flavours, the buildspec, the handlers' metadata) and package-lock.json (the CDK
