@@ -4,9 +4,6 @@
  * read from them; the handlers are the files their `vouch:entry` metadata names; every AWS call is
  * authorised by the role's policies and answered by a stateful fake.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { BuildRepository } from '../adapters/dynamo/buildRepository.ts';
@@ -33,6 +30,7 @@ import { type InvocationRecord, TwinLambdas } from './lambdaRunner.ts';
 import { TwinSdk } from './sdk.ts';
 import { commitPackageResolver, type PackageResolver, TwinServiceFunctions } from './serviceFunctions.ts';
 import { TwinStepFunctions } from './stepFunctions.ts';
+import { TwinTempDirs } from './tempDirs.ts';
 import { DeployedTemplates, type SynthesizedStack, synthesizeVouchApp } from './template.ts';
 
 /** The repository root: `vouch:entry` paths are relative to it. */
@@ -77,7 +75,10 @@ export interface TwinOptions {
   readonly commitSources?: ReadonlyMap<string, readonly string[]>;
   /** Turns a baked image's artifact URI into a directory to run. @default see commitSources */
   readonly resolveArtifact?: ArtifactResolver;
-  /** Where the instances' service logs go. @default a new temporary directory */
+  /**
+   * Where the instances' service logs go; the caller's, the twin leaves it. @default a new temporary
+   * directory, removed when the twin stops
+   */
   readonly logDir?: string;
   /**
    * The code a Lambda service's published package runs (UpdateFunctionCode from S3).
@@ -159,13 +160,16 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
   const elb = new TwinElb(options.loadBalancer ?? EXAMPLE_LOAD_BALANCER);
   elb.deployTemplates(templates);
   const ec2 = new TwinEc2(options.launchTemplate ?? EXAMPLE_LAUNCH_TEMPLATE, options.ec2Timings);
+  // Source copies, instances' working directories and the default log directory, removed by stop.
+  const tempDirs = new TwinTempDirs();
   const instances = new TwinInstances(ec2, {
     resolveArtifact:
       options.resolveArtifact ??
       (options.commitSources
-        ? commitSourceResolver(options.commitSources)
+        ? commitSourceResolver(options.commitSources, tempDirs)
         : (uri) => s3.artifactDirectory(uri)),
-    logDir: options.logDir ?? mkdtempSync(join(tmpdir(), 'vouch-twin-logs-')),
+    logDir: options.logDir ?? tempDirs.make('vouch-twin-logs-'),
+    tempDirs,
   });
   const alb = new TwinAlb(elb, ec2, instances, cloudWatch);
   sdk.own(table.client);
@@ -201,7 +205,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
   await codeBuild.start();
   const scheduler = new TwinScheduler(templates, lambdas);
   const lambdaService = new TwinLambdaService();
-  const packages = options.commitSources ? commitPackageResolver(options.commitSources) : undefined;
+  const packages = options.commitSources ? commitPackageResolver(options.commitSources, tempDirs) : undefined;
   const serviceFunctions = new TwinServiceFunctions(templates, lambdaService, cloudWatch, {
     resolvePackage:
       options.lambdaPackages ??
@@ -242,6 +246,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
     await slack.stop();
     await s3.stop();
     await table.close();
+    await tempDirs.removeAll();
     throw error;
   }
 
@@ -283,6 +288,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
       await slack.stop();
       await s3.stop();
       await table.close();
+      await tempDirs.removeAll();
     },
   };
 }

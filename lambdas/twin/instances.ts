@@ -6,9 +6,8 @@
  * port. Terminate stops it. The load balancer (alb.ts) asks these processes for target health and
  * routes to them.
  */
-import { cpSync, mkdtempSync } from 'node:fs';
+import { cpSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TAG } from '../adapters/aws/target/tags.ts';
 import {
@@ -19,6 +18,7 @@ import {
 import { HealthProbeTimeoutError, TwinArtifactError } from './errors.ts';
 import type { InstanceListener, TwinEc2, TwinInstance } from './fakes/ec2.ts';
 import type { TargetHealthState } from './fakes/elb.ts';
+import type { TwinTempDirs } from './tempDirs.ts';
 
 /** An artifact URI (s3://...) -> a local directory holding its extracted contents. */
 export type ArtifactResolver = (uri: string) => Promise<string>;
@@ -30,9 +30,12 @@ const ARTIFACT = /^s3:\/\/[^/]+\/([^/]+)\/([^/]+)\.tar\.gz$/;
  * URI `s3://<bucket>/<service>/<commit>.tar.gz` (adapters/aws/pipeline/artifactSource.ts) is the
  * commit's source, given as directories laid over each other in order (the story's third release is
  * examples/orders with examples/orders-faulty over it). Each commit is copied once into a fresh
- * directory, as the builder extracts the tarball into /opt/vouch/app.
+ * directory of `dirs`, as the builder extracts the tarball into /opt/vouch/app; `dirs` removes them.
  */
-export function commitSourceResolver(sources: ReadonlyMap<string, readonly string[]>): ArtifactResolver {
+export function commitSourceResolver(
+  sources: ReadonlyMap<string, readonly string[]>,
+  dirs: TwinTempDirs,
+): ArtifactResolver {
   const copies = new Map<string, string>();
   return async (uri) => {
     const match = ARTIFACT.exec(uri);
@@ -47,7 +50,7 @@ export function commitSourceResolver(sources: ReadonlyMap<string, readonly strin
       throw new TwinArtifactError(uri, `the twin was given no source for commit ${commit}`);
     let dir = copies.get(commit);
     if (dir === undefined) {
-      dir = mkdtempSync(join(tmpdir(), `vouch-twin-${commit.slice(0, 7)}-`));
+      dir = dirs.make(`vouch-twin-${commit.slice(0, 7)}-`);
       for (const layer of layers) cpSync(layer, dir, { recursive: true });
       copies.set(commit, dir);
     }
@@ -65,6 +68,8 @@ export interface TwinInstancesOptions {
   readonly resolveArtifact: ArtifactResolver;
   /** Service logs, one file per instance. */
   readonly logDir: string;
+  /** Where an instance whose artifacts are overlays gets its working directory. */
+  readonly tempDirs: TwinTempDirs;
   /** How long a process may take to answer its health path, in twin time. @default 300 s */
   readonly healthDeadlineMs?: number;
 }
@@ -85,6 +90,8 @@ function probe(url: string, timeoutMs: number): Promise<number> {
 export class TwinInstances implements InstanceListener {
   readonly processes = new Map<string, Status>();
   private readonly starts = new Set<Promise<void>>();
+  /** Processes of terminated instances still ending. */
+  private readonly stopping = new Set<Promise<void>>();
   private readonly listeners: (() => void)[] = [];
 
   constructor(
@@ -119,7 +126,7 @@ export class TwinInstances implements InstanceListener {
       const dirs = await Promise.all(payload.artifacts.map((uri) => this.options.resolveArtifact(uri)));
       let cwd = dirs[0] as string;
       if (dirs.length > 1) {
-        cwd = mkdtempSync(join(tmpdir(), `vouch-twin-${instance.id}-`));
+        cwd = this.options.tempDirs.make(`vouch-twin-${instance.id}-`);
         for (const dir of dirs) cpSync(dir, cwd, { recursive: true });
       }
       const proc = await startServiceProcess({
@@ -151,7 +158,8 @@ export class TwinInstances implements InstanceListener {
     const status = this.processes.get(instance.id);
     if (status?.kind === 'up') {
       this.set(instance.id, { kind: 'stopped' });
-      void stopServiceProcess(status.proc, 2000);
+      const stopped = stopServiceProcess(status.proc, 2000).finally(() => this.stopping.delete(stopped));
+      this.stopping.add(stopped);
     } else if (status !== undefined && status.kind !== 'failed') {
       this.set(instance.id, { kind: 'stopped' });
     }
@@ -193,9 +201,10 @@ export class TwinInstances implements InstanceListener {
     return [...this.processes].filter(([, s]) => s.kind === 'up').map(([id]) => id);
   }
 
-  /** Stops every process (the twin's stop). */
+  /** Stops every process and waits for those of terminated instances to end (the twin's stop). */
   async stop(): Promise<void> {
     await Promise.allSettled([...this.starts]);
+    await Promise.allSettled([...this.stopping]);
     await Promise.allSettled(
       [...this.processes.values()].flatMap((s) => (s.kind === 'up' ? [stopServiceProcess(s.proc, 0)] : [])),
     );

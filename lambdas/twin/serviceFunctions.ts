@@ -13,9 +13,7 @@
  * header, and the calling function's role must allow lambda:InvokeFunctionUrl on the alias; otherwise
  * Lambda's 403 and the handler never runs.
  */
-import { cpSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { cpSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { AccessDeniedError, TwinTemplateError } from './errors.ts';
 import type { TwinCloudWatch } from './fakes/cloudWatch.ts';
@@ -23,6 +21,7 @@ import { functionArn, type TwinLambdaService } from './fakes/lambdaService.ts';
 import { authorize } from './iam.ts';
 import { currentInvocation } from './lambdaRunner.ts';
 import type { ServiceFake } from './sdk.ts';
+import type { TwinTempDirs } from './tempDirs.ts';
 import type { DeployedTemplates } from './template.ts';
 
 /** The directory a published package's code runs from, by its S3 location. */
@@ -32,9 +31,13 @@ const PACKAGE = /^([^/]+)\/([^/]+)\.zip$/;
 
 /**
  * The code of a package `<service>/<commit>.zip` (the Lambda build's upload) as the story names each
- * commit's source: directories laid over each other, copied once per commit.
+ * commit's source: directories laid over each other, copied once per commit into a directory of
+ * `dirs` (which removes them).
  */
-export function commitPackageResolver(sources: ReadonlyMap<string, readonly string[]>): PackageResolver {
+export function commitPackageResolver(
+  sources: ReadonlyMap<string, readonly string[]>,
+  dirs: TwinTempDirs,
+): PackageResolver {
   const copies = new Map<string, string>();
   return async (bucket, key) => {
     const commit = PACKAGE.exec(key)?.[2];
@@ -44,7 +47,7 @@ export function commitPackageResolver(sources: ReadonlyMap<string, readonly stri
     }
     let dir = copies.get(commit);
     if (dir === undefined) {
-      dir = mkdtempSync(join(tmpdir(), `vouch-twin-fn-${commit.slice(0, 7)}-`));
+      dir = dirs.make(`vouch-twin-fn-${commit.slice(0, 7)}-`);
       for (const layer of layers) cpSync(layer, dir, { recursive: true });
       copies.set(commit, dir);
     }

@@ -7,9 +7,9 @@
  * `npm run twin` (main.ts) and the story tests (test/twin/story.test.ts, lambdaStory.test.ts) run the
  * same `playStory`.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { TAG } from '../adapters/aws/target/tags.ts';
 import type { JsonValue, RunConfig, RunInput } from '../core/pipeline/contract.ts';
@@ -332,6 +332,8 @@ export interface StoryResult {
   readonly albRequests: number;
   /** True when every release ended as expected and nothing was left. */
   readonly played: boolean;
+  /** The instances' service logs, one file per instance: kept only when the story did not play. */
+  readonly logDir?: string;
 }
 
 /**
@@ -379,16 +381,34 @@ export function messageOf(cause: string | undefined): string {
 /**
  * Synthesizes the platform config, starts the twin on its templates, and runs the story's releases of
  * the service one after the other on its state machine, as the webhook Lambda starts them; then stops
- * what fires on its own, lets the notifications arrive, reads what was left and stops the twin.
+ * what fires on its own, lets the notifications arrive, reads what was left and stops the twin. It
+ * leaves nothing in the temporary directory but the instances' service logs of a story that did not
+ * play (or threw), whose folder it names in the log and the result.
  */
 export async function playStory(options: StoryOptions = {}): Promise<StoryResult> {
+  const o = { ...STORY_DEFAULTS, ...options };
+  const log = options.log ?? (() => undefined);
+  const configFile = withBotRates(o.configFile, o.botRateScale);
+  const logDir = mkdtempSync(join(tmpdir(), 'vouch-twin-logs-'));
+  let played = false;
+  try {
+    const result = await playStoryOn(options, configFile, logDir);
+    played = result.played;
+    return played ? result : { ...result, logDir };
+  } finally {
+    if (configFile !== o.configFile) rmSync(dirname(configFile), { recursive: true, force: true });
+    if (played) rmSync(logDir, { recursive: true, force: true });
+    else log(`service logs kept in ${logDir} (the story did not play)`);
+  }
+}
+
+async function playStoryOn(options: StoryOptions, configFile: string, logDir: string): Promise<StoryResult> {
   const o = { ...STORY_DEFAULTS, ...options };
   const log = options.log ?? (() => undefined);
   const spec = parseRunSpec(readFileSync(o.specFile, 'utf8'));
   const releases = storyReleases(o.serviceDir, o.faultyOverlay).slice(0, o.releases);
   const wallStart = performance.now();
   const elapsed = () => `${((performance.now() - wallStart) / 1000).toFixed(1).padStart(6)} s`;
-  const configFile = withBotRates(o.configFile, o.botRateScale);
   log(
     `${elapsed()}  synthesizing ${o.configFile}${o.botRateScale === 1 ? '' : ` with bot rates x${o.botRateScale}`} (cdk synth, in process, offline)`,
   );
@@ -403,6 +423,7 @@ export async function playStory(options: StoryOptions = {}): Promise<StoryResult
     commitSources: new Map(releases.map((r) => [r.commit, r.sources])),
     timeScale: o.timeScale,
     ec2Timings: options.ec2Timings ?? STORY_EC2_TIMINGS,
+    logDir,
     onInvocation: (r) => {
       // The recurring bot schedules invoke all the time: only the pipeline's functions are progress.
       if (

@@ -2,9 +2,6 @@
 // and authorisation, instances of a baked image running the service as local processes, and the
 // listener's host rules as weighted proxies that bots reach through fetch, publishing ALB metrics.
 
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -20,6 +17,7 @@ import { type TargetHealthCheck, TwinElb } from '../../lambdas/twin/fakes/elb.ts
 import { authorize, type RoleIdentity } from '../../lambdas/twin/iam.ts';
 import { commitSourceResolver, TwinInstances } from '../../lambdas/twin/instances.ts';
 import { TWIN_ROOT } from '../../lambdas/twin/TwinPlatform.ts';
+import { TwinTempDirs } from '../../lambdas/twin/tempDirs.ts';
 import { type DeployedTemplates, TWIN_ACCOUNT } from '../../lambdas/twin/template.ts';
 import { until } from './support/twinFixture.ts';
 
@@ -229,20 +227,24 @@ describe('instances and the load balancer', () => {
     const cloudWatch = new TwinCloudWatch({ resourcesOfType: () => [] } as unknown as DeployedTemplates);
     const v1 = '1'.repeat(40);
     const v2 = '2'.repeat(40);
+    const tempDirs = new TwinTempDirs();
     const instances = new TwinInstances(ec2, {
       resolveArtifact: commitSourceResolver(
         new Map([
           [v1, [`${TWIN_ROOT}examples/orders`]],
           [v2, [`${TWIN_ROOT}examples/orders`, `${TWIN_ROOT}examples/orders-faulty`]],
         ]),
+        tempDirs,
       ),
-      logDir: mkdtempSync(join(tmpdir(), 'vouch-twin-test-')),
+      logDir: tempDirs.make('vouch-twin-test-'),
+      tempDirs,
     });
     const alb = new TwinAlb(elb, ec2, instances, cloudWatch);
     alb.install();
     stop = async () => {
       await alb.stop();
       await instances.stop();
+      await tempDirs.removeAll();
     };
     const ec2fake = ec2.fake();
     const launch = async (commit: string, version: string) => {
