@@ -2,7 +2,7 @@
 // EventBridge -> alarm Lambda, service registration): each fake's semantics and authorisation against the
 // roles of the synthesized templates, and the paths between them run as the templates wire them.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -97,21 +97,28 @@ describe('S3 on the twin', () => {
 
   it('unpacks an uploaded .tar.gz artifact to a directory (what a builder instance bakes)', async () => {
     const t = await start();
-    const source = mkdtempSync(join(tmpdir(), 'vouch-twin-artifact-'));
+    // The service's files and their archive, in a folder the test removes.
+    const work = mkdtempSync(join(tmpdir(), 'vouch-twin-artifact-'));
+    const source = join(work, 'source');
+    mkdirSync(source);
     writeFileSync(join(source, 'server.mjs'), 'console.log("orders")\n');
-    const archive = join(source, '..', `${source.split('/').pop()}.tar.gz`);
+    const archive = join(work, 'artifact.tar.gz');
     execFileSync('tar', ['-czf', archive, '-C', source, '.']);
     const uri = `s3://vouch-artifacts-123456789012-eu-west-1/orders/${COMMIT}.tar.gz`;
 
-    await expect(t.s3.artifactDirectory(uri)).rejects.toMatchObject({ name: 'NoSuchKey' });
-    await t.s3.putObject(
-      'vouch-artifacts-123456789012-eu-west-1',
-      `orders/${COMMIT}.tar.gz`,
-      readFileSync(archive),
-    );
-    const dir = await t.s3.artifactDirectory(uri);
+    try {
+      await expect(t.s3.artifactDirectory(uri)).rejects.toMatchObject({ name: 'NoSuchKey' });
+      await t.s3.putObject(
+        'vouch-artifacts-123456789012-eu-west-1',
+        `orders/${COMMIT}.tar.gz`,
+        readFileSync(archive),
+      );
+      const dir = await t.s3.artifactDirectory(uri);
 
-    expect(readFileSync(join(dir, 'server.mjs'), 'utf8')).toBe('console.log("orders")\n');
+      expect(readFileSync(join(dir, 'server.mjs'), 'utf8')).toBe('console.log("orders")\n');
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
   }, 60_000);
 });
 
