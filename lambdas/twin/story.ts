@@ -7,7 +7,7 @@
  * `npm run twin` (main.ts) and the story tests (test/twin/story.test.ts, lambdaStory.test.ts) run the
  * same `playStory`.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { parse, stringify } from 'yaml';
@@ -383,7 +383,7 @@ export function messageOf(cause: string | undefined): string {
  * the service one after the other on its state machine, as the webhook Lambda starts them; then stops
  * what fires on its own, lets the notifications arrive, reads what was left and stops the twin. It
  * leaves nothing in the temporary directory but the instances' service logs of a story that did not
- * play (or threw), whose folder it names in the log and the result.
+ * play (or threw) once an instance ran, whose folder it names in the log and the result.
  */
 export async function playStory(options: StoryOptions = {}): Promise<StoryResult> {
   const o = { ...STORY_DEFAULTS, ...options };
@@ -391,14 +391,16 @@ export async function playStory(options: StoryOptions = {}): Promise<StoryResult
   const configFile = withBotRates(o.configFile, o.botRateScale);
   const logDir = mkdtempSync(join(tmpdir(), 'vouch-twin-logs-'));
   let played = false;
+  // A story that ended before any instance ran (or a Lambda service's) has no logs to keep.
+  const keepLogs = () => !played && readdirSync(logDir).length > 0;
   try {
     const result = await playStoryOn(options, configFile, logDir);
     played = result.played;
-    return played ? result : { ...result, logDir };
+    return keepLogs() ? { ...result, logDir } : result;
   } finally {
     if (configFile !== o.configFile) rmSync(dirname(configFile), { recursive: true, force: true });
-    if (played) rmSync(logDir, { recursive: true, force: true });
-    else log(`service logs kept in ${logDir} (the story did not play)`);
+    if (keepLogs()) log(`service logs kept in ${logDir} (the story did not play)`);
+    else rmSync(logDir, { recursive: true, force: true });
   }
 }
 
