@@ -115,6 +115,20 @@ export class TwinSdk {
     this.originals.length = 0;
   }
 
+  /**
+   * The armed fault this call of `service` `command` meets, counted as used; undefined when none is
+   * armed for it. The SDK path below and the twin's `aws` CLI in CodeBuild (fakes/codeBuild.ts) both
+   * ask here, so a fault armed for a call fails it whichever way the product makes it.
+   */
+  takeFault(service: string, command: string, input: Record<string, unknown>): ArmedFault | undefined {
+    const fault = this.faults.find(
+      (f) =>
+        f.service === service && f.command === command && (f.times ?? 1) > 0 && (f.when?.(input) ?? true),
+    );
+    if (fault) fault.times = (fault.times ?? 1) - 1;
+    return fault;
+  }
+
   private async dispatch(service: string, client: object, command: object): Promise<unknown> {
     const name = command.constructor.name.replace(/Command$/, '');
     const input = ((command as { input?: unknown }).input ?? {}) as Record<string, unknown>;
@@ -132,11 +146,8 @@ export class TwinSdk {
       this.calls.push({ function: caller, service, command: name, outcome: (error as Error).name });
       throw error;
     }
-    const fault = this.faults.find(
-      (f) => f.service === service && f.command === name && (f.times ?? 1) > 0 && (f.when?.(input) ?? true),
-    );
+    const fault = this.takeFault(service, name, input);
     if (fault) {
-      fault.times = (fault.times ?? 1) - 1;
       if (fault.delayMs) {
         await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
         if (invocation.ended) {

@@ -272,6 +272,35 @@ describe('CodeBuild on the twin', () => {
     expect(Object.values(run?.environment ?? {})).not.toContain(token);
   }, 60_000);
 
+  it('keeps the build alive through throttled heartbeats: the loop beats on, the state does not time out', async () => {
+    // Prepare: as above, and Step Functions throttles the build's first two heartbeats (past the CLI's
+    // own retries), as a busy account does; a loop that stopped on them would let HeartbeatSeconds end
+    // the wait (States.HeartbeatTimeout) while the 700 s command still ran.
+    const t = await start({ timeScale: 40 });
+    await t.builds.allocateVersion({ service: 'orders', commit: COMMIT, execution: 'twin-cb-3' });
+    const machine = t.stepFunctions.machine('vouch-ec2-canary');
+    const execution = `${machine.arn.replace(':stateMachine:', ':execution:')}:twin-cb-3`;
+    const { token, waiting } = t.stepFunctions.issueToken(machine.arn, execution, 'build', 600);
+    const build = t.lambdas.byEntry('lambdas/handlers/tasks/build.ts');
+    t.faults.throttle('states', 'SendTaskHeartbeat', 2);
+
+    // Act
+    await t.lambdas.invoke(
+      build.arn,
+      buildEvent('twin-cb-3', token, { command: 'sleep 700 && echo built > dist.txt', timeoutSeconds: 1200 }),
+    );
+    const output = await waiting;
+
+    // Assess: both throttled heartbeats were answered ThrottlingException, the next ones went through,
+    // and the state got its output.
+    expect(output).toMatchObject({ task: 'build', commit: COMMIT });
+    expect((await t.codeBuild.builds[0]?.done)?.status).toBe('SUCCEEDED');
+    const heartbeats = t.sdk.calls
+      .filter((c) => c.function === 'codebuild:vouch-orders' && c.command === 'SendTaskHeartbeat')
+      .map((c) => c.outcome);
+    expect(heartbeats.slice(0, 3)).toEqual(['ThrottlingException', 'ThrottlingException', 'ok']);
+  }, 60_000);
+
   it('reports a failing build command with SendTaskFailure from post_build', async () => {
     const t = await start({ timeScale: 20 });
     await t.builds.allocateVersion({ service: 'orders', commit: COMMIT, execution: 'twin-cb-2' });

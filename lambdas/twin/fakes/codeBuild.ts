@@ -483,6 +483,9 @@ export class TwinCodeBuild {
           }
           call = { service: 'states', command, input };
           await this.authorize(build, call);
+          // An armed fault (a throttle that outlasted the CLI's own retries) answers instead.
+          const fault = this.options.sdk.takeFault('states', command, input);
+          if (fault?.error) throw fault.error();
           await this.options.stepFunctions.fake().handle(command, input, { command: {}, client: {} });
           return this.done(build, call, { code: 0 });
         }
